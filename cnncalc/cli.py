@@ -1,0 +1,149 @@
+"""The command line: parse options, call the library, print. Nothing is counted here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import CnnCalcError
+
+app = typer.Typer(
+    name="cnncalc", no_args_is_help=True, add_completion=False,
+    help="Shapes, parameters, operations and receptive fields of convolutional networks, "
+         "from a YAML description or a built-in name, with every convention stated.")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class ConventionName(str, Enum):
+    macs = "macs"
+    exact = "exact"
+
+
+Net = Annotated[str, typer.Argument(help="A YAML file, or a built-in name such as lenet5 or "
+                                          "resnet50 ('cnncalc zoo' lists them).",
+                                    show_default=False)]
+InputOpt = Annotated[Optional[str], typer.Option(
+    "--input", "-i", help="Override the input shape, channels first: 3x224x224.")]
+BatchOpt = Annotated[int, typer.Option("--batch", "-b", help="Batch size; counts are for the "
+                                       "whole batch.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people; json, "
+                                           "csv (exact integers) or markdown.")]
+ConventionOpt = Annotated[ConventionName, typer.Option(
+    "--convention", "-c", help="Which operations count: macs (weighted multiply-accumulates, "
+                               "the torchvision docs' figure) or exact (every multiplication "
+                               "and addition).")]
+
+
+def _stdout() -> Console:
+    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+def _fail(exc: CnnCalcError) -> None:
+    Console(stderr=True, soft_wrap=True, highlight=False).print(
+        f"[bold red]error:[/] {exc}", markup=True)
+    raise typer.Exit(2)
+
+
+def _guard(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except CnnCalcError as exc:
+        _fail(exc)
+
+
+def _report(view: str, net: str, input: str | None, batch: int, fmt: Format,
+            convention: ConventionName) -> None:
+    from .api import analyze, input_shape, load
+    from .report import render
+
+    def run() -> None:
+        analysis = analyze(load(net), input=input_shape(input), batch=batch,
+                           convention=convention.value)
+        out = render(analysis, view, fmt.value)
+        if isinstance(out, str):
+            sys.stdout.write(out)
+        else:
+            _stdout().print(out)
+    _guard(run)
+
+
+@app.command()
+def shape(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
+          format: FormatOpt = Format.table,
+          convention: ConventionOpt = ConventionName.macs) -> None:
+    """Per-layer output shape, receptive field and jump."""
+    _report("shape", net, input, batch, format, convention)
+
+
+@app.command()
+def params(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
+           format: FormatOpt = Format.table,
+           convention: ConventionOpt = ConventionName.macs) -> None:
+    """Per-layer trainable parameters, buffers, connections (as LeNet-5 counts them) and memory."""
+    _report("params", net, input, batch, format, convention)
+
+
+@app.command()
+def flops(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
+          format: FormatOpt = Format.table,
+          convention: ConventionOpt = ConventionName.macs) -> None:
+    """Per-layer multiplications, additions, MACs, FLOPs and share of the total."""
+    _report("flops", net, input, batch, format, convention)
+
+
+@app.command()
+def summary(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
+            format: FormatOpt = Format.table,
+            convention: ConventionOpt = ConventionName.macs) -> None:
+    """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field."""
+    _report("summary", net, input, batch, format, convention)
+
+
+@app.command()
+def zoo(format: FormatOpt = Format.table) -> None:
+    """List the built-in networks and studies."""
+    from .catalog import catalog, catalog_render
+
+    def run() -> None:
+        entries = catalog()
+        out = catalog_render(entries, format.value)
+        if isinstance(out, str):
+            sys.stdout.write(out)
+        else:
+            _stdout().print(out)
+    _guard(run)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the YAML format (for editor completion)."""
+    from .schema import network_schema
+    sys.stdout.write(json.dumps(network_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cnncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = False) -> None:
+    """cnncalc: a calculator for convolutional networks."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,37 @@
+"""Raw operation counts of one layer, before any convention weighs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Ops:
+    """Operations a plain implementation performs, counted once each.
+
+    ``macs`` are the multiply-accumulates of a layer's weights (one per
+    weight use); the rest are what the arithmetic itself does: ``adds`` of a
+    reduction, ``bias_adds``, ``compares`` (max, ReLU), ``divs``, ``exps``
+    (exp, pow) and ``eltwise_adds`` of a residual ``add``.
+    """
+
+    mults: int = 0
+    adds: int = 0
+    bias_adds: int = 0
+    compares: int = 0
+    divs: int = 0
+    exps: int = 0
+    eltwise_adds: int = 0
+    macs: int = 0
+
+    def __add__(self, other: "Ops") -> "Ops":
+        return Ops(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def times(self, n: int) -> "Ops":
+        return Ops(*(getattr(self, f.name) * n for f in fields(self)))
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+OP_FIELDS = tuple(f.name for f in fields(Ops))
