@@ -143,7 +143,7 @@ class _Builder:
         try:
             out = join.join.merge([e.shape for e in ends])
         except CnnCalcError as exc:
-            exc.message = f"{join.join.kind} '{name}': {exc.message}"
+            exc.message = f"layer '{name}' ({join.join.kind}): {exc.message}"
             raise exc.located(file=join.where.file, line=join.where.line,
                               field=join.where.path) from None
         return self.add(name, join.join, ends, out, Field.merge([e.field for e in ends]),

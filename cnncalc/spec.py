@@ -394,7 +394,7 @@ def _parse_leaf(raw: LocDict, kind: str, name: str | None, ctx: _Context, path: 
         fname = str(err["loc"][0]) if err["loc"] else kind
         shown = kind if fname == cls.main else fname
         got = err.get("input")
-        msg = err["msg"]
+        msg = _friendly(err)
         if err["type"] == "missing":
             msg = f"'{kind}' needs '{shown}'"
             if cls.main == fname:
@@ -405,6 +405,31 @@ def _parse_leaf(raw: LocDict, kind: str, name: str | None, ctx: _Context, path: 
                            field=f"{path}.{shown}") from None
     return Leaf(layer=layer, name=name, where=where, option_lines={
         (kind if k == cls.main else k): v for k, v in lines.items()})
+
+
+def _friendly(err: dict) -> str:
+    """Pydantic's message, said the way the rest of cnncalc says things."""
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        limit = ctx["le"]
+        return f"must be at most {limit:,}" + (" (cnncalc's limit on any size)"
+                                               if limit == MAX_SIZE else "")
+    if kind == "less_than":
+        return f"must be less than {ctx['lt']}"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return "must be a whole number"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', 'one of the listed values')}"
+    if kind in ("float_type", "float_parsing"):
+        return "must be a number"
+    if kind == "list_type":
+        return "must be a list"
+    return err["msg"]
 
 
 def _example_main(kind: str) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -30,21 +29,11 @@ REPO = Path(__file__).resolve().parents[1]
 ZOO_NAME = {"vgg16_bn": "vgg16-bn", "mobilenet_v2": "mobilenet-v2"}
 
 
-def _reference_dir() -> Path | None:
-    candidates = [
-        os.environ.get("CNNCALC_REFERENCE_DIR"),
-        REPO / "reference" / "torchvision",
-        Path("/work/shared/reference/torchvision"),
-    ]
-    for c in candidates:
-        if c and Path(c).is_dir() and any(Path(c).glob("*.json")):
-            return Path(c)
-    return None
-
-
-REF_DIR = _reference_dir()
-REF_FILES = sorted(REF_DIR.glob("*.json")) if REF_DIR else []
-needs_reference = pytest.mark.skipif(REF_DIR is None, reason="reference/torchvision/*.json not found")
+REF_DIR = REPO / "tests" / "reference" / "torchvision"
+"""A verbatim copy of shared/reference/torchvision (torchvision 0.29.1 state_dicts), kept
+in the repository so the tests never depend on a folder outside the clone."""
+REF_FILES = sorted(REF_DIR.glob("*.json"))
+assert len(REF_FILES) == 16, f"expected the 16 reference files in {REF_DIR}"
 
 
 def zoo_name(torchvision_name: str) -> str:
@@ -75,7 +64,6 @@ def first_difference(got: list, want: list) -> str:
 # --------------------------------------------------------------------------
 
 
-@needs_reference
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
 def test_state_dict_matches_torchvision(ref_file: Path):
     """Every key and shape of torchvision's state_dict, in order, and nothing else."""
@@ -86,7 +74,6 @@ def test_state_dict_matches_torchvision(ref_file: Path):
     assert got == want, first_difference(got, want)
 
 
-@needs_reference
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
 def test_param_count_matches_torchvision(ref_file: Path):
     """Trainable parameters = sum(p.numel() for p in model.parameters()) in torchvision."""
@@ -95,7 +82,6 @@ def test_param_count_matches_torchvision(ref_file: Path):
     assert result.total.params == ref["params"]
 
 
-@needs_reference
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
 def test_buffers_are_the_bn_running_statistics(ref_file: Path):
     """Non-trainable buffers = BatchNorm's running_mean and running_var entries of
@@ -112,7 +98,6 @@ def test_buffers_are_the_bn_running_statistics(ref_file: Path):
     assert sum(r.buffers for r in result.layers) == want
 
 
-@needs_reference
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
 def test_classifier_output_and_unique_names(ref_file: Path):
     """Every ImageNet model ends in 1000 logits; layer names are unique."""
