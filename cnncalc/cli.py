@@ -47,7 +47,10 @@ ConventionOpt = Annotated[ConventionName, typer.Option(
 
 
 def _stdout() -> Console:
-    return Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    """Colour and the terminal's width for people; plain 200-column text when piped."""
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=200, color_system=None, force_terminal=False)
 
 
 def _fail(exc: CnnCalcError) -> None:
