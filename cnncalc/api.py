@@ -56,3 +56,11 @@ def analyze(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
         raise CnnCalcError(f"batch must be a whole number from 1 to {MAX_BATCH:,}, got {batch}",
                            field="--batch")
     return analyse(build_graph(spec, input), batch, convention)
+
+
+def analyze_each(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
+                 convention: str | Convention = "macs") -> list[Analysis]:
+    """One analysis per variant of a study, or a one-item list for a plain network."""
+    if spec.variants is None:
+        return [analyze(spec, input, batch, convention)]
+    return [analyze(variant, input, batch, convention) for variant in spec.variants.values()]

@@ -68,13 +68,14 @@ def _guard(fn: Callable[[], None]) -> None:
 
 def _report(view: str, net: str, input: str | None, batch: int, fmt: Format,
             convention: ConventionName) -> None:
-    from .api import analyze, input_shape, load
-    from .report import render
+    from .api import analyze_each, input_shape, load
+    from .report import render_each
 
     def run() -> None:
-        analysis = analyze(load(net), input=input_shape(input), batch=batch,
-                           convention=convention.value)
-        out = render(analysis, view, fmt.value)
+        spec = load(net)
+        analyses = analyze_each(spec, input=input_shape(input), batch=batch,
+                                convention=convention.value)
+        out = render_each(analyses, view, fmt.value, spec.name if spec.variants else None)
         if isinstance(out, str):
             sys.stdout.write(out)
         else:

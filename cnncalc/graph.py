@@ -155,7 +155,7 @@ def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
     if spec.layers is None:
         raise CnnCalcError(f"'{spec.name}' is a comparison study with variants "
                            f"({', '.join(spec.variants or {})}), not one network",
-                           file=spec.file, hint="use 'cnncalc flops --compare' on it")
+                           file=spec.file, hint="analyse each of its variants (cnncalc.api.analyze_each)")
     shape = input or spec.input
     builder = _Builder(spec)
     start = _Cursor(INPUT, shape, Field.of_input(len(shape) - 1), 0)

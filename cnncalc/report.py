@@ -215,3 +215,21 @@ def render(analysis: Analysis, view: str, fmt: str):
     if fmt == "csv":
         return csv_text(analysis)
     return markdown_table(analysis, view)
+
+
+def render_each(analyses: list[Analysis], view: str, fmt: str, study: str | None = None):
+    """Several analyses (a study's variants) one after another; JSON keeps them in one document."""
+    if len(analyses) == 1 and study is None:
+        return render(analyses[0], view, fmt)
+    if fmt == "json":
+        return json.dumps({"study": study, "variants": [json_record(a) for a in analyses]},
+                          indent=2, ensure_ascii=False) + "\n"
+    parts = [render(a, view, fmt) for a in analyses]
+    if fmt == "table":
+        return Group(*parts)
+    if fmt == "csv":
+        head = parts[0].split("\n", 1)[0]
+        rows = [f"{a.network},{line}" for a, part in zip(analyses, parts)
+                for line in part.split("\n")[1:] if line]
+        return "variant," + head + "\n" + "\n".join(rows) + "\n"
+    return "\n".join(parts)

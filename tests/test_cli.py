@@ -147,3 +147,15 @@ def test_python_dash_m_bad_input_has_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {bad}:3:")
+
+
+def test_a_study_prints_every_variant(cli):
+    """NNDL 5-4: 256×100×100 → 3×3/256 vs 1×1/64 then 3×3/256 (no bias)."""
+    result = cli("flops", "bottleneck", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    totals = {v["network"]: v["total"]["macs"] for v in report["variants"]}
+    assert totals == {"plain": 100 * 100 * 3 * 3 * 256 * 256,
+                      "bottleneck": 100 * 100 * (1 * 1 * 256 * 64 + 3 * 3 * 64 * 256)}
+    table = cli("flops", "bottleneck").stdout
+    assert "plain: input 256×100×100" in table and "bottleneck: input 256×100×100" in table
