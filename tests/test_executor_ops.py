@@ -327,12 +327,12 @@ def test_conv_transpose_total_mults_without_crop():
 # ------------------------------------------------------------------ pooling
 
 
-def torch_pool(torch, mode, x, kernel, stride, pad, ceil_mode, count_include_pad=True):
+def torch_pool(torch, mode, x, kernel, stride, pad, ceil_mode, count_include_pad=True, dilation=1):
     nd = x.ndim - 2
     Fn = torch.nn.functional
     if mode == "max":
         fn = [Fn.max_pool1d, Fn.max_pool2d, Fn.max_pool3d][nd - 1]
-        return fn(T(torch, x), kernel, stride, pad, ceil_mode=ceil_mode)
+        return fn(T(torch, x), kernel, stride, pad, dilation=dilation, ceil_mode=ceil_mode)
     fn = [Fn.avg_pool1d, Fn.avg_pool2d, Fn.avg_pool3d][nd - 1]
     return fn(T(torch, x), kernel, stride, pad, ceil_mode=ceil_mode, count_include_pad=count_include_pad)
 
@@ -368,6 +368,17 @@ POOL_CASES = [
     # 1-D max k3 s1 p1 (keeps the length): windows of size 3 in the padded extent
     pytest.param("max", (2, 2, 7), 3, 1, 1, False, True, OpCount(compares=2 * 2 * 7 * 2), id="max-1d-same"),
 ]
+
+
+def test_max_pool_dilated(torch):
+    """Kernel 3, dilation 2 (extent 5), stride 2, padding 1, ceil_mode on n = 8:
+    out = ceil((8 + 2 - 5) / 2) + 1 = 4; window o taps 2o - 1 + {0, 2, 4}, the padded extent is [-1, 9):
+    o = 0..2 keep all 3 taps, o = 3 keeps 5 and 7 (9 is past the end)."""
+    x = np.random.default_rng(19).standard_normal((2, 3, 8, 8))
+    y, c = run_both("max_pool", x, 3, 2, 1, True, dilation=2)
+    assert y.shape == (2, 3, 4, 4)
+    assert c == OpCount(compares=2 * 3 * ((3 + 3 + 3 + 2) ** 2 - 4 * 4))
+    close_to_torch(y, torch_pool(torch, "max", x, 3, 2, 1, True, dilation=2))
 
 
 @pytest.mark.parametrize("mode, shape, kernel, stride, pad, ceil_mode, include, expected", POOL_CASES)
@@ -656,29 +667,29 @@ def pool_layers(draw):
     pad = tuple(draw(st.integers(0, k // 2)) for k in kernel)
     size = tuple(draw(st.integers(1, size_cap)) for _ in range(nd))
     mode = draw(st.sampled_from(["max", "avg"]))
+    dilation = tuple(draw(st.integers(1, 3)) for _ in range(nd)) if mode == "max" else (1,) * nd
     for a in range(nd):
-        assume(size[a] + 2 * pad[a] >= kernel[a])
+        assume(size[a] + 2 * pad[a] >= dilation[a] * (kernel[a] - 1) + 1)
         if nd == 3 and mode == "avg":
             # PyTorch's avg_pool3d (only it) rejects an input smaller than the kernel even when the
             # padding makes up the difference; the executor computes it, but there is nothing to compare with
             assume(size[a] >= kernel[a])
     return dict(nd=nd, n=draw(st.integers(1, 2)), c=draw(st.integers(1, 3)), kernel=kernel, stride=stride, pad=pad,
                 size=size, ceil_mode=draw(st.booleans()), include=draw(st.booleans()),
-                mode=mode, seed=draw(st.integers(0, 2**16)))
+                mode=mode, dilation=dilation, seed=draw(st.integers(0, 2**16)))
+
+
+def window_taps(n, k, s, d, lo, hi, out, clip_to_input):
+    """Per axis, sum over windows of the taps o s - lo + j d (j < k) inside [-lo, n + hi), or [0, n)."""
+    first, end = (0, n) if clip_to_input else (-lo, n + hi)
+    return sum(1 for o in range(out) for j in range(k) if first <= o * s - lo + j * d < end)
 
 
 def pool_expected_counts(L, out):
-    """Per axis, windows [o s - p, o s - p + k) clipped to [-p, n + p) (or to [0, n) when excluding padding)."""
     total = 1
     for a in range(L["nd"]):
-        n, k, s, p = L["size"][a], L["kernel"][a], L["stride"][a], L["pad"][a]
-        sizes = []
-        for o in range(out[a]):
-            start, end = o * s - p, min(o * s - p + k, n + p)
-            if L["mode"] == "avg" and not L["include"]:
-                start, end = max(start, 0), min(end, n)
-            sizes.append(end - start)
-        total *= sum(sizes)
+        total *= window_taps(L["size"][a], L["kernel"][a], L["stride"][a], L["dilation"][a], L["pad"][a],
+                             L["pad"][a], out[a], L["mode"] == "avg" and not L["include"])
     nc, outs = L["n"] * L["c"], math.prod(out)
     if L["mode"] == "max":
         return OpCount(compares=nc * (total - outs))
@@ -690,11 +701,12 @@ def pool_expected_counts(L, out):
 def test_property_pool(torch, L):
     x = np.random.default_rng(L["seed"]).standard_normal((L["n"], L["c"]) + L["size"])
     if L["mode"] == "max":
-        y, c = run_both("max_pool", x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"])
+        y, c = run_both("max_pool", x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"], dilation=L["dilation"])
     else:
         y, c = run_both("avg_pool", x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"],
                         count_include_pad=L["include"])
-    ref = torch_pool(torch, L["mode"], x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"], L["include"])
+    ref = torch_pool(torch, L["mode"], x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"], L["include"],
+                     L["dilation"])
     close_to_torch(y, ref)
     assert c == pool_expected_counts(L, y.shape[2:])
 
@@ -724,27 +736,22 @@ def test_property_conv_table(torch, L, data):
 def test_property_pool_asymmetric_padding(L, data):
     """Per-side padding (as 'same' gives): naive == fast, counts by the window rule."""
     pads = tuple((data.draw(st.integers(0, k // 2)), data.draw(st.integers(0, k // 2))) for k in L["kernel"])
-    assume(all(L["size"][a] + sum(pads[a]) >= L["kernel"][a] for a in range(L["nd"])))
+    d = L["dilation"]
+    assume(all(L["size"][a] + sum(pads[a]) >= d[a] * (L["kernel"][a] - 1) + 1 for a in range(L["nd"])))
     x = np.random.default_rng(L["seed"]).standard_normal((L["n"], L["c"]) + L["size"])
     if L["mode"] == "max":
-        y, c = run_both("max_pool", x, L["kernel"], L["stride"], pads, L["ceil_mode"])
+        y, c = run_both("max_pool", x, L["kernel"], L["stride"], pads, L["ceil_mode"], dilation=d)
     else:
         y, c = run_both("avg_pool", x, L["kernel"], L["stride"], pads, L["ceil_mode"], count_include_pad=L["include"])
     total = 1
     for a in range(L["nd"]):
         n, k, s, (lo, hi) = L["size"][a], L["kernel"][a], L["stride"][a], pads[a]
-        span = n + lo + hi - k
+        span = n + lo + hi - (d[a] * (k - 1) + 1)
         out = (-(-span // s) if L["ceil_mode"] else span // s) + 1
         if L["ceil_mode"] and (out - 1) * s >= n + lo:
             out -= 1
         assert y.shape[2 + a] == out
-        sizes = []
-        for o in range(out):
-            start, end = o * s - lo, min(o * s - lo + k, n + hi)
-            if L["mode"] == "avg" and not L["include"]:
-                start, end = max(start, 0), min(end, n)
-            sizes.append(end - start)
-        total *= sum(sizes)
+        total *= window_taps(n, k, s, d[a], lo, hi, out, L["mode"] == "avg" and not L["include"])
     nc, outs = L["n"] * L["c"], math.prod(y.shape[2:])
     if L["mode"] == "max":
         assert c == OpCount(compares=nc * (total - outs))

@@ -247,23 +247,27 @@ class PoolGeometry:
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     pads: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
     in_size: tuple[int, ...]
     out_size: tuple[int, ...]
 
 
-def pool_geometry(x, kernel, stride, pad, ceil_mode, op: str) -> PoolGeometry:
+def pool_geometry(x, kernel, stride, pad, ceil_mode, op: str, dilation=1) -> PoolGeometry:
     nd = spatial_ndim(x, op)
     kernel = as_tuple(kernel, nd, "kernel", 1)
     stride = kernel if stride is None else as_tuple(stride, nd, "stride", 1)
+    dilation = as_tuple(dilation, nd, "dilation", 1)
     pads = as_pads(pad, nd)
     for a in range(nd):
-        if max(pads[a]) * 2 > kernel[a]:
+        # PyTorch's rule, on the undilated kernel: pad <= k // 2
+        if max(pads[a]) > kernel[a] // 2:
             raise ExecutorError(f"{op}: padding {pads} must be at most half the kernel {kernel} on every side")
     in_size = tuple(int(v) for v in x.shape[2:])
-    out_size = tuple(pool_out_len(in_size[a], kernel[a], stride[a], *pads[a], bool(ceil_mode)) for a in range(nd))
+    k_eff = tuple(dilation[a] * (kernel[a] - 1) + 1 for a in range(nd))
+    out_size = tuple(pool_out_len(in_size[a], k_eff[a], stride[a], *pads[a], bool(ceil_mode)) for a in range(nd))
     if min(out_size) < 1:
-        raise ExecutorError(f"{op}: output size {out_size} is empty: input {in_size} + padding {pads} < kernel {kernel}")
-    return PoolGeometry(nd, kernel, stride, pads, in_size, out_size)
+        raise ExecutorError(f"{op}: output size {out_size} is empty: input {in_size} + padding {pads} < kernel {k_eff}")
+    return PoolGeometry(nd, kernel, stride, pads, dilation, in_size, out_size)
 
 
 def adaptive_bounds(n: int, out: int) -> list[tuple[int, int]]:

@@ -181,23 +181,24 @@ def conv_transpose(x, w, b=None, stride=1, pad=0, output_padding=0, dilation=1, 
 # --------------------------------------------------------------------------- pooling
 
 
-def _pool(x, kernel, stride, pad, ceil_mode, mode: str, count_include_pad: bool):
+def _pool(x, kernel, stride, pad, ceil_mode, mode: str, count_include_pad: bool, dilation=1):
     x = _float(x)
-    g = pool_geometry(x, kernel, stride, pad, ceil_mode, f"{mode}_pool")
+    g = pool_geometry(x, kernel, stride, pad, ceil_mode, f"{mode}_pool", dilation)
     n, c = x.shape[:2]
     # pad far enough that every window (ceil_mode may overhang) is in range;
     # the overhang reads -inf / 0 and so changes neither max nor sum
     ext = []
     for a in range(g.nd):
         lo, hi = g.pads[a]
-        need = max(g.in_size[a] + lo + hi, (g.out_size[a] - 1) * g.stride[a] + g.kernel[a])
+        need = max(g.in_size[a] + lo + hi, (g.out_size[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1)
         ext.append((lo, need - g.in_size[a] - lo))
     fill = -np.inf if mode == "max" else 0.0
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple(ext), constant_values=fill)
     y = None
     for kk in product(*(range(k) for k in g.kernel)):
         sl = tuple(
-            slice(kk[a], kk[a] + (g.out_size[a] - 1) * g.stride[a] + 1, g.stride[a]) for a in range(g.nd)
+            slice(kk[a] * g.dilation[a], kk[a] * g.dilation[a] + (g.out_size[a] - 1) * g.stride[a] + 1, g.stride[a])
+            for a in range(g.nd)
         )
         v = xp[(slice(None), slice(None)) + sl]
         if y is None:
@@ -206,15 +207,13 @@ def _pool(x, kernel, stride, pad, ceil_mode, mode: str, count_include_pad: bool)
             np.maximum(y, v, out=y)
         else:
             y += v
-    # window sizes per axis: clipped to the padded extent, or to the input
+    # window sizes per axis: taps inside the padded extent, or inside the input
     sizes = []
     for a in range(g.nd):
         lo, hi = g.pads[a]
-        start = np.arange(g.out_size[a]) * g.stride[a] - lo
-        end = np.minimum(start + g.kernel[a], g.in_size[a] + hi)
-        if mode == "avg" and not count_include_pad:
-            start, end = np.maximum(start, 0), np.minimum(end, g.in_size[a])
-        sizes.append(end - start)
+        first, end = (0, g.in_size[a]) if mode == "avg" and not count_include_pad else (-lo, g.in_size[a] + hi)
+        taps = (np.arange(g.out_size[a]) * g.stride[a] - lo)[:, None] + np.arange(g.kernel[a]) * g.dilation[a]
+        sizes.append(((taps >= first) & (taps < end)).sum(axis=1))
     outs = math.prod(g.out_size)
     window_total = math.prod(int(s.sum()) for s in sizes)  # sum over outputs of prod of sizes
     if mode == "max":
@@ -226,9 +225,9 @@ def _pool(x, kernel, stride, pad, ceil_mode, mode: str, count_include_pad: bool)
     return y, OpCount(adds=n * c * (window_total - outs), divs=n * c * outs)
 
 
-def max_pool(x, kernel, stride=None, pad=0, ceil_mode=False):
+def max_pool(x, kernel, stride=None, pad=0, ceil_mode=False, dilation=1):
     """Max pooling (see ``ops_naive.max_pool``)."""
-    return _pool(x, kernel, stride, pad, ceil_mode, "max", True)
+    return _pool(x, kernel, stride, pad, ceil_mode, "max", True, dilation)
 
 
 def avg_pool(x, kernel, stride=None, pad=0, ceil_mode=False, count_include_pad=True):

@@ -185,30 +185,29 @@ def conv_transpose(x, w, b=None, stride=1, pad=0, output_padding=0, dilation=1, 
 
 
 def _pool_windows(g, clip_to_input: bool):
-    """Per axis, per output index: the window's indices into the padded input.
+    """Per axis, per output index: the window's taps as indices into the padded input.
 
-    Windows are clipped to the padded extent (ceil_mode can push the last
-    one past it); with ``clip_to_input`` they are clipped to the real input.
+    Tap j of window o is o*s + j*d.  Taps past the padded extent (ceil_mode
+    can push the last window there) are not visited; with ``clip_to_input``
+    neither are taps in the padding.
     """
     axes = []
     for a in range(g.nd):
         lo, hi = g.pads[a]
         n = g.in_size[a]
+        first, end = (lo, lo + n) if clip_to_input else (0, lo + n + hi)
         wins = []
         for o in range(g.out_size[a]):
-            start = o * g.stride[a]
-            end = min(start + g.kernel[a], lo + n + hi)
-            if clip_to_input:
-                start, end = max(start, lo), min(end, lo + n)
-            wins.append(range(start, end))
+            taps = [o * g.stride[a] + j * g.dilation[a] for j in range(g.kernel[a])]
+            wins.append([t for t in taps if first <= t < end])
         axes.append(wins)
     return axes
 
 
-def _pool(x, kernel, stride, pad, ceil_mode, mode: str, count_include_pad: bool):
+def _pool(x, kernel, stride, pad, ceil_mode, mode: str, count_include_pad: bool, dilation=1):
     x = _float(x)
     op = f"{mode}_pool"
-    g = pool_geometry(x, kernel, stride, pad, ceil_mode, op)
+    g = pool_geometry(x, kernel, stride, pad, ceil_mode, op, dilation)
     fill = -math.inf if mode == "max" else 0.0
     xp = np.pad(x, ((0, 0), (0, 0)) + g.pads, constant_values=fill)
     xs = _strides(xp.shape)
@@ -251,16 +250,17 @@ def _pool(x, kernel, stride, pad, ceil_mode, mode: str, count_include_pad: bool)
     return y, OpCount(adds=adds, divs=divs, compares=compares)
 
 
-def max_pool(x, kernel, stride=None, pad=0, ceil_mode=False):
-    """Max pooling (PyTorch semantics, padding reads as -inf).
+def max_pool(x, kernel, stride=None, pad=0, ceil_mode=False, dilation=1):
+    """Max pooling (PyTorch semantics, padding reads as -inf; stride defaults to the kernel).
 
-    Count: w - 1 compares per output, w = window clipped to the padded extent.
+    Count: w - 1 compares per output, w = the window's taps inside the
+    padded extent.
     """
-    return _pool(x, kernel, stride, pad, ceil_mode, "max", True)
+    return _pool(x, kernel, stride, pad, ceil_mode, "max", True, dilation)
 
 
 def avg_pool(x, kernel, stride=None, pad=0, ceil_mode=False, count_include_pad=True):
-    """Average pooling (PyTorch semantics, including its divisor).
+    """Average pooling (PyTorch semantics, including its divisor; stride defaults to the kernel).
 
     Count: w - 1 adds and 1 div per output, w = window clipped to the padded
     extent, or to the real input when ``count_include_pad`` is False.
