@@ -82,6 +82,9 @@ def test_d2l_edge_detection():
 @pytest.mark.parametrize("script, expected", [
     ("corr2d.py", ["[[19. 25.]", " [37. 43.]]"]),
     ("edge_detection.py", ["[[ 0.  1.  0.  0.  0. -1.  0.]", "no edge"]),
+    ("wide_convolution.py", ["commutative: True", "reversed on both axes? True"]),
+    ("conv_as_matrix.py", ["Cᵀδ == conv_transpose(δ, w): True", "finite differences of L = Σ δ ⊙ conv(x, w): True"]),
+    ("conv1x1.py", ["equals the loop convolution: True"]),
 ])
 def test_example_scripts_run(script, expected):
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -90,6 +93,60 @@ def test_example_scripts_run(script, expected):
     assert out.returncode == 0, out.stderr
     for line in expected:
         assert line in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((4, 5), (2, 3)), ((7,), (3,)), ((3, 2, 4), (2, 2, 2))])
+@pytest.mark.parametrize("ops", [NAIVE, FAST], ids=["naive", "fast"])
+def test_nndl_5_2_wide_convolution_is_commutative(ops, x_shape, w_shape):
+    """x ⊗̃ w = w ⊗̃ x: true convolution with kernel-size - 1 zero padding on both sides."""
+    rng = np.random.default_rng(20)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+
+    def wide(a, b, flip=True):
+        pad = tuple((k - 1, k - 1) for k in b.shape)
+        return ops.conv(a[None, None], b[None, None], pad=pad, flip=flip)[0][0, 0]
+
+    xw = wide(x, w)
+    assert xw.shape == tuple(m + u - 1 for m, u in zip(x_shape, w_shape))
+    np.testing.assert_allclose(wide(w, x), xw, rtol=1e-12, atol=1e-12)
+    # cross-correlation is not commutative: swapping the operands reverses every axis
+    flipped = wide(w, x, flip=False)[(slice(None, None, -1),) * len(x_shape)]
+    np.testing.assert_allclose(wide(x, w, flip=False), flipped, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(wide(x, w, flip=False), wide(w, x, flip=False))
+
+
+@pytest.mark.parametrize("hw, k, stride, pad", [((5, 6), (3, 3), 2, 1), ((4, 4), (2, 2), 1, 0), ((6, 5), (3, 2), 3, 2)])
+@pytest.mark.parametrize("ops", [NAIVE, FAST], ids=["naive", "fast"])
+def test_nndl_5_7_backward_is_transposed_convolution(torch, ops, hw, k, stride, pad):
+    """vec(y) = C vec(x); dL/dx = Cᵀ δ = conv_transpose(δ, w) = PyTorch's autograd gradient."""
+    rng = np.random.default_rng(21)
+    (H, W), (U, V) = hw, k
+    x, w = rng.standard_normal(hw), rng.standard_normal(k)
+    Ho, Wo = (H + 2 * pad - U) // stride + 1, (W + 2 * pad - V) // stride + 1
+    C = np.zeros((Ho * Wo, H * W))  # the definition, entry by entry
+    for i, j, u, v in product(range(Ho), range(Wo), range(U), range(V)):
+        r, c = i * stride + u - pad, j * stride + v - pad
+        if 0 <= r < H and 0 <= c < W:
+            C[i * Wo + j, r * W + c] += w[u, v]
+    y, _ = ops.conv(x[None, None], w[None, None], None, stride, pad)
+    np.testing.assert_allclose(C @ x.ravel(), y.ravel(), rtol=1e-12, atol=1e-12)
+    delta = rng.standard_normal((Ho, Wo))
+    op = ((H + 2 * pad - U) % stride, (W + 2 * pad - V) % stride)
+    gt, _ = ops.conv_transpose(delta[None, None], w[None, None], None, stride, pad, op)
+    np.testing.assert_allclose(gt[0, 0], (C.T @ delta.ravel()).reshape(H, W), rtol=1e-12, atol=1e-12)
+    xt = T(torch, x[None, None]).requires_grad_(True)
+    (torch.nn.functional.conv2d(xt, T(torch, w[None, None]), stride=stride, padding=pad) * T(torch, delta)).sum().backward()
+    close_to_torch(gt, xt.grad)
+
+
+@pytest.mark.parametrize("ops", [NAIVE, FAST], ids=["naive", "fast"])
+def test_d2l_1x1_convolution_is_matmul(ops):
+    rng = np.random.default_rng(22)
+    X, K = rng.normal(0, 1, (3, 3, 3)), rng.normal(0, 1, (2, 3, 1, 1))
+    Y1 = (K.reshape(2, 3) @ X.reshape(3, 9)).reshape(2, 3, 3)
+    Y2, c = ops.conv(X[None], K)
+    assert float(np.abs(Y1 - Y2[0]).sum()) < 1e-6
+    assert c == OpCount(mults=2 * 3 * 3 * 3, adds=2 * 3 * 3 * (3 - 1))
 
 
 # ------------------------------------------------------------------ conv: table of cases
