@@ -11,14 +11,14 @@ from fractions import Fraction
 from .arith import Shape, prod
 from .conventions import Convention, Figures, get_convention
 from .graph import Graph, Node
-from .kinds import Add
-from .ops import Ops
+from .kinds import Add, state_size
+from .ops import Ops, total_ops
 
 BYTES_PER_VALUE = 4
 """Memory columns assume float32, as torchinfo and Keras do."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LayerStats:
     name: str
     kind: str
@@ -35,8 +35,12 @@ class LayerStats:
     jump: tuple[Fraction, ...]
     depth: int
     weighted: bool
-    share: Fraction
-    """This layer's part of the network's FLOPs under the convention."""
+    network_flops: int
+
+    @property
+    def share(self) -> Fraction:
+        """This layer's part of the network's FLOPs under the convention."""
+        return Fraction(self.flops, self.network_flops) if self.network_flops else Fraction(0)
 
     @property
     def mults(self) -> int:
@@ -125,25 +129,24 @@ def analyse(graph: Graph, batch: int = 1, convention: str | Convention = "macs")
     for node in graph.nodes:
         x = node.in_shape
         ops = node_ops(node).times(batch)
-        state = tuple((f"{node.name}.{e.name}", e.shape) for e in node.layer.state(x)) \
-            if node.layer.state(x) else ()
-        raw.append((node, ops, conv.figures(ops), state))
-    total_ops = sum((r[1] for r in raw), Ops())
-    total_figures = conv.figures(total_ops)
+        raw.append((node, ops, conv.figures(ops), node.layer.state(x)))
+    network_ops = total_ops(r[1] for r in raw)
+    total_figures = conv.figures(network_ops)
     layers = []
     for node, ops, figures, state in raw:
         x = node.in_shape
         layers.append(LayerStats(
             name=node.name, kind=node.kind, in_shape=x, out_shape=node.out_shape,
-            params=node.layer.params(x), buffers=node.layer.buffers(x), state_dict=state,
+            params=state_size(state, "param"), buffers=state_size(state, "buffer"),
+            state_dict=tuple((f"{node.name}.{e.name}", e.shape) for e in state),
             connections=node.layer.connections(x, node.out_shape),
             ops=ops, figures=figures, activations=prod(node.out_shape) * batch,
             rf=node.field.rf, jump=node.field.jump, depth=node.depth,
             weighted=node.layer.weighted,
-            share=Fraction(figures.flops, total_figures.flops) if total_figures.flops else Fraction(0)))
+            network_flops=total_figures.flops))
     total = Totals(
         params=sum(l.params for l in layers), buffers=sum(l.buffers for l in layers),
-        connections=sum(l.connections for l in layers), ops=total_ops, figures=total_figures,
+        connections=sum(l.connections for l in layers), ops=network_ops, figures=total_figures,
         activations=sum(l.activations for l in layers), depth=graph.depth)
     return Analysis(graph.name, graph.file, graph.input, graph.out_shape, batch, conv,
                     tuple(layers), total)

@@ -148,12 +148,13 @@ def transposed_reach(n: int, k: int, s: int, d: int, p: int, out: int) -> tuple[
 class Field(NamedTuple):
     """Receptive field and jump per spatial axis, in input pixels (Araujo et al. 2019)."""
 
-    rf: tuple[Fraction, ...]
-    jump: tuple[Fraction, ...]
+    rf: tuple[int | Fraction, ...]
+    jump: tuple[int | Fraction, ...]
+    """Ints, except after a transposed conv, whose jump is a fraction of a pixel."""
 
     @staticmethod
     def of_input(ndim: int) -> "Field":
-        return Field((Fraction(1),) * ndim, (Fraction(1),) * ndim)
+        return Field((1,) * ndim, (1,) * ndim)
 
     def slide(self, k_eff: Sequence[int], stride: Sequence) -> "Field":
         """r' = r + (k − 1)·j, j' = j·s."""

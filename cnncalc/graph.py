@@ -21,7 +21,7 @@ INPUT = -1
 """The index that stands for the network's input in ``Node.inputs``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     index: int
     name: str
@@ -59,7 +59,7 @@ class Graph:
         return 0 if self.output == INPUT else self.nodes[self.output].depth
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Cursor:
     """What flows along a sequence: the producing node, its shape, field and depth."""
 

@@ -62,6 +62,11 @@ class StateEntry:
     role: str = "param"
 
 
+def state_size(state: list[StateEntry], role: str) -> int:
+    """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
+    return sum(prod(e.shape) for e in state if e.role == role)
+
+
 def spatial(x: Shape) -> Shape:
     return x[1:]
 
@@ -88,7 +93,7 @@ def _dot(*terms) -> str:
 class Kind(BaseModel):
     """A layer kind: its options, validated, and its rules."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     kind: ClassVar[str] = ""
     main: ClassVar[str | None] = None
@@ -104,10 +109,10 @@ class Kind(BaseModel):
         return []
 
     def params(self, x: Shape) -> int:
-        return sum(prod(e.shape) for e in self.state(x) if e.role == "param")
+        return state_size(self.state(x), "param")
 
     def buffers(self, x: Shape) -> int:
-        return sum(prod(e.shape) for e in self.state(x) if e.role == "buffer")
+        return state_size(self.state(x), "buffer")
 
     def ops(self, x: Shape, y: Shape) -> Ops:
         return Ops()
@@ -196,15 +201,25 @@ class Conv(_Sliding):
     bias: bool = True
     table: Union[Literal["lenet5"], list[list[NonNeg]], None] = None
 
+    def inputs_seen(self, x: Shape) -> int:
+        """Σ over output maps of the input maps each sees: c_o·c_i/g, or the table's size."""
+        if self.table is None:
+            return self.out_channels * self._per_group(x)
+        return sum(self.inputs_per_map(x))
+
+    def _per_group(self, x: Shape) -> int:
+        c_in = x[0]
+        if c_in % self.groups or self.out_channels % self.groups:
+            raise CnnCalcError(
+                f"groups {self.groups} must divide both the input channels {c_in} "
+                f"and the output channels {self.out_channels}", field="groups")
+        return c_in // self.groups
+
     def inputs_per_map(self, x: Shape) -> list[int]:
         """How many input maps each output map sees (c_i/g, or its row of the table)."""
         c_in = x[0]
         if self.table is None:
-            if c_in % self.groups or self.out_channels % self.groups:
-                raise CnnCalcError(
-                    f"groups {self.groups} must divide both the input channels {c_in} "
-                    f"and the output channels {self.out_channels}", field="groups")
-            return [c_in // self.groups] * self.out_channels
+            return [self._per_group(x)] * self.out_channels
         rows = self.table_rows()
         if self.groups != 1:
             raise CnnCalcError("a connection table and groups cannot be combined", field="table")
@@ -228,7 +243,7 @@ class Conv(_Sliding):
         return LENET5_C3_TABLE if self.table == "lenet5" else [list(r) for r in self.table]
 
     def out_shape(self, x: Shape) -> Shape:
-        self.inputs_per_map(x)
+        self.inputs_seen(x)
         return (self.out_channels,) + self._out_sizes(x)
 
     def state(self, x: Shape) -> list[StateEntry]:
@@ -249,15 +264,14 @@ class Conv(_Sliding):
         """Per output of fan-in n = (input maps seen)·k_h·k_w: n mults, n − 1 adds, 1 bias add."""
         kernel = prod(per_axis(self.kernel, len(x) - 1, "kernel"))
         positions = prod(spatial(y))
-        fan_in_sum = sum(self.inputs_per_map(x)) * kernel
-        mults = fan_in_sum * positions
+        mults = self.inputs_seen(x) * kernel * positions
         return Ops(mults=mults, adds=mults - self.out_channels * positions,
                    bias_adds=self.out_channels * positions if self.bias else 0, macs=mults)
 
     def connections(self, x: Shape, y: Shape) -> int:
         kernel = prod(per_axis(self.kernel, len(x) - 1, "kernel"))
         positions = prod(spatial(y))
-        return sum(n * kernel + self.bias for n in self.inputs_per_map(x)) * positions
+        return (self.inputs_seen(x) * kernel + self.out_channels * self.bias) * positions
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = self._explain_sizes(x, y)

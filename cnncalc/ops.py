@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from operator import attrgetter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ops:
     """Operations a plain implementation performs, counted once each.
 
@@ -25,13 +26,23 @@ class Ops:
     macs: int = 0
 
     def __add__(self, other: "Ops") -> "Ops":
-        return Ops(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return Ops(*(a + b for a, b in zip(astuple(self), astuple(other))))
 
     def times(self, n: int) -> "Ops":
-        return Ops(*(getattr(self, f.name) * n for f in fields(self)))
+        return self if n == 1 else Ops(*(a * n for a in astuple(self)))
 
     def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return dict(zip(OP_FIELDS, astuple(self)))
 
 
 OP_FIELDS = tuple(f.name for f in fields(Ops))
+
+
+astuple = attrgetter(*OP_FIELDS)
+"""The counts of an Ops as a plain tuple, in field order."""
+
+
+def total_ops(many) -> Ops:
+    """Field-by-field sum of many Ops."""
+    columns = list(zip(*(astuple(o) for o in many)))
+    return Ops(*(sum(c) for c in columns)) if columns else Ops()

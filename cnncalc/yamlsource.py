@@ -50,8 +50,8 @@ def line_of(container: Any, key: Any) -> int | None:
     return None
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's parser where PyYAML has it (several times faster), else the pure-Python one."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
