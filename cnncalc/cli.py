@@ -151,3 +151,7 @@ def main_options(version: Annotated[bool, typer.Option(
 
 def main() -> None:
     app()
+
+
+# commands that live in their own modules register themselves on `app`
+from . import cli_proof  # noqa: E402,F401
