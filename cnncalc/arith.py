@@ -89,14 +89,12 @@ def window_out(n: int, k_eff: int, s: int, lo: int, hi: int, ceil_mode: bool = F
     start inside the input or the left padding (PyTorch's rule).
     """
     span = n + lo + hi - k_eff
-    if span < 0:
-        return 0
     if not ceil_mode:
-        return span // s + 1
+        return max(span // s + 1, 0)
     out = -(-span // s) + 1
     if (out - 1) * s >= n + lo:
         out -= 1
-    return out
+    return max(out, 0)
 
 
 def window_taps(n: int, k: int, s: int, d: int, lo: int, hi: int, out: int,

@@ -448,11 +448,16 @@ class Pool(_Sliding):
         ndim, k, s, d, k_eff, pad = self._geometry(x)
         if self.mode == "avg" and any(v != 1 for v in d):
             raise CnnCalcError("average pooling has no dilation", field="dilation")
-        for axis, ke, (lo, hi) in zip(AXES[ndim], k_eff, pad):
-            if max(lo, hi) > ke // 2:
+        if self.mode == "avg" and ndim == 3 and any(n < kk for n, kk in zip(spatial(x), k)):
+            raise CnnCalcError(
+                f"3-D average pooling needs every input extent ≥ its kernel (PyTorch's "
+                f"avg_pool3d rule, padding aside): input {fmt_shape(spatial(x))}, kernel "
+                f"{fmt_shape(k)}", field="kernel")
+        for axis, kk, (lo, hi) in zip(AXES[ndim], k, pad):
+            if max(lo, hi) > kk // 2:
                 raise CnnCalcError(
-                    f"padding {max(lo, hi)} along {axis} is more than half the window {ke}",
-                    field="padding", hint=f"at most {ke // 2}, as PyTorch requires")
+                    f"padding {max(lo, hi)} along {axis} is more than half the kernel {kk}",
+                    field="padding", hint=f"at most {kk // 2}, as PyTorch requires")
         return (x[0],) + self._out_sizes(x, self.ceil_mode)
 
     def ops(self, x: Shape, y: Shape) -> Ops:

@@ -131,7 +131,7 @@ def test_avg_pool_with_ceil_mode_clips_the_last_window():
 
 
 def test_pool_padding_over_half_the_window_is_refused():
-    with pytest.raises(CnnCalcError, match="more than half the window"):
+    with pytest.raises(CnnCalcError, match="more than half the kernel"):
         one("{pool: max, kernel: 2, padding: 2}", "[1, 8, 8]")
 
 
