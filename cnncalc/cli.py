@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
+from .conventions import CONVENTIONS
 from .errors import CnnCalcError
 
 app = typer.Typer(
@@ -26,9 +27,8 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
-class ConventionName(str, Enum):
-    macs = "macs"
-    exact = "exact"
+ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
+"""The --convention choices: every convention of cnncalc.conventions, by name."""
 
 
 Net = Annotated[str, typer.Argument(help="A YAML file, or a built-in name such as lenet5 or "
@@ -42,8 +42,9 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for peo
                                            "csv (exact integers) or markdown.")]
 ConventionOpt = Annotated[ConventionName, typer.Option(
     "--convention", "-c", help="Which operations count: macs (weighted multiply-accumulates, "
-                               "the torchvision docs' figure) or exact (every multiplication "
-                               "and addition).")]
+                               "the torchvision docs' figure), exact (every multiplication "
+                               "and addition), nndl (NNDL's time and space complexity) or "
+                               "lenet (LeNet-5's connections).")]
 
 
 def _stdout() -> Console:

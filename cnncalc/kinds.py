@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator
 from .arith import (Field, Shape, adaptive_windows, effective_kernel, per_axis, prod,
                     resolve_padding, transposed_reach, window_out, window_taps)
 from .errors import CnnCalcError
+from .formula import LABELS, Formula
 from .ops import Ops
 
 MAX_SIZE = 1_000_000
@@ -40,17 +41,6 @@ Padding = Union[NonNeg, Literal["same", "valid"], list[NonNeg], list[list[NonNeg
 Number = Annotated[float, PydField(strict=False)]
 
 AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
-
-
-@dataclass(frozen=True)
-class Formula:
-    """One line of working: ``what = symbolic = substituted = result``."""
-
-    what: str
-    symbolic: str
-    substituted: str
-    result: str
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +80,16 @@ def _dot(*terms) -> str:
     return "·".join(str(t) for t in terms)
 
 
+def _syms(prefix: str, ndim: int, suffix: str = "") -> str:
+    """``k_h·k_w`` (prefix 'k_'), ``H_o·W_o`` (prefix '', suffix '_o', upper case)."""
+    return "·".join((prefix + a if prefix else a.upper()) + suffix for a in AXES[ndim])
+
+
+def _op(field: str, symbolic: str, substituted: str, value: int, note: str = "") -> Formula:
+    """A line for one raw operation count, named as :data:`LABELS` names it."""
+    return Formula(LABELS[field], symbolic, substituted, str(value), note)
+
+
 class Kind(BaseModel):
     """A layer kind: its options, validated, and its rules."""
 
@@ -120,11 +120,18 @@ class Kind(BaseModel):
     def connections(self, x: Shape, y: Shape) -> int:
         return 0
 
+    def weights(self, x: Shape) -> int:
+        """Parameters that multiply an input, biases left out (NNDL's "weights");
+        0 for the kinds that are not weighted."""
+        return 0
+
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        return []
+        """The working of the shape, parameters and operations; by default a kind
+        keeps its input's shape and says so."""
+        return [Formula("shape", "unchanged", "", fmt_shape(y))] if x == y else []
 
 
 # --------------------------------------------------------------------------- windows
@@ -273,35 +280,44 @@ class Conv(_Sliding):
         positions = prod(spatial(y))
         return (self.inputs_seen(x) * kernel + self.out_channels * self.bias) * positions
 
+    def weights(self, x: Shape) -> int:
+        return self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = self._explain_sizes(x, y)
-        k = per_axis(self.kernel, len(x) - 1, "kernel")
-        kk = _dot(*k)
+        ndim = len(x) - 1
+        k = per_axis(self.kernel, ndim, "kernel")
+        c_o, out = self.out_channels, spatial(y)
+        sym_k, sym_o = _syms("k_", ndim), _syms("", ndim, "_o")
         b = " + 1" if self.bias else ""
+        ops = self.ops(x, y)
         if self.table is not None:
             groups = table_groups(self.table_rows(), x[0])
             kernel = prod(k)
             sub = " + ".join(f"{count}·({n}·{kernel}{'+1' if self.bias else ''})"
                              for count, n in groups)
-            lines.append(Formula("params", f"Σ (|inputs|·{'·'.join('k_' + a for a in AXES[len(k)])}"
-                                 f"{b})", sub, str(self.params(x)),
+            lines.append(Formula("params", f"Σ (|inputs|·{sym_k}{b})", sub, str(self.params(x)),
                                  "partial connection table: each output map sees only its inputs"))
+            seen = " + ".join(f"{count}·{n}" for count, n in groups)
+            fan, fan_sub = f"{sym_o}·(Σ |inputs|)·{sym_k}", f"{_dot(*out)}·({seen})·{_dot(*k)}"
+            reduce = (f"MACs − c_o·{sym_o}", f"{ops.macs} − {_dot(c_o, *out)}")
+            links = (f"{sym_o}·Σ (|inputs|·{sym_k}{b})",
+                     f"{_dot(*out)}·{self.inputs_seen(x) * kernel + c_o * self.bias}")
         else:
             per = x[0] // self.groups
-            sym_k = "·".join("k_" + a for a in AXES[len(k)])
-            sym_c = "c_i/g" if self.groups > 1 else "c_i"
+            sym_c = "(c_i/g)" if self.groups > 1 else "c_i"
             lines.append(Formula("params", f"c_o·({sym_c}·{sym_k}{b})",
-                                 f"{self.out_channels}·({per}·{kk}{b})", str(self.params(x))))
-        positions = prod(spatial(y))
-        ops = self.ops(x, y)
-        if self.table is None:
-            lines.append(Formula(
-                "MACs", f"c_o·{'·'.join(a.upper() + '_o' for a in AXES[len(k)])}·"
-                        f"{'c_i/g' if self.groups > 1 else 'c_i'}·{'·'.join('k_' + a for a in AXES[len(k)])}",
-                _dot(self.out_channels, *spatial(y), x[0] // self.groups, *k), str(ops.macs)))
-        lines.append(Formula("connections", "outputs·(fan-in + bias)",
-                             f"{positions}·(…)", str(self.connections(x, y)),
-                             "as LeNet-5 counts them"))
+                                 f"{c_o}·({per}·{_dot(*k)}{b})", str(self.params(x))))
+            fan, fan_sub = f"c_o·{sym_o}·{sym_c}·{sym_k}", _dot(c_o, *out, per, *k)
+            reduce = (f"c_o·{sym_o}·({sym_c}·{sym_k} − 1)", f"{_dot(c_o, *out)}·({_dot(per, *k)} − 1)")
+            links = (f"c_o·{sym_o}·({sym_c}·{sym_k}{b})", f"{_dot(c_o, *out)}·({_dot(per, *k)}{b})")
+        lines.append(_op("macs", fan, fan_sub, ops.macs, "one per weight use, the bias not counted"))
+        lines.append(_op("mults", fan, fan_sub, ops.mults))
+        lines.append(_op("adds", *reduce, ops.adds, "n − 1 per output of fan-in n"))
+        if self.bias:
+            lines.append(_op("bias_adds", f"c_o·{sym_o}", _dot(c_o, *out), ops.bias_adds))
+        lines.append(Formula("connections", *links, str(self.connections(x, y)),
+                             "each output's weighted inputs plus its bias, as LeNet-5 counts them"))
         return lines
 
 
@@ -390,17 +406,28 @@ class Deconv(_Sliding):
         """MACs on the input: c_i·(input positions)·(c_o/g)·k. Mults and adds count the
         products that land in the output (the padding crops the rest): an output that
         receives n products costs n mults and n − 1 adds, plus 1 for the bias."""
+        _, k, _, _, _, _ = self._axes(x)
+        landed, hit = self._reach(x, y)
+        per_out = self.out_channels // self.groups
+        mults = x[0] * per_out * landed
+        return Ops(mults=mults, adds=mults - self.out_channels * hit,
+                   bias_adds=prod(y) if self.bias else 0,
+                   macs=prod(x) * per_out * prod(k))
+
+    def _reach(self, x: Shape, y: Shape) -> tuple[int, int]:
+        """(products of one input map and one kernel that land in an output map,
+        output positions that receive at least one), over all spatial axes."""
         ndim, k, s, d, p, _ = self._axes(x)
         landed, hit = 1, 1
         for n, kk, ss, dd, pp, out in zip(spatial(x), k, s, d, p, spatial(y)):
             a, b = transposed_reach(n, kk, ss, dd, pp, out)
             landed *= a
             hit *= b
-        per_out = self.out_channels // self.groups
-        mults = x[0] * per_out * landed
-        return Ops(mults=mults, adds=mults - self.out_channels * hit,
-                   bias_adds=prod(y) if self.bias else 0,
-                   macs=prod(x) * per_out * prod(k))
+        return landed, hit
+
+    def weights(self, x: Shape) -> int:
+        return x[0] * (self.out_channels // self.groups) * prod(per_axis(self.kernel, len(x) - 1,
+                                                                         "kernel"))
 
     def connections(self, x: Shape, y: Shape) -> int:
         ops = self.ops(x, y)
@@ -420,9 +447,24 @@ class Deconv(_Sliding):
                                                      spatial(y)):
             lines.append(Formula(axis.upper(), f"(n_{axis} − 1)·s − 2·p + d·(k − 1) + output_padding + 1",
                                  f"({n} − 1)·{ss} − 2·{pp} + {dd}·({kk} − 1) + {oo} + 1", str(out)))
-        lines.append(Formula("MACs", "c_i·(input positions)·(c_o/g)·k",
-                             _dot(x[0], *spatial(x), self.out_channels // self.groups, *k),
-                             str(self.ops(x, y).macs), "counted on the input"))
+        c_i, c_o, per = x[0], self.out_channels, self.out_channels // self.groups
+        sym_k, sym_o = _syms("k_", ndim), _syms("", ndim, "_o")
+        b = (" + c_o", f" + {c_o}") if self.bias else ("", "")
+        ops = self.ops(x, y)
+        landed, hit = self._reach(x, y)
+        lines.append(Formula("params", f"c_i·(c_o/g)·{sym_k}{b[0]}", f"{_dot(c_i, per, *k)}{b[1]}",
+                             str(self.params(x))))
+        lines.append(_op("macs", f"c_i·{_syms('n_', ndim)}·(c_o/g)·{sym_k}",
+                         _dot(c_i, *spatial(x), per, *k), ops.macs,
+                         "counted on the input: every input scatters a whole kernel"))
+        lines.append(_op("mults", "c_i·(c_o/g)·(products that land in the output)",
+                         _dot(c_i, per, landed), ops.mults, "the padding crops the rest"))
+        lines.append(_op("adds", "mults − c_o·(output positions that receive a product)",
+                         f"{ops.mults} − {c_o}·{hit}", ops.adds))
+        if self.bias:
+            lines.append(_op("bias_adds", f"c_o·{sym_o}", _dot(c_o, *spatial(y)), ops.bias_adds))
+        lines.append(Formula("connections", "mults + bias adds", f"{ops.mults} + {ops.bias_adds}",
+                             str(self.connections(x, y))))
         return lines
 
 
@@ -462,18 +504,37 @@ class Pool(_Sliding):
 
     def ops(self, x: Shape, y: Shape) -> Ops:
         """Per window of w visited elements: max w − 1 compares; avg w − 1 adds and 1 division."""
-        ndim, k, s, d, k_eff, pad = self._geometry(x)
-        clip = self.mode == "avg" and not self.count_include_pad
-        taps = prod(window_taps(n, kk, ss, dd, lo, hi, out, clip)
-                    for n, kk, ss, dd, (lo, hi), out in zip(spatial(x), k, s, d, pad, spatial(y)))
-        windows = prod(spatial(y))
+        taps, windows = self._taps(x, y), prod(spatial(y))
         reduce = x[0] * (taps - windows)
         if self.mode == "max":
             return Ops(compares=reduce)
         return Ops(adds=reduce, divs=x[0] * windows)
 
+    def _taps(self, x: Shape, y: Shape) -> int:
+        """Elements visited by all the windows of one map."""
+        ndim, k, s, d, k_eff, pad = self._geometry(x)
+        clip = self.mode == "avg" and not self.count_include_pad
+        return prod(window_taps(n, kk, ss, dd, lo, hi, out, clip)
+                    for n, kk, ss, dd, (lo, hi), out in zip(spatial(x), k, s, d, pad, spatial(y)))
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        return self._explain_sizes(x, y, self.ceil_mode)
+        lines = self._explain_sizes(x, y, self.ceil_mode)
+        ndim, c = len(x) - 1, x[0]
+        k = per_axis(self.kernel, ndim, "kernel")
+        taps, windows = self._taps(x, y), prod(spatial(y))
+        sym_o = _syms("", ndim, "_o")
+        if taps == windows * prod(k):
+            reduce = (f"c·{sym_o}·({_syms('k_', ndim)} − 1)", f"{_dot(c, *spatial(y))}·({_dot(*k)} − 1)",
+                      "w − 1 per window of w elements")
+        else:
+            reduce = ("c·(elements visited − windows)", f"{c}·({taps} − {windows})",
+                      "windows cut at the border visit fewer elements")
+        field = "compares" if self.mode == "max" else "adds"
+        lines.append(_op(field, reduce[0], reduce[1], c * (taps - windows), reduce[2]))
+        if self.mode == "avg":
+            lines.append(_op("divs", f"c·{sym_o}", _dot(c, *spatial(y)), c * windows,
+                             "one per window"))
+        return lines
 
 
 class Subsample(_Sliding):
@@ -504,13 +565,23 @@ class Subsample(_Sliding):
     def connections(self, x: Shape, y: Shape) -> int:
         return prod(y) * (self.kernel ** (len(x) - 1) + 1)
 
+    def weights(self, x: Shape) -> int:
+        return x[0]
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = self._explain_sizes(x, y)
+        ndim, ops = len(x) - 1, self.ops(x, y)
+        sym_o, outputs = f"c·{_syms('', ndim, '_o')}", _dot(*y)
+        window = ("·".join(["k"] * ndim), self.kernel ** ndim)
         lines.append(Formula("params", "2·c (a coefficient and a bias per map)",
                              f"2·{x[0]}", str(self.params(x))))
-        lines.append(Formula("connections", "outputs·(k·k + 1)",
-                             f"{prod(y)}·({self.kernel ** (len(x) - 1)} + 1)",
-                             str(self.connections(x, y))))
+        lines.append(_op("macs", sym_o, outputs, ops.macs, "one coefficient use per output"))
+        lines.append(_op("mults", sym_o, outputs, ops.mults))
+        lines.append(_op("adds", f"{sym_o}·({window[0]} − 1)", f"{outputs}·({window[1]} − 1)",
+                         ops.adds, "the window sum"))
+        lines.append(_op("bias_adds", sym_o, outputs, ops.bias_adds))
+        lines.append(Formula("connections", f"{sym_o}·({window[0]} + 1)",
+                             f"{outputs}·({window[1]} + 1)", str(self.connections(x, y))))
         return lines
 
 
@@ -531,6 +602,14 @@ class GlobalAvgPool(Kind):
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field.whole(spatial(x))
 
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        ndim, ops = len(x) - 1, self.ops(x, y)
+        return [Formula("shape", "×".join(["c"] + ["1"] * ndim), "", fmt_shape(y),
+                        "each map averaged to one number"),
+                _op("adds", f"c·({_syms('n_', ndim)} − 1)", f"{x[0]}·({_dot(*spatial(x))} − 1)",
+                    ops.adds),
+                _op("divs", "c", str(x[0]), ops.divs)]
+
 
 class Adaptive(Kind):
     """Adaptive pooling to a fixed output size (PyTorch's windows)."""
@@ -547,12 +626,28 @@ class Adaptive(Kind):
         return (x[0],) + per_axis(self.size, ndim, "adaptive")
 
     def ops(self, x: Shape, y: Shape) -> Ops:
-        taps = prod(sum(e - s for s, e in adaptive_windows(n, o))
-                    for n, o in zip(spatial(x), spatial(y)))
-        windows = prod(spatial(y))
+        taps, windows = self._taps(x, y), prod(spatial(y))
         if self.mode == "max":
             return Ops(compares=x[0] * (taps - windows))
         return Ops(adds=x[0] * (taps - windows), divs=x[0] * windows)
+
+    def _taps(self, x: Shape, y: Shape) -> int:
+        """Elements visited by all the windows of one map (windows may overlap)."""
+        return prod(sum(e - s for s, e in adaptive_windows(n, o))
+                    for n, o in zip(spatial(x), spatial(y)))
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        ndim, c = len(x) - 1, x[0]
+        taps, windows = self._taps(x, y), prod(spatial(y))
+        field = "compares" if self.mode == "max" else "adds"
+        lines = [Formula("shape", "c×(the requested size)", "", fmt_shape(y),
+                         "windows [⌊i·n/o⌋, ⌈(i+1)·n/o⌉) as PyTorch takes them"),
+                 _op(field, "c·(elements visited − windows)", f"{c}·({taps} − {windows})",
+                     c * (taps - windows))]
+        if self.mode == "avg":
+            lines.append(_op("divs", f"c·{_syms('', ndim, '_o')}", _dot(c, *spatial(y)),
+                             c * windows, "one per window"))
+        return lines
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         k = [max(e - s for s, e in adaptive_windows(n, o)) for n, o in zip(spatial(x), spatial(y))]
@@ -576,6 +671,10 @@ class Flatten(_Global):
 
     def out_shape(self, x: Shape) -> Shape:
         return (prod(x),)
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        symbolic = "·".join(["c"] + list(AXES.get(len(x) - 1, ())))
+        return [Formula("features", symbolic, _dot(*x), str(y[0]))]
 
 
 class Fc(_Global):
@@ -607,12 +706,22 @@ class Fc(_Global):
     def connections(self, x: Shape, y: Shape) -> int:
         return (prod(x) + self.bias) * self.out_features
 
+    def weights(self, x: Shape) -> int:
+        return prod(x) * self.out_features
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         b = " + 1" if self.bias else ""
-        return [Formula("params", f"out·(in{b})", f"{self.out_features}·({prod(x)}{b})",
-                        str(self.params(x))),
-                Formula("MACs", "out·in", _dot(self.out_features, prod(x)),
-                        str(self.ops(x, y).macs))]
+        out, n, ops = self.out_features, _dot(*x), self.ops(x, y)
+        note = f"a {fmt_shape(x)} input is flattened to {prod(x)} inputs" if len(x) > 1 else ""
+        lines = [Formula("params", f"out·(in{b})", f"{out}·({n}{b})", str(self.params(x)), note),
+                 _op("macs", "out·in", f"{out}·{n}", ops.macs, "one per weight use"),
+                 _op("mults", "out·in", f"{out}·{n}", ops.mults),
+                 _op("adds", "out·(in − 1)", f"{out}·({prod(x)} − 1)", ops.adds)]
+        if self.bias:
+            lines.append(_op("bias_adds", "out", str(out), ops.bias_adds))
+        lines.append(Formula("connections", f"out·(in{b})", f"{out}·({n}{b})",
+                             str(self.connections(x, y))))
+        return lines
 
 
 class Rbf(_Global):
@@ -640,54 +749,70 @@ class Rbf(_Global):
     def connections(self, x: Shape, y: Shape) -> int:
         return prod(x) * self.out_features
 
+    def weights(self, x: Shape) -> int:
+        return prod(x) * self.out_features
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        return [Formula("params", "out·in (no bias)", _dot(self.out_features, prod(x)),
-                        str(self.params(x)))]
+        out, n, ops = self.out_features, prod(x), self.ops(x, y)
+        return [Formula("params", "out·in (no bias)", _dot(out, n), str(self.params(x))),
+                _op("macs", "out·in", _dot(out, n), ops.macs, "one (x_j − w_ij)² per weight"),
+                _op("mults", "out·in", _dot(out, n), ops.mults, "the squares"),
+                _op("adds", "out·(2·in − 1)", f"{out}·(2·{n} − 1)", ops.adds,
+                    "in subtractions and in − 1 additions per unit"),
+                Formula("connections", "out·in", _dot(out, n), str(self.connections(x, y)))]
 
 
 # --------------------------------------------------------------------------- elementwise
 
 
-class Relu(Kind):
+class _Elementwise(Kind):
+    """A kind that performs the same few operations on every element."""
+
+    per_element: ClassVar[dict[str, int]] = {}
+    """Raw operations per element, by :class:`~cnncalc.ops.Ops` field."""
+
+    def ops(self, x: Shape, y: Shape) -> Ops:
+        n = prod(x)
+        return Ops(**{f: count * n for f, count in self.per_element.items()})
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        lines = super().explain(x, y)
+        for f, count in self.per_element.items():
+            times = "" if count == 1 else f"{count}·"
+            lines.append(_op(f, f"{times}elements", f"{times}{_dot(*x)}", count * prod(x)))
+        return lines
+
+
+class Relu(_Elementwise):
     """max(0, x): one comparison per element."""
 
     kind: ClassVar[str] = "relu"
     summary: ClassVar[str] = "max(0, x)"
-
-    def ops(self, x: Shape, y: Shape) -> Ops:
-        return Ops(compares=prod(x))
+    per_element: ClassVar[dict[str, int]] = {"compares": 1}
 
 
-class Relu6(Kind):
+class Relu6(_Elementwise):
     """min(max(0, x), 6): two comparisons per element."""
 
     kind: ClassVar[str] = "relu6"
     summary: ClassVar[str] = "min(max(0, x), 6)"
-
-    def ops(self, x: Shape, y: Shape) -> Ops:
-        return Ops(compares=2 * prod(x))
+    per_element: ClassVar[dict[str, int]] = {"compares": 2}
 
 
-class Sigmoid(Kind):
+class Sigmoid(_Elementwise):
     """1 / (1 + e^−x): one exp, one add, one division per element."""
 
     kind: ClassVar[str] = "sigmoid"
     summary: ClassVar[str] = "1 / (1 + e^−x)"
-
-    def ops(self, x: Shape, y: Shape) -> Ops:
-        n = prod(x)
-        return Ops(adds=n, divs=n, exps=n)
+    per_element: ClassVar[dict[str, int]] = {"adds": 1, "divs": 1, "exps": 1}
 
 
-class Tanh(Kind):
+class Tanh(_Elementwise):
     """(e^x − e^−x) / (e^x + e^−x): two exps, two adds, one division per element."""
 
     kind: ClassVar[str] = "tanh"
     summary: ClassVar[str] = "hyperbolic tangent"
-
-    def ops(self, x: Shape, y: Shape) -> Ops:
-        n = prod(x)
-        return Ops(adds=2 * n, divs=n, exps=2 * n)
+    per_element: ClassVar[dict[str, int]] = {"adds": 2, "divs": 1, "exps": 2}
 
 
 class Softmax(Kind):
@@ -700,13 +825,23 @@ class Softmax(Kind):
         n, vectors = x[0], prod(spatial(x))
         return Ops(adds=(n - 1) * vectors, divs=n * vectors, exps=n * vectors)
 
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        c, ops, ndim = x[0], self.ops(x, y), len(x) - 1
+        at = (f"·{_syms('n_', ndim)}", "".join(f"·{v}" for v in spatial(x))) if ndim else ("", "")
+        return super().explain(x, y) + [
+            _op("exps", f"c{at[0]}", f"{c}{at[1]}", ops.exps),
+            _op("adds", f"(c − 1){at[0]}", f"({c} − 1){at[1]}", ops.adds, "the sum of the exps"),
+            _op("divs", f"c{at[0]}", f"{c}{at[1]}", ops.divs)]
 
-class BatchNorm(Kind):
+
+class BatchNorm(_Elementwise):
     """Batch normalisation at inference: y = x·γ/√(σ² + ε) + (β − μ·γ/√(σ² + ε)), folded."""
 
     kind: ClassVar[str] = "batchnorm"
     main: ClassVar[str] = "channels"
     summary: ClassVar[str] = "batch normalisation (γ, β trained; running mean and variance kept)"
+    per_element: ClassVar[dict[str, int]] = {"mults": 1, "adds": 1}
+    """At inference the normalisation folds into one multiply and one add per element."""
 
     channels: Union[Size, None] = None
     eps: Number = 1e-5
@@ -724,9 +859,11 @@ class BatchNorm(Kind):
                 StateEntry("running_mean", c, "buffer"), StateEntry("running_var", c, "buffer"),
                 StateEntry("num_batches_tracked", (), "counter")]
 
-    def ops(self, x: Shape, y: Shape) -> Ops:
-        n = prod(x)
-        return Ops(mults=n, adds=n)
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        c = x[0]
+        return [Formula("params", "2·c (γ and β per channel)", f"2·{c}", str(self.params(x))),
+                Formula("buffers", "2·c (running mean and variance)", f"2·{c}",
+                        str(self.buffers(x)))] + super().explain(x, y)
 
 
 class Lrn(Kind):
@@ -745,11 +882,27 @@ class Lrn(Kind):
     def ops(self, x: Shape, y: Shape) -> Ops:
         """Per element with a window of w channels: w + 1 mults, w adds, 1 pow, 1 division."""
         c, positions = x[0], prod(spatial(x))
-        window = sum(min(c, i + (self.size - 1) // 2 + 1) - max(0, i - self.size // 2)
-                     for i in range(c))
+        window = self._windows(c)
         n = prod(x)
         return Ops(mults=(window + c) * positions, adds=window * positions,
                    exps=n, divs=n)
+
+    def _windows(self, c: int) -> int:
+        """Σ over the channels of the window each one sums (clipped at both ends)."""
+        return sum(min(c, i + (self.size - 1) // 2 + 1) - max(0, i - self.size // 2)
+                   for i in range(c))
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        c, ndim, ops = x[0], len(x) - 1, self.ops(x, y)
+        at, positions = _syms("n_", ndim), _dot(*spatial(x))
+        w = self._windows(c)
+        return super().explain(x, y) + [
+            _op("mults", f"(Σ_c w_c + c)·{at}", f"({w} + {c})·{positions}", ops.mults,
+                "a square per window element, one scale per element; w_c is channel c's "
+                f"window of {self.size}, cut at the ends"),
+            _op("adds", f"Σ_c w_c·{at}", f"{w}·{positions}", ops.adds),
+            _op("exps", "elements", _dot(*x), ops.exps, "the power β"),
+            _op("divs", "elements", _dot(*x), ops.divs)]
 
 
 class Dropout(Kind):
@@ -781,6 +934,10 @@ class Concat(Kind):
                     hint="check the stride and padding of each branch")
         return (sum(s[0] for s in shapes),) + first[1:]
 
+    def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
+        return [Formula("C", "Σ c (each branch's channels)", " + ".join(str(s[0]) for s in shapes),
+                        str(y[0]))]
+
 
 class Add(Kind):
     """Branches summed element by element; their shapes must be equal."""
@@ -800,6 +957,11 @@ class Add(Kind):
 
     def merge_ops(self, shapes: list[Shape]) -> Ops:
         return Ops(eltwise_adds=(len(shapes) - 1) * prod(shapes[0]))
+
+    def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
+        return [Formula("shape", "unchanged", "", fmt_shape(y)),
+                _op("eltwise_adds", "(branches − 1)·elements",
+                    f"({len(shapes)} − 1)·{_dot(*shapes[0])}", self.merge_ops(shapes).eltwise_adds)]
 
 
 LAYER_KINDS: dict[str, type[Kind]] = {

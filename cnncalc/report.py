@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Callable
 
@@ -83,6 +83,7 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
     Column("adds", "Adds", lambda r: r.adds, lambda a: a.total.adds),
     Column("macs", "MACs", lambda r: r.macs, lambda a: a.total.macs),
     Column("flops", "FLOPs", lambda r: r.flops, lambda a: a.total.flops),
+    Column("space", "Space", lambda r: r.figures.space, lambda a: a.total.figures.space),
     Column("activations", "Activations", lambda r: r.activations, lambda a: a.total.activations),
     Column("rf", "RF", lambda r: fraction_text(r.rf), lambda a: "", numeric=False),
     Column("jump", "Jump", lambda r: fraction_text(r.jump), lambda a: "", numeric=False),
@@ -96,6 +97,23 @@ VIEWS: dict[str, tuple[str, ...]] = {
     "summary": ("name", "kind", "out_shape", "params", "macs", "flops", "activations", "rf",
                 "share"),
 }
+
+
+def view_columns(analysis: Analysis, view: str) -> list[Column]:
+    """A view's columns as its convention names them (NNDL's FLOPs are its 'time'),
+    with the convention's space column where it has one."""
+    label = analysis.convention.flops_label
+    columns = []
+    for key in VIEWS[view]:
+        column = COLUMNS[key]
+        if key == "flops" and label != "FLOPs":
+            column = replace(column, title=label.capitalize())
+        if key == "share":
+            column = replace(column, title=f"Share of {label}")
+        columns.append(column)
+        if key == "flops" and analysis.convention.space is not None:
+            columns.append(COLUMNS["space"])
+    return columns
 
 
 def _cell_text(column: Column, value: Any) -> str:
@@ -122,13 +140,18 @@ def totals_line(analysis: Analysis) -> str:
     t = analysis.total
     return (f"Params {t.params:,} ({human(t.params)}), buffers {t.buffers:,}, "
             f"param memory {human_bytes(t.memory)} (float32); "
-            f"MACs {t.macs:,} ({human(t.macs)}), FLOPs {t.flops:,} ({human(t.flops)}); "
+            f"MACs {t.macs:,} ({human(t.macs)}), {analysis.convention.flops_label} "
+            f"{t.flops:,} ({human(t.flops)}){_space_text(t.figures.space)}; "
             f"activations {t.activations:,} ({human_bytes(t.activation_memory)} float32); "
             f"depth {t.depth}")
 
 
+def _space_text(space: int | None) -> str:
+    return "" if space is None else f", space {space:,} ({human(space)})"
+
+
 def rich_table(analysis: Analysis, view: str) -> Group:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+    columns = view_columns(analysis, view)
     table = Table(title=headline(analysis), title_justify="left")
     for c in columns:
         table.add_column(c.title, justify="right" if c.numeric else "left",
@@ -142,7 +165,7 @@ def rich_table(analysis: Analysis, view: str) -> Group:
 
 
 def markdown_table(analysis: Analysis, view: str) -> str:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+    columns = view_columns(analysis, view)
     lines = [f"**{headline(analysis)}**", "",
              "| " + " | ".join(c.title for c in columns) + " |",
              "|" + "|".join("---:" if c.numeric else ":---" for c in columns) + "|"]
@@ -156,22 +179,32 @@ def markdown_table(analysis: Analysis, view: str) -> str:
     return "\n".join(lines)
 
 
+def _with_space(record: dict, space: int | None) -> dict:
+    """The convention's space figure, where it has one (NNDL), after the FLOPs."""
+    if space is None:
+        return record
+    keys = list(record)
+    at = keys.index("flops") + 1
+    return {**{k: record[k] for k in keys[:at]}, "space": space, **{k: record[k] for k in keys[at:]}}
+
+
 def layer_record(row: LayerStats) -> dict:
-    return {
+    return _with_space({
         "name": row.name, "kind": row.kind, "in_shape": list(row.in_shape),
         "out_shape": list(row.out_shape), "params": row.params, "buffers": row.buffers,
         "connections": row.connections, "mults": row.mults, "adds": row.adds,
         "macs": row.macs, "flops": row.flops, "activations": row.activations,
         "rf": [exact(v) for v in row.rf], "jump": [exact(v) for v in row.jump],
         "depth": row.depth, "ops": row.ops.as_dict(),
-    }
+    }, row.figures.space)
 
 
 def total_record(total: Totals) -> dict:
-    return {"params": total.params, "buffers": total.buffers, "connections": total.connections,
-            "mults": total.mults, "adds": total.adds, "macs": total.macs, "flops": total.flops,
-            "activations": total.activations, "depth": total.depth,
-            "ops": total.ops.as_dict()}
+    return _with_space({
+        "params": total.params, "buffers": total.buffers, "connections": total.connections,
+        "mults": total.mults, "adds": total.adds, "macs": total.macs, "flops": total.flops,
+        "activations": total.activations, "depth": total.depth,
+        "ops": total.ops.as_dict()}, total.figures.space)
 
 
 def json_record(analysis: Analysis) -> dict:
