@@ -15,11 +15,11 @@ from .spec import closest
 
 
 def examples_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    checkout = here.parent / "examples"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(resources.files("cnncalc.examples")))
+    """The installed ``cnncalc.examples``; in a checkout that is not installed, ``examples/``."""
+    try:
+        return Path(str(resources.files("cnncalc.examples")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "examples"
 
 
 def zoo_names() -> list[str]:
