@@ -13,6 +13,7 @@ from .analysis import Analysis, analyse
 from .arith import Shape
 from .conventions import Convention
 from .errors import CnnCalcError
+from .explain import Working, work
 from .graph import Graph, build_graph
 from .spec import NetworkSpec, parse_network, parse_shape
 from .yamlsource import parse_yaml, read_yaml_file
@@ -47,15 +48,26 @@ def build(spec: NetworkSpec, input: Shape | None = None) -> Graph:
     return build_graph(spec, input)
 
 
-def analyze(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
-            convention: str | Convention = "macs") -> Analysis:
-    """Shapes, parameters and counts of one network, per layer and in total."""
+def _graph(spec: NetworkSpec, input: Shape | str | None, batch: int) -> Graph:
     if isinstance(input, str):
         input = input_shape(input)
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
         raise CnnCalcError(f"batch must be a whole number from 1 to {MAX_BATCH:,}, got {batch}",
                            field="--batch")
-    return analyse(build_graph(spec, input), batch, convention)
+    return build_graph(spec, input)
+
+
+def analyze(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
+            convention: str | Convention = "macs") -> Analysis:
+    """Shapes, parameters and counts of one network, per layer and in total."""
+    return analyse(_graph(spec, input, batch), batch, convention)
+
+
+def explain(spec: NetworkSpec, topic: str = "all", input: Shape | str | None = None,
+            batch: int = 1, convention: str | Convention = "macs") -> Working:
+    """The analysis with each layer's working for one topic (shape, params, flops or all)."""
+    graph = _graph(spec, input, batch)
+    return work(graph, analyse(graph, batch, convention), topic)
 
 
 def analyze_each(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
@@ -64,3 +76,10 @@ def analyze_each(spec: NetworkSpec, input: Shape | str | None = None, batch: int
     if spec.variants is None:
         return [analyze(spec, input, batch, convention)]
     return [analyze(variant, input, batch, convention) for variant in spec.variants.values()]
+
+
+def explain_each(spec: NetworkSpec, topic: str = "all", input: Shape | str | None = None,
+                 batch: int = 1, convention: str | Convention = "macs") -> list[Working]:
+    """One working per variant of a study, or a one-item list for a plain network."""
+    specs = [spec] if spec.variants is None else list(spec.variants.values())
+    return [explain(s, topic, input, batch, convention) for s in specs]

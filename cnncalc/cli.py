@@ -47,6 +47,11 @@ ConventionOpt = Annotated[ConventionName, typer.Option(
                                "lenet (LeNet-5's connections).")]
 
 
+ExplainOpt = Annotated[bool, typer.Option(
+    "--explain", "-e", help="Show each layer's working: the formula, the formula with the "
+                            "layer's numbers, the result (Markdown/LaTeX with --format markdown).")]
+
+
 def _stdout() -> Console:
     """Colour and the terminal's width for people; plain 200-column text when piped."""
     if sys.stdout.isatty():
@@ -67,53 +72,61 @@ def _guard(fn: Callable[[], None]) -> None:
         _fail(exc)
 
 
+TOPICS = {"shape": "shape", "params": "params", "flops": "flops", "summary": "all"}
+"""What --explain explains for each command."""
+
+
+def _print(out) -> None:
+    if isinstance(out, str):
+        sys.stdout.write(out)
+    else:
+        _stdout().print(out)
+
+
 def _report(view: str, net: str, input: str | None, batch: int, fmt: Format,
-            convention: ConventionName) -> None:
-    from .api import analyze_each, input_shape, load
+            convention: ConventionName, explain: bool = False) -> None:
+    from .api import analyze_each, explain_each, input_shape, load
     from .report import render_each
 
     def run() -> None:
         spec = load(net)
-        analyses = analyze_each(spec, input=input_shape(input), batch=batch,
-                                convention=convention.value)
-        out = render_each(analyses, view, fmt.value, spec.name if spec.variants else None)
-        if isinstance(out, str):
-            sys.stdout.write(out)
-        else:
-            _stdout().print(out)
+        options = dict(input=input_shape(input), batch=batch, convention=convention.value)
+        items = (explain_each(spec, TOPICS[view], **options) if explain
+                 else analyze_each(spec, **options))
+        _print(render_each(items, view, fmt.value, spec.name if spec.variants else None))
     _guard(run)
 
 
 @app.command()
 def shape(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
           format: FormatOpt = Format.table,
-          convention: ConventionOpt = ConventionName.macs) -> None:
+          convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
     """Per-layer output shape, receptive field and jump."""
-    _report("shape", net, input, batch, format, convention)
+    _report("shape", net, input, batch, format, convention, explain)
 
 
 @app.command()
 def params(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
            format: FormatOpt = Format.table,
-           convention: ConventionOpt = ConventionName.macs) -> None:
+           convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
     """Per-layer trainable parameters, buffers, connections (as LeNet-5 counts them) and memory."""
-    _report("params", net, input, batch, format, convention)
+    _report("params", net, input, batch, format, convention, explain)
 
 
 @app.command()
 def flops(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
           format: FormatOpt = Format.table,
-          convention: ConventionOpt = ConventionName.macs) -> None:
+          convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
     """Per-layer multiplications, additions, MACs, FLOPs and share of the total."""
-    _report("flops", net, input, batch, format, convention)
+    _report("flops", net, input, batch, format, convention, explain)
 
 
 @app.command()
 def summary(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
             format: FormatOpt = Format.table,
-            convention: ConventionOpt = ConventionName.macs) -> None:
+            convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
     """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field."""
-    _report("summary", net, input, batch, format, convention)
+    _report("summary", net, input, batch, format, convention, explain)
 
 
 @app.command()

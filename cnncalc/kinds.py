@@ -131,7 +131,7 @@ class Kind(BaseModel):
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         """The working of the shape, parameters and operations; by default a kind
         keeps its input's shape and says so."""
-        return [Formula("shape", "unchanged", "", fmt_shape(y))] if x == y else []
+        return [Formula("shape", "input shape", "", fmt_shape(y))] if x == y else []
 
 
 # --------------------------------------------------------------------------- windows
@@ -959,7 +959,7 @@ class Add(Kind):
         return Ops(eltwise_adds=(len(shapes) - 1) * prod(shapes[0]))
 
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
-        return [Formula("shape", "unchanged", "", fmt_shape(y)),
+        return [Formula("shape", "input shape", "", fmt_shape(y)),
                 _op("eltwise_adds", "(branches − 1)·elements",
                     f"({len(shapes)} − 1)·{_dot(*shapes[0])}", self.merge_ops(shapes).eltwise_adds)]
 

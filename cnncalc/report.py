@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Callable
@@ -19,6 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .analysis import Analysis, LayerStats, Totals
+from .explain import Working
+from .formula import Formula
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -239,6 +242,124 @@ def csv_text(analysis: Analysis) -> str:
     return buf.getvalue()
 
 
+# --------------------------------------------------------------------------- working
+
+TOPIC_TITLES = {"shape": "the output shapes", "params": "the parameters and connections",
+                "flops": "the operations", "all": "shapes, parameters and operations"}
+
+_BIG = re.compile(r"(?<![\d.])\d{5,}")
+
+
+def grouped(text: str, sep: str = ",") -> str:
+    """Thousands separators in the numbers of five digits or more: 122304 → 122,304."""
+    return _BIG.sub(lambda m: f"{int(m.group()):,}".replace(",", sep), text)
+
+
+def _parts(f: Formula) -> list[str]:
+    """what = symbolic = substituted = result, a part left out where it adds nothing."""
+    parts = [f.what]
+    for part in (f.symbolic, f.substituted):
+        if part and part not in parts[1:] and part != f.result:
+            parts.append(part)
+    return parts + [f.result]
+
+
+def formula_text(f: Formula) -> str:
+    """``H = ⌊(n_h − k_h + p_h + s_h) / s_h⌋ = ⌊(32 − 5 + 0 + 1) / 1⌋ = 28`` (and its note)."""
+    return " = ".join(grouped(p) for p in _parts(f)) + (f"  ({f.note})" if f.note else "")
+
+
+_LATEX = {"⌊": r"\lfloor ", "⌋": r"\rfloor ", "⌈": r"\lceil ", "⌉": r"\rceil ",
+          "·": r"\cdot ", "−": "-", "×": r"\times ", "Σ": r"\sum ", "²": "^2", "³": "^3",
+          "…": r"\dots ", "ᵀ": r"^\top ", "≈": r"\approx ", "÷": r"\div ", "%": r"\%",
+          "α": r"\alpha ", "β": r"\beta ", "γ": r"\gamma ", "σ": r"\sigma ", "ε": r"\epsilon ",
+          "μ": r"\mu ", "√": r"\sqrt ", "→": r"\to ", "|": r"\vert "}
+_SUBSCRIPT = re.compile(r"_([A-Za-z0-9]{2,})")
+_WORDS = re.compile(r"(?<![\\A-Za-z_{])[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*)*")
+
+
+def latex(text: str) -> str:
+    """A formula written in Unicode as LaTeX math: ⌊…⌋ → \\lfloor…\\rfloor, words in \\text{}."""
+    text = _SUBSCRIPT.sub(r"_{\1}", text)
+    text = _WORDS.sub(lambda m: m.group() if len(m.group()) == 1 else rf"\text{{{m.group()}}}", text)
+    text = "".join(_LATEX.get(ch, ch) for ch in text)
+    return grouped(text, "{,}").replace("  ", " ").strip()
+
+
+def formula_latex(f: Formula) -> str:
+    math = " = ".join(latex(p) for p in _parts(f))
+    return f"${math}$" + (f" — *{f.note}*" if f.note else "")
+
+
+def _transition(layer) -> str:
+    ins = " + ".join(shape_text(s) for s in layer.in_shapes)
+    return f"{ins} → {shape_text(layer.out_shape)}"
+
+
+def _batch_note(analysis: Analysis) -> list[str]:
+    if analysis.batch == 1:
+        return []
+    return [f"The working is for one sample; the totals are for the batch of {analysis.batch}."]
+
+
+def working_text(w: Working) -> str:
+    """Each layer's working, one line each, the layer's name in front (for the terminal)."""
+    width = max((len(layer.name) for layer in w.layers), default=0)
+    lines = [f"{headline(w.analysis)} — working for {TOPIC_TITLES[w.topic]}"]
+    for layer in w.layers:
+        lines.append(f"{layer.name:<{width}}  [{layer.kind}] {_transition(layer)}")
+        lines += [f"{layer.name:<{width}}  {formula_text(f)}" for f in layer.lines]
+    lines += _batch_note(w.analysis) + [totals_line(w.analysis), convention_line(w.analysis)]
+    return "\n".join(lines) + "\n"
+
+
+def working_markdown(w: Working) -> str:
+    """Each layer's working as LaTeX math in Markdown, for an answer key."""
+    lines = [f"**{headline(w.analysis)}** — working for {TOPIC_TITLES[w.topic]}", ""]
+    for layer in w.layers:
+        lines.append(f"**{layer.name}** ({layer.kind}): {_transition(layer)}")
+        lines.append("")
+        lines += [f"- {formula_latex(f)}" for f in layer.lines]
+        if layer.lines:
+            lines.append("")
+    lines += [*_batch_note(w.analysis), totals_line(w.analysis), "",
+              f"*{convention_line(w.analysis)}*", ""]
+    return "\n".join(lines)
+
+
+def formula_record(f: Formula) -> dict:
+    return {"what": f.what, "symbolic": f.symbolic, "substituted": f.substituted,
+            "result": f.result, "note": f.note}
+
+
+def working_record(w: Working) -> dict:
+    record = json_record(w.analysis)
+    record["working"] = w.topic
+    for layer_rec, layer in zip(record["layers"], w.layers):
+        layer_rec["working"] = [formula_record(f) for f in layer.lines]
+    return record
+
+
+def working_csv(w: Working) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(("name", "kind", "what", "symbolic", "substituted", "result", "note"))
+    for layer in w.layers:
+        for f in layer.lines:
+            writer.writerow((layer.name, layer.kind) + tuple(formula_record(f).values()))
+    return buf.getvalue()
+
+
+def render_working(w: Working, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(working_record(w), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return working_csv(w)
+    if fmt == "markdown":
+        return working_markdown(w)
+    return working_text(w)
+
+
 def render(analysis: Analysis, view: str, fmt: str):
     """A rich renderable for ``table``; text for the other formats."""
     if fmt == "table":
@@ -250,19 +371,27 @@ def render(analysis: Analysis, view: str, fmt: str):
     return markdown_table(analysis, view)
 
 
-def render_each(analyses: list[Analysis], view: str, fmt: str, study: str | None = None):
-    """Several analyses (a study's variants) one after another; JSON keeps them in one document."""
-    if len(analyses) == 1 and study is None:
-        return render(analyses[0], view, fmt)
+def render_each(items: list[Analysis | Working], view: str, fmt: str, study: str | None = None):
+    """Several analyses or workings (a study's variants) one after another; JSON keeps
+    them in one document."""
+    def one(item):
+        if isinstance(item, Working):
+            return render_working(item, fmt)
+        return render(item, view, fmt)
+
+    if len(items) == 1 and study is None:
+        return one(items[0])
     if fmt == "json":
-        return json.dumps({"study": study, "variants": [json_record(a) for a in analyses]},
-                          indent=2, ensure_ascii=False) + "\n"
-    parts = [render(a, view, fmt) for a in analyses]
+        records = [working_record(i) if isinstance(i, Working) else json_record(i) for i in items]
+        return json.dumps({"study": study, "variants": records}, indent=2,
+                          ensure_ascii=False) + "\n"
+    parts = [one(i) for i in items]
     if fmt == "table":
-        return Group(*parts)
+        return "\n".join(parts) if all(isinstance(p, str) for p in parts) else Group(*parts)
     if fmt == "csv":
         head = parts[0].split("\n", 1)[0]
-        rows = [f"{a.network},{line}" for a, part in zip(analyses, parts)
+        names = [i.analysis.network if isinstance(i, Working) else i.network for i in items]
+        rows = [f"{name},{line}" for name, part in zip(names, parts)
                 for line in part.split("\n")[1:] if line]
         return "variant," + head + "\n" + "\n".join(rows) + "\n"
     return "\n".join(parts)

@@ -120,7 +120,7 @@ def test_flatten_explains_the_fc_input():
 
 def test_layers_that_keep_the_shape_say_so():
     relu = one("{relu: }", "[2, 3, 3]", "shape")
-    assert [(f.what, f.symbolic, f.result) for f in relu.lines] == [("shape", "unchanged", "2×3×3")]
+    assert [(f.what, f.symbolic, f.result) for f in relu.lines] == [("shape", "input shape", "2×3×3")]
 
 
 # --------------------------------------------------------------------------- every line adds up
