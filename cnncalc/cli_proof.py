@@ -1,4 +1,5 @@
-"""Commands that prove the numbers elsewhere: ``export`` (to PyTorch)."""
+"""Commands that prove the numbers elsewhere: ``verify`` (in the numpy executor) and
+``export`` (to PyTorch)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,63 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .cli import InputOpt, Net, _guard, app
+from .cli import BatchOpt, InputOpt, Net, _guard, _stdout, app
 
 
 class Target(str, Enum):
     pytorch = "pytorch"
+
+
+class Impl(str, Enum):
+    naive = "naive"
+    fast = "fast"
+
+
+class VerifyFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def verify(net: Net,
+           impl: Annotated[Impl, typer.Option(
+               "--impl", help="fast (im2col + BLAS, counts from the product sizes) or naive "
+                              "(explicit loops that count each operation as they perform it).")]
+           = Impl.fast,
+           input: InputOpt = None, batch: BatchOpt = 1,
+           seed: Annotated[int, typer.Option("--seed", help="Seed of the random weights and "
+                                             "input.")] = 0,
+           flip: Annotated[bool, typer.Option(
+               "--flip", help="Run true convolution (kernels flipped) instead of "
+                              "cross-correlation; the counts are the same.")] = False,
+           max_seconds: Annotated[float, typer.Option(
+               "--max-seconds", help="Refuse a run estimated to take longer than this.")]
+           = 60.0,
+           format: Annotated[VerifyFormat, typer.Option(
+               "--format", "-f", help="table for people, json for scripts.")]
+           = VerifyFormat.table) -> None:
+    """Run the network in the numpy reference executor and check every predicted shape and count.
+
+    Per layer: predicted and executed output shape, predicted and performed multiplications,
+    additions and the other raw operations, ✓ or ✗. Exit 0 when all agree, 1 when one does
+    not (the first disagreement is named), 2 on bad input or a run too big to finish.
+    """
+    from .api import input_shape, load
+    from .verify import verify_each
+    from .verify_report import render
+
+    def run() -> None:
+        spec = load(net)
+        results = verify_each(spec, input_shape(input), batch, impl.value, seed, flip,
+                              max_seconds)
+        out = render(results, format.value, spec.name if spec.variants else None)
+        if isinstance(out, str):
+            sys.stdout.write(out)
+        else:
+            _stdout().print(out)
+        if not all(r.ok for r in results):
+            raise typer.Exit(1)
+    _guard(run)
 
 
 @app.command()

@@ -25,11 +25,12 @@ _RUNTIME = '''
 class TableConv(nn.Module):
     """A partially connected convolution (LeNet-5's C3): output map i sees only TABLE[i]."""
 
-    def __init__(self, table, kernel, bias, dims):
+    def __init__(self, table, kernel, bias, dims, padding=0):
         super().__init__()
         conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
         self.table = [list(row) for row in table]
-        self.maps = nn.ModuleList(conv(len(row), 1, kernel, bias=bias) for row in table)
+        self.maps = nn.ModuleList(conv(len(row), 1, kernel, padding=padding, bias=bias)
+                                  for row in table)
 
     def forward(self, x):
         return torch.cat([m(x[:, row]) for m, row in zip(self.maps, self.table)], 1)
@@ -71,6 +72,19 @@ class Padded(nn.Module):
 
     def forward(self, x):
         return F.pad(x, self.pad, value=self.value)
+
+
+class AvgPoolOverRealInputs(nn.Module):
+    """Average pooling after asymmetric padding that divides by the window's real inputs
+    only (count_include_pad=False): window sums of the padded input over those of a mask."""
+
+    def __init__(self, pool, pad):
+        super().__init__()
+        self.pool, self.pad = pool, pad
+
+    def forward(self, x):
+        mask = torch.ones_like(x[:1, :1])
+        return self.pool(F.pad(x, self.pad)) / self.pool(F.pad(mask, self.pad))
 
 
 def _container(root, path):
@@ -184,8 +198,8 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
             if pad is not None or any(v != 1 for v in s + d):
                 raise CnnCalcError("exporting a connection table supports only stride 1, "
                                    "dilation 1 and symmetric padding", field=node.where.path)
-            return (f"TableConv({layer.table_rows()!r}, {_tuple(k)}, {layer.bias}, {dims})",
-                    None, 0.0, "call")
+            return (f"TableConv({layer.table_rows()!r}, {_tuple(k)}, {layer.bias}, {dims}, "
+                    f"padding={padding})", None, 0.0, "call")
         return (f"nn.Conv{nd}({x[0]}, {layer.out_channels}, {_tuple(k)}, stride={_tuple(s)}, "
                 f"padding={padding}, dilation={_tuple(d)}, groups={layer.groups}, "
                 f"bias={layer.bias})", pad, 0.0, "call")
@@ -205,9 +219,11 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
             return (f"nn.MaxPool{nd}({_tuple(k)}, stride={_tuple(s)}, padding={padding}, "
                     f"dilation={_tuple(d)}, ceil_mode={layer.ceil_mode})",
                     pad, float("-inf"), "call")
-        return (f"nn.AvgPool{nd}({_tuple(k)}, stride={_tuple(s)}, padding={padding}, "
-                f"ceil_mode={layer.ceil_mode}, count_include_pad={layer.count_include_pad})",
-                pad, 0.0, "call")
+        avg = (f"nn.AvgPool{nd}({_tuple(k)}, stride={_tuple(s)}, padding={padding}, "
+               f"ceil_mode={layer.ceil_mode}, count_include_pad={layer.count_include_pad})")
+        if pad is not None and not layer.count_include_pad:
+            return f"AvgPoolOverRealInputs({avg}, {pad})", None, 0.0, "call"
+        return avg, pad, 0.0, "call"
     if isinstance(layer, GlobalAvgPool):
         return f"nn.AdaptiveAvgPool{nd}(1)", None, 0.0, "call"
     if isinstance(layer, Adaptive):

@@ -9,6 +9,8 @@ Two implementations of every layer op with the same signatures:
 
 Every op returns ``(y, OpCount)``; arrays are ``[N, C, *spatial]`` with 1,
 2 or 3 spatial axes.  numpy is the only run-time dependency.
+:mod:`~cnncalc.executor.run` runs a whole cnncalc graph with them (weights in
+PyTorch's ``state_dict`` layout); ``cnncalc verify`` is built on it.
 
 >>> import numpy as np
 >>> from cnncalc.executor import get_ops

@@ -1,0 +1,118 @@
+"""Every zoo network run three ways: the calculator predicts, the executor runs, PyTorch runs.
+
+For each network the exported PyTorch module (``cnncalc export --to pytorch``) is built in
+float64 with its own random init, its BatchNorm statistics and constant-initialised
+parameters made random; its ``state_dict`` is loaded into the executor as it is (LeNet-5's
+per-map table weights included). On the same input:
+
+- every node's output shape equals the prediction and PyTorch's,
+- every node's output equals PyTorch's (float64 both sides, rtol 1e-5),
+- every raw count the fast executor performed equals the prediction.
+
+Then the naive loops, the definition, against the fast executor: on the small networks at
+their own input, and on the others at a tiny input where the loops stay quick.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from cnncalc.analysis import node_ops  # noqa: E402
+from cnncalc.api import build, load  # noqa: E402
+from cnncalc.executor import OpCount  # noqa: E402
+from cnncalc.executor.run import random_input, run  # noqa: E402
+from cnncalc.verify import predicted_counts  # noqa: E402
+from cnncalc.zoo import zoo_names  # noqa: E402
+from pytorch_model import torch_model  # noqa: E402
+
+NETWORKS = [n for n in zoo_names() if load(n).variants is None]
+SMALL = ["lenet5", "lenet", "mnist-inception", "mnist-resnet"]
+TINY_INPUTS = {
+    # the smallest inputs these accept run in seconds in the naive loops; the others'
+    # weights alone (AlexNet's and VGG's fc layers, DenseNet's depth) need minutes there
+    "googlenet": (3, 16, 16),     # concat, ceil_mode pools, BatchNorm
+    "mobilenet-v2": (3, 16, 16),  # depthwise groups, relu6, residual adds
+    "resnet18": (3, 8, 8),        # residual adds, BatchNorm, strided 1x1 shortcuts
+}
+SEED = 4
+
+
+def randomised(model, seed: int):
+    """Float64, and every parameter or buffer that torch initialised to one constant
+    (BatchNorm's γ = 1, β = 0, mean 0, variance 1; LeNet-5's sub-sampling coefficients)
+    drawn at random instead, so that folding them wrongly would show."""
+    model = model.double()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+            if not t.is_floating_point() or t.numel() < 2 or not bool((t == t.flatten()[0]).all()):
+                continue
+            low = 0.5 if name.endswith(("running_var", "weight")) else -0.5
+            t.copy_(torch.rand(t.shape, generator=gen, dtype=t.dtype) + low)
+    return model
+
+
+def assert_close(y: np.ndarray, ref, what: str):
+    ref = ref.detach().numpy()
+    assert y.shape == ref.shape, what
+    # atol scaled to the layer's values: an output that cancels to near 0 has no relative digits
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-9 * float(np.abs(ref).max() or 1.0),
+                               err_msg=what)
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_executor_equals_pytorch_and_counts_equal_predictions(name):
+    graph = build(load(name))
+    batch = 2 if name in SMALL else 1
+    model = randomised(torch_model(name), SEED)
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    x = random_input(graph, batch, SEED)
+    with torch.no_grad():
+        reference = model(torch.from_numpy(x), return_all=True)
+    result = run(graph, "fast", weights=state, x=x)
+    for node, done in zip(graph.nodes, result.nodes):
+        what = f"{name} {node.name} ({node.kind})"
+        assert done.shape == (batch,) + node.out_shape == tuple(reference[node.index].shape), what
+        assert_close(done.output, reference[node.index], what)
+        assert done.count == OpCount(**predicted_counts(node_ops(node).times(batch))), what
+
+
+def assert_naive_equals_fast(graph, batch: int):
+    naive = run(graph, "naive", batch, seed=SEED)
+    fast = run(graph, "fast", batch, seed=SEED)
+    for node, n, f in zip(graph.nodes, naive.nodes, fast.nodes):
+        what = f"{graph.name} {node.name} ({node.kind})"
+        assert n.shape == f.shape == (batch,) + node.out_shape, what
+        np.testing.assert_allclose(n.output, f.output, rtol=1e-9,
+                                   atol=1e-12 * float(np.abs(f.output).max() or 1.0), err_msg=what)
+        assert n.count == f.count == OpCount(**predicted_counts(node_ops(node).times(batch))), what
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_naive_equals_fast_on_the_small_networks(name):
+    assert_naive_equals_fast(build(load(name)), batch=1)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_INPUTS))
+def test_naive_equals_fast_on_a_tiny_input(name):
+    assert_naive_equals_fast(build(load(name), TINY_INPUTS[name]), batch=1)
+
+
+def test_lenet5_table_weights_scatter_into_the_dense_layout():
+    """C3's state is one (1, n, 5, 5) weight per output map; map 15 sees all six S2 maps,
+    map 0 sees maps 0, 1, 2 (LeCun et al. 1998, Table I)."""
+    graph = build(load("lenet5"))
+    model = randomised(torch_model("lenet5"), SEED)
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    assert state["C3.maps.0.weight"].shape == (1, 3, 5, 5)
+    assert state["C3.maps.15.weight"].shape == (1, 6, 5, 5)
+    x = random_input(graph, 1, SEED)
+    c3 = next(n for n in graph.nodes if n.name == "C3")
+    with torch.no_grad():
+        reference = model(torch.from_numpy(x), return_all=True)
+    for impl in ("naive", "fast"):
+        result = run(graph, impl, weights=state, x=x)
+        assert_close(result.nodes[c3.index].output, reference[c3.index], f"C3 {impl}")
