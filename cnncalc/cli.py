@@ -129,6 +129,52 @@ def summary(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
     _report("summary", net, input, batch, format, convention, explain)
 
 
+class PoolMode(str, Enum):
+    max = "max"
+    avg = "avg"
+
+
+@app.command()
+def conv(
+    input: Annotated[str, typer.Option(
+        "--input", "-i", show_default=False,
+        help="The input's spatial size: 8x8 (H×W), 32 (L) or 4x8x8 (D×H×W); the channels "
+             "are --in-channels.")],
+    kernel: Annotated[str, typer.Option("--kernel", "-k", show_default=False,
+                                        help="Kernel: 3, or one per axis: 3x5 (or 3,5).")],
+    stride: Annotated[Optional[str], typer.Option(
+        help="Stride: 2 or 3,4 (default 1; for --pool, the kernel).")] = None,
+    padding: Annotated[Optional[str], typer.Option(
+        help="Padding per side, as PyTorch takes it: 1, 0,1 (per axis), 0,1,2,3 (top, bottom, "
+             "left, right), same or valid (default 0). The working shows the total.")] = None,
+    dilation: Annotated[Optional[str], typer.Option(help="Dilation: 2 or 1,2.")] = None,
+    in_channels: Annotated[int, typer.Option("--in-channels", help="Input channels c_i.")] = 1,
+    out_channels: Annotated[Optional[int], typer.Option(
+        "--out-channels", help="Output channels c_o (default 1).")] = None,
+    groups: Annotated[int, typer.Option(help="Groups (c_i and c_o must be multiples).")] = 1,
+    bias: Annotated[bool, typer.Option("--bias/--no-bias", help="A bias per output map.")] = True,
+    pool: Annotated[Optional[PoolMode], typer.Option(
+        help="A max or avg pooling layer instead of a convolution.")] = None,
+    batch: BatchOpt = 1, format: FormatOpt = Format.table,
+    convention: ConventionOpt = ConventionName.macs,
+) -> None:
+    """One convolution (or pooling) layer from flags, no YAML: its output shape, parameters
+    and operations with the working.
+
+    cnncalc conv --input 8x8 --kernel 3x5 --padding 0,1 --stride 3,4
+    """
+    from .report import render_working
+    from .single import explain_single
+
+    def run() -> None:
+        working = explain_single(
+            "all", batch, convention.value, input=input, kernel=kernel, stride=stride,
+            pad=padding, dilation=dilation, in_channels=in_channels, out_channels=out_channels,
+            groups=groups, bias=bias, pool=pool.value if pool else None)
+        _print(render_working(working, format.value))
+    _guard(run)
+
+
 @app.command()
 def zoo(format: FormatOpt = Format.table) -> None:
     """List the built-in networks and studies."""
