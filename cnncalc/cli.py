@@ -114,11 +114,33 @@ def params(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
 
 
 @app.command()
-def flops(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
+def flops(net: Annotated[Optional[str], typer.Argument(
+              help="A YAML file or a built-in name; optional with --compare.",
+              show_default=False)] = None,
+          compare: Annotated[Optional[list[str]], typer.Option(
+              "--compare", help="Side by side with ratios: a study's variants (--compare "
+                                "bottleneck, or a YAML file with variants:), or NET next to "
+                                "another network (NET --compare OTHER; repeatable).")] = None,
+          input: InputOpt = None, batch: BatchOpt = 1,
           format: FormatOpt = Format.table,
           convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
-    """Per-layer multiplications, additions, MACs, FLOPs and share of the total."""
-    _report("flops", net, input, batch, format, convention, explain)
+    """Per-layer multiplications, additions, MACs, FLOPs and share of the total; or, with
+    --compare, networks and study variants side by side with the ratios between them."""
+    if not compare:
+        if net is None:
+            _fail(CnnCalcError("give a network, or a study to compare",
+                               hint="cnncalc flops resnet18, or cnncalc flops --compare bottleneck"))
+        _report("flops", net, input, batch, format, convention, explain)
+        return
+    from .api import input_shape
+    from .compare import compare_files
+    from .report import render_compare
+
+    def run() -> None:
+        comparison = compare_files(([net] if net else []) + list(compare), input_shape(input),
+                                   batch, convention.value, "flops" if explain else None)
+        _print(render_compare(comparison, format.value))
+    _guard(run)
 
 
 @app.command()

@@ -80,7 +80,8 @@ def network_schema() -> dict:
             "layers": layer_list,
             "variants": {"type": "object", "additionalProperties": {"anyOf": [
                 layer_list, {"type": "object", "properties": {
-                    "layers": layer_list, "input": shape, "description": {"type": "string"}},
+                    "layers": layer_list, "input": shape, "description": {"type": "string"},
+                    "vs": {"type": "string"}},
                     "required": ["layers"], "additionalProperties": False}]}},
         },
         "required": ["input"],

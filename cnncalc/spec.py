@@ -119,6 +119,8 @@ class NetworkSpec:
     file: str | None
     description: str = ""
     source: str = ""
+    vs: str | None = None
+    """In a study: the variant this one is measured against (``flops --compare``)."""
 
 
 @dataclass
@@ -207,23 +209,31 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
     parsed = {}
     for vname, body in variants.items():
         path, line = f"variants.{vname}", variants.line_of(vname)
-        vshape, vdesc = shape, ""
+        vshape, vdesc, vs = shape, "", None
         if isinstance(body, LocDict):
             for key in body:
-                if key not in ("layers", "input", "description"):
+                if key not in ("layers", "input", "description", "vs"):
                     raise CnnCalcError(f"unknown key '{key}' in a variant", file=file,
                                        line=body.line_of(key), field=f"{path}.{key}",
-                                       hint="a variant has layers:, and may have input: and description:")
+                                       hint="a variant has layers:, and may have input:, "
+                                            "description: and vs:")
             if "input" in body:
                 vshape = parse_shape(body["input"], file=file, line=body.line_of("input"),
                                      field_name=f"{path}.input")
             vdesc = str(body.get("description") or "")
+            if "vs" in body:
+                vs = str(body["vs"])
+                if vs == str(vname) or vs not in {str(v) for v in variants}:
+                    raise CnnCalcError(f"'vs: {vs}' must name another variant of the study",
+                                       file=file, line=body.line_of("vs"), field=f"{path}.vs",
+                                       hint=suggest(vs, [v for v in variants if v != vname])
+                                       or f"its variants are {', '.join(map(str, variants))}")
             line = body.line_of("layers")
             body = body.get("layers")
             path += ".layers"
         layers = _parse_sequence(body, ctx, path, line)
         parsed[str(vname)] = NetworkSpec(name=str(vname), input=vshape, layers=layers,
-                                         variants=None, file=file, description=vdesc)
+                                         variants=None, file=file, description=vdesc, vs=vs)
     return NetworkSpec(name=str(name), input=shape, layers=None, variants=parsed, **common)
 
 
