@@ -198,6 +198,23 @@ def conv(
 
 
 @app.command()
+def answers(
+    name: Annotated[Optional[str], typer.Argument(
+        help="The answer to work out (without it, the list).", show_default=False)] = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Worked textbook answers: the question, the working, the answer, and a note where
+    course notes commonly state another number. --format markdown for an answer key."""
+    from .answers import answer, entries
+    from .report import render_answer, render_answer_list
+
+    def run() -> None:
+        _print(render_answer(answer(name), format.value) if name
+               else render_answer_list(entries(), format.value))
+    _guard(run)
+
+
+@app.command()
 def zoo(format: FormatOpt = Format.table) -> None:
     """List the built-in networks and studies."""
     from .catalog import catalog, catalog_render

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .analysis import Analysis, LayerStats, Totals
+from .answers import Answer
 from .compare import Comparison, metric
 from .explain import Working
 from .formula import Formula
@@ -267,7 +268,7 @@ def _parts(f: Formula) -> list[str]:
 
 def formula_text(f: Formula) -> str:
     """``H = ⌊(n_h − k_h + p_h + s_h) / s_h⌋ = ⌊(32 − 5 + 0 + 1) / 1⌋ = 28`` (and its note)."""
-    return " = ".join(grouped(p) for p in _parts(f)) + (f"  ({f.note})" if f.note else "")
+    return " = ".join(grouped(p) for p in _parts(f)) + (f"  ({grouped(f.note)})" if f.note else "")
 
 
 _LATEX = {"⌊": r"\lfloor ", "⌋": r"\rfloor ", "⌈": r"\lceil ", "⌉": r"\rceil ",
@@ -276,7 +277,7 @@ _LATEX = {"⌊": r"\lfloor ", "⌋": r"\rfloor ", "⌈": r"\lceil ", "⌉": r"\r
           "α": r"\alpha ", "β": r"\beta ", "γ": r"\gamma ", "σ": r"\sigma ", "ε": r"\epsilon ",
           "μ": r"\mu ", "√": r"\sqrt ", "→": r"\to ", "|": r"\vert "}
 _SUBSCRIPT = re.compile(r"_([A-Za-z0-9]{2,})")
-_WORDS = re.compile(r"(?<![\\A-Za-z_{])[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*)*")
+_WORDS = re.compile(r"(?<![\\A-Za-z0-9_{])[A-Za-z][A-Za-z0-9'\-]*(?: [A-Za-z][A-Za-z0-9'\-]*)*")
 
 
 def latex(text: str) -> str:
@@ -284,12 +285,13 @@ def latex(text: str) -> str:
     text = _SUBSCRIPT.sub(r"_{\1}", text)
     text = _WORDS.sub(lambda m: m.group() if len(m.group()) == 1 else rf"\text{{{m.group()}}}", text)
     text = "".join(_LATEX.get(ch, ch) for ch in text)
+    text = re.sub(r"(?<=\d),(?=\d{3})", "{,}", text)
     return grouped(text, "{,}").replace("  ", " ").strip()
 
 
 def formula_latex(f: Formula) -> str:
     math = " = ".join(latex(p) for p in _parts(f))
-    return f"${math}$" + (f" — *{f.note}*" if f.note else "")
+    return f"${math}$" + (f" — *{grouped(f.note)}*" if f.note else "")
 
 
 def _transition(layer) -> str:
@@ -303,26 +305,38 @@ def _batch_note(analysis: Analysis) -> list[str]:
     return [f"The working is for one sample; the totals are for the batch of {analysis.batch}."]
 
 
-def working_text(w: Working) -> str:
+def layers_text(layers, indent: str = "") -> list[str]:
     """Each layer's working, one line each, the layer's name in front (for the terminal)."""
-    width = max((len(layer.name) for layer in w.layers), default=0)
-    lines = [f"{headline(w.analysis)} — working for {TOPIC_TITLES[w.topic]}"]
-    for layer in w.layers:
-        lines.append(f"{layer.name:<{width}}  [{layer.kind}] {_transition(layer)}")
-        lines += [f"{layer.name:<{width}}  {formula_text(f)}" for f in layer.lines]
+    width = max((len(layer.name) for layer in layers), default=0)
+    lines = []
+    for layer in layers:
+        lines.append(f"{indent}{layer.name:<{width}}  [{layer.kind}] {_transition(layer)}")
+        lines += [f"{indent}{layer.name:<{width}}  {formula_text(f)}" for f in layer.lines]
+    return lines
+
+
+def layers_markdown(layers) -> list[str]:
+    """Each layer's working as a list of LaTeX formulas under its name."""
+    lines = []
+    for layer in layers:
+        lines += [f"**{layer.name}** ({layer.kind}): {_transition(layer)}", ""]
+        lines += [f"- {formula_latex(f)}" for f in layer.lines]
+        if layer.lines:
+            lines.append("")
+    return lines
+
+
+def working_text(w: Working) -> str:
+    lines = [f"{headline(w.analysis)} — working for {TOPIC_TITLES[w.topic]}",
+             *layers_text(w.layers)]
     lines += _batch_note(w.analysis) + [totals_line(w.analysis), convention_line(w.analysis)]
     return "\n".join(lines) + "\n"
 
 
 def working_markdown(w: Working) -> str:
     """Each layer's working as LaTeX math in Markdown, for an answer key."""
-    lines = [f"**{headline(w.analysis)}** — working for {TOPIC_TITLES[w.topic]}", ""]
-    for layer in w.layers:
-        lines.append(f"**{layer.name}** ({layer.kind}): {_transition(layer)}")
-        lines.append("")
-        lines += [f"- {formula_latex(f)}" for f in layer.lines]
-        if layer.lines:
-            lines.append("")
+    lines = [f"**{headline(w.analysis)}** — working for {TOPIC_TITLES[w.topic]}", "",
+             *layers_markdown(w.layers)]
     lines += [*_batch_note(w.analysis), totals_line(w.analysis), "",
               f"*{convention_line(w.analysis)}*", ""]
     return "\n".join(lines)
@@ -499,3 +513,134 @@ def render_compare(c: Comparison, fmt: str):
     if isinstance(out, str):
         return "\n".join([out, *workings])
     return Group(out, *(Text(w) for w in workings))
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _cell(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _grid(rows: list[list[str]], indent: str) -> list[str]:
+    """Rows of cells in aligned columns (numbers right, text left)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w)
+                               for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def answer_text(a: Answer) -> str:
+    lines = [f"{a.name} — {a.title}", f"Question: {a.question}", f"Source: {a.source}", "",
+             "Working:"]
+    for step in a.steps:
+        lines.append(f"  {step.title}")
+        if step.rows:
+            lines += _grid([list(step.headers)] + [[_cell(c) for c in r] for r in step.rows], "    ")
+        lines += [f"    {formula_text(f)}" for f in step.lines]
+        lines += layers_text(step.layers, "    ")
+        if step.matrix:
+            lines += [f"    [ {row} ]" for row in _grid([list(r) for r in step.matrix], "")]
+    lines += ["", "Answer:", *(f"  {formula_text(f)}" for f in a.answer)]
+    for note in a.notes:
+        lines += ["", f"Note — often stated: {formula_text(note.stated)}.",
+                  *(f"  {formula_text(f)}" for f in note.correct), f"  {note.comment}"]
+    return "\n".join(lines) + "\n"
+
+
+def _matrix_latex(matrix) -> str:
+    body = r" \\ ".join(" & ".join(re.sub(r"^w(\d)(\d)$", r"w_{\1\2}", c) for c in row)
+                        for row in matrix)
+    return rf"$$C = \begin{{bmatrix}} {body} \end{{bmatrix}}$$"
+
+
+def answer_markdown(a: Answer) -> str:
+    lines = [f"## {a.name} — {a.title}", "", f"**Question.** {a.question}", "",
+             f"*Source: {a.source}*", "", "### Working", ""]
+    for step in a.steps:
+        lines += [f"**{step.title}**", ""]
+        if step.rows:
+            lines += ["| " + " | ".join(step.headers) + " |",
+                      "|:---|" + "---:|" * (len(step.headers) - 1)]
+            lines += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in step.rows] + [""]
+        if step.lines:
+            lines += [f"- {formula_latex(f)}" for f in step.lines] + [""]
+        lines += layers_markdown(step.layers)
+        if step.matrix:
+            lines += [_matrix_latex(step.matrix), ""]
+    lines += ["### Answer", "", *(f"- {formula_latex(f)}" for f in a.answer), ""]
+    for note in a.notes:
+        lines += [f"> **Note.** Often stated: {formula_latex(note.stated)}.",
+                  *(f"> The working: {formula_latex(f)}." for f in note.correct),
+                  f"> {note.comment}", ""]
+    return "\n".join(lines)
+
+
+def _plain(value):
+    """Answer values as JSON: fractions exact ('p/q'), tuples as lists."""
+    if isinstance(value, Fraction):
+        return exact(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _layer_working_record(layer) -> dict:
+    return {"name": layer.name, "kind": layer.kind,
+            "in_shapes": [list(s) for s in layer.in_shapes], "out_shape": list(layer.out_shape),
+            "working": [formula_record(f) for f in layer.lines]}
+
+
+def answer_record(a: Answer) -> dict:
+    return {
+        "name": a.name, "title": a.title, "question": a.question, "source": a.source,
+        "steps": [{"title": s.title, "lines": [formula_record(f) for f in s.lines],
+                   "layers": [_layer_working_record(l) for l in s.layers],
+                   "table": {"headers": list(s.headers), "rows": _plain(s.rows)} if s.rows else None,
+                   "matrix": _plain(s.matrix) or None} for s in a.steps],
+        "answer": [formula_record(f) for f in a.answer],
+        "notes": [{"stated": formula_record(n.stated),
+                   "correct": [formula_record(f) for f in n.correct], "comment": n.comment}
+                  for n in a.notes],
+        "values": _plain(a.values),
+    }
+
+
+def answer_csv(a: Answer) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(("part", "what", "symbolic", "substituted", "result", "note"))
+    for f in a.answer:
+        writer.writerow(("answer",) + tuple(formula_record(f).values()))
+    for n in a.notes:
+        writer.writerow(("stated",) + tuple(formula_record(n.stated).values()))
+        for f in n.correct:
+            writer.writerow(("correct",) + tuple(formula_record(f).values()))
+    return buf.getvalue()
+
+
+def render_answer(a: Answer, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(answer_record(a), indent=2, ensure_ascii=False) + "\n"
+    return {"csv": answer_csv, "markdown": answer_markdown}.get(fmt, answer_text)(a)
+
+
+def render_answer_list(entries, fmt: str):
+    rows = [(e.name, e.title, e.question) for e in entries]
+    if fmt == "json":
+        return json.dumps([{"name": n, "title": t, "question": q} for n, t, q in rows],
+                          indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([("name", "title", "question"), *rows])
+        return buf.getvalue()
+    if fmt == "markdown":
+        return "\n".join(["| Name | Title | Question |", "|:---|:---|:---|",
+                          *(f"| `{n}` | {t} | {q} |" for n, t, q in rows)]) + "\n"
+    table = Table(title="Worked answers ('cnncalc answers NAME' shows one)", title_justify="left")
+    for column in ("Name", "Title", "Question"):
+        table.add_column(column, no_wrap=column == "Name")
+    for row in rows:
+        table.add_row(*row)
+    return table
