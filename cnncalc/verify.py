@@ -16,14 +16,18 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .api import analyze, build
 from .arith import Shape, prod
 from .errors import CnnCalcError
 from .graph import Graph
-from .kinds import Conv
+from .kinds import Conv, Deconv
 from .ops import Ops
 from .spec import NetworkSpec
+
+if TYPE_CHECKING:  # the executor needs numpy, which only a run may load
+    from .executor.run import NaiveCost
 
 CHECKED = ("mults", "adds", "bias_adds", "compares", "divs", "exps", "eltwise_adds")
 """The raw counts that are compared (MACs are a convention's weighing of mults, not an
@@ -76,6 +80,8 @@ class Verification:
     layers: tuple[LayerCheck, ...]
     seconds: float
     """Wall time of the forward pass."""
+    estimated_seconds: float
+    """What the run was estimated to take before it started."""
 
     @property
     def ok(self) -> bool:
@@ -95,15 +101,22 @@ class Verification:
 class Estimate:
     """What a run will cost, worked out before it starts."""
 
-    operations: int
-    """Predicted raw operations (mults for fast, every counted op for naive)."""
-    seconds_per_op: float
-    measured: bool
+    seconds: float
+    basis: str
+    """How the time was worked out, in words with the numbers."""
     peak_bytes: int
 
-    @property
-    def seconds(self) -> float:
-        return self.operations * self.seconds_per_op
+
+def map_visits(graph: Graph, batch: int) -> int:
+    """How often the naive conv loops step to the next input map of an output (once per
+    output and input map seen; per output map and input map for a transposed conv)."""
+    visits = 0
+    for node in graph.nodes:
+        if isinstance(node.layer, Conv):
+            visits += node.layer.inputs_seen(node.in_shape) * prod(node.out_shape[1:])
+        elif isinstance(node.layer, Deconv):
+            visits += (node.in_shape[0] // node.layer.groups) * prod(node.out_shape)
+    return visits * batch
 
 
 def peak_bytes(graph: Graph, batch: int) -> int:
@@ -129,15 +142,20 @@ def memory_limit() -> int:
 
 
 def estimate(graph: Graph, predicted_total: dict[str, int], batch: int, impl: str,
-             naive_seconds_per_op: float) -> Estimate:
-    """Time and memory of a run: the naive loops' cost per operation is measured (see
-    :func:`cnncalc.executor.run.naive_seconds_per_op`); the fast executor's is stated
-    (:data:`FAST_SECONDS_PER_MULT`)."""
+             naive: NaiveCost | None = None) -> Estimate:
+    """Time and memory of a run. The naive loops' costs (a :class:`NaiveCost`) are
+    measured on this machine; the fast executor's is stated (:data:`FAST_SECONDS_PER_MULT`)."""
+    peak = peak_bytes(graph, batch)
     if impl == "naive":
-        return Estimate(sum(predicted_total.values()), naive_seconds_per_op, True,
-                        peak_bytes(graph, batch))
-    return Estimate(predicted_total["mults"], FAST_SECONDS_PER_MULT, False,
-                    peak_bytes(graph, batch))
+        ops, visits = sum(predicted_total.values()), map_visits(graph, batch)
+        seconds = ops * naive.per_op + visits * naive.per_visit
+        return Estimate(seconds, f"{ops:,} counted operations at {naive.per_op * 1e9:.0f} ns "
+                                 f"and {visits:,} map visits at {naive.per_visit * 1e9:.0f} ns, "
+                                 f"measured on this machine", peak)
+    mults = predicted_total["mults"]
+    return Estimate(mults * FAST_SECONDS_PER_MULT,
+                    f"{mults:,} multiplications at a stated {FAST_SECONDS_PER_MULT * 1e9:g} ns",
+                    peak)
 
 
 def _duration(seconds: float) -> str:
@@ -152,12 +170,9 @@ def _duration(seconds: float) -> str:
 
 def _refuse_if_too_big(name: str, est: Estimate, impl: str, max_seconds: float) -> None:
     if est.seconds > max_seconds:
-        cost = (f"{est.operations:,} counted operations at {est.seconds_per_op * 1e9:.0f} ns "
-                f"each, measured on this machine" if est.measured else
-                f"{est.operations:,} multiplications at a stated {est.seconds_per_op * 1e9:.0f} ns each")
         raise CnnCalcError(
             f"the {impl} executor would take about {_duration(est.seconds)} on '{name}' "
-            f"({cost}), more than --max-seconds {max_seconds:g}",
+            f"({est.basis}), more than --max-seconds {max_seconds:g}",
             hint="use --impl fast, a smaller --input or --batch, or raise --max-seconds"
             if impl == "naive" else "use a smaller --input or --batch, or raise --max-seconds")
     limit = memory_limit()
@@ -200,8 +215,8 @@ def verify_network(spec: NetworkSpec, input: Shape | None = None, batch: int = 1
     predicted = [predicted_counts(layer.ops) for layer in analysis.layers]
     total = {f: sum(p[f] for p in predicted) for f in CHECKED}
     runner = _executor()
-    per_op = runner.naive_seconds_per_op() if impl == "naive" else 0.0
-    _refuse_if_too_big(graph.name, estimate(graph, total, batch, impl, per_op), impl, max_seconds)
+    cost = estimate(graph, total, batch, impl, runner.naive_cost() if impl == "naive" else None)
+    _refuse_if_too_big(graph.name, cost, impl, max_seconds)
 
     try:
         result = runner.run(graph, impl, batch, seed=seed, flip=flip, keep=False)
@@ -216,7 +231,8 @@ def verify_network(spec: NetworkSpec, input: Shape | None = None, batch: int = 1
         layers.append(LayerCheck(
             node.name, node.kind, node.out_shape, None if ran is None else ran.shape[1:], pred,
             None if ran is None else ran.count.as_dict(), error))
-    return Verification(graph.name, graph.input, batch, impl, seed, flip, tuple(layers), seconds)
+    return Verification(graph.name, graph.input, batch, impl, seed, flip, tuple(layers), seconds,
+                        cost.seconds)
 
 
 def verify_each(spec: NetworkSpec, input: Shape | None = None, batch: int = 1,

@@ -52,8 +52,8 @@ def verdict(result: Verification) -> str:
 
 def settings_line(result: Verification) -> str:
     return (f"{IMPL_TEXT[result.impl]}, float64, batch {result.batch}, seed {result.seed}, "
-            f"{mode_text(result.flip)}; forward pass {result.seconds:.2f} s. Counts are for "
-            f"the whole batch.")
+            f"{mode_text(result.flip)}; forward pass {result.seconds:.2f} s (estimated "
+            f"{result.estimated_seconds:.2f} s). Counts are for the whole batch.")
 
 
 def _pair(predicted, performed, fmt=lambda v: f"{v:,}") -> tuple[str, str]:
@@ -115,7 +115,7 @@ def json_record(result: Verification) -> dict:
         "network": result.network, "input": list(result.input), "batch": result.batch,
         "impl": result.impl, "seed": result.seed,
         "mode": "convolution" if result.flip else "cross-correlation",
-        "ok": result.ok, "seconds": result.seconds,
+        "ok": result.ok, "seconds": result.seconds, "estimated_seconds": result.estimated_seconds,
         "first_disagreement": None if first is None else {
             "layer": first.name, "field": first.disagreements[0], "message": describe(first)},
         "layers": [_layer_record(layer) for layer in result.layers],

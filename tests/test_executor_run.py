@@ -10,7 +10,7 @@ import pytest
 
 from cnncalc.api import build, load, loads
 from cnncalc.executor import ExecutorError
-from cnncalc.executor.run import LayerFailed, RUNNERS, naive_seconds_per_op, random_state, run
+from cnncalc.executor.run import LayerFailed, RUNNERS, naive_cost, random_state, run
 from cnncalc.kinds import Conv
 from cnncalc.verify import peak_bytes
 
@@ -94,8 +94,9 @@ def test_a_refused_layer_is_named_and_what_ran_before_it_is_kept(monkeypatch):
     assert [n.name for n in info.value.done] == ["relu"]
 
 
-def test_naive_cost_per_operation_is_measured():
-    assert 1e-9 < naive_seconds_per_op(repeats=1) < 1e-4
+def test_naive_costs_are_measured():
+    cost = naive_cost(repeats=1)
+    assert 1e-9 < cost.per_op < 1e-4 and 0 <= cost.per_visit < 1e-3
 
 
 def test_peak_bytes_is_one_layers_working_set():

@@ -38,7 +38,7 @@ from .common import ExecutorError
 from .counting import OpCount
 
 __all__ = ["LayerFailed", "NodeRun", "Run", "random_state", "random_input", "run", "node_params",
-           "naive_seconds_per_op"]
+           "NaiveCost", "naive_cost"]
 
 
 @dataclass(frozen=True)
@@ -296,21 +296,34 @@ def run(graph: Graph, impl: str = "fast", batch: int = 1, *, seed: int = 0,
     return Run(graph, impl, x.shape[0], flip, x, tuple(done), values[graph.output], seconds)
 
 
-def naive_seconds_per_op(repeats: int = 3) -> float:
-    """Measured cost of one counted operation in the naive loops, on this machine.
+@dataclass(frozen=True)
+class NaiveCost:
+    """What the naive loops cost on this machine, now (seconds)."""
 
-    A small convolution (2 maps in, 4 out, 3×3, 12×12) runs a few times; the
-    fastest run divided by the operations it counted.  Used to refuse a
-    naive run that would take hours, not to promise a time.
-    """
+    per_op: float
+    """One counted operation of an inner loop (a multiply-add is two)."""
+    per_visit: float
+    """A convolution's step to the next input map of an output: the loop around the taps,
+    which a 1×1 kernel pays once per multiplication."""
+
+
+def naive_cost(repeats: int = 3) -> NaiveCost:
+    """Measured on two small convolutions, 3×3 and 1×1 (median of ``repeats`` runs each):
+    time = operations · per_op + map visits · per_visit, solved for the two costs.  Used to
+    refuse a naive run that would take hours, not to promise a time."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((1, 2, 12, 12))
-    w = rng.standard_normal((4, 2, 3, 3))
-    b = rng.standard_normal(4)
-    best, ops = math.inf, 1
-    for _ in range(repeats):
-        started = time.perf_counter()
-        _, count = ops_naive.conv(x, w, b)
-        best = min(best, time.perf_counter() - started)
-        ops = count.mults + count.total_adds
-    return best / ops
+    cases = []
+    for cin, k, pad in ((8, 3, 1), (32, 1, 0)):
+        x = rng.standard_normal((1, cin, 10, 10))
+        w = rng.standard_normal((8, cin, k, k))
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            _, count = ops_naive.conv(x, w, None, 1, pad)
+            times.append(time.perf_counter() - started)
+        cases.append((count.mults + count.adds, count.mults // (k * k), sorted(times)[len(times) // 2]))
+    (ops3, visits3, t3), (ops1, visits1, t1) = cases
+    per_visit = (t1 * ops3 - t3 * ops1) / (visits1 * ops3 - visits3 * ops1)
+    if per_visit < 0:  # noise swamped the difference: charge it all to the operations
+        return NaiveCost(max(t3 / ops3, t1 / ops1), 0.0)
+    return NaiveCost((t3 - visits3 * per_visit) / ops3, per_visit)
