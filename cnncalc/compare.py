@@ -108,11 +108,7 @@ def compare_files(nets: list[str], input: Shape | str | None = None, batch: int 
         raise CnnCalcError(f"'{entries[0].name}' is one network: there is nothing to put beside it",
                            field="--compare",
                            hint="compare a study with variants, or give a second network")
-    return build(" vs ".join(nets) if len(nets) > 1 else _title(nets[0]), entries)
-
-
-def _title(net: str) -> str:
-    return load(net).name
+    return build(" vs ".join(load(net).name for net in nets), entries)
 
 
 def build(title: str, entries: list[Entry]) -> Comparison:

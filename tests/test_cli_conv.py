@@ -105,3 +105,10 @@ def test_bad_flags_are_one_line_naming_the_flag(cli, flags, message):
     assert result.exit_code == 2, result.output
     assert result.output.startswith(message), result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1
+
+
+def test_help_lists_the_new_commands(cli):
+    out = cli("--help").stdout
+    assert "conv" in out and "answers" in out
+    assert "--compare" in cli("flops", "--help").stdout
+    assert "--explain" in cli("shape", "--help").stdout

@@ -173,3 +173,58 @@ def test_working_results_are_the_numbers_the_tables_print(net):
         for axis, size in zip("HW", row.out_shape[-2:] if len(row.out_shape) == 3 else ()):
             if axis in lines:
                 assert int(lines[axis].result) == size, (row.name, axis)
+
+
+EVERY_KIND = """
+input: [4, 9, 9]
+layers:
+  - {conv: 6, kernel: 3, padding: [0, 1, 1, 2], dilation: 2, groups: 2}
+  - {tanh: }
+  - {pool: avg, kernel: 2, stride: 2, padding: 1, ceil_mode: true, count_include_pad: false}
+  - {deconv: 4, kernel: 4, stride: 2, padding: 1, groups: 2}
+  - {conv: 3, kernel: 1, table: [[0], [1, 2], [0, 1, 2, 3]]}
+  - {lrn: 3}
+  - {batchnorm: }
+  - {relu6: }
+  - {sigmoid: }
+  - {pool: max, kernel: 3, stride: 2, ceil_mode: true}
+  - {adaptive: [2, 3], mode: max}
+  - add:
+      - [{conv: 3, kernel: 1, bias: false}]
+      - []
+  - {gap: }
+  - {flatten: }
+  - {fc: 5}
+  - {softmax: }
+  - {rbf: 2}
+"""
+
+
+@pytest.mark.parametrize("convention", ["macs", "exact", "nndl", "lenet"])
+def test_every_kind_explains_itself_and_every_line_evaluates(convention):
+    """One of every kind (and the awkward cases: asymmetric padding, dilation, groups, a
+    transposed conv, a partial table, ceil mode, clipped average windows)."""
+    graph = build(loads(EVERY_KIND))
+    w = work(graph, analyse(graph, convention=convention), "all")
+    for row, layer in zip(w.analysis.layers, w.layers):
+        assert layer.lines, row.name
+        for line in layer.lines:
+            if arithmetic(line):
+                assert evaluate(line.substituted) == int(line.result), (row.name, line)
+        if row.flops:
+            assert int({f.what: f for f in layer.lines}[f"FLOPs ({convention})"
+                       if convention != "nndl" else "time (nndl)"].result) == row.flops
+
+
+@pytest.mark.parametrize("layer,input", [
+    ("{conv: 2, kernel: 3, stride: 2}", "[3, 11]"),
+    ("{conv: 2, kernel: [1, 3, 3], padding: [0, 1, 1]}", "[3, 4, 8, 8]"),
+    ("{pool: max, kernel: 2}", "[2, 4, 6, 6]"),
+])
+def test_1d_and_3d_lines_name_their_axes(layer, input):
+    lines = one(layer, input, "all").lines
+    axes = [f.what for f in lines if f.topic == "shape"]
+    assert axes == (["L"] if input.count(",") == 1 else ["D", "H", "W"])
+    for line in lines:
+        if arithmetic(line):
+            assert evaluate(line.substituted) == int(line.result), line
