@@ -16,7 +16,7 @@ from typing import Callable
 
 from .analysis import Analysis
 from .api import explain, load, loads
-from .arith import prod, window_out
+from .arith import window_out
 from .compare import compare_files
 from .errors import CnnCalcError
 from .explain import LayerWorking, Working
@@ -587,8 +587,8 @@ def answer(name: str) -> Answer:
     if entry is None:
         close = closest(name, ENTRIES)
         raise CnnCalcError(f"no answer called '{name}'", field="answers",
-                           hint=f"did you mean '{close}'? " if close else
-                           "'cnncalc answers' lists them")
+                           hint=f"did you mean '{close}'? 'cnncalc answers' lists them" if close
+                           else "'cnncalc answers' lists them")
     steps, result, notes, values = entry.work()
     return Answer(entry.name, entry.title, entry.question, entry.source, tuple(steps),
                   tuple(result), tuple(notes), values)
