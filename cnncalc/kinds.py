@@ -125,6 +125,16 @@ class Kind(BaseModel):
         0 for the kinds that are not weighted."""
         return 0
 
+    def count_keys(self) -> tuple[str, ...]:
+        """The names a convention's table may give this layer's row under, most specific
+        first: a max pool is ``pool.max``, then ``pool``."""
+        return (self.kind,)
+
+    def output_macs(self, x: Shape, y: Shape) -> int | None:
+        """The MACs counted on the output positions, where that differs from
+        ``ops().macs``: only a transposed conv's (None elsewhere)."""
+        return None
+
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field
 
@@ -429,6 +439,13 @@ class Deconv(_Sliding):
         return x[0] * (self.out_channels // self.groups) * prod(per_axis(self.kernel, len(x) - 1,
                                                                          "kernel"))
 
+    def output_macs(self, x: Shape, y: Shape) -> int:
+        """c_o·(output positions)·(c_i/g)·k: as if every output gathered a whole kernel
+        from every input map of its group — what tools that treat a transposed conv like a
+        conv count; the zeros a stride inserts are multiplied too."""
+        k = per_axis(self.kernel, len(x) - 1, "kernel")
+        return prod(y) * (x[0] // self.groups) * prod(k)
+
     def connections(self, x: Shape, y: Shape) -> int:
         ops = self.ops(x, y)
         return ops.mults + ops.bias_adds
@@ -485,6 +502,9 @@ class Pool(_Sliding):
 
     def _stride(self):
         return self.kernel if self.stride is None else self.stride
+
+    def count_keys(self) -> tuple[str, ...]:
+        return (f"pool.{self.mode}", "pool")
 
     def out_shape(self, x: Shape) -> Shape:
         ndim, k, s, d, k_eff, pad = self._geometry(x)
@@ -595,6 +615,10 @@ class GlobalAvgPool(Kind):
         ndim = needs_spatial(x, self.kind)
         return (x[0],) + (1,) * ndim
 
+    def count_keys(self) -> tuple[str, ...]:
+        """Frameworks build it as an adaptive average pool to size 1."""
+        return ("gap", "adaptive.avg", "adaptive")
+
     def ops(self, x: Shape, y: Shape) -> Ops:
         n = prod(spatial(x))
         return Ops(adds=x[0] * (n - 1), divs=x[0])
@@ -620,6 +644,9 @@ class Adaptive(Kind):
 
     size: Sizes
     mode: Literal["avg", "max"] = "avg"
+
+    def count_keys(self) -> tuple[str, ...]:
+        return (f"adaptive.{self.mode}", "adaptive")
 
     def out_shape(self, x: Shape) -> Shape:
         ndim = needs_spatial(x, self.kind)
