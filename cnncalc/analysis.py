@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .arith import Shape, prod
-from .conventions import Basis, Convention, Figures, get_convention
+from .conventions import (CONVENTIONS, NO_FIGURES, Basis, Convention, DeconvCount, Figures,
+                          Site, get_convention)
 from .graph import Graph, Node
 from .kinds import Add, state_size
 from .ops import Ops, total_ops
@@ -67,6 +68,29 @@ class LayerStats:
 
 
 @dataclass(frozen=True)
+class NetworkBasis:
+    """A network's quantities, each the sum of its layers' (a convention weighs each layer
+    by its kind; a sum of quantities is the textbooks' total, e.g. weights + output maps)."""
+
+    layers: tuple[Basis, ...]
+
+    def value(self, term: str) -> int:
+        return sum(b.value(term) for b in self.layers)
+
+    @property
+    def weights(self) -> int:
+        return self.value("weights")
+
+    @property
+    def maps(self) -> int:
+        return self.value("maps")
+
+    @property
+    def connections(self) -> int:
+        return self.value("connections")
+
+
+@dataclass(frozen=True)
 class Totals:
     params: int
     buffers: int
@@ -75,7 +99,7 @@ class Totals:
     figures: Figures
     activations: int
     depth: int
-    basis: Basis
+    basis: NetworkBasis
 
     @property
     def mults(self) -> int:
@@ -112,6 +136,8 @@ class Analysis:
     convention: Convention
     layers: tuple[LayerStats, ...]
     total: Totals
+    deconv: DeconvCount | None = None
+    """``--deconv-count`` when given; None: the convention's own."""
 
     @property
     def depth(self) -> int:
@@ -125,27 +151,22 @@ def node_ops(node: Node) -> Ops:
     return node.layer.ops(node.in_shape, node.out_shape)
 
 
-def layer_basis(node: Node, batch: int = 1) -> Basis:
-    """The raw operations of one node and the counts textbooks weigh, for the batch."""
-    layer, x, y = node.layer, node.in_shape, node.out_shape
-    ops = node_ops(node).times(batch)
-    if not layer.weighted:
-        return Basis(ops)
-    return Basis(ops, layer.weights(x), prod(y) * batch, layer.connections(x, y) * batch)
+def layer_basis(node: Node, batch: int = 1, deconv: DeconvCount | None = None) -> Basis:
+    """What the conventions may weigh for one node and a batch (``deconv``: --deconv-count)."""
+    return Basis(Site(node.layer, node.in_shape, node.out_shape, node_ops(node)), batch, deconv)
 
 
-def analyse(graph: Graph, batch: int = 1, convention: str | Convention = "macs") -> Analysis:
-    """Per-layer parameters, buffers, connections, operations and memory, and totals."""
+def analyse(graph: Graph, batch: int = 1, convention: str | Convention = "macs",
+            deconv: DeconvCount | None = None) -> Analysis:
+    """Per-layer parameters, buffers, connections, operations and memory, and totals.
+    A network's figure is the sum of its layers' (a convention weighs each kind its way)."""
     conv = get_convention(convention) if isinstance(convention, str) else convention
     raw = []
     for node in graph.nodes:
-        x = node.in_shape
-        basis = layer_basis(node, batch)
-        raw.append((node, basis, conv.figures(basis), node.layer.state(x)))
+        basis = layer_basis(node, batch, deconv)
+        raw.append((node, basis, conv.figures(basis), node.layer.state(node.in_shape)))
     network_ops = total_ops(r[1].ops for r in raw)
-    network = Basis(network_ops, *(sum(getattr(r[1], f) for r in raw)
-                                   for f in ("weights", "maps", "connections")))
-    total_figures = conv.figures(network)
+    total_figures = sum((r[2] for r in raw), NO_FIGURES)
     layers = []
     for node, basis, figures, state in raw:
         x = node.in_shape
@@ -161,6 +182,48 @@ def analyse(graph: Graph, batch: int = 1, convention: str | Convention = "macs")
     total = Totals(
         params=sum(l.params for l in layers), buffers=sum(l.buffers for l in layers),
         connections=sum(l.connections for l in layers), ops=network_ops, figures=total_figures,
-        activations=sum(l.activations for l in layers), depth=graph.depth, basis=network)
+        activations=sum(l.activations for l in layers), depth=graph.depth,
+        basis=NetworkBasis(tuple(r[1] for r in raw)))
     return Analysis(graph.name, graph.file, graph.input, graph.out_shape, batch, conv,
-                    tuple(layers), total)
+                    tuple(layers), total, deconv)
+
+
+@dataclass(frozen=True)
+class ConventionTotal:
+    """One convention's figures for a whole network, beside the ``macs`` convention's."""
+
+    convention: Convention
+    figures: Figures
+    reference: Figures
+
+    @property
+    def reported(self) -> int:
+        """The number the convention's tool prints."""
+        return self.convention.reported(self.figures)
+
+    @property
+    def difference(self) -> Fraction:
+        """(reported − the same figure under ``macs``) / that figure: +0.011 is 1.1 % more."""
+        base = self.convention.reported(self.reference)
+        return Fraction(self.reported - base, base) if base else Fraction(0)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every convention's totals for one network (``cnncalc flops NET --convention all``)."""
+
+    network: str
+    input: Shape
+    batch: int
+    deconv: DeconvCount | None
+    rows: tuple[ConventionTotal, ...]
+
+
+def compare(graph: Graph, batch: int = 1, deconv: DeconvCount | None = None) -> Comparison:
+    """The network's totals under every convention, each layer's quantities worked out once."""
+    bases = [layer_basis(node, batch, deconv) for node in graph.nodes]
+    totals = {name: sum((c.figures(b) for b in bases), NO_FIGURES)
+              for name, c in CONVENTIONS.items()}
+    rows = tuple(ConventionTotal(c, totals[name], totals["macs"])
+                 for name, c in CONVENTIONS.items())
+    return Comparison(graph.name, graph.input, batch, deconv, rows)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .analysis import Analysis, analyse
+from .analysis import Analysis, Comparison, analyse, compare
 from .arith import Shape
-from .conventions import Convention
+from .conventions import Convention, DeconvCount, check_deconv_count
 from .errors import CnnCalcError
 from .explain import Working, work
 from .graph import Graph, build_graph
@@ -58,28 +58,43 @@ def _graph(spec: NetworkSpec, input: Shape | str | None, batch: int) -> Graph:
 
 
 def analyze(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
-            convention: str | Convention = "macs") -> Analysis:
-    """Shapes, parameters and counts of one network, per layer and in total."""
-    return analyse(_graph(spec, input, batch), batch, convention)
+            convention: str | Convention = "macs",
+            deconv: DeconvCount | None = None) -> Analysis:
+    """Shapes, parameters and counts of one network, per layer and in total.
+
+    ``deconv`` ('input' or 'output') says where a transposed conv's MACs are counted;
+    None leaves it to the convention (cnncalc's: on the input)."""
+    return analyse(_graph(spec, input, batch), batch, convention, check_deconv_count(deconv))
 
 
 def explain(spec: NetworkSpec, topic: str = "all", input: Shape | str | None = None,
-            batch: int = 1, convention: str | Convention = "macs") -> Working:
+            batch: int = 1, convention: str | Convention = "macs",
+            deconv: DeconvCount | None = None) -> Working:
     """The analysis with each layer's working for one topic (shape, params, flops or all)."""
     graph = _graph(spec, input, batch)
-    return work(graph, analyse(graph, batch, convention), topic)
+    return work(graph, analyse(graph, batch, convention, check_deconv_count(deconv)), topic)
+
+
+def compare_conventions(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
+                        deconv: DeconvCount | None = None) -> list[Comparison]:
+    """Every convention's totals, one comparison per variant of a study."""
+    return [compare(_graph(s, input, batch), batch, check_deconv_count(deconv))
+            for s in _variants(spec)]
 
 
 def analyze_each(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
-                 convention: str | Convention = "macs") -> list[Analysis]:
+                 convention: str | Convention = "macs",
+                 deconv: DeconvCount | None = None) -> list[Analysis]:
     """One analysis per variant of a study, or a one-item list for a plain network."""
-    if spec.variants is None:
-        return [analyze(spec, input, batch, convention)]
-    return [analyze(variant, input, batch, convention) for variant in spec.variants.values()]
+    return [analyze(s, input, batch, convention, deconv) for s in _variants(spec)]
 
 
 def explain_each(spec: NetworkSpec, topic: str = "all", input: Shape | str | None = None,
-                 batch: int = 1, convention: str | Convention = "macs") -> list[Working]:
+                 batch: int = 1, convention: str | Convention = "macs",
+                 deconv: DeconvCount | None = None) -> list[Working]:
     """One working per variant of a study, or a one-item list for a plain network."""
-    specs = [spec] if spec.variants is None else list(spec.variants.values())
-    return [explain(s, topic, input, batch, convention) for s in specs]
+    return [explain(s, topic, input, batch, convention, deconv) for s in _variants(spec)]
+
+
+def _variants(spec: NetworkSpec) -> list[NetworkSpec]:
+    return [spec] if spec.variants is None else list(spec.variants.values())

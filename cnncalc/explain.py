@@ -58,7 +58,7 @@ def node_lines(node: Node, topic: str, analysis: Analysis) -> tuple[Formula, ...
     if topic in ("shape", "params"):
         return tuple(f for f in formulas if f.topic == topic)
     convention = analysis.convention
-    ours = convention.explain(layer_basis(node))
+    ours = convention.explain(layer_basis(node, 1, analysis.deconv))
     if topic == "all":
         return tuple(formulas + ours)
     weighed = {TERMS[t] for t in convention.terms()}

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from cnncalc.api import analyze, analyze_each, load
-from cnncalc.conventions import CONVENTIONS, Basis, get_convention
+from cnncalc.api import analyze, analyze_each, build, load, loads
+from cnncalc.conventions import CONVENTIONS, Basis, Site, get_convention
 from cnncalc.errors import CnnCalcError
 from cnncalc.ops import Ops
 
@@ -85,19 +85,22 @@ def test_every_convention_adds_up_over_the_layers(name, net):
 
 
 def test_macs_and_exact_are_unchanged_by_the_basis():
-    """The two original conventions read only the raw operations."""
+    """The two original conventions read only the raw operations, though a conv's basis
+    also holds weights, output maps and connections."""
     ops = Ops(mults=10, adds=9, bias_adds=1, compares=5, divs=2, exps=3, eltwise_adds=4, macs=10)
-    extra = Basis(ops, weights=100, maps=1000, connections=10000)
+    conv = loads("input: [4, 6, 6]\nlayers:\n  - {conv: 8, kernel: 3}\n")
+    node = build(conv).nodes[0]
+    basis = Basis(Site(node.layer, node.in_shape, node.out_shape, ops))
+    assert basis.value("weights") and basis.value("maps") and basis.value("connections")
     macs, exact = get_convention("macs"), get_convention("exact")
-    assert macs.figures(extra) == macs.figures(Basis(ops))
-    assert (macs.figures(extra).mults, macs.figures(extra).flops) == (10, 20)
-    assert exact.figures(extra).adds == 9 + 1 + 4
-    assert exact.figures(extra).flops == 10 + 9 + 1 + 4
+    assert (macs.figures(basis).mults, macs.figures(basis).flops) == (10, 20)
+    assert exact.figures(basis).adds == 9 + 1 + 4
+    assert exact.figures(basis).flops == 10 + 9 + 1 + 4
 
 
 def test_unknown_convention_names_the_choices():
-    with pytest.raises(CnnCalcError, match="choose one of macs, exact, nndl, lenet"):
-        get_convention("fvcore")
+    with pytest.raises(CnnCalcError, match="choose one of macs, exact, nndl, lenet, torch"):
+        get_convention("flopz")
 
 
 def test_cli_prints_nndl_time_and_space_columns(cli):
