@@ -209,7 +209,7 @@ class ConventionTotal:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class ConventionTotals:
     """Every convention's totals for one network (``cnncalc flops NET --convention all``)."""
 
     network: str
@@ -219,11 +219,12 @@ class Comparison:
     rows: tuple[ConventionTotal, ...]
 
 
-def compare(graph: Graph, batch: int = 1, deconv: DeconvCount | None = None) -> Comparison:
+def convention_totals(graph: Graph, batch: int = 1,
+                      deconv: DeconvCount | None = None) -> ConventionTotals:
     """The network's totals under every convention, each layer's quantities worked out once."""
     bases = [layer_basis(node, batch, deconv) for node in graph.nodes]
     totals = {name: sum((c.figures(b) for b in bases), NO_FIGURES)
               for name, c in CONVENTIONS.items()}
     rows = tuple(ConventionTotal(c, totals[name], totals["macs"])
                  for name, c in CONVENTIONS.items())
-    return Comparison(graph.name, graph.input, batch, deconv, rows)
+    return ConventionTotals(graph.name, graph.input, batch, deconv, rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .analysis import Analysis, Comparison, analyse, compare
+from .analysis import Analysis, ConventionTotals, analyse, convention_totals
 from .arith import Shape
 from .conventions import Convention, DeconvCount, check_deconv_count
 from .errors import CnnCalcError
@@ -76,9 +76,9 @@ def explain(spec: NetworkSpec, topic: str = "all", input: Shape | str | None = N
 
 
 def compare_conventions(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
-                        deconv: DeconvCount | None = None) -> list[Comparison]:
-    """Every convention's totals, one comparison per variant of a study."""
-    return [compare(_graph(s, input, batch), batch, check_deconv_count(deconv))
+                        deconv: DeconvCount | None = None) -> list[ConventionTotals]:
+    """Every convention's totals, one set per variant of a study."""
+    return [convention_totals(_graph(s, input, batch), batch, check_deconv_count(deconv))
             for s in _variants(spec)]
 
 

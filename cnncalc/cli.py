@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
-from .conventions import CONVENTIONS
+from .conventions import CONVENTIONS, DECONV_COUNTS
 from .errors import CnnCalcError
 
 app = typer.Typer(
@@ -27,8 +27,10 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
-ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
-"""The --convention choices: every convention of cnncalc.conventions, by name."""
+ConventionName = Enum("ConventionName", {**{name: name for name in CONVENTIONS}, "all": "all"},
+                      type=str)
+"""The --convention choices: every convention of cnncalc.conventions by name, and 'all'."""
+DeconvCount = Enum("DeconvCount", {name: name for name in DECONV_COUNTS}, type=str)
 
 
 Net = Annotated[str, typer.Argument(help="A YAML file, or a built-in name such as lenet5 or "
@@ -43,8 +45,16 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for peo
 ConventionOpt = Annotated[ConventionName, typer.Option(
     "--convention", "-c", help="Which operations count: macs (weighted multiply-accumulates, "
                                "the torchvision docs' figure), exact (every multiplication "
-                               "and addition), nndl (NNDL's time and space complexity) or "
-                               "lenet (LeNet-5's connections).")]
+                               "and addition), nndl (NNDL's time and space complexity), "
+                               "lenet (LeNet-5's connections), or a peer tool's rule (torch, "
+                               "fvcore, ptflops, ptflops-aten, thop, torchinfo, torchscan, "
+                               "calflops); all (flops only): every convention's total and why "
+                               "it differs.")]
+DeconvOpt = Annotated[Optional[DeconvCount], typer.Option(
+    "--deconv-count", help="Where a transposed conv's MACs are counted: input (each input "
+                           "scatters one kernel: the work done, cnncalc's rule) or output (as "
+                           "if each output gathered one, as thop, torchinfo and torchscan "
+                           "count). Default: the convention's own.", show_default=False)]
 
 
 ExplainOpt = Annotated[bool, typer.Option(
@@ -84,16 +94,27 @@ def _print(out) -> None:
 
 
 def _report(view: str, net: str, input: str | None, batch: int, fmt: Format,
-            convention: ConventionName, explain: bool = False) -> None:
-    from .api import analyze_each, explain_each, input_shape, load
-    from .report import render_each
+            convention: ConventionName, explain: bool = False,
+            deconv: DeconvCount | None = None) -> None:
+    from .api import analyze_each, compare_conventions, explain_each, input_shape, load
+    from .report import render_conventions_each, render_each
 
     def run() -> None:
         spec = load(net)
-        options = dict(input=input_shape(input), batch=batch, convention=convention.value)
+        study = spec.name if spec.variants else None
+        options = dict(input=input_shape(input), batch=batch,
+                       deconv=deconv.value if deconv else None)
+        if convention.value == "all":
+            if view != "flops" or explain:
+                raise CnnCalcError("'all' compares every convention's total; it is for "
+                                   "cnncalc flops, without --explain", field="--convention",
+                                   hint=f"cnncalc flops {net} --convention all")
+            _print(render_conventions_each(compare_conventions(spec, **options), fmt.value, study))
+            return
+        options["convention"] = convention.value
         items = (explain_each(spec, TOPICS[view], **options) if explain
                  else analyze_each(spec, **options))
-        _print(render_each(items, view, fmt.value, spec.name if spec.variants else None))
+        _print(render_each(items, view, fmt.value, study))
     _guard(run)
 
 
@@ -123,15 +144,21 @@ def flops(net: Annotated[Optional[str], typer.Argument(
                                 "another network (NET --compare OTHER; repeatable).")] = None,
           input: InputOpt = None, batch: BatchOpt = 1,
           format: FormatOpt = Format.table,
-          convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
-    """Per-layer multiplications, additions, MACs, FLOPs and share of the total; or, with
-    --compare, networks and study variants side by side with the ratios between them."""
+          convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False,
+          deconv_count: DeconvOpt = None) -> None:
+    """Per-layer multiplications, additions, MACs, FLOPs and share of the total; with
+    --compare, networks and study variants side by side with the ratios between them; with
+    --convention all, every convention's total and why each differs from macs."""
     if not compare:
         if net is None:
             _fail(CnnCalcError("give a network, or a study to compare",
                                hint="cnncalc flops resnet18, or cnncalc flops --compare bottleneck"))
-        _report("flops", net, input, batch, format, convention, explain)
+        _report("flops", net, input, batch, format, convention, explain, deconv_count)
         return
+    if convention.value == "all" or deconv_count is not None:
+        _fail(CnnCalcError("--compare compares under one convention, with each convention's "
+                           "own transposed-conv count", field="--compare",
+                           hint="drop --convention all and --deconv-count, or --compare"))
     from .api import input_shape
     from .compare import compare_files
     from .report import render_compare
@@ -146,9 +173,10 @@ def flops(net: Annotated[Optional[str], typer.Argument(
 @app.command()
 def summary(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
             format: FormatOpt = Format.table,
-            convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
+            convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False,
+            deconv_count: DeconvOpt = None) -> None:
     """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field."""
-    _report("summary", net, input, batch, format, convention, explain)
+    _report("summary", net, input, batch, format, convention, explain, deconv_count)
 
 
 class PoolMode(str, Enum):
@@ -220,12 +248,7 @@ def zoo(format: FormatOpt = Format.table) -> None:
     from .catalog import catalog, catalog_render
 
     def run() -> None:
-        entries = catalog()
-        out = catalog_render(entries, format.value)
-        if isinstance(out, str):
-            sys.stdout.write(out)
-        else:
-            _stdout().print(out)
+        _print(catalog_render(catalog(), format.value))
     _guard(run)
 
 

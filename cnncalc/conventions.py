@@ -358,10 +358,13 @@ class Convention:
         return getattr(figures, self.reports)
 
     def rules(self, site: Site) -> list[tuple[str, Sum]]:
-        """(label, sum) of every figure of one layer, as the working names them."""
+        """(label, sum) of every figure of one layer, as the working names them; mults and
+        adds only where the convention counts them apart from the MACs."""
         labels = {"mults": "mults", "adds": "adds", "macs": "MACs", "flops": self.flops_label,
                   "space": "space"}
-        return [(labels[f], rule) for f, rule in self.rows(site).items()]
+        own = {"mults": self.mults, "adds": self.adds}
+        return [(labels[f], rule) for f, rule in self.rows(site).items()
+                if own.get(f, True) is not None]
 
     def terms(self) -> set[str]:
         """The quantities any figure of any kind adds up."""

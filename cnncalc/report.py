@@ -19,7 +19,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .analysis import Analysis, LayerStats, Totals
+from .analysis import Analysis, ConventionTotals, LayerStats, Totals
 from .answers import Answer
 from .compare import Comparison, metric
 from .explain import Working
@@ -133,7 +133,15 @@ def _cell_text(column: Column, value: Any) -> str:
 
 def convention_line(analysis: Analysis) -> str:
     c = analysis.convention
-    return f"Convention: {c.name} — {c.counts}. Source: {c.source}."
+    return f"Convention: {c.name} — {c.counts}. Source: {c.source}.{deconv_note(analysis)}"
+
+
+def deconv_note(analysis: Analysis) -> str:
+    """Said only when --deconv-count moved a transposed conv's MACs from where the
+    convention counts them."""
+    if analysis.deconv is None or analysis.deconv == analysis.convention.deconv:
+        return ""
+    return f" Transposed convs counted on their {analysis.deconv} (--deconv-count)."
 
 
 def headline(analysis: Analysis) -> str:
@@ -389,24 +397,35 @@ def render(analysis: Analysis, view: str, fmt: str):
 def render_each(items: list[Analysis | Working], view: str, fmt: str, study: str | None = None):
     """Several analyses or workings (a study's variants) one after another; JSON keeps
     them in one document."""
-    def one(item):
+    def one(item, fmt: str):
         if isinstance(item, Working):
             return render_working(item, fmt)
         return render(item, view, fmt)
 
+    def record(item) -> dict:
+        return working_record(item) if isinstance(item, Working) else json_record(item)
+
+    return _join(items, fmt, study, one, record)
+
+
+def _network(item) -> str:
+    return item.analysis.network if isinstance(item, Working) else item.network
+
+
+def _join(items: list, fmt: str, study: str | None, render_one: Callable, record: Callable):
+    """One rendering per item: a lone network as itself, a study's variants one after
+    another, JSON as one document, CSV with a variant column."""
     if len(items) == 1 and study is None:
-        return one(items[0])
+        return render_one(items[0], fmt)
     if fmt == "json":
-        records = [working_record(i) if isinstance(i, Working) else json_record(i) for i in items]
-        return json.dumps({"study": study, "variants": records}, indent=2,
-                          ensure_ascii=False) + "\n"
-    parts = [one(i) for i in items]
+        return json.dumps({"study": study, "variants": [record(i) for i in items]},
+                          indent=2, ensure_ascii=False) + "\n"
+    parts = [render_one(i, fmt) for i in items]
     if fmt == "table":
         return "\n".join(parts) if all(isinstance(p, str) for p in parts) else Group(*parts)
     if fmt == "csv":
         head = parts[0].split("\n", 1)[0]
-        names = [i.analysis.network if isinstance(i, Working) else i.network for i in items]
-        rows = [f"{name},{line}" for name, part in zip(names, parts)
+        rows = [f"{_network(i)},{line}" for i, part in zip(items, parts)
                 for line in part.split("\n")[1:] if line]
         return "variant," + head + "\n" + "\n".join(rows) + "\n"
     return "\n".join(parts)
@@ -644,3 +663,73 @@ def render_answer_list(entries, fmt: str):
     for row in rows:
         table.add_row(*row)
     return table
+
+
+# --------------------------------------------------------------------------- --convention all
+
+
+CONVENTIONS_FIELDS = ("convention", "reports", "total", "vs_macs", "mults", "adds", "macs",
+                     "flops", "deconv_count", "reason", "source")
+
+
+def conventions_records(totals: ConventionTotals) -> list[dict]:
+    records = []
+    for row in totals.rows:
+        c, f = row.convention, row.figures
+        records.append({
+            "convention": c.name, "reports": c.label, "total": row.reported,
+            "vs_macs": f"{float(row.difference) * 100:+.2f}%", "mults": f.mults, "adds": f.adds,
+            "macs": f.macs, "flops": f.flops, "deconv_count": totals.deconv or c.deconv,
+            "reason": c.reason, "source": c.source})
+    return records
+
+
+def conventions_headline(totals: ConventionTotals) -> str:
+    return (f"{totals.network}: input {shape_text(totals.input)}, batch "
+            f"{totals.batch} — every convention's total")
+
+
+CONVENTIONS_NOTE = ("vs macs: the total against the same figure under macs (MACs, or 2·MACs "
+                   "for a FLOPs count). Each peer preset reproduces its tool's number, "
+                   "errors included; cnncalc flops NET --convention NAME shows it per layer.")
+
+
+def conventions_record(totals: ConventionTotals) -> dict:
+    return {"network": totals.network, "input": list(totals.input),
+            "batch": totals.batch, "deconv_count": totals.deconv,
+            "conventions": conventions_records(totals)}
+
+
+def render_conventions(totals: ConventionTotals, fmt: str):
+    """One row per convention: its total, what its tool calls it, and why it differs."""
+    records = conventions_records(totals)
+    if fmt == "json":
+        return json.dumps(conventions_record(totals), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(CONVENTIONS_FIELDS)
+        for rec in records:
+            writer.writerow([rec[f] for f in CONVENTIONS_FIELDS])
+        return buf.getvalue()
+    columns = ("Convention", "Reports", "Total", "vs macs", "Why it differs from macs")
+    rows = [(r["convention"], r["reports"], f"{r['total']:,}", r["vs_macs"], r["reason"])
+            for r in records]
+    if fmt == "markdown":
+        lines = [f"**{conventions_headline(totals)}**", "",
+                 "| " + " | ".join(columns) + " |", "|:---|:---|---:|---:|:---|"]
+        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+        return "\n".join(lines + ["", f"*{CONVENTIONS_NOTE}*", ""])
+    table = Table(title=conventions_headline(totals), title_justify="left")
+    for title in columns:
+        table.add_column(title, justify="right" if title in ("Total", "vs macs") else "left",
+                         no_wrap=title != columns[-1])
+    for cells in rows:
+        table.add_row(*cells)
+    return Group(table, Text(CONVENTIONS_NOTE, style="dim"))
+
+
+def render_conventions_each(each: list[ConventionTotals], fmt: str, study: str | None = None):
+    """Every convention's totals for several networks (a study's variants), one after
+    another; JSON keeps one document."""
+    return _join(each, fmt, study, render_conventions, conventions_record)
