@@ -8,21 +8,33 @@ from __future__ import annotations
 import functools
 import types
 
-from cnncalc.api import analyze, build, load
+from cnncalc.api import analyze, build, load, loads
 from cnncalc.export import to_pytorch
+
+
+def _source(spec, source: str) -> str:
+    return to_pytorch(build(spec), params=analyze(spec).total.params, source=source)
 
 
 @functools.lru_cache(maxsize=None)
 def exported_source(name: str) -> str:
-    spec = load(name)
-    return to_pytorch(build(spec), params=analyze(spec).total.params, source=name)
+    return _source(load(name), name)
+
+
+def _execute(source: str, label: str) -> types.ModuleType:
+    module = types.ModuleType(f"cnncalc_export_{label.replace('-', '_')}")
+    exec(compile(source, f"<export {label}>", "exec"), module.__dict__)
+    return module
 
 
 def exported_module(name: str) -> types.ModuleType:
     """The generated Python module of a built-in network, executed (needs torch)."""
-    module = types.ModuleType(f"cnncalc_export_{name.replace('-', '_')}")
-    exec(compile(exported_source(name), f"<export {name}>", "exec"), module.__dict__)
-    return module
+    return _execute(exported_source(name), name)
+
+
+def exported_yaml_module(text: str) -> types.ModuleType:
+    """The generated Python module of a network written as YAML text, executed."""
+    return _execute(_source(loads(text), "<yaml>"), "yaml")
 
 
 def torch_model(name: str):
