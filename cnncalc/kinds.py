@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field as PydField, field_validator
 
 from .arith import (Field, Shape, adaptive_windows, effective_kernel, per_axis, prod,
                     resolve_padding, transposed_reach, window_out, window_taps)
+from .backward import INDEX_BYTES, Backward, Kept, Saved
 from .errors import CnnCalcError
 from .formula import LABELS, Formula
 from .ops import Ops
@@ -78,6 +79,14 @@ def fmt_shape(shape: Shape) -> str:
 
 def _dot(*terms) -> str:
     return "·".join(str(t) for t in terms)
+
+
+def _weight_grads(macs: int, weights: int, biases: int, positions: int, batch: int) -> Ops:
+    """dW of a weighted layer, whole batch: each weight's gradient sums its ``batch·macs/weights``
+    uses (one product each), each bias's the ``batch·positions`` output gradients it fed."""
+    uses = macs * batch
+    return Ops(mults=uses, adds=uses - weights, bias_adds=biases * (batch * positions - 1),
+               macs=uses)
 
 
 def _syms(prefix: str, ndim: int, suffix: str = "") -> str:
@@ -137,6 +146,18 @@ class Kind(BaseModel):
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field
+
+    def is_view(self) -> bool:
+        """Its output is its input's memory (flatten): autograd keeping one keeps the other."""
+        return False
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """Raw operations of the backward pass, whole batch (:mod:`cnncalc.backward`)."""
+        return Backward()
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """What PyTorch autograd keeps of this layer for its backward."""
+        return Saved()
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         """The working of the shape, parameters and operations; by default a kind
@@ -293,6 +314,18 @@ class Conv(_Sliding):
     def weights(self, x: Shape) -> int:
         return self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))
 
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX: Wᵀ·δ then col2im (PyTorch's slow_conv2d backward), every product accumulated
+        once: MACs mults and MACs adds. dW: each forward product once more (x·δ), summed."""
+        macs = self.ops(x, y).macs * batch
+        return Backward(Ops(mults=macs, adds=macs, macs=macs),
+                        _weight_grads(macs // batch, self.weights(x), self.out_channels * self.bias,
+                                      prod(spatial(y)), batch))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """Its input, for dW (and its weight, which is a parameter)."""
+        return Saved(input=True)
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = self._explain_sizes(x, y)
         ndim = len(x) - 1
@@ -446,6 +479,17 @@ class Deconv(_Sliding):
         k = per_axis(self.kernel, len(x) - 1, "kernel")
         return prod(y) * (x[0] // self.groups) * prod(k)
 
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX is a plain conv of δ over the uncropped output: each input element sums
+        (c_o/g)·k products. dW: each forward product once more, summed."""
+        macs = self.ops(x, y).macs * batch
+        return Backward(Ops(mults=macs, adds=macs - prod(x) * batch, macs=macs),
+                        _weight_grads(macs // batch, self.weights(x), self.out_channels * self.bias,
+                                      prod(spatial(y)), batch))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(input=True)
+
     def connections(self, x: Shape, y: Shape) -> int:
         ops = self.ops(x, y)
         return ops.mults + ops.bias_adds
@@ -530,12 +574,28 @@ class Pool(_Sliding):
             return Ops(compares=reduce)
         return Ops(adds=reduce, divs=x[0] * windows)
 
-    def _taps(self, x: Shape, y: Shape) -> int:
-        """Elements visited by all the windows of one map."""
+    def _taps(self, x: Shape, y: Shape, clip: bool | None = None) -> int:
+        """Elements visited by all the windows of one map (``clip``: inside the input only)."""
         ndim, k, s, d, k_eff, pad = self._geometry(x)
-        clip = self.mode == "avg" and not self.count_include_pad
+        if clip is None:
+            clip = self.mode == "avg" and not self.count_include_pad
         return prod(window_taps(n, kk, ss, dd, lo, hi, out, clip)
                     for n, kk, ss, dd, (lo, hi), out in zip(spatial(x), k, s, d, pad, spatial(y)))
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """max: δ added at each window's argmax, one add per output; avg: δ/w once per
+        window, added to each of its elements inside the input."""
+        outputs = prod(y) * batch
+        if self.mode == "max":
+            return Backward(Ops(adds=outputs))
+        return Backward(Ops(adds=x[0] * self._taps(x, y, clip=True) * batch, divs=outputs))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """Its input (PyTorch's max_pool/avg_pool backward take it), and for max pooling
+        the argmax of each window as int64."""
+        if self.mode == "max":
+            return Saved(input=True, extra=(Kept("indices", prod(y) * batch, INDEX_BYTES),))
+        return Saved(input=True)
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = self._explain_sizes(x, y, self.ceil_mode)
@@ -588,6 +648,18 @@ class Subsample(_Sliding):
     def weights(self, x: Shape) -> int:
         return x[0]
 
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX: a·δ once per output, added to each of its window's k^d inputs. dW: the
+        coefficient's gradient Σ sum·δ, the bias's Σ δ, per map over batch and positions."""
+        outputs = prod(y) * batch
+        window = self.kernel ** (len(x) - 1)
+        return Backward(Ops(mults=outputs, adds=outputs * window, macs=outputs),
+                        _weight_grads(prod(y), x[0], x[0], prod(spatial(y)), batch))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """The window sums (one per output), for the coefficient's gradient."""
+        return Saved(extra=(Kept("window sums", prod(y) * batch),))
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = self._explain_sizes(x, y)
         ndim, ops = len(x) - 1, self.ops(x, y)
@@ -622,6 +694,11 @@ class GlobalAvgPool(Kind):
     def ops(self, x: Shape, y: Shape) -> Ops:
         n = prod(spatial(x))
         return Ops(adds=x[0] * (n - 1), divs=x[0])
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """δ/n once per map, added to each of its n inputs. Nothing kept: PyTorch's
+        adaptive pooling to 1 is a mean, whose backward needs only the shape."""
+        return Backward(Ops(adds=prod(x) * batch, divs=x[0] * batch))
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field.whole(spatial(x))
@@ -663,6 +740,21 @@ class Adaptive(Kind):
         return prod(sum(e - s for s, e in adaptive_windows(n, o))
                     for n, o in zip(spatial(x), spatial(y)))
 
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """As pooling: max adds δ at each argmax; avg divides once per window and adds to
+        each element a window visits."""
+        outputs = prod(y) * batch
+        if self.mode == "max":
+            return Backward(Ops(adds=outputs))
+        return Backward(Ops(adds=x[0] * self._taps(x, y) * batch, divs=outputs))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """Its input and, for max, int64 indices; average pooling to 1×…×1 is PyTorch's
+        mean and keeps nothing."""
+        if self.mode == "max":
+            return Saved(input=True, extra=(Kept("indices", prod(y) * batch, INDEX_BYTES),))
+        return Saved(input=any(o != 1 for o in spatial(y)))
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         ndim, c = len(x) - 1, x[0]
         taps, windows = self._taps(x, y), prod(spatial(y))
@@ -695,6 +787,9 @@ class Flatten(_Global):
 
     kind: ClassVar[str] = "flatten"
     summary: ClassVar[str] = "flatten to a vector"
+
+    def is_view(self) -> bool:
+        return True
 
     def out_shape(self, x: Shape) -> Shape:
         return (prod(x),)
@@ -735,6 +830,16 @@ class Fc(_Global):
 
     def weights(self, x: Shape) -> int:
         return prod(x) * self.out_features
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX = Wᵀ·δ: each input sums out products. dW = δ·xᵀ summed over the batch."""
+        macs = prod(x) * self.out_features * batch
+        return Backward(Ops(mults=macs, adds=macs - prod(x) * batch, macs=macs),
+                        _weight_grads(macs // batch, self.weights(x),
+                                      self.out_features * self.bias, 1, batch))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(input=True)
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         b = " + 1" if self.bias else ""
@@ -779,6 +884,17 @@ class Rbf(_Global):
     def weights(self, x: Shape) -> int:
         return prod(x) * self.out_features
 
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """g_ij = 2·δ_i·(x_j − w_ij), recomputed from the kept input: out mults (2·δ), in·out
+        subtractions and in·out mults, counted in dW; dX_j = Σ_i g_ij, dW_ij = −Σ_batch g_ij."""
+        n, out = prod(x), self.out_features
+        uses = n * out * batch
+        return Backward(Ops(adds=(out - 1) * n * batch, macs=uses),
+                        Ops(mults=uses + out * batch, adds=uses + uses - n * out, macs=uses))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(input=True)
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         out, n, ops = self.out_features, prod(x), self.ops(x, y)
         return [Formula("params", "out·in (no bias)", _dot(out, n), str(self.params(x))),
@@ -797,10 +913,21 @@ class _Elementwise(Kind):
 
     per_element: ClassVar[dict[str, int]] = {}
     """Raw operations per element, by :class:`~cnncalc.ops.Ops` field."""
+    backward_per_element: ClassVar[dict[str, int]] = {}
+    """Raw operations of dX per element."""
+    keeps: ClassVar[str] = "output"
+    """What PyTorch's backward of the function reads: its 'input' or its 'output'."""
 
     def ops(self, x: Shape, y: Shape) -> Ops:
         n = prod(x)
         return Ops(**{f: count * n for f, count in self.per_element.items()})
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        n = prod(x) * batch
+        return Backward(Ops(**{f: count * n for f, count in self.backward_per_element.items()}))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(input=self.keeps == "input", output=self.keeps == "output")
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = super().explain(x, y)
@@ -816,6 +943,8 @@ class Relu(_Elementwise):
     kind: ClassVar[str] = "relu"
     summary: ClassVar[str] = "max(0, x)"
     per_element: ClassVar[dict[str, int]] = {"compares": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {"compares": 1}
+    """δ where y > 0 (PyTorch's threshold_backward reads the output)."""
 
 
 class Relu6(_Elementwise):
@@ -824,6 +953,9 @@ class Relu6(_Elementwise):
     kind: ClassVar[str] = "relu6"
     summary: ClassVar[str] = "min(max(0, x), 6)"
     per_element: ClassVar[dict[str, int]] = {"compares": 2}
+    backward_per_element: ClassVar[dict[str, int]] = {"compares": 2}
+    keeps: ClassVar[str] = "input"
+    """δ where 0 < x < 6 (PyTorch's hardtanh_backward reads the input)."""
 
 
 class Sigmoid(_Elementwise):
@@ -832,6 +964,8 @@ class Sigmoid(_Elementwise):
     kind: ClassVar[str] = "sigmoid"
     summary: ClassVar[str] = "1 / (1 + e^−x)"
     per_element: ClassVar[dict[str, int]] = {"adds": 1, "divs": 1, "exps": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {"mults": 2, "adds": 1}
+    """δ·y·(1 − y) (PyTorch's sigmoid_backward)."""
 
 
 class Tanh(_Elementwise):
@@ -840,6 +974,8 @@ class Tanh(_Elementwise):
     kind: ClassVar[str] = "tanh"
     summary: ClassVar[str] = "hyperbolic tangent"
     per_element: ClassVar[dict[str, int]] = {"adds": 2, "divs": 1, "exps": 2}
+    backward_per_element: ClassVar[dict[str, int]] = {"mults": 2, "adds": 1}
+    """δ·(1 − y²) (PyTorch's tanh_backward)."""
 
 
 class Softmax(Kind):
@@ -851,6 +987,14 @@ class Softmax(Kind):
     def ops(self, x: Shape, y: Shape) -> Ops:
         n, vectors = x[0], prod(spatial(x))
         return Ops(adds=(n - 1) * vectors, divs=n * vectors, exps=n * vectors)
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX = y·(δ − Σ y·δ) per vector of n: 2n mults, (n − 1) + n adds."""
+        n, vectors = x[0], prod(spatial(x)) * batch
+        return Backward(Ops(mults=2 * n * vectors, adds=(2 * n - 1) * vectors))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(output=True)
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         c, ops, ndim = x[0], self.ops(x, y), len(x) - 1
@@ -879,6 +1023,18 @@ class BatchNorm(_Elementwise):
             raise CnnCalcError(f"says {self.channels} channels but its input has {x[0]}",
                                field="batchnorm", hint="leave it empty to take the input's")
         return x
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """Training: x̂ = (x − μ)·σ⁻¹ recomputed (N adds, N mults), dγ = Σ δ·x̂, dβ = Σ δ over
+        the m = N/c values of a channel (in dW); dX = γσ⁻¹/m·(m·δ − dβ − x̂·dγ): 3 mults and
+        2 adds per element, 2 mults and 1 division per channel."""
+        c, n = x[0], prod(x) * batch
+        return Backward(Ops(mults=3 * n + 2 * c, adds=2 * n, divs=c),
+                        Ops(mults=2 * n, adds=2 * n - c, bias_adds=n - c))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """Its input, and the batch mean and inverse standard deviation per channel."""
+        return Saved(input=True, extra=(Kept("batch mean and 1/σ", 2 * x[0]),))
 
     def state(self, x: Shape) -> list[StateEntry]:
         c = (x[0],)
@@ -914,6 +1070,21 @@ class Lrn(Kind):
         return Ops(mults=(window + c) * positions, adds=window * positions,
                    exps=n, divs=n)
 
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """b = a·D^−β, D = k + α/n·S: da_j = δ_j·D_j^−β − (2αβ/n)·a_j·Σ_{i ∋ j} δ_i·b_i/D_i.
+        Per element 5 mults and 2 divisions; the transposed window sums and the final
+        subtraction Σ_c w_c adds per position."""
+        n, positions = prod(x) * batch, prod(spatial(x)) * batch
+        return Backward(Ops(mults=5 * n, adds=self._windows(x[0]) * positions, divs=2 * n))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """As PyTorch's F.local_response_norm composes it: the input, the channel-padded
+        squares (c + size − 1 maps), the power's base and its result."""
+        positions = prod(spatial(x)) * batch
+        return Saved(input=True, extra=(
+            Kept("padded squares", (x[0] + self.size - 1) * positions),
+            Kept("k + α/n·Σa² and its power β", 2 * prod(x) * batch)))
+
     def _windows(self, c: int) -> int:
         """Σ over the channels of the window each one sums (clipped at both ends)."""
         return sum(min(c, i + (self.size - 1) // 2 + 1) - max(0, i - self.size // 2)
@@ -940,6 +1111,19 @@ class Dropout(Kind):
     summary: ClassVar[str] = "dropout (identity at inference)"
 
     p: Annotated[float, PydField(ge=0, lt=1)] = 0.5
+
+    def is_view(self) -> bool:
+        return self.p == 0
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """Training: δ times the kept mask (scaled by 1/(1 − p)), one mult per element;
+        with p = 0 PyTorch returns the input itself."""
+        return Backward() if self.p == 0 else Backward(Ops(mults=prod(x) * batch))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """The scaled mask, one value of the dtype per element (PyTorch's CPU dropout; its
+        CUDA kernel keeps a 1-byte bool mask)."""
+        return Saved() if self.p == 0 else Saved(extra=(Kept("mask", prod(x) * batch),))
 
 
 # --------------------------------------------------------------------------- joins
