@@ -98,3 +98,22 @@ def explain_each(spec: NetworkSpec, topic: str = "all", input: Shape | str | Non
 
 def _variants(spec: NetworkSpec) -> list[NetworkSpec]:
     return [spec] if spec.variants is None else list(spec.variants.values())
+
+
+variants = _variants
+"""The variants of a study, or the network itself (public name)."""
+
+
+def training(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
+             convention: str | Convention = "macs") -> "TrainingCost":
+    """Forward and backward operations per layer (dX and dW apart) and in total."""
+    from .training import training_cost
+    graph = _graph(spec, input, batch)
+    return training_cost(graph, analyse(graph, batch, convention))
+
+
+def memory(spec: NetworkSpec, input: Shape | str | None = None, batch: int = 1,
+           dtype: str = "fp32", optimizer: str = "sgd") -> "MemoryAnalysis":
+    """Bytes of parameters, buffers, gradients, optimizer state and kept activations."""
+    from .memory import training_memory
+    return training_memory(_graph(spec, input, batch), batch, dtype, optimizer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
@@ -60,6 +61,21 @@ DeconvOpt = Annotated[Optional[DeconvCount], typer.Option(
 ExplainOpt = Annotated[bool, typer.Option(
     "--explain", "-e", help="Show each layer's working: the formula, the formula with the "
                             "layer's numbers, the result (Markdown/LaTeX with --format markdown).")]
+
+
+class By(str, Enum):
+    kind = "kind"
+
+
+ByOpt = Annotated[Optional[By], typer.Option(
+    "--by", help="Totals per layer kind instead of per layer (conv vs fc: the AlexNet and VGG "
+                 "exercises).")]
+PlotOpt = Annotated[Optional[Path], typer.Option(
+    "--plot", help="Also draw the table as bars in FILE.png or FILE.svg (needs matplotlib: "
+                   "pip install 'cnncalc[plot]').", dir_okay=False, show_default=False)]
+TrainingOpt = Annotated[bool, typer.Option(
+    "--training", "-t", help="Add the backward pass: multiplications and additions of the "
+                             "input gradient (dX) and the weight gradient (dW) per layer.")]
 
 
 def _stdout() -> Console:
@@ -129,8 +145,12 @@ def shape(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
 @app.command()
 def params(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
            format: FormatOpt = Format.table,
-           convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False) -> None:
+           convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False,
+           by: ByOpt = None, plot: PlotOpt = None) -> None:
     """Per-layer trainable parameters, buffers, connections (as LeNet-5 counts them) and memory."""
+    if by is not None or plot is not None:
+        return cli_training.layer_views("params", net, input, batch, format, convention, by, plot,
+                                        explain=explain)
     _report("params", net, input, batch, format, convention, explain)
 
 
@@ -145,10 +165,15 @@ def flops(net: Annotated[Optional[str], typer.Argument(
           input: InputOpt = None, batch: BatchOpt = 1,
           format: FormatOpt = Format.table,
           convention: ConventionOpt = ConventionName.macs, explain: ExplainOpt = False,
-          deconv_count: DeconvOpt = None) -> None:
+          deconv_count: DeconvOpt = None,
+          training: TrainingOpt = False, by: ByOpt = None, plot: PlotOpt = None) -> None:
     """Per-layer multiplications, additions, MACs, FLOPs and share of the total; with
     --compare, networks and study variants side by side with the ratios between them; with
-    --convention all, every convention's total and why each differs from macs."""
+    --convention all, every convention's total and why each differs from macs. --training
+    adds the backward pass, --by kind totals per kind, --plot draws the bars."""
+    if training or by is not None or plot is not None:
+        return cli_training.layer_views("flops", net, input, batch, format, convention, by, plot,
+                                        training, explain, compare, deconv_count)
     if not compare:
         if net is None:
             _fail(CnnCalcError("give a network, or a study to compare",
@@ -276,4 +301,4 @@ def main() -> None:
 
 
 # commands that live in their own modules register themselves on `app`
-from . import cli_proof  # noqa: E402,F401
+from . import cli_proof, cli_training  # noqa: E402,F401

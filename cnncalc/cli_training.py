@@ -1,0 +1,166 @@
+"""Commands and options for training cost, memory, grouping, sweeps and plots:
+``flops --training``, ``--by kind``, ``--plot``, ``memory``, ``sweep``, ``minsize``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .cli import (BatchOpt, ByOpt, ConventionName, ConventionOpt, Format, FormatOpt, InputOpt,
+                  Net, PlotOpt, _guard, _stdout, app)
+
+
+class Dtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    int8 = "int8"
+
+
+class OptimizerName(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+
+
+DtypeOpt = Annotated[Dtype, typer.Option(
+    "--dtype", "-d", help="Bytes per value: fp32 4, fp16 and bf16 2, int8 1.")]
+OptimizerOpt = Annotated[OptimizerName, typer.Option(
+    "--optimizer", "-o", help="State kept per parameter: sgd none, momentum 1 buffer, adam 2 "
+                              "(plus a float32 step per parameter tensor).")]
+
+PLOT_SERIES = {
+    "flops": (("flops",), "FLOPs"),
+    "params": (("params",), "parameters"),
+    "training": (("forward", "backward"), "FLOPs"),
+    "memory": (("params", "gradients", "optimizer", "buffers", "activations"), "bytes"),
+}
+
+
+def _emit(tables, fmt: Format, study: str | None) -> None:
+    from .tables import render_rows
+    out = render_rows(tables, fmt.value, study)
+    if isinstance(out, str):
+        typer.echo(out, nl=False)
+    else:
+        _stdout().print(out)
+
+
+def _plot(tables, view: str, path: Path | None) -> None:
+    if path is None:
+        return
+    from .plot import bars, check_path
+    series, unit = PLOT_SERIES[view]
+    for i, t in enumerate(tables):
+        target = check_path(path) if len(tables) == 1 else check_path(
+            path.with_name(f"{path.stem}-{i + 1}{path.suffix}"))
+        bars(t, series, target, unit)
+
+
+def layer_views(view: str, net: str, input: str | None, batch: int, fmt: Format,
+                convention: ConventionName, by: "By | None", plot: Path | None,
+                training: bool = False) -> None:
+    """``flops``/``params`` with --training, --by kind or --plot."""
+    from .api import analyze, input_shape, load, training as training_cost, variants
+    from .views import analysis_rows, grouped, training_rows
+
+    def run() -> None:
+        if plot is not None:
+            from .plot import check_path
+            check_path(plot)
+        spec = load(net)
+        shape = input_shape(input)
+        tables = []
+        for s in variants(spec):
+            if training:
+                t = training_rows(training_cost(s, shape, batch, convention.value))
+            else:
+                t = analysis_rows(analyze(s, shape, batch, convention.value), view)
+            if by is not None:
+                t = grouped(t, "training" if training else ("flops" if view == "flops" else None))
+            tables.append(t)
+        _emit(tables, fmt, spec.name if spec.variants else None)
+        _plot(tables, "training" if training else view, plot)
+    _guard(run)
+
+
+@app.command()
+def memory(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
+           dtype: DtypeOpt = Dtype.fp32, optimizer: OptimizerOpt = OptimizerName.sgd,
+           format: FormatOpt = Format.table, by: ByOpt = None, plot: PlotOpt = None) -> None:
+    """Training memory per layer: parameters, gradients, optimizer state, buffers, and the
+    activations autograd keeps for the backward pass, in exact bytes."""
+    from .api import input_shape, load, memory as memory_of, variants
+    from .views import grouped, memory_rows
+
+    def run() -> None:
+        if plot is not None:
+            from .plot import check_path
+            check_path(plot)
+        spec = load(net)
+        shape = input_shape(input)
+        tables = [memory_rows(memory_of(s, shape, batch, dtype.value, optimizer.value))
+                  for s in variants(spec)]
+        if by is not None:
+            tables = [grouped(t) for t in tables]
+        _emit(tables, format, spec.name if spec.variants else None)
+        _plot(tables, "memory", plot)
+    _guard(run)
+
+
+@app.command()
+def sweep(net: Net,
+          input: Annotated[str, typer.Option(
+              "--input", "-i", help="Input sizes: 3x{32..512..32} (first..last..step), "
+                                    "3x{224,256}, or shapes separated by commas; 3xN means "
+                                    "N along every spatial axis.")],
+          more: Annotated[Optional[list[str]], typer.Argument(
+              help="More shapes (what the shell makes of an unquoted brace range).",
+              show_default=False)] = None,
+          batch: BatchOpt = 1, dtype: DtypeOpt = Dtype.fp32,
+          optimizer: OptimizerOpt = OptimizerName.sgd,
+          convention: ConventionOpt = ConventionName.macs,
+          format: FormatOpt = Format.table, plot: PlotOpt = None) -> None:
+    """Output shape, parameters, MACs and training memory at each input size, and the
+    smallest input size every layer takes."""
+    from .api import load, variants
+    from .sweep import sweep as run_sweep, sweep_shapes
+    from .views import sweep_rows
+
+    def run() -> None:
+        if plot is not None:
+            from .plot import check_path
+            check_path(plot)
+        spec = load(net)
+        tables = []
+        for s in variants(spec):
+            shapes = sweep_shapes([input] + list(more or []), s.input)
+            tables.append(sweep_rows(run_sweep(s, shapes, batch, convention.value,
+                                               dtype.value, optimizer.value)))
+        _emit(tables, format, spec.name if spec.variants else None)
+        if plot is not None:
+            from .plot import curves
+            for i, t in enumerate(tables):
+                target = plot if len(tables) == 1 else plot.with_name(
+                    f"{plot.stem}-{i + 1}{plot.suffix}")
+                curves(t, (("params", "parameters"), ("macs", "MACs"),
+                           ("memory", "training memory (bytes)")), target)
+    _guard(run)
+
+
+@app.command()
+def minsize(net: Net, format: FormatOpt = Format.table) -> None:
+    """The smallest input (every spatial axis the same size) for which every layer is valid,
+    and why one pixel less fails."""
+    from .api import load, variants
+    from .sweep import min_size
+    from .views import minsize_rows
+
+    def run() -> None:
+        spec = load(net)
+        _emit([minsize_rows(min_size(s)) for s in variants(spec)], format,
+              spec.name if spec.variants else None)
+    _guard(run)
