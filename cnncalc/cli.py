@@ -10,6 +10,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .conventions import CONVENTIONS, DECONV_COUNTS
@@ -87,7 +88,7 @@ def _stdout() -> Console:
 
 def _fail(exc: CnnCalcError) -> None:
     Console(stderr=True, soft_wrap=True, highlight=False).print(
-        f"[bold red]error:[/] {exc}", markup=True)
+        f"[bold red]error:[/] {escape(str(exc))}", markup=True)
     raise typer.Exit(2)
 
 

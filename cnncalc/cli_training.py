@@ -49,14 +49,26 @@ def _emit(tables, fmt: Format, study: str | None) -> None:
         _stdout().print(out)
 
 
+def _check_plot(path: Path | None) -> None:
+    """Refuse a bad --plot file before any work is done."""
+    if path is not None:
+        from .plot import check_path
+        check_path(path)
+
+
+def _targets(path: Path, count: int) -> list[Path]:
+    """One file per table: FILE.png, or FILE-1.png, FILE-2.png … for a study's variants."""
+    if count == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{i + 1}{path.suffix}") for i in range(count)]
+
+
 def _plot(tables, view: str, path: Path | None) -> None:
     if path is None:
         return
-    from .plot import bars, check_path
+    from .plot import bars
     series, unit = PLOT_SERIES[view]
-    for i, t in enumerate(tables):
-        target = check_path(path) if len(tables) == 1 else check_path(
-            path.with_name(f"{path.stem}-{i + 1}{path.suffix}"))
+    for t, target in zip(tables, _targets(path, len(tables))):
         bars(t, series, target, unit)
 
 
@@ -68,9 +80,7 @@ def layer_views(view: str, net: str, input: str | None, batch: int, fmt: Format,
     from .views import analysis_rows, grouped, training_rows
 
     def run() -> None:
-        if plot is not None:
-            from .plot import check_path
-            check_path(plot)
+        _check_plot(plot)
         spec = load(net)
         shape = input_shape(input)
         tables = []
@@ -97,9 +107,7 @@ def memory(net: Net, input: InputOpt = None, batch: BatchOpt = 1,
     from .views import grouped, memory_rows
 
     def run() -> None:
-        if plot is not None:
-            from .plot import check_path
-            check_path(plot)
+        _check_plot(plot)
         spec = load(net)
         shape = input_shape(input)
         tables = [memory_rows(memory_of(s, shape, batch, dtype.value, optimizer.value))
@@ -131,9 +139,7 @@ def sweep(net: Net,
     from .views import sweep_rows
 
     def run() -> None:
-        if plot is not None:
-            from .plot import check_path
-            check_path(plot)
+        _check_plot(plot)
         spec = load(net)
         tables = []
         for s in variants(spec):
@@ -143,9 +149,7 @@ def sweep(net: Net,
         _emit(tables, format, spec.name if spec.variants else None)
         if plot is not None:
             from .plot import curves
-            for i, t in enumerate(tables):
-                target = plot if len(tables) == 1 else plot.with_name(
-                    f"{plot.stem}-{i + 1}{plot.suffix}")
+            for t, target in zip(tables, _targets(plot, len(tables))):
                 curves(t, (("params", "parameters"), ("macs", "MACs"),
                            ("memory", "training memory (bytes)")), target)
     _guard(run)

@@ -55,20 +55,20 @@ OPTIMIZERS: dict[str, Optimizer] = {o.name: o for o in (
 )}
 
 
-def get_dtype(name: str) -> int:
+def _choose(table: dict, name: str, what: str, field: str):
     try:
-        return DTYPES[name]
+        return table[name]
     except KeyError:
-        raise CnnCalcError(f"unknown dtype '{name}'", field="--dtype",
-                           hint=f"choose one of {', '.join(DTYPES)}") from None
+        raise CnnCalcError(f"unknown {what} '{name}'", field=field,
+                           hint=f"choose one of {', '.join(table)}") from None
+
+
+def get_dtype(name: str) -> int:
+    return _choose(DTYPES, name, "dtype", "--dtype")
 
 
 def get_optimizer(name: str) -> Optimizer:
-    try:
-        return OPTIMIZERS[name]
-    except KeyError:
-        raise CnnCalcError(f"unknown optimizer '{name}'", field="--optimizer",
-                           hint=f"choose one of {', '.join(OPTIMIZERS)}") from None
+    return _choose(OPTIMIZERS, name, "optimizer", "--optimizer")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ def _pyplot():
 
 
 def check_path(path: Path) -> Path:
+    """Refuse a file that cannot be written, or a missing matplotlib, before any work."""
+    _pyplot()
     if path.suffix.lower() not in FORMATS:
         raise CnnCalcError(f"'{path}' is neither a .png nor a .svg file", field="--plot",
                            hint="e.g. --plot layers.png")

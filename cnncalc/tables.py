@@ -114,5 +114,10 @@ def render_rows(tables: list[Rows], fmt: str, study: str | None = None):
     if fmt == "table":
         return Group(*(rich_rows(t) for t in tables))
     if fmt == "csv":
-        return "".join(csv_rows(t) for t in tables)
+        if len(tables) == 1 and study is None:
+            return csv_rows(tables[0])
+        parts = [csv_rows(t).splitlines() for t in tables]
+        lines = ["variant," + parts[0][0]] + [f"{t.record.get('network', '')},{line}"
+                                              for t, part in zip(tables, parts) for line in part[1:]]
+        return "\n".join(lines) + "\n"
     return "\n".join(markdown_rows(t) for t in tables)

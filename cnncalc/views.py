@@ -99,9 +99,8 @@ MEMORY_FIELDS = ("params", "gradients", "optimizer", "buffers", "activations", "
 def _kept_text(what: tuple[str, ...], readers: tuple[str, ...]) -> str:
     if not what:
         return ""
-    others = [r for r in readers]
-    who = f" for {', '.join(others[:2])}{f' +{len(others) - 2}' if len(others) > 2 else ''}" \
-        if others else ""
+    more = f" +{len(readers) - 2}" if len(readers) > 2 else ""
+    who = f" for {', '.join(readers[:2])}{more}" if readers else ""
     return ", ".join(what) + who
 
 
