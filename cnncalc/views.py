@@ -140,12 +140,13 @@ def memory_rows(m: MemoryAnalysis) -> Rows:
 # --------------------------------------------------------------------------- by kind
 
 def by_kind(rows: tuple[dict, ...], fields: tuple[str, ...]) -> list[dict]:
-    """Rows summed per layer kind, in order of first appearance, with a layer count."""
+    """Rows summed per layer kind, in order of first appearance, with a layer count (the
+    memory view's network-input row is a tensor, not a layer)."""
     groups: dict[str, dict] = {}
     for row in rows:
         group = groups.setdefault(row["kind"], {"name": row["kind"], "kind": row["kind"],
                                                 "layers": 0, **{f: 0 for f in fields}})
-        group["layers"] += 1
+        group["layers"] += row["kind"] != "input"
         for f in fields:
             group[f] += row[f]
     return list(groups.values())
@@ -165,7 +166,7 @@ def grouped(t: Rows, share_of: str | None = None) -> Rows:
     record.update(by="kind", kinds=[{k: v for k, v in g.items() if k not in ("name", "share")}
                                     for g in groups],
                   total={f: t.total[f] for f in fields})
-    total = dict(t.total, layers=len(t.rows))
+    total = dict(t.total, layers=sum(g["layers"] for g in groups))
     return Rows(t.title + " — by kind", cols, tuple(groups), total, t.notes, record)
 
 
