@@ -72,14 +72,23 @@ def _plot(tables, view: str, path: Path | None) -> None:
         bars(t, series, target, unit)
 
 
-def layer_views(view: str, net: str, input: str | None, batch: int, fmt: Format,
+def layer_views(view: str, net: str | None, input: str | None, batch: int, fmt: Format,
                 convention: ConventionName, by: "By | None", plot: Path | None,
-                training: bool = False) -> None:
+                training: bool = False, explain: bool = False,
+                compare: list[str] | None = None) -> None:
     """``flops``/``params`` with --training, --by kind or --plot."""
     from .api import analyze, input_shape, load, training as training_cost, variants
+    from .errors import CnnCalcError
     from .views import analysis_rows, grouped, training_rows
 
     def run() -> None:
+        if explain or compare:
+            raise CnnCalcError(
+                "--training, --by and --plot take one network (or study), without --explain "
+                "or --compare", field="--explain" if explain else "--compare",
+                hint="run them as separate commands")
+        if net is None:
+            raise CnnCalcError("give a network", hint=f"cnncalc {view} resnet18 --training")
         _check_plot(plot)
         spec = load(net)
         shape = input_shape(input)

@@ -115,6 +115,9 @@ def test_memory_of_a_study_prints_each_variant(cli):
     (("flops", "lenet5", "--plot", "out.pdf"), ("--plot", "neither a .png nor a .svg")),
     (("memory", "lenet5", "--plot", "/no/such/dir/m.png"), ("--plot", "does not exist")),
     (("minsize", "no-such-net"), ("neither a file nor a built-in network",)),
+    (("flops", "lenet5", "--training", "--explain"), ("--explain", "separate commands")),
+    (("flops", "lenet5", "--by", "kind", "--compare", "resnet18"), ("--compare",)),
+    (("flops", "--training"), ("give a network",)),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, fragments):
     bad(cli(*args), *fragments)
