@@ -195,7 +195,7 @@ SWEEP_COLS = (
     Col("input", "Input", "shape"), Col("output", "Output", "shape"), Col("params", "Params"),
     Col("macs", "MACs"), Col("flops", "FLOPs"),
     Col("activations", "Kept for backward", "bytes"), Col("memory", "Training memory", "bytes"),
-    Col("error", "Runs?", "text"),
+    Col("runs", "Runs?", "text"),
 )
 
 
@@ -204,14 +204,14 @@ def sweep_rows(s: Sweep) -> Rows:
     convention = None
     for p in s.points:
         if p.error is not None:
-            rows.append({"input": p.input, "error": "no: " + p.error})
+            rows.append({"input": p.input, "runs": "no: " + p.error})
             records.append({"input": list(p.input), "valid": False, "error": p.error})
             continue
         a, m = p.analysis, p.memory
         convention = a.convention
         row = {"input": p.input, "output": a.output, "params": a.total.params,
                "macs": a.total.macs, "flops": a.total.flops, "activations": m.activations,
-               "memory": m.total, "error": "yes"}
+               "memory": m.total, "runs": "yes"}
         rows.append(row)
         records.append({"input": list(p.input), "valid": True, "output": list(a.output),
                         **{k: row[k] for k in ("params", "macs", "flops", "activations",
