@@ -75,7 +75,7 @@ def _plot(tables, view: str, path: Path | None) -> None:
 def layer_views(view: str, net: str | None, input: str | None, batch: int, fmt: Format,
                 convention: ConventionName, by: "By | None", plot: Path | None,
                 training: bool = False, explain: bool = False,
-                compare: list[str] | None = None) -> None:
+                compare: list[str] | None = None, deconv: Enum | None = None) -> None:
     """``flops``/``params`` with --training, --by kind or --plot."""
     from .api import analyze, input_shape, load, training as training_cost, variants
     from .errors import CnnCalcError
@@ -89,6 +89,13 @@ def layer_views(view: str, net: str | None, input: str | None, batch: int, fmt: 
                 hint="run them as separate commands")
         if net is None:
             raise CnnCalcError("give a network", hint=f"cnncalc {view} resnet18 --training")
+        if convention.value == "all":
+            raise CnnCalcError("--training, --by and --plot show one convention; --convention "
+                               "all lists every convention's total", field="--convention",
+                               hint="choose one, e.g. --convention exact")
+        if training and deconv is not None:
+            raise CnnCalcError("the backward pass counts a transposed conv on its input",
+                               field="--deconv-count", hint="drop --deconv-count")
         _check_plot(plot)
         spec = load(net)
         shape = input_shape(input)
@@ -97,7 +104,8 @@ def layer_views(view: str, net: str | None, input: str | None, batch: int, fmt: 
             if training:
                 t = training_rows(training_cost(s, shape, batch, convention.value))
             else:
-                t = analysis_rows(analyze(s, shape, batch, convention.value), view)
+                t = analysis_rows(analyze(s, shape, batch, convention.value,
+                                          deconv.value if deconv else None), view)
             if by is not None:
                 t = grouped(t, "training" if training else ("flops" if view == "flops" else None))
             tables.append(t)

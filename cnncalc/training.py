@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from .analysis import Analysis, LayerStats
 from .arith import prod
 from .backward import Backward
-from .conventions import Basis, Convention, Figures
+from .conventions import FIGURES, Basis, Convention, Figures, Site
 from .errors import CnnCalcError
 from .graph import INPUT, Graph
-from .ops import Ops, total_ops
+from .ops import Ops
 
 TRAINING_CONVENTIONS = ("macs", "exact")
 """Conventions whose figures are defined for a backward pass: the others weigh
-forward-only quantities (NNDL's weights and maps, LeNet-5's connections)."""
+forward-only quantities (NNDL's weights and maps, LeNet-5's connections) or reproduce
+what a peer tool prints for a forward pass."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,14 @@ def check_convention(convention: Convention) -> None:
     if convention.name not in TRAINING_CONVENTIONS:
         raise CnnCalcError(
             f"backward counts are defined under {' and '.join(TRAINING_CONVENTIONS)}, "
-            f"not '{convention.name}', which weighs forward-only quantities",
+            f"not '{convention.name}': the textbook and peer-tool conventions describe "
+            "forward passes",
             field="--convention", hint="use --convention macs or --convention exact")
+
+
+def _sum_figures(many) -> Figures:
+    many = list(many)
+    return Figures(*(sum(getattr(f, name) for f in many) for name in FIGURES))
 
 
 def training_cost(graph: Graph, analysis: Analysis) -> TrainingCost:
@@ -138,13 +145,16 @@ def training_cost(graph: Graph, analysis: Analysis) -> TrainingCost:
     convention = analysis.convention
     check_convention(convention)
     flow = grad_flow(graph)
-    figures = lambda ops: convention.figures(Basis(ops))  # noqa: E731
     layers = []
     for node, stats in zip(graph.nodes, analysis.layers):
         dx, dw, sums = node_backward(node, flow, analysis.batch)
+
+        def figures(ops: Ops) -> Figures:
+            """The convention's figures of raw counts that are already for the batch."""
+            return convention.figures(Basis(Site(node.layer, node.in_shape, node.out_shape, ops)))
         layers.append(LayerCost(stats, dx, dw, sums, figures(dx), figures(dw), figures(sums),
                                 figures(dx + dw + sums), flow.needs_dx[node.index],
                                 flow.trains[node.index]))
-    dx, dw, sums = (total_ops(getattr(l, f) for l in layers) for f in ("dx_ops", "dw_ops", "sum_ops"))
-    return TrainingCost(analysis, tuple(layers), figures(dx), figures(dw), figures(sums),
-                        figures(dx + dw + sums))
+    return TrainingCost(analysis, tuple(layers),
+                        *(_sum_figures(getattr(l, part) for l in layers)
+                          for part in ("dx", "dw", "dy_sum", "backward")))

@@ -118,6 +118,8 @@ def test_memory_of_a_study_prints_each_variant(cli):
     (("flops", "lenet5", "--training", "--explain"), ("--explain", "separate commands")),
     (("flops", "lenet5", "--by", "kind", "--compare", "resnet18"), ("--compare",)),
     (("flops", "--training"), ("give a network",)),
+    (("flops", "lenet5", "--by", "kind", "--convention", "all"), ("--convention",)),
+    (("flops", "lenet5", "--training", "--deconv-count", "output"), ("--deconv-count",)),
 ])
 def test_bad_input_is_one_line_and_exit_2(cli, args, fragments):
     bad(cli(*args), *fragments)
