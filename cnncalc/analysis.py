@@ -19,8 +19,38 @@ BYTES_PER_VALUE = 4
 """Memory columns assume float32, as torchinfo and Keras do."""
 
 
+class _Counted:
+    """The figures and parameter memory of a layer or a network, read off its fields."""
+
+    __slots__ = ()
+    figures: Figures
+    params: int
+    buffers: int
+
+    @property
+    def mults(self) -> int:
+        return self.figures.mults
+
+    @property
+    def adds(self) -> int:
+        return self.figures.adds
+
+    @property
+    def macs(self) -> int:
+        return self.figures.macs
+
+    @property
+    def flops(self) -> int:
+        return self.figures.flops
+
+    @property
+    def memory(self) -> int:
+        """Bytes of parameters and buffers, float32."""
+        return (self.params + self.buffers) * BYTES_PER_VALUE
+
+
 @dataclass(slots=True)
-class LayerStats:
+class LayerStats(_Counted):
     name: str
     kind: str
     in_shape: Shape
@@ -45,26 +75,6 @@ class LayerStats:
         """This layer's part of the network's FLOPs under the convention."""
         return Fraction(self.flops, self.network_flops) if self.network_flops else Fraction(0)
 
-    @property
-    def mults(self) -> int:
-        return self.figures.mults
-
-    @property
-    def adds(self) -> int:
-        return self.figures.adds
-
-    @property
-    def macs(self) -> int:
-        return self.figures.macs
-
-    @property
-    def flops(self) -> int:
-        return self.figures.flops
-
-    @property
-    def memory(self) -> int:
-        """Bytes of parameters and buffers, float32."""
-        return (self.params + self.buffers) * BYTES_PER_VALUE
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class NetworkBasis:
 
 
 @dataclass(frozen=True)
-class Totals:
+class Totals(_Counted):
     params: int
     buffers: int
     connections: int
@@ -100,26 +110,6 @@ class Totals:
     activations: int
     depth: int
     basis: NetworkBasis
-
-    @property
-    def mults(self) -> int:
-        return self.figures.mults
-
-    @property
-    def adds(self) -> int:
-        return self.figures.adds
-
-    @property
-    def macs(self) -> int:
-        return self.figures.macs
-
-    @property
-    def flops(self) -> int:
-        return self.figures.flops
-
-    @property
-    def memory(self) -> int:
-        return (self.params + self.buffers) * BYTES_PER_VALUE
 
     @property
     def activation_memory(self) -> int:
