@@ -96,24 +96,27 @@ def conv(x, w, b=None, stride=1, pad=0, dilation=1, groups=1, table=None, flip=F
                 first_map = (co // g.cout_g) * g.cin_g
                 maps = [(first_map + j, j) for j in range(g.cin_g)]
             for base in bases:
-                acc, started = 0.0, False
-                for ci, slot in maps:
-                    xb = ni * xs[0] + ci * xs[1] + base
-                    wb = co * ws[0] + slot * ws[1]
-                    for xo, wo in taps:
-                        p = xl[xb + xo] * wl[wb + wo]
-                        mults += 1
-                        if started:
-                            acc += p
-                            adds += 1
-                        else:
-                            acc, started = p, True
+                acc, n = _accumulate(
+                    xl[ni * xs[0] + ci * xs[1] + base + xo] * wl[co * ws[0] + slot * ws[1] + wo]
+                    for ci, slot in maps for xo, wo in taps)
+                mults += n
+                adds += max(n - 1, 0)
                 if bl is not None:
                     acc += bl[co]
                     bias_adds += 1
                 out.append(acc)
     y = _result(out, (g.n, g.cout) + g.out_size, x.dtype)
     return y, OpCount(mults=mults, adds=adds, bias_adds=bias_adds)
+
+
+def _accumulate(products) -> tuple[float, int]:
+    """Σ of the products as a plain loop adds them: (sum, how many). Each product is one
+    multiplication; adding n of them takes n − 1 additions (the first starts the sum)."""
+    acc, n = 0.0, 0
+    for p in products:
+        acc = p if n == 0 else acc + p
+        n += 1
+    return acc, n
 
 
 def conv_transpose(x, w, b=None, stride=1, pad=0, output_padding=0, dilation=1, groups=1):
@@ -161,18 +164,11 @@ def conv_transpose(x, w, b=None, stride=1, pad=0, output_padding=0, dilation=1, 
             grp, col = divmod(co, g.cout_g)
             maps = range(grp * g.cin_g, (grp + 1) * g.cin_g)
             for combos in positions:
-                acc, started = 0.0, False
-                for ci in maps:
-                    xb = ni * xs[0] + ci * xs[1]
-                    wb = ci * ws[0] + col * ws[1]
-                    for xo, wo in combos:
-                        p = xl[xb + xo] * wl[wb + wo]
-                        mults += 1
-                        if started:
-                            acc += p
-                            adds += 1
-                        else:
-                            acc, started = p, True
+                acc, n = _accumulate(
+                    xl[ni * xs[0] + ci * xs[1] + xo] * wl[ci * ws[0] + col * ws[1] + wo]
+                    for ci in maps for xo, wo in combos)
+                mults += n
+                adds += max(n - 1, 0)
                 if bl is not None:
                     acc += bl[co]
                     bias_adds += 1
@@ -342,14 +338,10 @@ def subsample(x, coeff, bias, k):
         for ci in range(c):
             base = ni * xs[0] + ci * xs[1]
             for o in product(*(range(s) for s in out_size)):
-                s, started = 0.0, False
-                for kk in product(*(range(v) for v in k)):
-                    v = xl[base + sum((o[a] * k[a] + kk[a]) * xs[2 + a] for a in range(nd))]
-                    if started:
-                        s += v
-                        adds += 1
-                    else:
-                        s, started = v, True
+                s, count = _accumulate(
+                    xl[base + sum((o[a] * k[a] + kk[a]) * xs[2 + a] for a in range(nd))]
+                    for kk in product(*(range(v) for v in k)))
+                adds += count - 1
                 s = coeff[ci] * s
                 mults += 1
                 s += bias[ci]
@@ -418,17 +410,9 @@ def rbf(x, w):
     for ni in range(n):
         row = []
         for wr in wl:
-            acc, started = 0.0, False
-            for j in range(f):
-                d = xl[ni][j] - wr[j]
-                adds += 1
-                sq = d * d
-                mults += 1
-                if started:
-                    acc += sq
-                    adds += 1
-                else:
-                    acc, started = sq, True
+            acc, count = _accumulate((xl[ni][j] - wr[j]) ** 2 for j in range(f))
+            adds += count + count - 1      # the subtractions, then the sum
+            mults += count                  # the squares
             row.append(acc)
         out.append(row)
     y = np.array(out, dtype=np.float64).astype(x2.dtype, copy=False)
@@ -566,16 +550,9 @@ def lrn(x, size, alpha=1e-4, beta=0.75, k=1.0):
         for ci in range(c):
             lo, hi = max(ci - size // 2, 0), min(ci + (size - 1) // 2, c - 1)
             for p in range(rest):
-                s, started = 0.0, False
-                for cj in range(lo, hi + 1):
-                    v = xl[ni][cj][p]
-                    sq = v * v
-                    mults += 1
-                    if started:
-                        s += sq
-                        adds += 1
-                    else:
-                        s, started = sq, True
+                s, count = _accumulate(xl[ni][cj][p] * xl[ni][cj][p] for cj in range(lo, hi + 1))
+                mults += count
+                adds += count - 1
                 d = k + a_over_n * s
                 mults += 1
                 adds += 1
