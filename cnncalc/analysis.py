@@ -152,19 +152,25 @@ def analyse(graph: Graph, batch: int = 1, convention: str | Convention = "macs",
     A network's figure is the sum of its layers' (a convention weighs each kind its way)."""
     conv = get_convention(convention) if isinstance(convention, str) else convention
     raw = []
+    seen: dict[tuple, tuple] = {}
     for node in graph.nodes:
-        basis = layer_basis(node, batch, deconv)
-        raw.append((node, basis, conv.figures(basis), node.layer.state(node.in_shape)))
+        # a repeated block's layers are one object on the same shapes: count them once
+        key = (id(node.layer), node.in_shapes, node.out_shape)
+        if key not in seen:
+            basis = layer_basis(node, batch, deconv)
+            seen[key] = (basis, conv.figures(basis), node.layer.state(node.in_shape),
+                         node.layer.connections(node.in_shape, node.out_shape))
+        raw.append((node,) + seen[key])
     network_ops = total_ops(r[1].ops for r in raw)
     total_figures = sum((r[2] for r in raw), NO_FIGURES)
     layers = []
-    for node, basis, figures, state in raw:
+    for node, basis, figures, state, connections in raw:
         x = node.in_shape
         layers.append(LayerStats(
             name=node.name, kind=node.kind, in_shape=x, out_shape=node.out_shape,
             params=state_size(state, "param"), buffers=state_size(state, "buffer"),
             state_dict=tuple((f"{node.name}.{e.name}", e.shape) for e in state),
-            connections=node.layer.connections(x, node.out_shape),
+            connections=connections,
             ops=basis.ops, figures=figures, activations=prod(node.out_shape) * batch,
             rf=node.field.rf, jump=node.field.jump, depth=node.depth,
             weighted=node.layer.weighted,

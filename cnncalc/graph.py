@@ -21,8 +21,11 @@ INPUT = -1
 """The index that stands for the network's input in ``Node.inputs``."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Node:
+    """One layer of the graph (read-only by convention; not frozen, which costs a third of
+    the build time)."""
+
     index: int
     name: str
     layer: Kind
@@ -59,7 +62,7 @@ class Graph:
         return 0 if self.output == INPUT else self.nodes[self.output].depth
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Cursor:
     """What flows along a sequence: the producing node, its shape, field and depth."""
 
