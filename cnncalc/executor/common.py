@@ -112,6 +112,12 @@ def pool_out_len(n: int, k: int, s: int, lo: int, hi: int, ceil_mode: bool) -> i
     return out
 
 
+def as_float(x) -> np.ndarray:
+    """The input as a floating-point array (integers become float64), not copied if it is one."""
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
 @dataclass(frozen=True)
 class ConvGeometry:
     nd: int

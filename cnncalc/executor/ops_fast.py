@@ -25,6 +25,7 @@ from numpy.lib.stride_tricks import as_strided
 from .common import (
     ExecutorError,
     adaptive_bounds,
+    as_float as _float,
     as_tuple,
     check_table,
     conv_geometry,
@@ -35,11 +36,6 @@ from .common import (
 from .counting import OpCount, gemm_count
 
 IMPL = "fast"
-
-
-def _float(x) -> np.ndarray:
-    x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
 
 
 def _like(v, x: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 from .common import (
     ExecutorError,
     adaptive_bounds,
+    as_float as _float,
     as_tuple,
     check_table,
     conv_geometry,
@@ -31,11 +32,6 @@ from .common import (
 from .counting import OpCount
 
 IMPL = "naive"
-
-
-def _float(x) -> np.ndarray:
-    x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
 
 
 def _strides(shape) -> list[int]:
