@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from cnncalc.api import analyze, load
+from cnncalc.analysis.pipeline import analyze, load
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -37,15 +37,24 @@ def main() -> None:
     t_load = median_seconds(lambda: load("resnet152"), runs)
     t_analyse = median_seconds(lambda: analyze(spec), runs)
     layers = len(analyze(spec).layers)
-    print(f"resnet152 ({layers} layers): load {t_load * 1e3:.1f} ms, "
-          f"analyse {t_analyse * 1e3:.1f} ms (median of {runs})")
+    print(
+        f"resnet152 ({layers} layers): load {t_load * 1e3:.1f} ms, "
+        f"analyse {t_analyse * 1e3:.1f} ms (median of {runs})"
+    )
 
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "python -c 'import cnncalc'": [sys.executable, "-c", "import cnncalc"],
         "python -c 'import cnncalc.cli'": [sys.executable, "-c", "import cnncalc.cli"],
-        "cnncalc summary resnet50 --format json": [sys.executable, "-m", "cnncalc", "summary",
-                                                   "resnet50", "--format", "json"],
+        "cnncalc summary resnet50 --format json": [
+            sys.executable,
+            "-m",
+            "cnncalc",
+            "summary",
+            "resnet50",
+            "--format",
+            "json",
+        ],
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
@@ -58,8 +67,10 @@ def main() -> None:
         m = statistics.median(values)
         print(f"{name:42s} {m * 1e3:7.1f} ms  ({m / base:4.1f}× python -c pass)")
     whole = statistics.median(samples["cnncalc summary resnet50 --format json"])
-    print(f"analysis of resnet152 is {t_analyse / base:.2f}× interpreter start-up; "
-          f"of the whole resnet50 command {t_analyse / whole:.0%}")
+    print(
+        f"analysis of resnet152 is {t_analyse / base:.2f}× interpreter start-up; "
+        f"of the whole resnet50 command {t_analyse / whole:.0%}"
+    )
 
 
 if __name__ == "__main__":

@@ -45,11 +45,11 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from pytorch_model import torch_model  # noqa: E402
 
-from cnncalc.api import build, load  # noqa: E402
-from cnncalc.arith import prod  # noqa: E402
-from cnncalc.executor.run import random_input, random_state, run  # noqa: E402
-from cnncalc.kinds import Conv  # noqa: E402
-from cnncalc.verify import peak_bytes  # noqa: E402
+from cnncalc.analysis.pipeline import build, load  # noqa: E402
+from cnncalc.kinds.arith import prod  # noqa: E402
+from cnncalc.kinds.conv import Conv  # noqa: E402
+from cnncalc.proof.executor.run import random_input, random_state, run  # noqa: E402
+from cnncalc.proof.verify import peak_bytes  # noqa: E402
 
 MB = 2**20
 
@@ -76,12 +76,16 @@ def im2col_total(graph, itemsize: int) -> int:
 
 def main() -> None:
     torch.set_num_threads(ARGS.threads)
-    print(f"threads: {ARGS.threads} (torch {torch.get_num_threads()}, BLAS: {blas_threads()}); "
-          f"numpy {np.__version__}, torch {torch.__version__}")
+    print(
+        f"threads: {ARGS.threads} (torch {torch.get_num_threads()}, BLAS: {blas_threads()}); "
+        f"numpy {np.__version__}, torch {torch.__version__}"
+    )
 
     graph = build(load("resnet50"))
-    state = {k: v.astype(np.float32) if v.dtype == np.float64 else v
-             for k, v in random_state(graph, seed=0).items()}
+    state = {
+        k: v.astype(np.float32) if v.dtype == np.float64 else v
+        for k, v in random_state(graph, seed=0).items()
+    }
     x = random_input(graph, 1, seed=0, dtype=np.float32)
     model = torch_model("resnet50").float()
     model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
@@ -103,10 +107,12 @@ def main() -> None:
             fn()
             times[key].append(time.perf_counter() - started)
     t_np, t_torch = (statistics.median(times[k]) for k in ("numpy", "torch"))
-    print(f"resnet50 3x224x224 batch 1 float32: fast executor {t_np * 1e3:.0f} ms, "
-          f"PyTorch {t_torch * 1e3:.0f} ms, ratio {t_np / t_torch:.2f}x "
-          f"(median of {ARGS.runs}; min {min(times['numpy']) * 1e3:.0f} / "
-          f"{min(times['torch']) * 1e3:.0f} ms); max |difference| / max |output| {error:.1e}")
+    print(
+        f"resnet50 3x224x224 batch 1 float32: fast executor {t_np * 1e3:.0f} ms, "
+        f"PyTorch {t_torch * 1e3:.0f} ms, ratio {t_np / t_torch:.2f}x "
+        f"(median of {ARGS.runs}; min {min(times['numpy']) * 1e3:.0f} / "
+        f"{min(times['torch']) * 1e3:.0f} ms); max |difference| / max |output| {error:.1e}"
+    )
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
@@ -114,10 +120,12 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak traced memory of one fast forward pass: {peak / MB:.1f} MiB; "
-          f"largest layer's input + output + im2col: {peak_bytes(graph, 1) / 2 / MB:.1f} MiB; "
-          f"all im2col buffers added up: {im2col_total(graph, 4) / MB:.1f} MiB; "
-          f"process max RSS {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} MiB after")
+    print(
+        f"peak traced memory of one fast forward pass: {peak / MB:.1f} MiB; "
+        f"largest layer's input + output + im2col: {peak_bytes(graph, 1) / 2 / MB:.1f} MiB; "
+        f"all im2col buffers added up: {im2col_total(graph, 4) / MB:.1f} MiB; "
+        f"process max RSS {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} MiB after"
+    )
 
     lenet5 = build(load("lenet5"))
     naive = []
@@ -125,8 +133,10 @@ def main() -> None:
         result = run(lenet5, "naive", batch=1, seed=0)
         naive.append(result.seconds)
     ops = result.count
-    print(f"naive executor on lenet5, batch 1: {statistics.median(naive) * 1e3:.0f} ms "
-          f"(median of 3) for {ops.mults:,} mults and {ops.total_adds:,} adds")
+    print(
+        f"naive executor on lenet5, batch 1: {statistics.median(naive) * 1e3:.0f} ms "
+        f"(median of 3) for {ops.mults:,} mults and {ops.total_adds:,} adds"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,9 @@ class CnnCalcError(Exception):
         self.field = field
         self.hint = hint
 
-    def located(self, *, file: str | None = None, line: int | None = None,
-                field: str | None = None) -> "CnnCalcError":
+    def located(
+        self, *, file: str | None = None, line: int | None = None, field: str | None = None
+    ) -> "CnnCalcError":
         """Fill in whatever location is still unknown (inner context wins)."""
         if self.file is None:
             self.file = file

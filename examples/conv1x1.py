@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 
 
 def corr2d_multi_in_out_1x1(X: np.ndarray, K: np.ndarray) -> np.ndarray:
@@ -33,7 +33,9 @@ def main(seed: int = 0):
     print("X: 3 channels of 3x3; K: 2 output x 3 input channels, 1x1")
     print("Y = K @ X (as matrices) =\n", np.round(Y1, 4), sep="")
     print("equals the loop convolution:", same)
-    print(f"operations: {count.mults} mults = c_o·h·w·c_i = 2·3·3·3, {count.adds} adds = 2·3·3·(3 − 1)")
+    print(
+        f"operations: {count.mults} mults = c_o·h·w·c_i = 2·3·3·3, {count.adds} adds = 2·3·3·(3 − 1)"
+    )
     return Y1, Y2[0]
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 
 
 def conv_matrix(w: np.ndarray, in_hw: tuple[int, int], stride: int, pad: int) -> np.ndarray:
@@ -63,13 +63,18 @@ def check(H=5, W=6, U=3, V=3, stride=2, pad=1, seed=0, impl="naive", verbose=Tru
             ym, _ = ops.conv((x - d)[None, None], w[None, None], None, stride, pad)
             grad_fd[r, c] = ((yp - ym)[0, 0] * delta).sum() / (2 * eps)
     if verbose:
-        print(f"x {H}x{W}, kernel {U}x{V}, stride {stride}, padding {pad} -> y {y.shape[2]}x{y.shape[3]}")
+        print(
+            f"x {H}x{W}, kernel {U}x{V}, stride {stride}, padding {pad} -> y {y.shape[2]}x{y.shape[3]}"
+        )
         print(f"C is {C.shape[0]}x{C.shape[1]}, {np.count_nonzero(C)} of {C.size} entries non-zero")
         print("vec(y) = C vec(x): True")
         with np.printoptions(precision=4, suppress=True):
             print("Cᵀδ =\n", grad_matrix, sep="")
         print("Cᵀδ == conv_transpose(δ, w):", bool(np.allclose(grad_matrix, grad_transposed)))
-        print("Cᵀδ == finite differences of L = Σ δ ⊙ conv(x, w):", bool(np.allclose(grad_matrix, grad_fd, atol=1e-6)))
+        print(
+            "Cᵀδ == finite differences of L = Σ δ ⊙ conv(x, w):",
+            bool(np.allclose(grad_matrix, grad_fd, atol=1e-6)),
+        )
     return C, grad_matrix, grad_transposed, grad_fd
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 
 
 def main() -> np.ndarray:
@@ -30,9 +30,11 @@ def main() -> np.ndarray:
     print("X =\n", X, sep="")
     print("K =\n", K, sep="")
     print("corr2d(X, K) =\n", Y, sep="")
-    print(f"19 = 0*0 + 1*1 + 3*2 + 4*3 = {0*0 + 1*1 + 3*2 + 4*3}")
-    print(f"operations: {count.mults} multiplications, {count.adds} additions "
-          f"(4 outputs x 4 products, 4 outputs x 3 additions; naive and fast agree)")
+    print(f"19 = 0*0 + 1*1 + 3*2 + 4*3 = {0 * 0 + 1 * 1 + 3 * 2 + 4 * 3}")
+    print(
+        f"operations: {count.mults} multiplications, {count.adds} additions "
+        f"(4 outputs x 4 products, 4 outputs x 3 additions; naive and fast agree)"
+    )
     return Y
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 
 
 def corr2d(X: np.ndarray, K: np.ndarray, impl: str = "naive") -> np.ndarray:

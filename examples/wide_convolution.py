@@ -14,16 +14,18 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cnncalc.executor import get_ops
+    from cnncalc.proof.executor import get_ops
 
 
 def wide_conv(a: np.ndarray, b: np.ndarray, impl: str = "naive", flip: bool = True) -> np.ndarray:
     """a ⊗̃ b: a as the input, b as the kernel, padded by b's size - 1 on each side."""
     pad = tuple((k - 1, k - 1) for k in b.shape)
-    y, _ = get_ops(impl).conv(a.reshape((1, 1) + a.shape), b.reshape((1, 1) + b.shape), pad=pad, flip=flip)
+    y, _ = get_ops(impl).conv(
+        a.reshape((1, 1) + a.shape), b.reshape((1, 1) + b.shape), pad=pad, flip=flip
+    )
     return y[0, 0]
 
 
@@ -40,8 +42,12 @@ def main(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     print("w ⊗̃ x =\n", wx, sep="")
     print("commutative:", bool(np.allclose(xw, wx)))
     cx, cw = wide_conv(x, w, flip=False), wide_conv(w, x, flip=False)
-    print("cross-correlation instead (no flip): equal?", bool(np.allclose(cx, cw)),
-          "-- reversed on both axes?", bool(np.allclose(cx, cw[::-1, ::-1])))
+    print(
+        "cross-correlation instead (no flip): equal?",
+        bool(np.allclose(cx, cw)),
+        "-- reversed on both axes?",
+        bool(np.allclose(cx, cw[::-1, ::-1])),
+    )
     return xw, wx
 
 

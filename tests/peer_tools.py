@@ -66,10 +66,12 @@ def _ptflops(backend: str) -> Callable[[Build, tuple, str], dict[str, int]]:
         from ptflops import get_model_complexity_info
 
         with _quiet():
-            macs, _ = get_model_complexity_info(build(), tuple(shape), as_strings=False,
-                                                print_per_layer_stat=False, backend=backend)
+            macs, _ = get_model_complexity_info(
+                build(), tuple(shape), as_strings=False, print_per_layer_stat=False, backend=backend
+            )
         assert macs is not None, f"ptflops ({backend}) failed"
         return {"macs": int(macs)}
+
     return run
 
 
@@ -95,8 +97,7 @@ def run_torchscan(build: Build, shape, device: str) -> dict[str, int]:
 
     with _quiet():
         totals = crawl_module(build(), tuple(shape))["totals"]
-    return {"flops": totals["module_flops"]["known_value"],
-            "macs": totals["macs"]["known_value"]}
+    return {"flops": totals["module_flops"]["known_value"], "macs": totals["macs"]["known_value"]}
 
 
 def calflops_engine() -> types.ModuleType:
@@ -109,6 +110,7 @@ def calflops_engine() -> types.ModuleType:
         package.__path__ = list(spec.submodule_search_locations)
         sys.modules.setdefault("calflops", package)
     import calflops.flops_counter
+
     return calflops.flops_counter
 
 
@@ -119,8 +121,12 @@ def run_calflops(build: Build, shape, device: str) -> dict[str, int]:
         model.register_parameter("unused", nn.Parameter(torch.zeros(1, device=device)))
     with _quiet():
         flops, macs, _ = calflops_engine().calculate_flops(
-            model, input_shape=(1,) + tuple(shape), print_results=False,
-            print_detailed=False, output_as_string=False)
+            model,
+            input_shape=(1,) + tuple(shape),
+            print_results=False,
+            print_detailed=False,
+            output_as_string=False,
+        )
     return {"flops": int(flops), "macs": int(macs)}
 
 
@@ -139,9 +145,11 @@ TOOLS: dict[str, tuple[Callable[[Build, tuple, str], dict[str, int]], str]] = {
 
 def builder(module: types.ModuleType, device: str) -> Build:
     """A function that builds the exported network of ``module`` on ``device``, in eval mode."""
+
     def build() -> nn.Module:
         with torch.device(device):
             return module.build().eval()
+
     return build
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 import types
 
-from cnncalc.api import analyze, build, load, loads
-from cnncalc.export import to_pytorch
+from cnncalc.analysis.pipeline import analyze, build, load, loads
+from cnncalc.proof.export import to_pytorch
 
 
 def _source(spec, source: str) -> str:

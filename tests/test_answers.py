@@ -12,10 +12,10 @@ import json
 from fractions import Fraction
 
 import pytest
-
-from cnncalc.answers import ENTRIES, answer
-from cnncalc.errors import CnnCalcError
 from test_cli import check_golden
+
+from cnncalc.answers.worked import ENTRIES, answer
+from cnncalc.errors import CnnCalcError
 
 
 @functools.lru_cache(maxsize=None)
@@ -28,9 +28,21 @@ def d2l_out(n: int, k: int, p_total: int = 0, s: int = 1) -> int:
     return (n - k + p_total + s) // s
 
 
-ISSUE_ENTRIES = ["lenet5", "nndl-5-4", "d2l-padding-stride", "d2l-channels", "d2l-pooling",
-                 "nndl-5-7", "inception-1x1", "inception-naive", "resnet-bottleneck",
-                 "alexnet-shapes", "mnist-inception", "mnist-resnet", "depth"]
+ISSUE_ENTRIES = [
+    "lenet5",
+    "nndl-5-4",
+    "d2l-padding-stride",
+    "d2l-channels",
+    "d2l-pooling",
+    "nndl-5-7",
+    "inception-1x1",
+    "inception-naive",
+    "resnet-bottleneck",
+    "alexnet-shapes",
+    "mnist-inception",
+    "mnist-resnet",
+    "depth",
+]
 
 
 def test_every_entry_of_the_issue_is_there():
@@ -68,10 +80,10 @@ def test_lenet5_table_has_maps_size_params_connections():
 def test_nndl_5_4():
     """Time M²·K²·C_in·C_out and space = weights + output maps, no bias."""
     v = values("nndl-5-4")
-    assert v["plain time"] == 100 ** 2 * 3 ** 2 * 256 * 256 == 5_898_240_000
-    assert v["plain space"] == 3 ** 2 * 256 * 256 + 256 * 100 ** 2 == 3_149_824
-    assert v["bottleneck time"] == 100 ** 2 * (1 * 256 * 64 + 3 ** 2 * 64 * 256) == 1_638_400_000
-    assert v["bottleneck space"] == (256 * 64 + 9 * 64 * 256) + (64 + 256) * 100 ** 2 == 3_363_840
+    assert v["plain time"] == 100**2 * 3**2 * 256 * 256 == 5_898_240_000
+    assert v["plain space"] == 3**2 * 256 * 256 + 256 * 100**2 == 3_149_824
+    assert v["bottleneck time"] == 100**2 * (1 * 256 * 64 + 3**2 * 64 * 256) == 1_638_400_000
+    assert v["bottleneck space"] == (256 * 64 + 9 * 64 * 256) + (64 + 256) * 100**2 == 3_363_840
     assert v["plain macs"] == v["plain time"] and v["plain flops"] == 2 * v["plain time"]
     assert v["bottleneck macs"] == v["bottleneck time"]
     assert v["time ratio"] == Fraction(5_898_240_000, 1_638_400_000)
@@ -87,15 +99,19 @@ def test_nndl_5_4_uses_nndls_letters():
 
 def test_d2l_padding_and_stride():
     """d2l 7.3 on 8×8: 8×8, 8×8, 4×4, 2×2."""
-    assert list(values("d2l-padding-stride").values()) == [
-        (d2l_out(8, 3, 2), d2l_out(8, 3, 2)),
-        (d2l_out(8, 5, 4), d2l_out(8, 3, 2)),
-        (d2l_out(8, 3, 2, 2), d2l_out(8, 3, 2, 2)),
-        (d2l_out(8, 3, 0, 3), d2l_out(8, 5, 2, 4)),
-    ] == [(8, 8), (8, 8), (4, 4), (2, 2)]
+    assert (
+        list(values("d2l-padding-stride").values())
+        == [
+            (d2l_out(8, 3, 2), d2l_out(8, 3, 2)),
+            (d2l_out(8, 5, 4), d2l_out(8, 3, 2)),
+            (d2l_out(8, 3, 2, 2), d2l_out(8, 3, 2, 2)),
+            (d2l_out(8, 3, 0, 3), d2l_out(8, 5, 2, 4)),
+        ]
+        == [(8, 8), (8, 8), (4, 4), (2, 2)]
+    )
 
 
-C_I, C_O, K, H = 3, 16, 3, 32          # the worked example: 3×32×32 → 16, 3×3, padding 1
+C_I, C_O, K, H = 3, 16, 3, 32  # the worked example: 3×32×32 → 16, 3×3, padding 1
 
 
 def mults(c_i=C_I, c_o=C_O, h=H, k=K) -> int:
@@ -112,7 +128,7 @@ def test_d2l_channels_counts():
     assert v["c_i doubled"] == (mults(c_i=6), adds(c_i=6))
     assert v["c_o doubled"] == (2 * mults(), 2 * adds())
     assert v["c_i and c_o doubled"] == (4 * mults(), adds(c_i=6, c_o=32))
-    h = d2l_out(32, 3, 4)                  # padding 2 per side: 34
+    h = d2l_out(32, 3, 4)  # padding 2 per side: 34
     assert v["padding doubled"] == (mults(h=h), adds(h=h)) and h == 34
     assert v["1x1"] == (mults(k=1), adds(k=1))
 
@@ -153,8 +169,24 @@ def test_nndl_5_7_matrix():
     (then by two at the end of a line of outputs)."""
     c = values("nndl-5-7")["C"]
     assert len(c) == 4 and all(len(r) == 16 for r in c)
-    first = ["w00", "w01", "w02", "0", "w10", "w11", "w12", "0", "w20", "w21", "w22", "0",
-             "0", "0", "0", "0"]
+    first = [
+        "w00",
+        "w01",
+        "w02",
+        "0",
+        "w10",
+        "w11",
+        "w12",
+        "0",
+        "w20",
+        "w21",
+        "w22",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+    ]
     assert c[0] == first
     assert c[1] == ["0"] + first[:-1]
     assert c[2] == ["0"] * 4 + first[:-4]
@@ -172,7 +204,9 @@ def test_inception_1x1_and_its_erratum():
     assert v["bottleneck"] == 12_443_648
     note = answer("inception-1x1").notes[0]
     assert note.stated.result == "12,433,648"
-    assert note.correct[0].substituted == "2408448 + 10035200" and note.correct[0].result == "12443648"
+    assert (
+        note.correct[0].substituted == "2408448 + 10035200" and note.correct[0].result == "12443648"
+    )
     assert "12,443,648" in note.comment and "12,433,648" in note.comment
 
 
@@ -202,8 +236,13 @@ def test_resnet_bottleneck():
 
 def test_alexnet_shapes():
     """227 → ⌊(227 − 11)/4⌋ + 1 = 55 → ⌊(55 − 3)/2⌋ + 1 = 27 → 13 → 6; at 224 the first is 54."""
-    assert values("alexnet-shapes")["chain"] == (227, (227 - 11) // 4 + 1, (55 - 3) // 2 + 1,
-                                                 (27 - 3) // 2 + 1, (13 - 3) // 2 + 1)
+    assert values("alexnet-shapes")["chain"] == (
+        227,
+        (227 - 11) // 4 + 1,
+        (55 - 3) // 2 + 1,
+        (27 - 3) // 2 + 1,
+        (13 - 3) // 2 + 1,
+    )
     assert values("alexnet-shapes")["chain"] == (227, 55, 27, 13, 6)
     assert values("alexnet-shapes")["at 224"] == (224 - 11) // 4 + 1 == 54
 
@@ -256,7 +295,9 @@ def test_answer_json_carries_the_values(cli):
 
 def test_answer_text_shows_the_note(cli):
     out = cli("answers", "inception-1x1").stdout
-    assert "Note — often stated: multiplications = 1²·28²·192·16 + 5² + 28²·16·32 = 12,433,648" in out
+    assert (
+        "Note — often stated: multiplications = 1²·28²·192·16 + 5² + 28²·16·32 = 12,433,648" in out
+    )
     assert "12,443,648" in out
 
 

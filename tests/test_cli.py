@@ -23,13 +23,16 @@ def check_golden(name: str, text: str) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
 
-@pytest.mark.parametrize("net,command,fmt,golden", [
-    ("lenet5", "summary", "table", "lenet5-summary.txt"),
-    ("lenet5", "summary", "json", "lenet5.json"),
-    ("lenet5", "params", "markdown", "lenet5-params.md"),
-    ("resnet18", "summary", "table", "resnet18-summary.txt"),
-    ("resnet18", "flops", "json", "resnet18.json"),
-])
+@pytest.mark.parametrize(
+    "net,command,fmt,golden",
+    [
+        ("lenet5", "summary", "table", "lenet5-summary.txt"),
+        ("lenet5", "summary", "json", "lenet5.json"),
+        ("lenet5", "params", "markdown", "lenet5-params.md"),
+        ("resnet18", "summary", "table", "resnet18-summary.txt"),
+        ("resnet18", "flops", "json", "resnet18.json"),
+    ],
+)
 def test_golden_output(cli, net, command, fmt, golden):
     result = cli(command, net, "--format", fmt)
     assert result.exit_code == 0, result.output
@@ -58,8 +61,21 @@ def test_json_contract_fields(cli):
     assert report["batch"] == 1
     assert report["convention"] == "macs"
     c1 = report["layers"][0]
-    for field in ("name", "kind", "out_shape", "params", "buffers", "connections", "mults", "adds",
-                  "macs", "flops", "activations", "rf", "jump"):
+    for field in (
+        "name",
+        "kind",
+        "out_shape",
+        "params",
+        "buffers",
+        "connections",
+        "mults",
+        "adds",
+        "macs",
+        "flops",
+        "activations",
+        "rf",
+        "jump",
+    ):
         assert field in c1
     assert c1["name"] == "C1" and c1["kind"] == "conv" and c1["out_shape"] == [6, 28, 28]
     assert c1["macs"] == 6 * 28 * 28 * 5 * 5
@@ -84,7 +100,7 @@ def test_exact_convention_counts_adds_separately(cli):
     c1 = report["layers"][0]
     outputs = 6 * 28 * 28
     assert c1["mults"] == outputs * 25
-    assert c1["adds"] == outputs * (25 - 1) + outputs      # reduction plus the bias
+    assert c1["adds"] == outputs * (25 - 1) + outputs  # reduction plus the bias
     assert report["convention"] == "exact"
 
 
@@ -133,8 +149,12 @@ def test_help_lists_the_commands(cli):
 
 
 def test_python_dash_m_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "cnncalc", "params", "lenet5", "--format", "json"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "params", "lenet5", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["total"]["params"] == 60_840
 
@@ -142,8 +162,12 @@ def test_python_dash_m_runs_the_cli():
 def test_python_dash_m_bad_input_has_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("input: [1, 8, 8]\nlayers:\n  - {conv: 4, kernel: 30}\n")
-    result = subprocess.run([sys.executable, "-m", "cnncalc", "shape", str(bad)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "shape", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {bad}:3:")
@@ -155,7 +179,9 @@ def test_a_study_prints_every_variant(cli):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     totals = {v["network"]: v["total"]["macs"] for v in report["variants"]}
-    assert totals == {"plain": 100 * 100 * 3 * 3 * 256 * 256,
-                      "bottleneck": 100 * 100 * (1 * 1 * 256 * 64 + 3 * 3 * 64 * 256)}
+    assert totals == {
+        "plain": 100 * 100 * 3 * 3 * 256 * 256,
+        "bottleneck": 100 * 100 * (1 * 1 * 256 * 64 + 3 * 3 * 64 * 256),
+    }
     table = cli("flops", "bottleneck").stdout
     assert "plain: input 256×100×100" in table and "bottleneck: input 256×100×100" in table

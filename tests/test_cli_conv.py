@@ -28,12 +28,21 @@ def test_the_issues_example_prints_the_shape_with_its_working(cli):
     assert "p_w = 1 + 1 = 2, the total padding of both sides" in out
 
 
-@pytest.mark.parametrize("flags,shape", [
-    (("--kernel", "3", "--padding", "1"), [1, (8 - 3 + 2 + 1) // 1, (8 - 3 + 2 + 1) // 1]),
-    (("--kernel", "5x3", "--padding", "2,1"), [1, (8 - 5 + 4 + 1) // 1, (8 - 3 + 2 + 1) // 1]),
-    (("--kernel", "3", "--padding", "1", "--stride", "2"), [1, (8 - 3 + 2 + 2) // 2, (8 - 3 + 2 + 2) // 2]),
-    (("--kernel", "3x5", "--padding", "0,1", "--stride", "3,4"), [1, (8 - 3 + 0 + 3) // 3, (8 - 5 + 2 + 4) // 4]),
-])
+@pytest.mark.parametrize(
+    "flags,shape",
+    [
+        (("--kernel", "3", "--padding", "1"), [1, (8 - 3 + 2 + 1) // 1, (8 - 3 + 2 + 1) // 1]),
+        (("--kernel", "5x3", "--padding", "2,1"), [1, (8 - 5 + 4 + 1) // 1, (8 - 3 + 2 + 1) // 1]),
+        (
+            ("--kernel", "3", "--padding", "1", "--stride", "2"),
+            [1, (8 - 3 + 2 + 2) // 2, (8 - 3 + 2 + 2) // 2],
+        ),
+        (
+            ("--kernel", "3x5", "--padding", "0,1", "--stride", "3,4"),
+            [1, (8 - 3 + 0 + 3) // 3, (8 - 5 + 2 + 4) // 4],
+        ),
+    ],
+)
 def test_d2l_padding_and_stride(cli, flags, shape):
     """d2l 7.3: 8×8 → 8×8, 8×8, 4×4, 2×2."""
     assert conv_json(cli, "--input", "8x8", *flags)["output"] == shape
@@ -41,8 +50,19 @@ def test_d2l_padding_and_stride(cli, flags, shape):
 
 def test_channels_add_params_and_counts(cli):
     """c_i = 3 → c_o = 16, 3×3 pad 1 on 32×32: params c_o·(c_i·9 + 1); MACs c_o·32·32·c_i·9."""
-    data = conv_json(cli, "--input", "32x32", "--kernel", "3", "--padding", "1",
-                     "--in-channels", "3", "--out-channels", "16")
+    data = conv_json(
+        cli,
+        "--input",
+        "32x32",
+        "--kernel",
+        "3",
+        "--padding",
+        "1",
+        "--in-channels",
+        "3",
+        "--out-channels",
+        "16",
+    )
     assert data["input"] == [3, 32, 32] and data["output"] == [16, 32, 32]
     assert data["total"]["params"] == 16 * (3 * 9 + 1)
     assert data["total"]["macs"] == 16 * 32 * 32 * 3 * 9
@@ -50,8 +70,20 @@ def test_channels_add_params_and_counts(cli):
 
 
 def test_groups_and_no_bias(cli):
-    data = conv_json(cli, "-i", "6x6", "-k", "3", "--in-channels", "8", "--out-channels", "8",
-                     "--groups", "4", "--no-bias")
+    data = conv_json(
+        cli,
+        "-i",
+        "6x6",
+        "-k",
+        "3",
+        "--in-channels",
+        "8",
+        "--out-channels",
+        "8",
+        "--groups",
+        "4",
+        "--no-bias",
+    )
     assert data["total"]["params"] == 8 * (8 // 4) * 3 * 3
     assert data["total"]["macs"] == 8 * 4 * 4 * (8 // 4) * 3 * 3
 
@@ -66,8 +98,9 @@ def test_dilation_uses_the_dilated_extent(cli):
 def test_max_pool(cli):
     """d2l 7.5: 2×2 max pool, padding 1, stride 2 on 3×8×8 → ⌊(8 − 2 + 2 + 2)/2⌋ = 5;
     each window of 4 costs 3 compares: 3·5·5·3."""
-    data = conv_json(cli, "-i", "8x8", "-k", "2", "--padding", "1", "--pool", "max",
-                     "--in-channels", "3")
+    data = conv_json(
+        cli, "-i", "8x8", "-k", "2", "--padding", "1", "--pool", "max", "--in-channels", "3"
+    )
     assert data["output"] == [3, 5, 5]
     assert data["total"]["ops"]["compares"] == 3 * 5 * 5 * (2 * 2 - 1)
     assert data["total"]["params"] == 0
@@ -81,7 +114,10 @@ def test_avg_pool_default_stride_is_the_kernel(cli):
 
 def test_same_padding_and_1d_input(cli):
     assert conv_json(cli, "-i", "9x10", "-k", "4", "--padding", "same")["output"] == [1, 9, 10]
-    assert conv_json(cli, "-i", "11", "-k", "3", "--stride", "2")["output"] == [1, (11 - 3) // 2 + 1]
+    assert conv_json(cli, "-i", "11", "-k", "3", "--stride", "2")["output"] == [
+        1,
+        (11 - 3) // 2 + 1,
+    ]
 
 
 def test_markdown_is_latex(cli):
@@ -89,17 +125,32 @@ def test_markdown_is_latex(cli):
     assert r"\lfloor (8 - 3 + 2 + 1) / 1\rfloor = 8$" in out
 
 
-@pytest.mark.parametrize("flags,message", [
-    (("-i", "8x8", "-k", "9"), "error: --kernel: layer 'conv' (conv) on input 1×8×8: kernel 9 is larger"),
-    (("-i", "8xa", "-k", "3"), "error: --input: '8xa' is not a size"),
-    (("-i", "8x8", "-k", "3x"), "error: --kernel: '3x' is not a size"),
-    (("-i", "8x8", "-k", "3", "--groups", "2", "--in-channels", "3"), "error: --groups: "),
-    (("-i", "8x8", "-k", "3", "--pool", "max", "--out-channels", "4"), "error: --out-channels: pooling"),
-    (("-i", "8x8", "-k", "3", "--out-channels", "0"), "error: --out-channels: must be at least 1"),
-    (("-i", "8x8", "-k", "3", "--in-channels", "0"), "error: --in-channels: must be from 1"),
-    (("-i", "8x8", "-k", "3x3x3"), "error: --kernel: layer 'conv' (conv) on input 1×8×8: has 3 values"),
-    (("-i", "8x8", "-k", "3", "--padding", "wide"), "error: --padding: 'wide' is not a size"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (
+            ("-i", "8x8", "-k", "9"),
+            "error: --kernel: layer 'conv' (conv) on input 1×8×8: kernel 9 is larger",
+        ),
+        (("-i", "8xa", "-k", "3"), "error: --input: '8xa' is not a size"),
+        (("-i", "8x8", "-k", "3x"), "error: --kernel: '3x' is not a size"),
+        (("-i", "8x8", "-k", "3", "--groups", "2", "--in-channels", "3"), "error: --groups: "),
+        (
+            ("-i", "8x8", "-k", "3", "--pool", "max", "--out-channels", "4"),
+            "error: --out-channels: pooling",
+        ),
+        (
+            ("-i", "8x8", "-k", "3", "--out-channels", "0"),
+            "error: --out-channels: must be at least 1",
+        ),
+        (("-i", "8x8", "-k", "3", "--in-channels", "0"), "error: --in-channels: must be from 1"),
+        (
+            ("-i", "8x8", "-k", "3x3x3"),
+            "error: --kernel: layer 'conv' (conv) on input 1×8×8: has 3 values",
+        ),
+        (("-i", "8x8", "-k", "3", "--padding", "wide"), "error: --padding: 'wide' is not a size"),
+    ],
+)
 def test_bad_flags_are_one_line_naming_the_flag(cli, flags, message):
     result = cli("conv", *flags)
     assert result.exit_code == 2, result.output

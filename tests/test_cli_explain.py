@@ -13,16 +13,18 @@ import json
 import re
 
 import pytest
-
 from test_cli import check_golden
 
 
-@pytest.mark.parametrize("command,fmt,golden", [
-    ("shape", "table", "lenet5-shape-explain.txt"),
-    ("params", "table", "lenet5-params-explain.txt"),
-    ("flops", "table", "lenet5-flops-explain.txt"),
-    ("params", "markdown", "lenet5-params-explain.md"),
-])
+@pytest.mark.parametrize(
+    "command,fmt,golden",
+    [
+        ("shape", "table", "lenet5-shape-explain.txt"),
+        ("params", "table", "lenet5-params-explain.txt"),
+        ("flops", "table", "lenet5-flops-explain.txt"),
+        ("params", "markdown", "lenet5-params-explain.md"),
+    ],
+)
 def test_lenet5_working_golden(cli, command, fmt, golden):
     result = cli(command, "lenet5", "--explain", "--format", fmt)
     assert result.exit_code == 0, result.output
@@ -31,19 +33,27 @@ def test_lenet5_working_golden(cli, command, fmt, golden):
 
 def test_shape_working_prints_the_issues_c1_line(cli):
     out = cli("shape", "lenet5", "--explain").stdout
-    assert re.search(r"^C1\s+H = ⌊\(n_h − k_h \+ p_h \+ s_h\) / s_h⌋ = ⌊\(32 − 5 \+ 0 \+ 1\) / 1⌋ = 28$",
-                     out, re.M), out
+    assert re.search(
+        r"^C1\s+H = ⌊\(n_h − k_h \+ p_h \+ s_h\) / s_h⌋ = ⌊\(32 − 5 \+ 0 \+ 1\) / 1⌋ = 28$",
+        out,
+        re.M,
+    ), out
 
 
 def test_params_working_prints_the_issues_c3_line(cli):
     out = cli("params", "lenet5", "--explain").stdout
-    assert ("C3      params = Σ (|inputs|·k_h·k_w + 1) = "
-            "6·(3·25+1) + 6·(4·25+1) + 3·(4·25+1) + 1·(6·25+1) = 1516") in out
+    assert (
+        "C3      params = Σ (|inputs|·k_h·k_w + 1) = "
+        "6·(3·25+1) + 6·(4·25+1) + 3·(4·25+1) + 1·(6·25+1) = 1516"
+    ) in out
 
 
 def test_markdown_working_is_latex(cli):
     out = cli("shape", "lenet5", "--explain", "--format", "markdown").stdout
-    assert r"$H = \lfloor (n_h - k_h + p_h + s_h) / s_h\rfloor = \lfloor (32 - 5 + 0 + 1) / 1\rfloor = 28$" in out
+    assert (
+        r"$H = \lfloor (n_h - k_h + p_h + s_h) / s_h\rfloor = \lfloor (32 - 5 + 0 + 1) / 1\rfloor = 28$"
+        in out
+    )
     assert "*Convention: macs" in out
 
 
@@ -56,8 +66,13 @@ def test_json_working_rides_on_the_json_contract(cli):
 
 
 def test_csv_working_one_row_per_line(cli):
-    rows = list(csv.DictReader(io.StringIO(cli("shape", "lenet5", "--explain", "-f", "csv").stdout)))
-    assert [(r["name"], r["what"], r["result"]) for r in rows[:2]] == [("C1", "H", "28"), ("C1", "W", "28")]
+    rows = list(
+        csv.DictReader(io.StringIO(cli("shape", "lenet5", "--explain", "-f", "csv").stdout))
+    )
+    assert [(r["name"], r["what"], r["result"]) for r in rows[:2]] == [
+        ("C1", "H", "28"),
+        ("C1", "W", "28"),
+    ]
 
 
 def test_padding_per_side_is_called_the_total(cli, yaml_file):

@@ -8,10 +8,12 @@ import json
 
 import pytest
 
-from cnncalc.api import analyze, analyze_each, build, load, loads
-from cnncalc.conventions import CONVENTIONS, Basis, Site, get_convention
+from cnncalc.analysis.pipeline import analyze, analyze_each, build, load, loads
+from cnncalc.conventions.engine import Basis
+from cnncalc.conventions.presets import CONVENTIONS, get_convention
+from cnncalc.conventions.site import Site
 from cnncalc.errors import CnnCalcError
-from cnncalc.ops import Ops
+from cnncalc.kinds.ops import Ops
 
 
 @functools.lru_cache(maxsize=None)
@@ -26,31 +28,34 @@ def test_nndl_5_4_plain_time_and_space():
     """NNDL exercise 5-4: M²·K²·C_in·C_out = 100²·3²·256·256 = 5,898,240,000;
     space = weights 3²·256·256 + output maps 256·100² = 3,149,824."""
     total = study("bottleneck", "nndl")["plain"].total
-    assert total.flops == 100 ** 2 * 3 ** 2 * 256 * 256 == 5_898_240_000
-    assert total.figures.space == 3 ** 2 * 256 * 256 + 256 * 100 ** 2 == 3_149_824
+    assert total.flops == 100**2 * 3**2 * 256 * 256 == 5_898_240_000
+    assert total.figures.space == 3**2 * 256 * 256 + 256 * 100**2 == 3_149_824
 
 
 def test_nndl_5_4_bottleneck_time_and_space():
     """With the 1×1/64 first: 100²·(1²·256·64 + 3²·64·256) = 1,638,400,000; space =
     weights 256·64 + 3²·64·256, plus both layers' output maps 64·100² + 256·100² = 3,363,840."""
     total = study("bottleneck", "nndl")["bottleneck"].total
-    assert total.flops == 100 ** 2 * (256 * 64 + 3 ** 2 * 64 * 256) == 1_638_400_000
-    assert total.figures.space == (256 * 64 + 9 * 64 * 256) + (64 + 256) * 100 ** 2 == 3_363_840
+    assert total.flops == 100**2 * (256 * 64 + 3**2 * 64 * 256) == 1_638_400_000
+    assert total.figures.space == (256 * 64 + 9 * 64 * 256) + (64 + 256) * 100**2 == 3_363_840
 
 
 def test_nndl_leaves_the_bias_out_of_the_weights():
     """A biased 3×3/8 conv on 4×6×6: weights 8·4·9, not 8·(4·9 + 1); maps 8·4·4."""
-    from cnncalc.api import loads
+    from cnncalc.analysis.pipeline import loads
+
     net = loads("input: [4, 6, 6]\nlayers:\n  - {conv: 8, kernel: 3}\n  - {relu: }\n")
     total = analyze(net, convention="nndl").total
-    assert total.figures.space == 8 * 4 * 9 + 8 * 4 * 4     # the ReLU's output is not a new map
+    assert total.figures.space == 8 * 4 * 9 + 8 * 4 * 4  # the ReLU's output is not a new map
     assert total.params == 8 * (4 * 9 + 1)
 
 
 def test_nndl_space_counts_weights_once_and_maps_per_sample():
-    one, four = (study("bottleneck", "nndl")["plain"],
-                 analyze_each(load("bottleneck"), batch=4, convention="nndl")[0])
-    assert four.total.figures.space == 3 ** 2 * 256 * 256 + 4 * 256 * 100 ** 2
+    one, four = (
+        study("bottleneck", "nndl")["plain"],
+        analyze_each(load("bottleneck"), batch=4, convention="nndl")[0],
+    )
+    assert four.total.figures.space == 3**2 * 256 * 256 + 4 * 256 * 100**2
     assert four.total.flops == 4 * one.total.flops
 
 

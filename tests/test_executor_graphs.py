@@ -25,17 +25,20 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.analysis import analyse, node_ops  # noqa: E402
-from cnncalc.api import build, loads  # noqa: E402
+from cnncalc.analysis.pipeline import build, loads  # noqa: E402
+from cnncalc.analysis.stats import analyse_graph, node_ops  # noqa: E402
 from cnncalc.errors import CnnCalcError  # noqa: E402
-from cnncalc.executor import OpCount  # noqa: E402
-from cnncalc.executor.run import random_input, random_state, run  # noqa: E402
-from cnncalc.export import to_pytorch  # noqa: E402
-from cnncalc.verify import predicted_counts  # noqa: E402
+from cnncalc.proof.executor import OpCount
+from cnncalc.proof.executor.run import random_input, random_state, run  # noqa: E402
+from cnncalc.proof.export import to_pytorch  # noqa: E402
+from cnncalc.proof.verify import predicted_counts  # noqa: E402
 
 # CNNCALC_PROPERTY_EXAMPLES=3000 for a thorough run; the default keeps the suite quick
-GRAPHS = settings(max_examples=int(os.environ.get("CNNCALC_PROPERTY_EXAMPLES", "150")),
-                  deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GRAPHS = settings(
+    max_examples=int(os.environ.get("CNNCALC_PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 SIZE_CAP = {1: 12, 2: 7, 3: 5}
 
 
@@ -47,13 +50,15 @@ def per_axis(draw, nd: int, low: int, high: int):
 
 def padding(draw, nd: int, high: int = 1):
     """Every form: per side, same, valid, one per axis, or [top, bottom, left, right]."""
-    return draw(st.one_of(
-        st.integers(0, high),
-        st.just("same"),
-        st.just("valid"),
-        st.lists(st.integers(0, high), min_size=nd, max_size=nd),
-        st.lists(st.integers(0, high), min_size=2 * nd, max_size=2 * nd),
-    ))
+    return draw(
+        st.one_of(
+            st.integers(0, high),
+            st.just("same"),
+            st.just("valid"),
+            st.lists(st.integers(0, high), min_size=nd, max_size=nd),
+            st.lists(st.integers(0, high), min_size=2 * nd, max_size=2 * nd),
+        )
+    )
 
 
 def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
@@ -63,9 +68,12 @@ def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
     layer = {"conv": out, "bias": draw(st.booleans())}
     if groups == 1 and draw(st.integers(0, 3)) == 0:
         # a partial connection table (the export takes it with stride 1, dilation 1, even padding)
-        layer["table"] = [sorted(draw(st.sets(st.integers(0, c - 1), min_size=1, max_size=c)))
-                          for _ in range(out)]
-        layer["kernel"] = per_axis(draw, nd, 1, 3) if not keep_size else draw(st.sampled_from([1, 3]))
+        layer["table"] = [
+            sorted(draw(st.sets(st.integers(0, c - 1), min_size=1, max_size=c))) for _ in range(out)
+        ]
+        layer["kernel"] = (
+            per_axis(draw, nd, 1, 3) if not keep_size else draw(st.sampled_from([1, 3]))
+        )
         layer["padding"] = "same" if keep_size else draw(st.integers(0, 1))
         return layer
     layer["kernel"] = per_axis(draw, nd, 1, 3)
@@ -83,10 +91,16 @@ def deconv(draw, nd: int, c: int):
     groups = draw(st.sampled_from([g for g in (1, 2) if c % g == 0]))
     stride = draw(st.integers(1, 2))
     dilation = draw(st.integers(1, 2))
-    return {"deconv": groups * draw(st.integers(1, 2)), "kernel": per_axis(draw, nd, 1, 3),
-            "stride": stride, "dilation": dilation, "padding": draw(st.integers(0, 1)),
-            "output_padding": draw(st.integers(0, max(stride, dilation) - 1)),
-            "groups": groups, "bias": draw(st.booleans())}
+    return {
+        "deconv": groups * draw(st.integers(1, 2)),
+        "kernel": per_axis(draw, nd, 1, 3),
+        "stride": stride,
+        "dilation": dilation,
+        "padding": draw(st.integers(0, 1)),
+        "output_padding": draw(st.integers(0, max(stride, dilation) - 1)),
+        "groups": groups,
+        "bias": draw(st.booleans()),
+    }
 
 
 def pool(draw, nd: int, keep_size: bool):
@@ -96,8 +110,13 @@ def pool(draw, nd: int, keep_size: bool):
         layer.update(stride=1, padding="same")
     else:
         layer["stride"] = per_axis(draw, nd, 1, 2)
-        pad = draw(st.one_of(st.integers(0, 1), st.just("same"),
-                             st.lists(st.integers(0, 1), min_size=2 * nd, max_size=2 * nd)))
+        pad = draw(
+            st.one_of(
+                st.integers(0, 1),
+                st.just("same"),
+                st.lists(st.integers(0, 1), min_size=2 * nd, max_size=2 * nd),
+            )
+        )
         layer["padding"] = pad
         if isinstance(pad, int):  # the export pads asymmetric padding apart, without ceil_mode
             layer["ceil_mode"] = draw(st.booleans())
@@ -112,9 +131,21 @@ def pool(draw, nd: int, keep_size: bool):
 
 def pointwise(draw):
     """Layers that keep the shape and need no options."""
-    return draw(st.sampled_from([
-        {"relu": None}, {"relu6": None}, {"sigmoid": None}, {"tanh": None}, {"softmax": None},
-        {"batchnorm": None}, {"dropout": 0.5}, {"lrn": 3}, {"lrn": 2, "alpha": 0.5, "k": 2.0}]))
+    return draw(
+        st.sampled_from(
+            [
+                {"relu": None},
+                {"relu6": None},
+                {"sigmoid": None},
+                {"tanh": None},
+                {"softmax": None},
+                {"batchnorm": None},
+                {"dropout": 0.5},
+                {"lrn": 3},
+                {"lrn": 2, "alpha": 0.5, "k": 2.0},
+            ]
+        )
+    )
 
 
 def leaf(draw, nd: int, shape, keep: str | None):
@@ -190,7 +221,7 @@ def networks(draw):
 
 
 def torch_module(graph):
-    source = to_pytorch(graph, params=analyse(graph).total.params, source="hypothesis")
+    source = to_pytorch(graph, params=analyse_graph(graph).total.params, source="hypothesis")
     module = types.ModuleType("cnncalc_export_hypothesis")
     exec(compile(source, "<export hypothesis>", "exec"), module.__dict__)
     return module.build().eval().double()
@@ -206,12 +237,16 @@ def test_random_graphs_agree_four_ways(case):
     assert_four_ways(*case)
 
 
-@pytest.mark.parametrize("layer", [
-    # hypothesis found both in the export: a table conv lost its padding, and an avg pool
-    # over asymmetric padding divided by the padded zeros although count_include_pad=False
-    {"conv": 2, "kernel": 3, "padding": 1, "table": [[0], [0, 1]]},
-    {"pool": "avg", "kernel": 2, "stride": 1, "padding": "same", "count_include_pad": False},
-], ids=["table-conv-padding", "avg-pool-same-excluding-pad"])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        # hypothesis found both in the export: a table conv lost its padding, and an avg pool
+        # over asymmetric padding divided by the padded zeros although count_include_pad=False
+        {"conv": 2, "kernel": 3, "padding": 1, "table": [[0], [0, 1]]},
+        {"pool": "avg", "kernel": 2, "stride": 1, "padding": "same", "count_include_pad": False},
+    ],
+    ids=["table-conv-padding", "avg-pool-same-excluding-pad"],
+)
 def test_found_by_hypothesis(layer):
     assert_four_ways(json.dumps({"input": [2, 5, 4], "layers": [layer]}), batch=2, seed=0)
 
@@ -223,15 +258,17 @@ def assert_four_ways(text: str, batch: int, seed: int):
     naive = run(graph, "naive", weights=state, x=x)
     fast = run(graph, "fast", weights=state, x=x)
     model = torch_module(graph)
-    model.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()},
-                          strict=True)
+    model.load_state_dict(
+        {k: torch.from_numpy(np.asarray(v)) for k, v in state.items()}, strict=True
+    )
     with torch.no_grad():
         reference = model(torch.from_numpy(x), return_all=True)
     for node, n, f in zip(graph.nodes, naive.nodes, fast.nodes):
         what = f"{node.name} ({node.kind}) in {text}"
         ref = reference[node.index].numpy()
         assert (batch,) + node.out_shape == n.shape == f.shape == ref.shape, what
-        np.testing.assert_allclose(n.output, f.output, rtol=1e-9, atol=1e-12 * scale(f.output),
-                                   err_msg=what)
+        np.testing.assert_allclose(
+            n.output, f.output, rtol=1e-9, atol=1e-12 * scale(f.output), err_msg=what
+        )
         np.testing.assert_allclose(f.output, ref, rtol=1e-5, atol=1e-9 * scale(ref), err_msg=what)
         assert OpCount(**predicted_counts(node_ops(node).times(batch))) == n.count == f.count, what

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.executor import ExecutorError, OpCount, get_ops, init_weights
-from cnncalc.executor import ops_fast as FAST
-from cnncalc.executor import ops_naive as NAIVE
+from cnncalc.proof.executor import ExecutorError, OpCount, get_ops, init_weights
+from cnncalc.proof.executor import ops_fast as FAST
+from cnncalc.proof.executor import ops_naive as NAIVE
 
 REPO = Path(__file__).resolve().parents[1]
 RTOL = 1e-5  # against torch (float64 both sides)
@@ -79,23 +79,39 @@ def test_d2l_edge_detection():
     assert (yt == 0).all()  # the horizontal kernel finds no vertical edge in X transposed
 
 
-@pytest.mark.parametrize("script, expected", [
-    ("corr2d.py", ["[[19. 25.]", " [37. 43.]]"]),
-    ("edge_detection.py", ["[[ 0.  1.  0.  0.  0. -1.  0.]", "no edge"]),
-    ("wide_convolution.py", ["commutative: True", "reversed on both axes? True"]),
-    ("conv_as_matrix.py", ["Cᵀδ == conv_transpose(δ, w): True", "finite differences of L = Σ δ ⊙ conv(x, w): True"]),
-    ("conv1x1.py", ["equals the loop convolution: True"]),
-])
+@pytest.mark.parametrize(
+    "script, expected",
+    [
+        ("corr2d.py", ["[[19. 25.]", " [37. 43.]]"]),
+        ("edge_detection.py", ["[[ 0.  1.  0.  0.  0. -1.  0.]", "no edge"]),
+        ("wide_convolution.py", ["commutative: True", "reversed on both axes? True"]),
+        (
+            "conv_as_matrix.py",
+            [
+                "Cᵀδ == conv_transpose(δ, w): True",
+                "finite differences of L = Σ δ ⊙ conv(x, w): True",
+            ],
+        ),
+        ("conv1x1.py", ["equals the loop convolution: True"]),
+    ],
+)
 def test_example_scripts_run(script, expected):
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, str(REPO / "examples" / script)], capture_output=True, text=True,
-                         env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "examples" / script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     for line in expected:
         assert line in out.stdout, out.stdout
 
 
-@pytest.mark.parametrize("x_shape, w_shape", [((4, 5), (2, 3)), ((7,), (3,)), ((3, 2, 4), (2, 2, 2))])
+@pytest.mark.parametrize(
+    "x_shape, w_shape", [((4, 5), (2, 3)), ((7,), (3,)), ((3, 2, 4), (2, 2, 2))]
+)
 @pytest.mark.parametrize("ops", [NAIVE, FAST], ids=["naive", "fast"])
 def test_nndl_5_2_wide_convolution_is_commutative(ops, x_shape, w_shape):
     """x ⊗̃ w = w ⊗̃ x: true convolution with kernel-size - 1 zero padding on both sides."""
@@ -115,7 +131,9 @@ def test_nndl_5_2_wide_convolution_is_commutative(ops, x_shape, w_shape):
     assert not np.allclose(wide(x, w, flip=False), wide(w, x, flip=False))
 
 
-@pytest.mark.parametrize("hw, k, stride, pad", [((5, 6), (3, 3), 2, 1), ((4, 4), (2, 2), 1, 0), ((6, 5), (3, 2), 3, 2)])
+@pytest.mark.parametrize(
+    "hw, k, stride, pad", [((5, 6), (3, 3), 2, 1), ((4, 4), (2, 2), 1, 0), ((6, 5), (3, 2), 3, 2)]
+)
 @pytest.mark.parametrize("ops", [NAIVE, FAST], ids=["naive", "fast"])
 def test_nndl_5_7_backward_is_transposed_convolution(torch, ops, hw, k, stride, pad):
     """vec(y) = C vec(x); dL/dx = Cᵀ δ = conv_transpose(δ, w) = PyTorch's autograd gradient."""
@@ -133,9 +151,14 @@ def test_nndl_5_7_backward_is_transposed_convolution(torch, ops, hw, k, stride, 
     delta = rng.standard_normal((Ho, Wo))
     op = ((H + 2 * pad - U) % stride, (W + 2 * pad - V) % stride)
     gt, _ = ops.conv_transpose(delta[None, None], w[None, None], None, stride, pad, op)
-    np.testing.assert_allclose(gt[0, 0], (C.T @ delta.ravel()).reshape(H, W), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        gt[0, 0], (C.T @ delta.ravel()).reshape(H, W), rtol=1e-12, atol=1e-12
+    )
     xt = T(torch, x[None, None]).requires_grad_(True)
-    (torch.nn.functional.conv2d(xt, T(torch, w[None, None]), stride=stride, padding=pad) * T(torch, delta)).sum().backward()
+    (
+        torch.nn.functional.conv2d(xt, T(torch, w[None, None]), stride=stride, padding=pad)
+        * T(torch, delta)
+    ).sum().backward()
     close_to_torch(gt, xt.grad)
 
 
@@ -179,67 +202,179 @@ def torch_conv(torch, x, w, b, stride, pads, dilation, groups, flip=False, table
         tw = tw.flip(list(range(2, 2 + nd)))
     xt = torch_pads(torch, T(torch, x), pads)
     conv = [Fn.conv1d, Fn.conv2d, Fn.conv3d][nd - 1]
-    return conv(xt, tw, None if b is None else T(torch, b), stride=stride, padding=0, dilation=dilation, groups=groups)
+    return conv(
+        xt,
+        tw,
+        None if b is None else T(torch, b),
+        stride=stride,
+        padding=0,
+        dilation=dilation,
+        groups=groups,
+    )
 
 
-def conv_case(id, x, w, counts, bias=True, stride=1, pad=0, dilation=1, groups=1, table=None, flip=False):
-    return pytest.param(dict(x=x, w=w, bias=bias, stride=stride, pad=pad, dilation=dilation, groups=groups,
-                             table=table, flip=flip), counts, id=id)
+def conv_case(
+    id, x, w, counts, bias=True, stride=1, pad=0, dilation=1, groups=1, table=None, flip=False
+):
+    return pytest.param(
+        dict(
+            x=x,
+            w=w,
+            bias=bias,
+            stride=stride,
+            pad=pad,
+            dilation=dilation,
+            groups=groups,
+            table=table,
+            flip=flip,
+        ),
+        counts,
+        id=id,
+    )
 
 
 CONV_CASES = [
     # LeNet-5 C1, batch 2: 6 maps 28x28, fan-in 1*5*5
-    conv_case("lenet-C1", (2, 1, 32, 32), (6, 1, 5, 5),
-              OpCount(mults=2 * 6 * 28 * 28 * 1 * 5 * 5, adds=2 * 6 * 28 * 28 * (1 * 5 * 5 - 1),
-                      bias_adds=2 * 6 * 28 * 28)),
+    conv_case(
+        "lenet-C1",
+        (2, 1, 32, 32),
+        (6, 1, 5, 5),
+        OpCount(
+            mults=2 * 6 * 28 * 28 * 1 * 5 * 5,
+            adds=2 * 6 * 28 * 28 * (1 * 5 * 5 - 1),
+            bias_adds=2 * 6 * 28 * 28,
+        ),
+    ),
     # LeNet-5 C3: partial table, 60 (output, input) map pairs in all
-    conv_case("lenet-C3-table", (1, 6, 14, 14), (16, 6, 5, 5),
-              OpCount(mults=10 * 10 * 60 * 5 * 5, adds=10 * 10 * (60 * 5 * 5 - 16), bias_adds=16 * 10 * 10),
-              table=LENET5_TABLE),
+    conv_case(
+        "lenet-C3-table",
+        (1, 6, 14, 14),
+        (16, 6, 5, 5),
+        OpCount(
+            mults=10 * 10 * 60 * 5 * 5, adds=10 * 10 * (60 * 5 * 5 - 16), bias_adds=16 * 10 * 10
+        ),
+        table=LENET5_TABLE,
+    ),
     # 1-D, stride 2, asymmetric padding: out = floor((20 + 1 + 2 - 3) / 2) + 1 = 11
-    conv_case("1d-stride-asym", (2, 3, 20), (4, 3, 3),
-              OpCount(mults=2 * 4 * 11 * 3 * 3, adds=2 * 4 * 11 * (3 * 3 - 1), bias_adds=2 * 4 * 11),
-              stride=2, pad=((1, 2),)),
+    conv_case(
+        "1d-stride-asym",
+        (2, 3, 20),
+        (4, 3, 3),
+        OpCount(mults=2 * 4 * 11 * 3 * 3, adds=2 * 4 * 11 * (3 * 3 - 1), bias_adds=2 * 4 * 11),
+        stride=2,
+        pad=((1, 2),),
+    ),
     # 2-D, stride (2,1), pad (0,1)/(2,0), dilation (1,2), no bias:
     # out_h = floor((9 + 1 - 2 - 1) / 2) + 1 = 4, out_w = floor((8 + 2 - 2 - 1) / 1) + 1 = 8
-    conv_case("2d-asym-dilated", (1, 3, 9, 8), (5, 3, 3, 2),
-              OpCount(mults=5 * 4 * 8 * 3 * 3 * 2, adds=5 * 4 * 8 * (3 * 3 * 2 - 1)),
-              bias=False, stride=(2, 1), pad=((0, 1), (2, 0)), dilation=(1, 2)),
+    conv_case(
+        "2d-asym-dilated",
+        (1, 3, 9, 8),
+        (5, 3, 3, 2),
+        OpCount(mults=5 * 4 * 8 * 3 * 3 * 2, adds=5 * 4 * 8 * (3 * 3 * 2 - 1)),
+        bias=False,
+        stride=(2, 1),
+        pad=((0, 1), (2, 0)),
+        dilation=(1, 2),
+    ),
     # groups 3: each output sees 6/3 = 2 maps; padding 1 keeps 7x7
-    conv_case("2d-groups", (2, 6, 7, 7), (9, 2, 3, 3),
-              OpCount(mults=2 * 9 * 7 * 7 * 2 * 9, adds=2 * 9 * 7 * 7 * (2 * 9 - 1), bias_adds=2 * 9 * 7 * 7),
-              pad=1, groups=3),
+    conv_case(
+        "2d-groups",
+        (2, 6, 7, 7),
+        (9, 2, 3, 3),
+        OpCount(
+            mults=2 * 9 * 7 * 7 * 2 * 9, adds=2 * 9 * 7 * 7 * (2 * 9 - 1), bias_adds=2 * 9 * 7 * 7
+        ),
+        pad=1,
+        groups=3,
+    ),
     # depthwise, stride 2: out = floor((6 - 3) / 2) + 1 = 2
-    conv_case("2d-depthwise", (1, 4, 6, 6), (4, 1, 3, 3),
-              OpCount(mults=4 * 2 * 2 * 9, adds=4 * 2 * 2 * 8), bias=False, stride=2, groups=4),
+    conv_case(
+        "2d-depthwise",
+        (1, 4, 6, 6),
+        (4, 1, 3, 3),
+        OpCount(mults=4 * 2 * 2 * 9, adds=4 * 2 * 2 * 8),
+        bias=False,
+        stride=2,
+        groups=4,
+    ),
     # 1x1 convolution (a matrix product over channels)
-    conv_case("2d-pointwise", (2, 5, 4, 3), (7, 5, 1, 1),
-              OpCount(mults=2 * 7 * 4 * 3 * 5, adds=2 * 7 * 4 * 3 * 4, bias_adds=2 * 7 * 4 * 3)),
+    conv_case(
+        "2d-pointwise",
+        (2, 5, 4, 3),
+        (7, 5, 1, 1),
+        OpCount(mults=2 * 7 * 4 * 3 * 5, adds=2 * 7 * 4 * 3 * 4, bias_adds=2 * 7 * 4 * 3),
+    ),
     # 1x1 stride 2 (ResNet downsample): out = floor((7 - 1) / 2) + 1 = 4
-    conv_case("2d-pointwise-stride", (1, 4, 7, 7), (6, 4, 1, 1),
-              OpCount(mults=6 * 4 * 4 * 4, adds=6 * 4 * 4 * 3), bias=False, stride=2),
+    conv_case(
+        "2d-pointwise-stride",
+        (1, 4, 7, 7),
+        (6, 4, 1, 1),
+        OpCount(mults=6 * 4 * 4 * 4, adds=6 * 4 * 4 * 3),
+        bias=False,
+        stride=2,
+    ),
     # 3-D: out_d = (5 + 1 - 2 - 1) + 1 = 4, out_h = floor((6 + 2 - 2 - 1) / 2) + 1 = 3, out_w = (4 + 1 - 1 - 1) + 1 = 4
-    conv_case("3d-asym", (1, 2, 5, 6, 4), (3, 2, 2, 3, 2),
-              OpCount(mults=3 * 4 * 3 * 4 * 2 * 2 * 3 * 2, adds=3 * 4 * 3 * 4 * (2 * 2 * 3 * 2 - 1),
-                      bias_adds=3 * 4 * 3 * 4),
-              stride=(1, 2, 1), pad=((1, 0), (1, 1), (0, 1)), dilation=(2, 1, 1)),
+    conv_case(
+        "3d-asym",
+        (1, 2, 5, 6, 4),
+        (3, 2, 2, 3, 2),
+        OpCount(
+            mults=3 * 4 * 3 * 4 * 2 * 2 * 3 * 2,
+            adds=3 * 4 * 3 * 4 * (2 * 2 * 3 * 2 - 1),
+            bias_adds=3 * 4 * 3 * 4,
+        ),
+        stride=(1, 2, 1),
+        pad=((1, 0), (1, 1), (0, 1)),
+        dilation=(2, 1, 1),
+    ),
     # 3-D groups 2, stride 2, padding 1: out = floor((5 + 2 - 3) / 2) + 1 = 3
-    conv_case("3d-groups", (2, 4, 5, 5, 5), (6, 2, 3, 3, 3),
-              OpCount(mults=2 * 6 * 27 * 2 * 27, adds=2 * 6 * 27 * (2 * 27 - 1), bias_adds=2 * 6 * 27),
-              stride=2, pad=1, groups=2),
+    conv_case(
+        "3d-groups",
+        (2, 4, 5, 5, 5),
+        (6, 2, 3, 3, 3),
+        OpCount(mults=2 * 6 * 27 * 2 * 27, adds=2 * 6 * 27 * (2 * 27 - 1), bias_adds=2 * 6 * 27),
+        stride=2,
+        pad=1,
+        groups=2,
+    ),
     # true convolution (flipped kernel), 2-D with padding
-    conv_case("2d-flip", (1, 2, 6, 6), (3, 2, 3, 2),
-              OpCount(mults=3 * 6 * 7 * 2 * 6, adds=3 * 6 * 7 * (2 * 6 - 1), bias_adds=3 * 6 * 7),
-              pad=1, flip=True),
-    conv_case("1d-flip-dilated", (1, 2, 11), (2, 2, 3),
-              OpCount(mults=2 * 7 * 2 * 3, adds=2 * 7 * 5), bias=False, dilation=2, flip=True),
-    conv_case("3d-flip-groups", (1, 4, 4, 5, 3), (2, 2, 2, 2, 2),
-              OpCount(mults=2 * 3 * 4 * 2 * 2 * 8, adds=2 * 3 * 4 * 2 * (2 * 8 - 1), bias_adds=2 * 3 * 4 * 2),
-              groups=2, flip=True),
+    conv_case(
+        "2d-flip",
+        (1, 2, 6, 6),
+        (3, 2, 3, 2),
+        OpCount(mults=3 * 6 * 7 * 2 * 6, adds=3 * 6 * 7 * (2 * 6 - 1), bias_adds=3 * 6 * 7),
+        pad=1,
+        flip=True,
+    ),
+    conv_case(
+        "1d-flip-dilated",
+        (1, 2, 11),
+        (2, 2, 3),
+        OpCount(mults=2 * 7 * 2 * 3, adds=2 * 7 * 5),
+        bias=False,
+        dilation=2,
+        flip=True,
+    ),
+    conv_case(
+        "3d-flip-groups",
+        (1, 4, 4, 5, 3),
+        (2, 2, 2, 2, 2),
+        OpCount(
+            mults=2 * 3 * 4 * 2 * 2 * 8, adds=2 * 3 * 4 * 2 * (2 * 8 - 1), bias_adds=2 * 3 * 4 * 2
+        ),
+        groups=2,
+        flip=True,
+    ),
     # the table with flip: true convolution on a partially connected layer
-    conv_case("2d-table-flip", (1, 3, 6, 6), (4, 3, 3, 3),
-              OpCount(mults=4 * 4 * (2 + 2 + 1 + 3) * 9, adds=4 * 4 * ((2 + 2 + 1 + 3) * 9 - 4)),
-              bias=False, table=[[0, 1], [1, 2], [2], [0, 1, 2]], flip=True),
+    conv_case(
+        "2d-table-flip",
+        (1, 3, 6, 6),
+        (4, 3, 3, 3),
+        OpCount(mults=4 * 4 * (2 + 2 + 1 + 3) * 9, adds=4 * 4 * ((2 + 2 + 1 + 3) * 9 - 4)),
+        bias=False,
+        table=[[0, 1], [1, 2], [2], [0, 1, 2]],
+        flip=True,
+    ),
 ]
 
 
@@ -254,8 +389,21 @@ def test_conv_cases(torch, case, expected):
     assert c == expected
     nd = x.ndim - 2
     pads = NAIVE_pads(case["pad"], nd)
-    close_to_torch(y, torch_conv(torch, x, w, b, case["stride"], pads, case["dilation"], case["groups"],
-                                 flip=case["flip"], table=case["table"]))
+    close_to_torch(
+        y,
+        torch_conv(
+            torch,
+            x,
+            w,
+            b,
+            case["stride"],
+            pads,
+            case["dilation"],
+            case["groups"],
+            flip=case["flip"],
+            table=case["table"],
+        ),
+    )
 
 
 def NAIVE_pads(pad, nd):
@@ -273,7 +421,9 @@ def test_table_ignores_unused_weights():
     w2[0, 1] = 1e6  # not in row 0
     w2[1, [0, 2]] = -1e6  # not in row 1
     for ops in (NAIVE, FAST):
-        np.testing.assert_array_equal(ops.conv(x, w, table=table)[0], ops.conv(x, w2, table=table)[0])
+        np.testing.assert_array_equal(
+            ops.conv(x, w, table=table)[0], ops.conv(x, w2, table=table)[0]
+        )
 
 
 def test_flip_is_true_convolution():
@@ -303,14 +453,19 @@ def axis_landings(n_in, k, s, lo, hi, d, op):
 
 def deconv_expected_counts(n, cin, cout, groups, in_size, kernel, stride, pads, dilation, op, bias):
     """sum n and sum max(n - 1, 0) over outputs, n = (Cin/g) * prod of per-axis landings."""
-    per_axis = [axis_landings(in_size[a], kernel[a], stride[a], *pads[a], dilation[a], op[a])
-                for a in range(len(in_size))]
+    per_axis = [
+        axis_landings(in_size[a], kernel[a], stride[a], *pads[a], dilation[a], op[a])
+        for a in range(len(in_size))
+    ]
     landed = math.prod(sum(c) for c in per_axis)
     reached = math.prod(sum(1 for v in c if v) for c in per_axis)
     outs = math.prod(len(c) for c in per_axis)
     cin_g = cin // groups
-    return OpCount(mults=n * cout * cin_g * landed, adds=n * cout * (cin_g * landed - reached),
-                   bias_adds=n * cout * outs if bias else 0)
+    return OpCount(
+        mults=n * cout * cin_g * landed,
+        adds=n * cout * (cin_g * landed - reached),
+        bias_adds=n * cout * outs if bias else 0,
+    )
 
 
 def torch_deconv(torch, x, w, b, stride, pads, op, dilation, groups):
@@ -318,8 +473,16 @@ def torch_deconv(torch, x, w, b, stride, pads, op, dilation, groups):
     nd = x.ndim - 2
     Fn = torch.nn.functional
     fn = [Fn.conv_transpose1d, Fn.conv_transpose2d, Fn.conv_transpose3d][nd - 1]
-    y = fn(T(torch, x), T(torch, w), None if b is None else T(torch, b), stride=stride, padding=0,
-           output_padding=op, groups=groups, dilation=dilation)
+    y = fn(
+        T(torch, x),
+        T(torch, w),
+        None if b is None else T(torch, b),
+        stride=stride,
+        padding=0,
+        output_padding=op,
+        groups=groups,
+        dilation=dilation,
+    )
     crop = tuple(slice(pads[a][0], y.shape[2 + a] - pads[a][1]) for a in range(nd))
     return y[(slice(None), slice(None)) + crop]
 
@@ -327,17 +490,30 @@ def torch_deconv(torch, x, w, b, stride, pads, op, dilation, groups):
 DECONV_CASES = [
     # 2-D, stride 2, padding 1, output_padding 1: out = (5 - 1)*2 - 2 + 2 + 1 + 1 = 10;
     # per axis the 5*3 products land on 0..10 before the crop, one on the cropped 0
-    pytest.param(dict(x=(1, 4, 5, 5), w=(4, 3, 3, 3), stride=2, pad=1, op=1, dilation=1, groups=1, bias=True),
-                 OpCount(mults=3 * 4 * (5 * 3 - 1) ** 2, adds=3 * (4 * (5 * 3 - 1) ** 2 - 10 * 10),
-                         bias_adds=3 * 10 * 10), id="2d-s2-p1-op1"),
+    pytest.param(
+        dict(
+            x=(1, 4, 5, 5), w=(4, 3, 3, 3), stride=2, pad=1, op=1, dilation=1, groups=1, bias=True
+        ),
+        OpCount(
+            mults=3 * 4 * (5 * 3 - 1) ** 2,
+            adds=3 * (4 * (5 * 3 - 1) ** 2 - 10 * 10),
+            bias_adds=3 * 10 * 10,
+        ),
+        id="2d-s2-p1-op1",
+    ),
     # 1-D, stride 3 > kernel 2: gaps with no product (n = 0): out = (4 - 1)*3 + (2 - 1) + 1 + 1 = 12;
     # products land on 0, 1, 3, 4, 6, 7, 9, 10 (8 of 12), one each
-    pytest.param(dict(x=(2, 2, 4), w=(2, 3, 2), stride=3, pad=0, op=1, dilation=1, groups=1, bias=True),
-                 OpCount(mults=2 * 3 * 2 * 4 * 2, adds=2 * 3 * (2 * 4 * 2 - 4 * 2), bias_adds=2 * 3 * 12),
-                 id="1d-gaps"),
+    pytest.param(
+        dict(x=(2, 2, 4), w=(2, 3, 2), stride=3, pad=0, op=1, dilation=1, groups=1, bias=True),
+        OpCount(mults=2 * 3 * 2 * 4 * 2, adds=2 * 3 * (2 * 4 * 2 - 4 * 2), bias_adds=2 * 3 * 12),
+        id="1d-gaps",
+    ),
     # 1-D no bias, stride 1, padding 2 (crops the 2 outer products on each side)
-    pytest.param(dict(x=(1, 3, 6), w=(3, 2, 3), stride=1, pad=2, op=0, dilation=1, groups=1, bias=False),
-                 OpCount(mults=2 * 3 * (6 * 3 - 3 - 3), adds=2 * (3 * (6 * 3 - 3 - 3) - 4)), id="1d-crop"),
+    pytest.param(
+        dict(x=(1, 3, 6), w=(3, 2, 3), stride=1, pad=2, op=0, dilation=1, groups=1, bias=False),
+        OpCount(mults=2 * 3 * (6 * 3 - 3 - 3), adds=2 * (3 * (6 * 3 - 3 - 3) - 4)),
+        id="1d-crop",
+    ),
 ]
 
 
@@ -347,14 +523,31 @@ def test_conv_transpose_cases(torch, case, expected):
     x = rng.standard_normal(case["x"])
     w = init_weights(rng, case["w"])
     b = rng.standard_normal(case["w"][1] * case["groups"]) if case["bias"] else None
-    y, c = run_both("conv_transpose", x, w, b, stride=case["stride"], pad=case["pad"], output_padding=case["op"],
-                    dilation=case["dilation"], groups=case["groups"])
+    y, c = run_both(
+        "conv_transpose",
+        x,
+        w,
+        b,
+        stride=case["stride"],
+        pad=case["pad"],
+        output_padding=case["op"],
+        dilation=case["dilation"],
+        groups=case["groups"],
+    )
     assert c == expected
     nd = x.ndim - 2
     Fn = torch.nn.functional
     fn = [Fn.conv_transpose1d, Fn.conv_transpose2d, Fn.conv_transpose3d][nd - 1]
-    ref = fn(T(torch, x), T(torch, w), None if b is None else T(torch, b), stride=case["stride"],
-             padding=case["pad"], output_padding=case["op"], groups=case["groups"], dilation=case["dilation"])
+    ref = fn(
+        T(torch, x),
+        T(torch, w),
+        None if b is None else T(torch, b),
+        stride=case["stride"],
+        padding=case["pad"],
+        output_padding=case["op"],
+        groups=case["groups"],
+        dilation=case["dilation"],
+    )
     close_to_torch(y, ref)
 
 
@@ -363,12 +556,33 @@ def test_conv_transpose_3d_groups_asym_dilated(torch):
     x = rng.standard_normal((2, 4, 3, 4, 2))
     w = init_weights(rng, (4, 3, 2, 3, 2))
     b = rng.standard_normal(6)
-    kw = dict(stride=(2, 1, 3), pad=((1, 0), (0, 2), (1, 1)), output_padding=(1, 0, 2), dilation=(1, 2, 1), groups=2)
+    kw = dict(
+        stride=(2, 1, 3),
+        pad=((1, 0), (0, 2), (1, 1)),
+        output_padding=(1, 0, 2),
+        dilation=(1, 2, 1),
+        groups=2,
+    )
     y, c = run_both("conv_transpose", x, w, b, **kw)
-    close_to_torch(y, torch_deconv(torch, x, w, b, kw["stride"], kw["pad"], kw["output_padding"],
-                                   kw["dilation"], 2))
-    assert c == deconv_expected_counts(2, 4, 6, 2, (3, 4, 2), (2, 3, 2), kw["stride"], kw["pad"],
-                                       kw["dilation"], kw["output_padding"], True)
+    close_to_torch(
+        y,
+        torch_deconv(
+            torch, x, w, b, kw["stride"], kw["pad"], kw["output_padding"], kw["dilation"], 2
+        ),
+    )
+    assert c == deconv_expected_counts(
+        2,
+        4,
+        6,
+        2,
+        (3, 4, 2),
+        (2, 3, 2),
+        kw["stride"],
+        kw["pad"],
+        kw["dilation"],
+        kw["output_padding"],
+        True,
+    )
 
 
 def test_conv_transpose_total_mults_without_crop():
@@ -391,39 +605,117 @@ def torch_pool(torch, mode, x, kernel, stride, pad, ceil_mode, count_include_pad
         fn = [Fn.max_pool1d, Fn.max_pool2d, Fn.max_pool3d][nd - 1]
         return fn(T(torch, x), kernel, stride, pad, dilation=dilation, ceil_mode=ceil_mode)
     fn = [Fn.avg_pool1d, Fn.avg_pool2d, Fn.avg_pool3d][nd - 1]
-    return fn(T(torch, x), kernel, stride, pad, ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+    return fn(
+        T(torch, x), kernel, stride, pad, ceil_mode=ceil_mode, count_include_pad=count_include_pad
+    )
 
 
 POOL_CASES = [
     # out = floor((7 + 2 - 3) / 2) + 1 = 4; windows start -1, 1, 3, 5 and all fit the padded extent [-1, 8)
-    pytest.param("max", (2, 3, 7, 7), 3, 2, 1, False, True,
-                 OpCount(compares=2 * 3 * 4 * 4 * (9 - 1)), id="max-k3s2p1"),
+    pytest.param(
+        "max",
+        (2, 3, 7, 7),
+        3,
+        2,
+        1,
+        False,
+        True,
+        OpCount(compares=2 * 3 * 4 * 4 * (9 - 1)),
+        id="max-k3s2p1",
+    ),
     # ceil_mode: out = ceil((6 - 3) / 2) + 1 = 3, windows [0,3) [2,5) [4,6): sizes 3 + 3 + 2 per axis
-    pytest.param("max", (1, 2, 6, 6), 3, 2, 0, True, True,
-                 OpCount(compares=2 * ((3 + 3 + 2) ** 2 - 3 * 3)), id="max-ceil"),
+    pytest.param(
+        "max",
+        (1, 2, 6, 6),
+        3,
+        2,
+        0,
+        True,
+        True,
+        OpCount(compares=2 * ((3 + 3 + 2) ** 2 - 3 * 3)),
+        id="max-ceil",
+    ),
     # ceil_mode drops a window starting in the right padding: n=5, k=2, s=2, p=1:
     # ceil((5 + 2 - 2) / 2) + 1 = 4, but window 3 would start at 6 >= 5 + 1, so 3 outputs of size 2
-    pytest.param("max", (1, 1, 5), 2, 2, 1, True, True, OpCount(compares=3 * (2 - 1)), id="max-1d-ceil-drop"),
-    pytest.param("avg", (1, 1, 5), 2, 2, 1, True, True, OpCount(adds=3 * (2 - 1), divs=3), id="avg-1d-ceil-drop"),
+    pytest.param(
+        "max", (1, 1, 5), 2, 2, 1, True, True, OpCount(compares=3 * (2 - 1)), id="max-1d-ceil-drop"
+    ),
+    pytest.param(
+        "avg",
+        (1, 1, 5),
+        2,
+        2,
+        1,
+        True,
+        True,
+        OpCount(adds=3 * (2 - 1), divs=3),
+        id="avg-1d-ceil-drop",
+    ),
     # d2l: 2x2 average, stride 2
-    pytest.param("avg", (2, 3, 4, 4), 2, 2, 0, False, True,
-                 OpCount(adds=2 * 3 * 2 * 2 * 3, divs=2 * 3 * 2 * 2), id="avg-k2s2"),
+    pytest.param(
+        "avg",
+        (2, 3, 4, 4),
+        2,
+        2,
+        0,
+        False,
+        True,
+        OpCount(adds=2 * 3 * 2 * 2 * 3, divs=2 * 3 * 2 * 2),
+        id="avg-k2s2",
+    ),
     # ceil_mode + padding, windows clipped to the padded extent: n=6, k=3, s=2, p=1:
     # out = ceil((6 + 2 - 3) / 2) + 1 = 4, starts -1, 1, 3, 5, ends min(start + 3, 7): sizes 3, 3, 3, 2
-    pytest.param("avg", (1, 2, 6, 6), 3, 2, 1, True, True,
-                 OpCount(adds=2 * ((3 + 3 + 3 + 2) ** 2 - 16), divs=2 * 16), id="avg-ceil-pad"),
+    pytest.param(
+        "avg",
+        (1, 2, 6, 6),
+        3,
+        2,
+        1,
+        True,
+        True,
+        OpCount(adds=2 * ((3 + 3 + 3 + 2) ** 2 - 16), divs=2 * 16),
+        id="avg-ceil-pad",
+    ),
     # same without counting the padding: windows clipped to the input [0, 6): sizes 2, 3, 3, 1
-    pytest.param("avg", (1, 2, 6, 6), 3, 2, 1, True, False,
-                 OpCount(adds=2 * ((2 + 3 + 3 + 1) ** 2 - 16), divs=2 * 16), id="avg-ceil-pad-exclude"),
+    pytest.param(
+        "avg",
+        (1, 2, 6, 6),
+        3,
+        2,
+        1,
+        True,
+        False,
+        OpCount(adds=2 * ((2 + 3 + 3 + 1) ** 2 - 16), divs=2 * 16),
+        id="avg-ceil-pad-exclude",
+    ),
     # 3-D max, k2 s2 on 4x5x6 with ceil: out 2 x 3 x 3; axis sizes 2+2, 2+2+1, 2+2+2
-    pytest.param("max", (1, 2, 4, 5, 6), 2, 2, 0, True, True,
-                 OpCount(compares=2 * ((2 + 2) * (2 + 2 + 1) * (2 + 2 + 2) - 2 * 3 * 3)), id="max-3d-ceil"),
+    pytest.param(
+        "max",
+        (1, 2, 4, 5, 6),
+        2,
+        2,
+        0,
+        True,
+        True,
+        OpCount(compares=2 * ((2 + 2) * (2 + 2 + 1) * (2 + 2 + 2) - 2 * 3 * 3)),
+        id="max-3d-ceil",
+    ),
     # 3-D avg, kernel (3,2,2) stride (1,2,2) pad (1,1,0), count_include_pad False
-    pytest.param("avg", (2, 1, 3, 4, 4), (3, 2, 2), (1, 2, 2), (1, 1, 0), False, False,
-                 OpCount(adds=2 * ((2 + 3 + 2) * (1 + 2 + 1) * (2 + 2) - 3 * 3 * 2), divs=2 * 3 * 3 * 2),
-                 id="avg-3d-exclude"),
+    pytest.param(
+        "avg",
+        (2, 1, 3, 4, 4),
+        (3, 2, 2),
+        (1, 2, 2),
+        (1, 1, 0),
+        False,
+        False,
+        OpCount(adds=2 * ((2 + 3 + 2) * (1 + 2 + 1) * (2 + 2) - 3 * 3 * 2), divs=2 * 3 * 3 * 2),
+        id="avg-3d-exclude",
+    ),
     # 1-D max k3 s1 p1 (keeps the length): windows of size 3 in the padded extent
-    pytest.param("max", (2, 2, 7), 3, 1, 1, False, True, OpCount(compares=2 * 2 * 7 * 2), id="max-1d-same"),
+    pytest.param(
+        "max", (2, 2, 7), 3, 1, 1, False, True, OpCount(compares=2 * 2 * 7 * 2), id="max-1d-same"
+    ),
 ]
 
 
@@ -438,7 +730,9 @@ def test_max_pool_dilated(torch):
     close_to_torch(y, torch_pool(torch, "max", x, 3, 2, 1, True, dilation=2))
 
 
-@pytest.mark.parametrize("mode, shape, kernel, stride, pad, ceil_mode, include, expected", POOL_CASES)
+@pytest.mark.parametrize(
+    "mode, shape, kernel, stride, pad, ceil_mode, include, expected", POOL_CASES
+)
 def test_pool_cases(torch, mode, shape, kernel, stride, pad, ceil_mode, include, expected):
     x = np.random.default_rng(5).standard_normal(shape)
     if mode == "max":
@@ -463,17 +757,22 @@ def test_pool_asymmetric_padding():
 
 
 @pytest.mark.parametrize("mode", ["avg", "max"])
-@pytest.mark.parametrize("shape, out", [
-    ((2, 3, 7, 9), (3, 4)),
-    ((1, 2, 10), (4,)),
-    ((1, 2, 5, 6, 7), (2, 3, 3)),
-    ((2, 3, 5, 5), (1, 1)),
-])
+@pytest.mark.parametrize(
+    "shape, out",
+    [
+        ((2, 3, 7, 9), (3, 4)),
+        ((1, 2, 10), (4,)),
+        ((1, 2, 5, 6, 7), (2, 3, 3)),
+        ((2, 3, 5, 5), (1, 1)),
+    ],
+)
 def test_adaptive_pool(torch, mode, shape, out):
     x = np.random.default_rng(6).standard_normal(shape)
     y, c = run_both("adaptive_pool", x, out, mode)
     # per axis, window i = [floor(i n / o), ceil((i + 1) n / o))
-    sizes = [sum(-(-((i + 1) * n) // o) - (i * n) // o for i in range(o)) for n, o in zip(shape[2:], out)]
+    sizes = [
+        sum(-(-((i + 1) * n) // o) - (i * n) // o for i in range(o)) for n, o in zip(shape[2:], out)
+    ]
     nc, outs = shape[0] * shape[1], math.prod(out)
     if mode == "avg":
         assert c == OpCount(adds=nc * (math.prod(sizes) - outs), divs=nc * outs)
@@ -481,8 +780,10 @@ def test_adaptive_pool(torch, mode, shape, out):
         assert c == OpCount(compares=nc * (math.prod(sizes) - outs))
     nd = len(out)
     Fn = torch.nn.functional
-    fns = {"avg": [Fn.adaptive_avg_pool1d, Fn.adaptive_avg_pool2d, Fn.adaptive_avg_pool3d],
-           "max": [Fn.adaptive_max_pool1d, Fn.adaptive_max_pool2d, Fn.adaptive_max_pool3d]}
+    fns = {
+        "avg": [Fn.adaptive_avg_pool1d, Fn.adaptive_avg_pool2d, Fn.adaptive_avg_pool3d],
+        "max": [Fn.adaptive_max_pool1d, Fn.adaptive_max_pool2d, Fn.adaptive_max_pool3d],
+    }
     close_to_torch(y, fns[mode][nd - 1](T(torch, x), out))
 
 
@@ -500,8 +801,9 @@ def test_subsample(torch):
     y, c = run_both("subsample", x, coeff, bias, 2)
     outs = 2 * 6 * 14 * 14
     assert c == OpCount(mults=outs, adds=outs * (2 * 2 - 1), bias_adds=outs)
-    ref = torch.nn.functional.avg_pool2d(T(torch, x), 2) * 4 * T(torch, coeff).view(1, 6, 1, 1) \
-        + T(torch, bias).view(1, 6, 1, 1)
+    ref = torch.nn.functional.avg_pool2d(T(torch, x), 2) * 4 * T(torch, coeff).view(1, 6, 1, 1) + T(
+        torch, bias
+    ).view(1, 6, 1, 1)
     close_to_torch(y, ref)
 
 
@@ -527,12 +829,15 @@ def test_rbf(torch):
     close_to_torch(y, ((T(torch, x)[:, None, :] - T(torch, w)[None]) ** 2).sum(-1))
 
 
-@pytest.mark.parametrize("op, counts_per_element", [
-    ("relu", OpCount(compares=1)),
-    ("relu6", OpCount(compares=2)),
-    ("sigmoid", OpCount(exps=1, adds=1, divs=1)),
-    ("tanh", OpCount(exps=2, adds=2, divs=1)),
-])
+@pytest.mark.parametrize(
+    "op, counts_per_element",
+    [
+        ("relu", OpCount(compares=1)),
+        ("relu6", OpCount(compares=2)),
+        ("sigmoid", OpCount(exps=1, adds=1, divs=1)),
+        ("tanh", OpCount(exps=2, adds=2, divs=1)),
+    ],
+)
 def test_activations(torch, op, counts_per_element):
     x = np.random.default_rng(11).standard_normal((2, 3, 4, 5)) * 5
     x[0, 0, 0, :3] = [-800.0, 800.0, 7.0]  # far tails, and above relu6's cap
@@ -540,7 +845,9 @@ def test_activations(torch, op, counts_per_element):
     m = x.size
     assert c == OpCount(**{k: v * m for k, v in counts_per_element.as_dict().items()})
     Fn = torch.nn.functional
-    ref = {"relu": Fn.relu, "relu6": Fn.relu6, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[op](T(torch, x))
+    ref = {"relu": Fn.relu, "relu6": Fn.relu6, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[op](
+        T(torch, x)
+    )
     close_to_torch(y, ref)
 
 
@@ -563,27 +870,40 @@ def test_batchnorm(torch, shape):
     var = rng.uniform(0.5, 2.0, c)
     y, cnt = run_both("batchnorm", x, gamma, beta, mean, var, 1e-5)
     assert cnt == OpCount(mults=x.size, adds=x.size)
-    ref = torch.nn.functional.batch_norm(T(torch, x), T(torch, mean), T(torch, var), T(torch, gamma), T(torch, beta),
-                                         training=False, eps=1e-5)
+    ref = torch.nn.functional.batch_norm(
+        T(torch, x),
+        T(torch, mean),
+        T(torch, var),
+        T(torch, gamma),
+        T(torch, beta),
+        training=False,
+        eps=1e-5,
+    )
     close_to_torch(y, ref)
 
 
-@pytest.mark.parametrize("shape, size, window_sum", [
-    # C = 7, size 5: window [c - 2, c + 2] clipped to 0..6 -> 3, 4, 5, 5, 5, 4, 3
-    ((2, 7, 4, 5), 5, 3 + 4 + 5 + 5 + 5 + 4 + 3),
-    # size 4: [c - 2, c + 1] -> 2, 3, 4, 4, 4, 3 on C = 6
-    ((1, 6, 3), 4, 2 + 3 + 4 + 4 + 4 + 3),
-    # 3-D input, size 1: the window is the element itself
-    ((1, 3, 2, 2, 2), 1, 1 + 1 + 1),
-])
+@pytest.mark.parametrize(
+    "shape, size, window_sum",
+    [
+        # C = 7, size 5: window [c - 2, c + 2] clipped to 0..6 -> 3, 4, 5, 5, 5, 4, 3
+        ((2, 7, 4, 5), 5, 3 + 4 + 5 + 5 + 5 + 4 + 3),
+        # size 4: [c - 2, c + 1] -> 2, 3, 4, 4, 4, 3 on C = 6
+        ((1, 6, 3), 4, 2 + 3 + 4 + 4 + 4 + 3),
+        # 3-D input, size 1: the window is the element itself
+        ((1, 3, 2, 2, 2), 1, 1 + 1 + 1),
+    ],
+)
 def test_lrn(torch, shape, size, window_sum):
     x = np.random.default_rng(14).standard_normal(shape)
     y, c = run_both("lrn", x, size, 0.5, 0.75, 2.0)
     n, ch = shape[:2]
     rest = math.prod(shape[2:])
-    assert c == OpCount(mults=n * rest * (window_sum + ch), adds=n * rest * window_sum,
-                        exps=x.size, divs=x.size)
-    close_to_torch(y, torch.nn.functional.local_response_norm(T(torch, x), size, alpha=0.5, beta=0.75, k=2.0))
+    assert c == OpCount(
+        mults=n * rest * (window_sum + ch), adds=n * rest * window_sum, exps=x.size, divs=x.size
+    )
+    close_to_torch(
+        y, torch.nn.functional.local_response_norm(T(torch, x), size, alpha=0.5, beta=0.75, k=2.0)
+    )
 
 
 def test_structure_ops():
@@ -605,17 +925,30 @@ def test_structure_ops():
 # ------------------------------------------------------------------ errors, dtype, memory
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda o: o.conv(np.zeros((1, 4, 5, 5)), np.zeros((6, 2, 3, 3)), groups=3), "groups=3"),
-    (lambda o: o.conv(np.zeros((1, 2, 3, 3)), np.zeros((1, 2, 5, 5))), "empty"),
-    (lambda o: o.conv(np.zeros((1, 2, 3)), np.zeros((2, 2, 1)), table=[[0]]), "table has 1 rows"),
-    (lambda o: o.conv(np.zeros((1, 2, 3)), np.zeros((2, 2, 1)), table=[[0], []]), "empty"),
-    (lambda o: o.conv(np.zeros((1, 2, 3)), np.zeros((1, 2, 1)), table=[[5]]), "outside"),
-    (lambda o: o.conv_transpose(np.zeros((1, 2, 3)), np.zeros((2, 1, 3)), stride=2, output_padding=2),
-     "output_padding"),
-    (lambda o: o.max_pool(np.zeros((1, 1, 5, 5)), 3, 1, 2), "at most half"),
-    (lambda o: o.conv(np.zeros((1, 2, 3, 3, 3, 3)), np.zeros((1, 2, 1, 1, 1, 1))), "1, 2 or 3 spatial axes"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda o: o.conv(np.zeros((1, 4, 5, 5)), np.zeros((6, 2, 3, 3)), groups=3), "groups=3"),
+        (lambda o: o.conv(np.zeros((1, 2, 3, 3)), np.zeros((1, 2, 5, 5))), "empty"),
+        (
+            lambda o: o.conv(np.zeros((1, 2, 3)), np.zeros((2, 2, 1)), table=[[0]]),
+            "table has 1 rows",
+        ),
+        (lambda o: o.conv(np.zeros((1, 2, 3)), np.zeros((2, 2, 1)), table=[[0], []]), "empty"),
+        (lambda o: o.conv(np.zeros((1, 2, 3)), np.zeros((1, 2, 1)), table=[[5]]), "outside"),
+        (
+            lambda o: o.conv_transpose(
+                np.zeros((1, 2, 3)), np.zeros((2, 1, 3)), stride=2, output_padding=2
+            ),
+            "output_padding",
+        ),
+        (lambda o: o.max_pool(np.zeros((1, 1, 5, 5)), 3, 1, 2), "at most half"),
+        (
+            lambda o: o.conv(np.zeros((1, 2, 3, 3, 3, 3)), np.zeros((1, 2, 1, 1, 1, 1))),
+            "1, 2 or 3 spatial axes",
+        ),
+    ],
+)
 @pytest.mark.parametrize("ops", [NAIVE, FAST], ids=["naive", "fast"])
 def test_bad_configurations_raise(ops, call, message):
     with pytest.raises(ExecutorError, match=message):
@@ -656,8 +989,11 @@ def test_fast_conv_holds_one_im2col_buffer():
 # ------------------------------------------------------------------ property tests (hypothesis)
 
 # CNNCALC_PROPERTY_EXAMPLES=3000 for a thorough run; the default keeps the suite quick
-PROPS = settings(max_examples=int(os.environ.get("CNNCALC_PROPERTY_EXAMPLES", "150")), deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(
+    max_examples=int(os.environ.get("CNNCALC_PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite
@@ -674,9 +1010,21 @@ def conv_layers(draw):
     size = tuple(draw(st.integers(1, size_cap)) for _ in range(nd))
     for a in range(nd):
         assume(size[a] + sum(pads[a]) >= dilation[a] * (kernel[a] - 1) + 1)
-    return dict(nd=nd, n=draw(st.integers(1, 2)), cin=cin, cout=cout, groups=groups, kernel=kernel, stride=stride,
-                dilation=dilation, pads=pads, size=size, bias=draw(st.booleans()), flip=draw(st.booleans()),
-                seed=draw(st.integers(0, 2**16)))
+    return dict(
+        nd=nd,
+        n=draw(st.integers(1, 2)),
+        cin=cin,
+        cout=cout,
+        groups=groups,
+        kernel=kernel,
+        stride=stride,
+        dilation=dilation,
+        pads=pads,
+        size=size,
+        bias=draw(st.booleans()),
+        flip=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**16)),
+    )
 
 
 @PROPS
@@ -686,33 +1034,69 @@ def test_property_conv(torch, L):
     x = rng.standard_normal((L["n"], L["cin"]) + L["size"])
     w = rng.standard_normal((L["cout"], L["cin"] // L["groups"]) + L["kernel"])
     b = rng.standard_normal(L["cout"]) if L["bias"] else None
-    y, c = run_both("conv", x, w, b, L["stride"], L["pads"], L["dilation"], L["groups"], flip=L["flip"])
-    out = tuple((L["size"][a] + sum(L["pads"][a]) - L["dilation"][a] * (L["kernel"][a] - 1) - 1) // L["stride"][a] + 1
-                for a in range(L["nd"]))
+    y, c = run_both(
+        "conv", x, w, b, L["stride"], L["pads"], L["dilation"], L["groups"], flip=L["flip"]
+    )
+    out = tuple(
+        (L["size"][a] + sum(L["pads"][a]) - L["dilation"][a] * (L["kernel"][a] - 1) - 1)
+        // L["stride"][a]
+        + 1
+        for a in range(L["nd"])
+    )
     assert y.shape == (L["n"], L["cout"]) + out
     fan_in = L["cin"] // L["groups"] * math.prod(L["kernel"])
     outs = L["n"] * L["cout"] * math.prod(out)
-    assert c == OpCount(mults=outs * fan_in, adds=outs * (fan_in - 1), bias_adds=outs if L["bias"] else 0)
-    close_to_torch(y, torch_conv(torch, x, w, b, L["stride"], L["pads"], L["dilation"], L["groups"], flip=L["flip"]))
+    assert c == OpCount(
+        mults=outs * fan_in, adds=outs * (fan_in - 1), bias_adds=outs if L["bias"] else 0
+    )
+    close_to_torch(
+        y,
+        torch_conv(
+            torch, x, w, b, L["stride"], L["pads"], L["dilation"], L["groups"], flip=L["flip"]
+        ),
+    )
 
 
 @PROPS
 @given(conv_layers(), st.data())
 def test_property_conv_transpose(torch, L, data):
     nd = L["nd"]
-    op = tuple(data.draw(st.integers(0, max(L["stride"][a], L["dilation"][a]) - 1)) for a in range(nd))
-    out = tuple((L["size"][a] - 1) * L["stride"][a] - sum(L["pads"][a]) + L["dilation"][a] * (L["kernel"][a] - 1)
-                + op[a] + 1 for a in range(nd))
+    op = tuple(
+        data.draw(st.integers(0, max(L["stride"][a], L["dilation"][a]) - 1)) for a in range(nd)
+    )
+    out = tuple(
+        (L["size"][a] - 1) * L["stride"][a]
+        - sum(L["pads"][a])
+        + L["dilation"][a] * (L["kernel"][a] - 1)
+        + op[a]
+        + 1
+        for a in range(nd)
+    )
     assume(min(out) >= 1)
     rng = np.random.default_rng(L["seed"])
     x = rng.standard_normal((L["n"], L["cin"]) + L["size"])
     w = rng.standard_normal((L["cin"], L["cout"] // L["groups"]) + L["kernel"])
     b = rng.standard_normal(L["cout"]) if L["bias"] else None
-    y, c = run_both("conv_transpose", x, w, b, L["stride"], L["pads"], op, L["dilation"], L["groups"])
+    y, c = run_both(
+        "conv_transpose", x, w, b, L["stride"], L["pads"], op, L["dilation"], L["groups"]
+    )
     assert y.shape == (L["n"], L["cout"]) + out
-    assert c == deconv_expected_counts(L["n"], L["cin"], L["cout"], L["groups"], L["size"], L["kernel"], L["stride"],
-                                       L["pads"], L["dilation"], op, L["bias"])
-    close_to_torch(y, torch_deconv(torch, x, w, b, L["stride"], L["pads"], op, L["dilation"], L["groups"]))
+    assert c == deconv_expected_counts(
+        L["n"],
+        L["cin"],
+        L["cout"],
+        L["groups"],
+        L["size"],
+        L["kernel"],
+        L["stride"],
+        L["pads"],
+        L["dilation"],
+        op,
+        L["bias"],
+    )
+    close_to_torch(
+        y, torch_deconv(torch, x, w, b, L["stride"], L["pads"], op, L["dilation"], L["groups"])
+    )
 
 
 @st.composite
@@ -731,9 +1115,20 @@ def pool_layers(draw):
             # PyTorch's avg_pool3d (only it) rejects an input smaller than the kernel even when the
             # padding makes up the difference; the executor computes it, but there is nothing to compare with
             assume(size[a] >= kernel[a])
-    return dict(nd=nd, n=draw(st.integers(1, 2)), c=draw(st.integers(1, 3)), kernel=kernel, stride=stride, pad=pad,
-                size=size, ceil_mode=draw(st.booleans()), include=draw(st.booleans()),
-                mode=mode, dilation=dilation, seed=draw(st.integers(0, 2**16)))
+    return dict(
+        nd=nd,
+        n=draw(st.integers(1, 2)),
+        c=draw(st.integers(1, 3)),
+        kernel=kernel,
+        stride=stride,
+        pad=pad,
+        size=size,
+        ceil_mode=draw(st.booleans()),
+        include=draw(st.booleans()),
+        mode=mode,
+        dilation=dilation,
+        seed=draw(st.integers(0, 2**16)),
+    )
 
 
 def window_taps(n, k, s, d, lo, hi, out, clip_to_input):
@@ -745,8 +1140,16 @@ def window_taps(n, k, s, d, lo, hi, out, clip_to_input):
 def pool_expected_counts(L, out):
     total = 1
     for a in range(L["nd"]):
-        total *= window_taps(L["size"][a], L["kernel"][a], L["stride"][a], L["dilation"][a], L["pad"][a],
-                             L["pad"][a], out[a], L["mode"] == "avg" and not L["include"])
+        total *= window_taps(
+            L["size"][a],
+            L["kernel"][a],
+            L["stride"][a],
+            L["dilation"][a],
+            L["pad"][a],
+            L["pad"][a],
+            out[a],
+            L["mode"] == "avg" and not L["include"],
+        )
     nc, outs = L["n"] * L["c"], math.prod(out)
     if L["mode"] == "max":
         return OpCount(compares=nc * (total - outs))
@@ -758,12 +1161,36 @@ def pool_expected_counts(L, out):
 def test_property_pool(torch, L):
     x = np.random.default_rng(L["seed"]).standard_normal((L["n"], L["c"]) + L["size"])
     if L["mode"] == "max":
-        y, c = run_both("max_pool", x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"], dilation=L["dilation"])
+        y, c = run_both(
+            "max_pool",
+            x,
+            L["kernel"],
+            L["stride"],
+            L["pad"],
+            L["ceil_mode"],
+            dilation=L["dilation"],
+        )
     else:
-        y, c = run_both("avg_pool", x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"],
-                        count_include_pad=L["include"])
-    ref = torch_pool(torch, L["mode"], x, L["kernel"], L["stride"], L["pad"], L["ceil_mode"], L["include"],
-                     L["dilation"])
+        y, c = run_both(
+            "avg_pool",
+            x,
+            L["kernel"],
+            L["stride"],
+            L["pad"],
+            L["ceil_mode"],
+            count_include_pad=L["include"],
+        )
+    ref = torch_pool(
+        torch,
+        L["mode"],
+        x,
+        L["kernel"],
+        L["stride"],
+        L["pad"],
+        L["ceil_mode"],
+        L["include"],
+        L["dilation"],
+    )
     close_to_torch(y, ref)
     assert c == pool_expected_counts(L, y.shape[2:])
 
@@ -773,33 +1200,56 @@ def test_property_pool(torch, L):
 def test_property_conv_table(torch, L, data):
     """Random partial connection tables (groups ignored: a table replaces them)."""
     cin, cout = L["cin"], L["cout"]
-    table = [sorted(data.draw(st.sets(st.integers(0, cin - 1), min_size=1, max_size=cin))) for _ in range(cout)]
+    table = [
+        sorted(data.draw(st.sets(st.integers(0, cin - 1), min_size=1, max_size=cin)))
+        for _ in range(cout)
+    ]
     rng = np.random.default_rng(L["seed"])
     x = rng.standard_normal((L["n"], cin) + L["size"])
     w = rng.standard_normal((cout, cin) + L["kernel"])
     b = rng.standard_normal(cout) if L["bias"] else None
-    y, c = run_both("conv", x, w, b, L["stride"], L["pads"], L["dilation"], table=table, flip=L["flip"])
+    y, c = run_both(
+        "conv", x, w, b, L["stride"], L["pads"], L["dilation"], table=table, flip=L["flip"]
+    )
     per_map = L["n"] * math.prod(y.shape[2:])
     K = math.prod(L["kernel"])
-    assert c == OpCount(mults=per_map * sum(len(r) for r in table) * K,
-                        adds=per_map * sum(len(r) * K - 1 for r in table),
-                        bias_adds=per_map * cout if L["bias"] else 0)
-    close_to_torch(y, torch_conv(torch, x, w, b, L["stride"], L["pads"], L["dilation"], 1, flip=L["flip"],
-                                 table=table))
+    assert c == OpCount(
+        mults=per_map * sum(len(r) for r in table) * K,
+        adds=per_map * sum(len(r) * K - 1 for r in table),
+        bias_adds=per_map * cout if L["bias"] else 0,
+    )
+    close_to_torch(
+        y,
+        torch_conv(
+            torch, x, w, b, L["stride"], L["pads"], L["dilation"], 1, flip=L["flip"], table=table
+        ),
+    )
 
 
 @PROPS
 @given(pool_layers(), st.data())
 def test_property_pool_asymmetric_padding(L, data):
     """Per-side padding (as 'same' gives): naive == fast, counts by the window rule."""
-    pads = tuple((data.draw(st.integers(0, k // 2)), data.draw(st.integers(0, k // 2))) for k in L["kernel"])
+    pads = tuple(
+        (data.draw(st.integers(0, k // 2)), data.draw(st.integers(0, k // 2))) for k in L["kernel"]
+    )
     d = L["dilation"]
-    assume(all(L["size"][a] + sum(pads[a]) >= d[a] * (L["kernel"][a] - 1) + 1 for a in range(L["nd"])))
+    assume(
+        all(L["size"][a] + sum(pads[a]) >= d[a] * (L["kernel"][a] - 1) + 1 for a in range(L["nd"]))
+    )
     x = np.random.default_rng(L["seed"]).standard_normal((L["n"], L["c"]) + L["size"])
     if L["mode"] == "max":
         y, c = run_both("max_pool", x, L["kernel"], L["stride"], pads, L["ceil_mode"], dilation=d)
     else:
-        y, c = run_both("avg_pool", x, L["kernel"], L["stride"], pads, L["ceil_mode"], count_include_pad=L["include"])
+        y, c = run_both(
+            "avg_pool",
+            x,
+            L["kernel"],
+            L["stride"],
+            pads,
+            L["ceil_mode"],
+            count_include_pad=L["include"],
+        )
     total = 1
     for a in range(L["nd"]):
         n, k, s, (lo, hi) = L["size"][a], L["kernel"][a], L["stride"][a], pads[a]
@@ -825,8 +1275,10 @@ def test_property_adaptive(torch, nd, data):
     x = np.random.default_rng(data.draw(st.integers(0, 999))).standard_normal((2, 2) + size)
     y, _ = run_both("adaptive_pool", x, out, mode)
     Fn = torch.nn.functional
-    fn = {"avg": [Fn.adaptive_avg_pool1d, Fn.adaptive_avg_pool2d, Fn.adaptive_avg_pool3d],
-          "max": [Fn.adaptive_max_pool1d, Fn.adaptive_max_pool2d, Fn.adaptive_max_pool3d]}[mode][nd - 1]
+    fn = {
+        "avg": [Fn.adaptive_avg_pool1d, Fn.adaptive_avg_pool2d, Fn.adaptive_avg_pool3d],
+        "max": [Fn.adaptive_max_pool1d, Fn.adaptive_max_pool2d, Fn.adaptive_max_pool3d],
+    }[mode][nd - 1]
     close_to_torch(y, fn(T(torch, x), out))
 
 
@@ -835,4 +1287,6 @@ def test_property_adaptive(torch, nd, data):
 def test_property_lrn(torch, nd, channels, size, seed):
     x = np.random.default_rng(seed).standard_normal((2, channels) + (3,) * nd)
     y, _ = run_both("lrn", x, size, 0.3, 0.6, 1.5)
-    close_to_torch(y, torch.nn.functional.local_response_norm(T(torch, x), size, alpha=0.3, beta=0.6, k=1.5))
+    close_to_torch(
+        y, torch.nn.functional.local_response_norm(T(torch, x), size, alpha=0.3, beta=0.6, k=1.5)
+    )

@@ -20,22 +20,23 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.analysis import node_ops  # noqa: E402
-from cnncalc.api import build, load  # noqa: E402
-from cnncalc.executor import OpCount  # noqa: E402
-from cnncalc.executor.run import random_input, run  # noqa: E402
-from cnncalc.verify import predicted_counts  # noqa: E402
-from cnncalc.zoo import zoo_names  # noqa: E402
 from pytorch_model import torch_model  # noqa: E402
+
+from cnncalc.analysis.pipeline import build, load  # noqa: E402
+from cnncalc.analysis.stats import node_ops  # noqa: E402
+from cnncalc.model.zoo import zoo_names  # noqa: E402
+from cnncalc.proof.executor import OpCount
+from cnncalc.proof.executor.run import random_input, run  # noqa: E402
+from cnncalc.proof.verify import predicted_counts  # noqa: E402
 
 NETWORKS = [n for n in zoo_names() if load(n).variants is None]
 SMALL = ["lenet5", "lenet", "mnist-inception", "mnist-resnet"]
 TINY_INPUTS = {
     # the smallest inputs these accept run in seconds in the naive loops; the others'
     # weights alone (AlexNet's and VGG's fc layers, DenseNet's depth) need minutes there
-    "googlenet": (3, 16, 16),     # concat, ceil_mode pools, BatchNorm
+    "googlenet": (3, 16, 16),  # concat, ceil_mode pools, BatchNorm
     "mobilenet-v2": (3, 16, 16),  # depthwise groups, relu6, residual adds
-    "resnet18": (3, 8, 8),        # residual adds, BatchNorm, strided 1x1 shortcuts
+    "resnet18": (3, 8, 8),  # residual adds, BatchNorm, strided 1x1 shortcuts
 }
 SEED = 4
 
@@ -59,8 +60,9 @@ def assert_close(y: np.ndarray, ref, what: str):
     ref = ref.detach().numpy()
     assert y.shape == ref.shape, what
     # atol scaled to the layer's values: an output that cancels to near 0 has no relative digits
-    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-9 * float(np.abs(ref).max() or 1.0),
-                               err_msg=what)
+    np.testing.assert_allclose(
+        y, ref, rtol=1e-5, atol=1e-9 * float(np.abs(ref).max() or 1.0), err_msg=what
+    )
 
 
 @pytest.mark.parametrize("name", NETWORKS)
@@ -86,8 +88,13 @@ def assert_naive_equals_fast(graph, batch: int):
     for node, n, f in zip(graph.nodes, naive.nodes, fast.nodes):
         what = f"{graph.name} {node.name} ({node.kind})"
         assert n.shape == f.shape == (batch,) + node.out_shape, what
-        np.testing.assert_allclose(n.output, f.output, rtol=1e-9,
-                                   atol=1e-12 * float(np.abs(f.output).max() or 1.0), err_msg=what)
+        np.testing.assert_allclose(
+            n.output,
+            f.output,
+            rtol=1e-9,
+            atol=1e-12 * float(np.abs(f.output).max() or 1.0),
+            err_msg=what,
+        )
         assert n.count == f.count == OpCount(**predicted_counts(node_ops(node).times(batch))), what
 
 

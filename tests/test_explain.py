@@ -15,10 +15,10 @@ from fractions import Fraction
 
 import pytest
 
-from cnncalc.analysis import analyse
-from cnncalc.api import build, load, loads
-from cnncalc.explain import work
-from cnncalc.zoo import zoo_names
+from cnncalc.analysis.explain import work
+from cnncalc.analysis.pipeline import build, load, loads
+from cnncalc.analysis.stats import analyse_graph
+from cnncalc.model.zoo import zoo_names
 
 NETWORKS = [n for n in zoo_names() if load(n).variants is None]
 
@@ -26,7 +26,7 @@ NETWORKS = [n for n in zoo_names() if load(n).variants is None]
 @functools.lru_cache(maxsize=None)
 def working(net: str, topic: str, convention: str = "macs"):
     graph = build(load(net))
-    return work(graph, analyse(graph, convention=convention), topic)
+    return work(graph, analyse_graph(graph, convention=convention), topic)
 
 
 def lines_of(w, name: str) -> dict[str, object]:
@@ -35,7 +35,7 @@ def lines_of(w, name: str) -> dict[str, object]:
 
 def one(layer: str, input: str, topic: str = "all", convention: str = "exact"):
     graph = build(loads(f"input: {input}\nlayers:\n  - {layer}\n"))
-    return work(graph, analyse(graph, convention=convention), topic).layers[0]
+    return work(graph, analyse_graph(graph, convention=convention), topic).layers[0]
 
 
 # --------------------------------------------------------------------------- the issue's lines
@@ -45,7 +45,10 @@ def test_lenet5_c1_height_line_is_the_issues():
     """Issue 3: C1  H = ⌊(n_h − k_h + p_h + s_h) / s_h⌋ = ⌊(32 − 5 + 0 + 1) / 1⌋ = 28."""
     h = lines_of(working("lenet5", "shape"), "C1")["H"]
     assert (h.symbolic, h.substituted, h.result) == (
-        "⌊(n_h − k_h + p_h + s_h) / s_h⌋", "⌊(32 − 5 + 0 + 1) / 1⌋", "28")
+        "⌊(n_h − k_h + p_h + s_h) / s_h⌋",
+        "⌊(32 − 5 + 0 + 1) / 1⌋",
+        "28",
+    )
 
 
 def test_lenet5_c3_params_line_is_the_issues():
@@ -54,7 +57,9 @@ def test_lenet5_c3_params_line_is_the_issues():
     p = lines_of(working("lenet5", "params"), "C3")["params"]
     assert p.symbolic == "Σ (|inputs|·k_h·k_w + 1)"
     assert p.substituted == "6·(3·25+1) + 6·(4·25+1) + 3·(4·25+1) + 1·(6·25+1)"
-    assert p.result == str(6 * (3 * 25 + 1) + 6 * (4 * 25 + 1) + 3 * (4 * 25 + 1) + 1 * (6 * 25 + 1))
+    assert p.result == str(
+        6 * (3 * 25 + 1) + 6 * (4 * 25 + 1) + 3 * (4 * 25 + 1) + 1 * (6 * 25 + 1)
+    )
 
 
 def test_lenet5_c3_connections_are_params_times_positions():
@@ -65,14 +70,18 @@ def test_lenet5_c3_connections_are_params_times_positions():
 
 def test_per_side_padding_is_shown_as_the_total():
     """d2l's p_h is the total padding: padding 1 per side is p_h = 1 + 1 = 2, and the line says so."""
-    h = {f.what: f for f in one("{conv: 1, kernel: 3, padding: 1}", "[1, 8, 8]", "shape").lines}["H"]
+    h = {f.what: f for f in one("{conv: 1, kernel: 3, padding: 1}", "[1, 8, 8]", "shape").lines}[
+        "H"
+    ]
     assert h.substituted == "⌊(8 − 3 + 2 + 1) / 1⌋" and h.result == "8"
     assert "p_h = 1 + 1 = 2" in h.note and "both sides" in h.note
 
 
 def test_asymmetric_padding_shows_both_sides():
-    h = {f.what: f for f in one("{conv: 1, kernel: 3, padding: [0, 1, 2, 3]}", "[1, 8, 8]",
-                                "shape").lines}
+    h = {
+        f.what: f
+        for f in one("{conv: 1, kernel: 3, padding: [0, 1, 2, 3]}", "[1, 8, 8]", "shape").lines
+    }
     assert h["H"].substituted == "⌊(8 − 3 + 1 + 1) / 1⌋" and "p_h = 0 + 1 = 1" in h["H"].note
     assert h["W"].substituted == "⌊(8 − 3 + 5 + 1) / 1⌋" and "p_w = 2 + 3 = 5" in h["W"].note
 
@@ -97,7 +106,7 @@ def test_macs_convention_explains_flops_as_twice_the_macs():
 def test_nndl_convention_explains_time_and_space():
     """NNDL 5-4, plain: time 100²·3²·256·256; space = weights 3²·256·256 + maps 256·100²."""
     graph = build(load("bottleneck").variants["plain"])
-    w = work(graph, analyse(graph, convention="nndl"), "flops")
+    w = work(graph, analyse_graph(graph, convention="nndl"), "flops")
     lines = {f.what: f for f in w.layers[0].lines}
     assert lines["time (nndl)"].result == str(100 * 100 * 3 * 3 * 256 * 256)
     assert lines["space (nndl)"].symbolic == "weights + output maps"
@@ -120,7 +129,9 @@ def test_flatten_explains_the_fc_input():
 
 def test_layers_that_keep_the_shape_say_so():
     relu = one("{relu: }", "[2, 3, 3]", "shape")
-    assert [(f.what, f.symbolic, f.result) for f in relu.lines] == [("shape", "input shape", "2×3×3")]
+    assert [(f.what, f.symbolic, f.result) for f in relu.lines] == [
+        ("shape", "input shape", "2×3×3")
+    ]
 
 
 # --------------------------------------------------------------------------- every line adds up
@@ -131,8 +142,14 @@ _NUMBER = re.compile(r"\d+")
 
 def evaluate(expression: str) -> Fraction:
     """A substituted line as exact arithmetic: · × − / ⌊⌋ ⌈⌉ and parentheses."""
-    text = (expression.replace("·", "*").replace("−", "-").replace("⌊", "floor(")
-            .replace("⌋", ")").replace("⌈", "ceil(").replace("⌉", ")"))
+    text = (
+        expression.replace("·", "*")
+        .replace("−", "-")
+        .replace("⌊", "floor(")
+        .replace("⌋", ")")
+        .replace("⌈", "ceil(")
+        .replace("⌉", ")")
+    )
     assert re.fullmatch(r"[\d\s+*/()\-a-z]*", text), expression
     text = _NUMBER.sub(lambda m: f"Fraction({m.group()})", text)
     return eval(text, {"Fraction": Fraction, "floor": math.floor, "ceil": math.ceil})
@@ -205,22 +222,31 @@ def test_every_kind_explains_itself_and_every_line_evaluates(convention):
     """One of every kind (and the awkward cases: asymmetric padding, dilation, groups, a
     transposed conv, a partial table, ceil mode, clipped average windows)."""
     graph = build(loads(EVERY_KIND))
-    w = work(graph, analyse(graph, convention=convention), "all")
+    w = work(graph, analyse_graph(graph, convention=convention), "all")
     for row, layer in zip(w.analysis.layers, w.layers):
         assert layer.lines, row.name
         for line in layer.lines:
             if arithmetic(line):
                 assert evaluate(line.substituted) == int(line.result), (row.name, line)
         if row.flops:
-            assert int({f.what: f for f in layer.lines}[f"FLOPs ({convention})"
-                       if convention != "nndl" else "time (nndl)"].result) == row.flops
+            assert (
+                int(
+                    {f.what: f for f in layer.lines}[
+                        f"FLOPs ({convention})" if convention != "nndl" else "time (nndl)"
+                    ].result
+                )
+                == row.flops
+            )
 
 
-@pytest.mark.parametrize("layer,input", [
-    ("{conv: 2, kernel: 3, stride: 2}", "[3, 11]"),
-    ("{conv: 2, kernel: [1, 3, 3], padding: [0, 1, 1]}", "[3, 4, 8, 8]"),
-    ("{pool: max, kernel: 2}", "[2, 4, 6, 6]"),
-])
+@pytest.mark.parametrize(
+    "layer,input",
+    [
+        ("{conv: 2, kernel: 3, stride: 2}", "[3, 11]"),
+        ("{conv: 2, kernel: [1, 3, 3], padding: [0, 1, 1]}", "[3, 4, 8, 8]"),
+        ("{pool: max, kernel: 2}", "[2, 4, 6, 6]"),
+    ],
+)
 def test_1d_and_3d_lines_name_their_axes(layer, input):
     lines = one(layer, input, "all").lines
     axes = [f.what for f in lines if f.topic == "shape"]

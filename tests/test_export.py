@@ -9,10 +9,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.api import analyze, build, load  # noqa: E402
 from pytorch_model import torch_model  # noqa: E402
 
-from cnncalc.zoo import zoo_names  # noqa: E402
+from cnncalc.analysis.pipeline import analyze, build, load  # noqa: E402
+from cnncalc.model.zoo import zoo_names  # noqa: E402
 
 REFERENCE = Path(__file__).parent / "reference" / "torchvision"
 TORCHVISION_NAMES = {"vgg16_bn": "vgg16-bn", "mobilenet_v2": "mobilenet-v2"}
@@ -43,11 +43,14 @@ def test_exported_state_dict_is_torchvisions(path):
     name = TORCHVISION_NAMES.get(path.stem, path.stem)
     model = torch_model(name)
     state = model.state_dict()
-    assert [(k, list(v.shape)) for k, v in state.items()] == \
-        [(k, shape) for k, shape in reference["state_dict"]]
+    assert [(k, list(v.shape)) for k, v in state.items()] == [
+        (k, shape) for k, shape in reference["state_dict"]
+    ]
     # a state_dict with exactly torchvision's keys and shapes loads strictly
-    foreign = {k: torch.zeros(shape) if k.endswith("num_batches_tracked") is False
-               else torch.tensor(0) for k, shape in reference["state_dict"]}
+    foreign = {
+        k: torch.zeros(shape) if k.endswith("num_batches_tracked") is False else torch.tensor(0)
+        for k, shape in reference["state_dict"]
+    }
     model.load_state_dict(foreign, strict=True)
 
 
@@ -56,7 +59,7 @@ def test_generated_file_runs_and_prints_its_parameter_count(cli, tmp_path):
     result = cli("export", "lenet5", "--to", "pytorch", "--output", out)
     assert result.exit_code == 0, result.output
     run = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, check=True)
-    assert "60,840 trainable parameters" in run.stdout      # LeCun et al. 1998
+    assert "60,840 trainable parameters" in run.stdout  # LeCun et al. 1998
     assert "output shape: (1, 10)" in run.stdout
 
 
@@ -77,8 +80,14 @@ def test_export_keeps_a_user_networks_names_and_asymmetric_padding(cli, yaml_fil
     namespace: dict = {}
     exec(result.stdout, namespace)
     model = namespace["build"]().eval()
-    assert set(model.state_dict()) == {"stem.weight", "stem.bias", "body.weight", "body.bias",
-                                       "head.weight", "head.bias"}
+    assert set(model.state_dict()) == {
+        "stem.weight",
+        "stem.bias",
+        "body.weight",
+        "body.bias",
+        "head.weight",
+        "head.bias",
+    }
     graph = build(load(str(path)))
     with torch.no_grad():
         values = model(torch.randn(1, 3, 9, 10), return_all=True)
@@ -88,10 +97,12 @@ def test_export_keeps_a_user_networks_names_and_asymmetric_padding(cli, yaml_fil
 
 def test_export_does_not_import_torch(yaml_file):
     """Writing the module needs no torch (it is a test dependency, not a runtime one)."""
-    code = ("import sys; sys.modules['torch'] = None\n"
-            "from cnncalc.cli import app\n"
-            "from typer.testing import CliRunner\n"
-            "r = CliRunner().invoke(app, ['export', 'resnet18'])\n"
-            "assert r.exit_code == 0, r.output\n"
-            "assert 'class ResNet18' in r.stdout\n")
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from cnncalc.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "r = CliRunner().invoke(app, ['export', 'resnet18'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert 'class ResNet18' in r.stdout\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

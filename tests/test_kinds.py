@@ -4,9 +4,9 @@ from fractions import Fraction
 
 import pytest
 
-from cnncalc.api import analyze, loads
-from cnncalc.arith import adaptive_windows, resolve_padding, window_out
+from cnncalc.analysis.pipeline import analyze, loads
 from cnncalc.errors import CnnCalcError
+from cnncalc.kinds.arith import adaptive_windows, resolve_padding, window_out
 
 
 def one(layer: str, input: str):
@@ -15,12 +15,18 @@ def one(layer: str, input: str):
 
 
 # d2l 7.3 "Padding and Stride", all on an 8x8 input
-@pytest.mark.parametrize("layer,out", [
-    ("{conv: 1, kernel: 3, padding: 1}", (1, 8, 8)),                 # (8 - 3 + 2 + 1)/1 = 8
-    ("{conv: 1, kernel: [5, 3], padding: [2, 1]}", (1, 8, 8)),       # (8-5+4+1)=8, (8-3+2+1)=8
-    ("{conv: 1, kernel: 3, padding: 1, stride: 2}", (1, 4, 4)),      # ⌊(8-3+2+2)/2⌋ = 4
-    ("{conv: 1, kernel: [3, 5], padding: [0, 1], stride: [3, 4]}", (1, 2, 2)),  # ⌊(8-3+0+3)/3⌋=2, ⌊(8-5+2+4)/4⌋=2
-])
+@pytest.mark.parametrize(
+    "layer,out",
+    [
+        ("{conv: 1, kernel: 3, padding: 1}", (1, 8, 8)),  # (8 - 3 + 2 + 1)/1 = 8
+        ("{conv: 1, kernel: [5, 3], padding: [2, 1]}", (1, 8, 8)),  # (8-5+4+1)=8, (8-3+2+1)=8
+        ("{conv: 1, kernel: 3, padding: 1, stride: 2}", (1, 4, 4)),  # ⌊(8-3+2+2)/2⌋ = 4
+        (
+            "{conv: 1, kernel: [3, 5], padding: [0, 1], stride: [3, 4]}",
+            (1, 2, 2),
+        ),  # ⌊(8-3+0+3)/3⌋=2, ⌊(8-5+2+4)/4⌋=2
+    ],
+)
 def test_d2l_padding_and_stride_shapes(layer, out):
     assert one(layer, "[1, 8, 8]").out_shape == out
 
@@ -71,7 +77,7 @@ def test_conv_exact_counts_n_mults_and_n_minus_1_adds_plus_bias():
 
 
 def test_conv_1d_and_3d():
-    assert one("{conv: 5, kernel: 3, stride: 2}", "[2, 11]").out_shape == (5, 5)   # ⌊(11-3)/2⌋+1
+    assert one("{conv: 5, kernel: 3, stride: 2}", "[2, 11]").out_shape == (5, 5)  # ⌊(11-3)/2⌋+1
     row = one("{conv: 2, kernel: [1, 3, 3], padding: [0, 1, 1]}", "[3, 4, 8, 8]")
     assert row.out_shape == (2, 4, 8, 8)
     assert row.params == 2 * (3 * 1 * 3 * 3 + 1)
@@ -163,8 +169,12 @@ def test_batchnorm_has_two_params_and_two_buffers_per_channel():
     assert row.params == 2 * 16
     assert row.buffers == 2 * 16
     assert [k for k, _ in row.state_dict] == [
-        "batchnorm.weight", "batchnorm.bias", "batchnorm.running_mean",
-        "batchnorm.running_var", "batchnorm.num_batches_tracked"]
+        "batchnorm.weight",
+        "batchnorm.bias",
+        "batchnorm.running_mean",
+        "batchnorm.running_var",
+        "batchnorm.num_batches_tracked",
+    ]
 
 
 def test_lrn_window_is_clipped_at_the_channel_ends():
@@ -183,23 +193,32 @@ def test_activations_count_their_elementwise_operations():
 
 
 def test_receptive_field_of_two_stacked_3x3_equals_one_5x5():
-    rows = analyze(loads("input: [1, 32, 32]\nlayers:\n  - {conv: 1, kernel: 3}\n"
-                         "  - {conv: 1, kernel: 3}\n")).layers
+    rows = analyze(
+        loads("input: [1, 32, 32]\nlayers:\n  - {conv: 1, kernel: 3}\n  - {conv: 1, kernel: 3}\n")
+    ).layers
     assert rows[-1].rf == (Fraction(5), Fraction(5))
 
 
 def test_receptive_field_and_jump_through_a_stride():
     # conv 3 s2: r = 3, j = 2; then conv 3: r = 3 + 2·2 = 7, j = 2
-    rows = analyze(loads("input: [1, 32, 32]\nlayers:\n  - {conv: 1, kernel: 3, stride: 2}\n"
-                         "  - {conv: 1, kernel: 3}\n")).layers
+    rows = analyze(
+        loads(
+            "input: [1, 32, 32]\nlayers:\n  - {conv: 1, kernel: 3, stride: 2}\n"
+            "  - {conv: 1, kernel: 3}\n"
+        )
+    ).layers
     assert rows[0].jump == (2, 2)
     assert rows[1].rf == (7, 7)
 
 
 def test_residual_add_counts_one_add_per_element():
-    rows = analyze(loads("input: [4, 5, 5]\nlayers:\n  - add:\n"
-                         "    - [{conv: 4, kernel: 3, padding: 1}]\n    - []\n"),
-                   convention="exact").layers
+    rows = analyze(
+        loads(
+            "input: [4, 5, 5]\nlayers:\n  - add:\n"
+            "    - [{conv: 4, kernel: 3, padding: 1}]\n    - []\n"
+        ),
+        convention="exact",
+    ).layers
     add = rows[-1]
     assert add.kind == "add"
     assert add.ops.eltwise_adds == 4 * 5 * 5

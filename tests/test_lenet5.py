@@ -6,7 +6,7 @@ architecture as a check on the quotation.
 
 import pytest
 
-from cnncalc.api import analyze, load
+from cnncalc.analysis.pipeline import analyze, load
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.api import load, loads, memory
+from cnncalc.analysis.memory import DTYPES, OPTIMIZERS
+from cnncalc.analysis.pipeline import load, loads, memory
 from cnncalc.errors import CnnCalcError
-from cnncalc.memory import DTYPES, OPTIMIZERS
 
 torch = pytest.importorskip("torch")
 
@@ -41,9 +41,13 @@ def test_conv_relu_fc_by_formula(dtype, optimizer):
     """conv 3→4, 3×3 on 8×8 (6×6 out), ReLU, fc 144→10, batch 5."""
     width, b = DTYPES[dtype], 5
     states = {"sgd": 0, "momentum": 1, "adam": 2}[optimizer]
-    step = 4 if optimizer == "adam" else 0          # Adam's float32 step, per parameter tensor
-    m = memory(net("  - {conv: 4, kernel: 3, name: c}\n  - {relu: , name: r}\n"
-                   "  - {fc: 10, name: f}"), batch=b, dtype=dtype, optimizer=optimizer)
+    step = 4 if optimizer == "adam" else 0  # Adam's float32 step, per parameter tensor
+    m = memory(
+        net("  - {conv: 4, kernel: 3, name: c}\n  - {relu: , name: r}\n  - {fc: 10, name: f}"),
+        batch=b,
+        dtype=dtype,
+        optimizer=optimizer,
+    )
     conv_params, fc_params = 4 * 3 * 3 * 3 + 4, 10 * 144 + 10
     c, r, f = layer(m, "c"), layer(m, "r"), layer(m, "f")
     assert (c.params, c.gradients) == (conv_params * width, conv_params * width)
@@ -55,25 +59,39 @@ def test_conv_relu_fc_by_formula(dtype, optimizer):
     assert c.activations == 0
     assert r.activations == 4 * 6 * 6 * b * width and set(r.kept_for) == {"r", "f"}
     assert f.activations == 0
-    assert m.total == (conv_params + fc_params) * width * (2 + states) + 4 * step \
+    assert (
+        m.total
+        == (conv_params + fc_params) * width * (2 + states)
+        + 4 * step
         + (3 * 8 * 8 + 4 * 6 * 6) * b * width
+    )
 
 
 def test_max_pool_indices_are_int64_and_batchnorm_keeps_two_stats():
-    m = memory(net("  - {conv: 4, kernel: 1}\n  - {batchnorm: , name: bn}\n"
-                   "  - {pool: max, kernel: 2, name: p}"), batch=2, dtype="fp16")
+    m = memory(
+        net(
+            "  - {conv: 4, kernel: 1}\n  - {batchnorm: , name: bn}\n"
+            "  - {pool: max, kernel: 2, name: p}"
+        ),
+        batch=2,
+        dtype="fp16",
+    )
     bn, p = layer(m, "bn"), layer(m, "p")
-    assert bn.buffers == 2 * 4 * 2 + 8                     # running mean/var fp16, int64 counter
+    assert bn.buffers == 2 * 4 * 2 + 8  # running mean/var fp16, int64 counter
     assert bn.activations == 4 * 8 * 8 * 2 * 2 + 2 * 4 * 2  # output (pool's input) + mean, 1/σ
-    assert p.activations == 4 * 4 * 4 * 2 * 8              # indices, int64 whatever the dtype
+    assert p.activations == 4 * 4 * 4 * 2 * 8  # indices, int64 whatever the dtype
 
 
 def test_nothing_kept_before_the_first_trained_layer():
-    m = memory(net("  - {relu: , name: r}\n  - {pool: max, kernel: 2, name: p}\n"
-                   "  - {conv: 4, kernel: 1, name: c}"))
+    m = memory(
+        net(
+            "  - {relu: , name: r}\n  - {pool: max, kernel: 2, name: p}\n"
+            "  - {conv: 4, kernel: 1, name: c}"
+        )
+    )
     assert layer(m, "r").activations == 0
-    p = layer(m, "p")                                     # no indices: its backward never runs,
-    assert p.kept_what == ("output",) and p.kept_for == ("c",)   # but the conv keeps its input
+    p = layer(m, "p")  # no indices: its backward never runs,
+    assert p.kept_what == ("output",) and p.kept_for == ("c",)  # but the conv keeps its input
     assert p.activations == 3 * 4 * 4 * 4
 
 
@@ -98,22 +116,38 @@ def torch_memory(model, x):
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         y = model(x)
     y.float().sum().backward()
-    optimizers = {"sgd": torch.optim.SGD(model.parameters(), lr=0.1),
-                  "momentum": torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
-                  "adam": torch.optim.Adam(model.parameters())}
+    optimizers = {
+        "sgd": torch.optim.SGD(model.parameters(), lr=0.1),
+        "momentum": torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+        "adam": torch.optim.Adam(model.parameters()),
+    }
     states = {}
     for name, opt in optimizers.items():
         opt.step()
-        states[name] = sum(v.nbytes for s in opt.state.values() for v in s.values()
-                           if torch.is_tensor(v))
-    return (sum(saved.values()), sum(v.nbytes for v in model.state_dict().values()),
-            sum(p.grad.nbytes for p in model.parameters()), states)
+        states[name] = sum(
+            v.nbytes for s in opt.state.values() for v in s.values() if torch.is_tensor(v)
+        )
+    return (
+        sum(saved.values()),
+        sum(v.nbytes for v in model.state_dict().values()),
+        sum(p.grad.nbytes for p in model.parameters()),
+        states,
+    )
 
 
-NETWORKS = [("resnet18", (3, 64, 64)), ("vgg16", (3, 64, 64)), ("googlenet", (3, 64, 64)),
-            ("densenet121", (3, 64, 64)), ("mobilenet-v2", (3, 64, 64)), ("alexnet", (3, 64, 64)),
-            ("alexnet-2gpu", None), ("lenet", None), ("nin", None), ("mnist-resnet", None),
-            ("mnist-inception", None)]
+NETWORKS = [
+    ("resnet18", (3, 64, 64)),
+    ("vgg16", (3, 64, 64)),
+    ("googlenet", (3, 64, 64)),
+    ("densenet121", (3, 64, 64)),
+    ("mobilenet-v2", (3, 64, 64)),
+    ("alexnet", (3, 64, 64)),
+    ("alexnet-2gpu", None),
+    ("lenet", None),
+    ("nin", None),
+    ("mnist-resnet", None),
+    ("mnist-inception", None),
+]
 
 
 @pytest.mark.parametrize("name,input", NETWORKS)
@@ -138,26 +172,36 @@ def test_half_precision_memory_equals_pytorch(name, dtype):
     indices stay int64, Adam's step stays float32."""
     model = torch_model(name).train().to(TORCH_DTYPES[dtype])
     saved, state, grads, optimizer = torch_memory(
-        model, torch.randn(2, 3, 64, 64, dtype=TORCH_DTYPES[dtype]))
+        model, torch.randn(2, 3, 64, 64, dtype=TORCH_DTYPES[dtype])
+    )
     m = memory(load(name), (3, 64, 64), batch=2, dtype=dtype, optimizer="adam")
-    assert (m.activations, m.params + m.buffers, m.gradients, m.optimizer_state) == \
-        (saved, state, grads, optimizer["adam"])
+    assert (m.activations, m.params + m.buffers, m.gradients, m.optimizer_state) == (
+        saved,
+        state,
+        grads,
+        optimizer["adam"],
+    )
 
 
-@pytest.mark.parametrize("layer_yaml,module", [
-    ("{deconv: 6, kernel: 4, stride: 2, padding: 1}",
-     lambda: torch.nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1)),
-    ("{pool: avg, kernel: 2}", lambda: torch.nn.AvgPool2d(2)),
-    ("{adaptive: 3, mode: max}", lambda: torch.nn.AdaptiveMaxPool2d(3)),
-    ("{adaptive: 3}", lambda: torch.nn.AdaptiveAvgPool2d(3)),
-    ("{gap: }", lambda: torch.nn.AdaptiveAvgPool2d(1)),
-    ("{sigmoid: }", lambda: torch.nn.Sigmoid()),
-    ("{tanh: }", lambda: torch.nn.Tanh()),
-    ("{softmax: }", lambda: torch.nn.Softmax(dim=1)),
-    ("{relu6: }", lambda: torch.nn.ReLU6()),
-    ("{lrn: 3}", lambda: torch.nn.LocalResponseNorm(3)),
-    ("{dropout: 0.3}", lambda: torch.nn.Dropout(0.3)),
-])
+@pytest.mark.parametrize(
+    "layer_yaml,module",
+    [
+        (
+            "{deconv: 6, kernel: 4, stride: 2, padding: 1}",
+            lambda: torch.nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1),
+        ),
+        ("{pool: avg, kernel: 2}", lambda: torch.nn.AvgPool2d(2)),
+        ("{adaptive: 3, mode: max}", lambda: torch.nn.AdaptiveMaxPool2d(3)),
+        ("{adaptive: 3}", lambda: torch.nn.AdaptiveAvgPool2d(3)),
+        ("{gap: }", lambda: torch.nn.AdaptiveAvgPool2d(1)),
+        ("{sigmoid: }", lambda: torch.nn.Sigmoid()),
+        ("{tanh: }", lambda: torch.nn.Tanh()),
+        ("{softmax: }", lambda: torch.nn.Softmax(dim=1)),
+        ("{relu6: }", lambda: torch.nn.ReLU6()),
+        ("{lrn: 3}", lambda: torch.nn.LocalResponseNorm(3)),
+        ("{dropout: 0.3}", lambda: torch.nn.Dropout(0.3)),
+    ],
+)
 def test_each_kind_keeps_what_pytorch_saves(layer_yaml, module):
     """One layer after a trained 1×1 conv (so it takes part in the backward); the conv's
     own weight and input are left out on both sides."""
@@ -165,6 +209,7 @@ def test_each_kind_keeps_what_pytorch_saves(layer_yaml, module):
     model = torch.nn.Sequential(conv, module()).train()
     x = torch.randn(3, 4, 9, 9)
     saved, *_ = torch_memory(model, x)
-    m = memory(net(f"  - {{conv: 4, kernel: 1}}\n  - {layer_yaml[:-1]}, name: it}}",
-                   "[4, 9, 9]"), batch=3)
+    m = memory(
+        net(f"  - {{conv: 4, kernel: 1}}\n  - {layer_yaml[:-1]}, name: it}}", "[4, 9, 9]"), batch=3
+    )
     assert m.activations == saved

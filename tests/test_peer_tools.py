@@ -22,11 +22,13 @@ for _tool in ("fvcore", "ptflops", "thop", "torchinfo", "torchscan"):
 if importlib.util.find_spec("calflops") is None:  # its __init__ needs transformers: see peer_tools
     pytest.skip("calflops is not installed (pip install -e '.[test]')", allow_module_level=True)
 
-from cnncalc.api import analyze, build, load, loads  # noqa: E402
-from cnncalc.conventions import CONVENTIONS, QUANTITIES  # noqa: E402
-from cnncalc.kinds import JOIN_KINDS, LAYER_KINDS  # noqa: E402
 from peer_tools import TOOLS, run_tool  # noqa: E402
 from pytorch_model import exported_module, exported_yaml_module  # noqa: E402
+
+from cnncalc.analysis.pipeline import analyze, build, load, loads  # noqa: E402
+from cnncalc.conventions.presets import CONVENTIONS  # noqa: E402
+from cnncalc.conventions.quantities import QUANTITIES
+from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS  # noqa: E402
 
 NETWORKS = ["resnet18", "resnet50", "vgg16", "googlenet", "densenet121", "mobilenet-v2", "lenet"]
 
@@ -59,9 +61,13 @@ layers:
 """A network with every kind a PyTorch module stands for, and the odd cases: a grouped
 transposed conv, a 3×1 pool kernel, adaptive pools whose sizes do not divide."""
 
-PRESET_FIGURES = [(tool, figure) for tool in TOOLS
-                  for figure in (("flops", "macs") if tool in ("torchscan", "calflops")
-                                 else (CONVENTIONS[tool].reports,))]
+PRESET_FIGURES = [
+    (tool, figure)
+    for tool in TOOLS
+    for figure in (
+        ("flops", "macs") if tool in ("torchscan", "calflops") else (CONVENTIONS[tool].reports,)
+    )
+]
 """(preset, figure): the figures each tool prints; torchscan and calflops print both."""
 
 
@@ -113,10 +119,12 @@ def test_fvcore_resnet50_is_macs_plus_batchnorm_and_pool_written_out():
     adaptive average pool (2048×7×7); the BatchNorm elements are the outputs of the
     convs each BatchNorm follows, summed from the graph's shapes."""
     graph = build(load("resnet50"))
-    bn_elements = sum(c * h * w for c, h, w in (node.in_shape for node in graph.nodes
-                                                if node.kind == "batchnorm"))
+    bn_elements = sum(
+        c * h * w for c, h, w in (node.in_shape for node in graph.nodes if node.kind == "batchnorm")
+    )
     assert tool_numbers("resnet50", "fvcore")["macs"] == (
-        tool_numbers("resnet50", "torch")["flops"] // 2 + 2 * bn_elements + 2048 * 7 * 7)
+        tool_numbers("resnet50", "torch")["flops"] // 2 + 2 * bn_elements + 2048 * 7 * 7
+    )
 
 
 @pytest.mark.parametrize("tool", [t for t, (_, device) in TOOLS.items() if device == "meta"])
@@ -134,37 +142,91 @@ def test_meta_device_gives_the_cpu_numbers(tool):
 
 CASES = {
     # 8 maps · 8·8 positions · fan-in 3·3·3: M = 13,824 MACs; B = 8·8·8 = 512 bias adds.
-    "conv": ("[3, 8, 8]", "{conv: 8, kernel: 3, padding: 1}", {
-        "torch": 2 * 13824, "fvcore": 13824, "ptflops": 13824 + 512,
-        "ptflops-aten": 13824 + 512, "thop": 13824, "torchinfo": 13824 + 512,
-        "torchscan": 8 * 8 * 8 * (2 * 27 - 1 + 1), "torchscan-macs": 13824,
-        "calflops": 2 * 13824 + 512, "calflops-macs": 13824}),
+    "conv": (
+        "[3, 8, 8]",
+        "{conv: 8, kernel: 3, padding: 1}",
+        {
+            "torch": 2 * 13824,
+            "fvcore": 13824,
+            "ptflops": 13824 + 512,
+            "ptflops-aten": 13824 + 512,
+            "thop": 13824,
+            "torchinfo": 13824 + 512,
+            "torchscan": 8 * 8 * 8 * (2 * 27 - 1 + 1),
+            "torchscan-macs": 13824,
+            "calflops": 2 * 13824 + 512,
+            "calflops-macs": 13824,
+        },
+    ),
     # transposed 16→8, k4 s2 p1 on 8×8 → 16×16. On the input (the work done):
     # 16·8·8 · 8·4·4 = 131,072; on the output: 8·16·16 · 16·4·4 = 524,288; bias 8·16·16.
-    "deconv": ("[16, 8, 8]", "{deconv: 8, kernel: 4, stride: 2, padding: 1}", {
-        "torch": 2 * 131072, "fvcore": 131072, "ptflops": 131072 + 2048,
-        "ptflops-aten": 131072 + 2048, "thop": 524288, "torchinfo": 524288 + 2048,
-        # 2n − 1 + 1 per output of fan-in n = 16·4·4, plus 8 per spatial axis per call
-        "torchscan": 8 * 16 * 16 * (2 * 256 - 1 + 1) + 8 * 2,
-        "torchscan-macs": 524288 + 4 * 2,
-        # bias on the size a conv would give: ⌊(8 + 2 − 3 − 1)/2⌋ + 1 = 4 per axis
-        "calflops": 2 * 131072 + 8 * 4 * 4, "calflops-macs": 131072}),
+    "deconv": (
+        "[16, 8, 8]",
+        "{deconv: 8, kernel: 4, stride: 2, padding: 1}",
+        {
+            "torch": 2 * 131072,
+            "fvcore": 131072,
+            "ptflops": 131072 + 2048,
+            "ptflops-aten": 131072 + 2048,
+            "thop": 524288,
+            "torchinfo": 524288 + 2048,
+            # 2n − 1 + 1 per output of fan-in n = 16·4·4, plus 8 per spatial axis per call
+            "torchscan": 8 * 16 * 16 * (2 * 256 - 1 + 1) + 8 * 2,
+            "torchscan-macs": 524288 + 4 * 2,
+            # bias on the size a conv would give: ⌊(8 + 2 − 3 − 1)/2⌋ + 1 = 4 per axis
+            "calflops": 2 * 131072 + 8 * 4 * 4,
+            "calflops-macs": 131072,
+        },
+    ),
     # grouped, 16→8 in 4 groups, k3 s2 on 5×5 → 11×11. Input-based 16·5·5·(8/4)·9 = 7,200;
     # output-based 8·11·11·(16/4)·9 = 34,848; bias 8·11·11 = 968.
-    "deconv-groups": ("[16, 5, 5]", "{deconv: 8, kernel: 3, stride: 2, groups: 4}", {
-        "torch": 2 * 7200, "fvcore": 7200, "ptflops": 7200 + 968, "ptflops-aten": 7200 + 968,
-        "thop": 34848, "torchinfo": 34848 + 968,
-        "torchscan": 8 * 11 * 11 * (2 * 4 * 9) + 8 * 2, "torchscan-macs": 34848 + 4 * 2,
-        # calflops: c_o/g divided by g again, ⌊2/4⌋ = 0 MACs; bias (c_o/g)·2·2
-        "calflops": 2 * 0 + 2 * 2 * 2, "calflops-macs": 0}),
-    "fc": ("[20]", "{fc: 10}", {
-        "torch": 2 * 200, "fvcore": 200, "ptflops": 200 + 10, "ptflops-aten": 200 + 10,
-        "thop": 200, "torchinfo": 200 + 10, "torchscan": 10 * (2 * 20 - 1) + 10,
-        "torchscan-macs": 200, "calflops": 2 * 200, "calflops-macs": 200}),
+    "deconv-groups": (
+        "[16, 5, 5]",
+        "{deconv: 8, kernel: 3, stride: 2, groups: 4}",
+        {
+            "torch": 2 * 7200,
+            "fvcore": 7200,
+            "ptflops": 7200 + 968,
+            "ptflops-aten": 7200 + 968,
+            "thop": 34848,
+            "torchinfo": 34848 + 968,
+            "torchscan": 8 * 11 * 11 * (2 * 4 * 9) + 8 * 2,
+            "torchscan-macs": 34848 + 4 * 2,
+            # calflops: c_o/g divided by g again, ⌊2/4⌋ = 0 MACs; bias (c_o/g)·2·2
+            "calflops": 2 * 0 + 2 * 2 * 2,
+            "calflops-macs": 0,
+        },
+    ),
+    "fc": (
+        "[20]",
+        "{fc: 10}",
+        {
+            "torch": 2 * 200,
+            "fvcore": 200,
+            "ptflops": 200 + 10,
+            "ptflops-aten": 200 + 10,
+            "thop": 200,
+            "torchinfo": 200 + 10,
+            "torchscan": 10 * (2 * 20 - 1) + 10,
+            "torchscan-macs": 200,
+            "calflops": 2 * 200,
+            "calflops-macs": 200,
+        },
+    ),
     # n = 4·5·5 = 100, 4 channels
-    "batchnorm": ("[4, 5, 5]", "{batchnorm: }", {
-        "fvcore": 2 * 100, "ptflops": 2 * 100, "thop": 4 * 100, "torchinfo": 2 * 4,
-        "torchscan": 4 * 100 + 2 * 4, "torchscan-macs": 2 * 100, "calflops": 2 * 100}),
+    "batchnorm": (
+        "[4, 5, 5]",
+        "{batchnorm: }",
+        {
+            "fvcore": 2 * 100,
+            "ptflops": 2 * 100,
+            "thop": 4 * 100,
+            "torchinfo": 2 * 4,
+            "torchscan": 4 * 100 + 2 * 4,
+            "torchscan-macs": 2 * 100,
+            "calflops": 2 * 100,
+        },
+    ),
     # module hook and F.relu hook both fire in ptflops
     "relu": ("[4, 5, 5]", "{relu: }", {"ptflops": 2 * 100, "torchscan": 100, "calflops": 100}),
     # nn.ReLU6 calls hardtanh, which neither ptflops nor calflops patches
@@ -173,59 +235,135 @@ CASES = {
     "tanh": ("[4, 5, 5]", "{tanh: }", {"torchscan": 6 * 100}),
     "dropout": ("[4, 5, 5]", "{dropout: 0.5}", {"torchscan": 100}),
     # 4×8×8 → 4×4×4 = 64 outputs; torchscan takes the int kernel 3 as a window of 3
-    "maxpool": ("[4, 8, 8]", "{pool: max, kernel: 3, stride: 2, padding: 1}", {
-        "ptflops": 2 * 256, "torchscan": 64 * (3 - 1), "torchscan-macs": 64 * (3 - 1),
-        "calflops": 256}),
+    "maxpool": (
+        "[4, 8, 8]",
+        "{pool: max, kernel: 3, stride: 2, padding: 1}",
+        {
+            "ptflops": 2 * 256,
+            "torchscan": 64 * (3 - 1),
+            "torchscan-macs": 64 * (3 - 1),
+            "calflops": 256,
+        },
+    ),
     # a 3×2 kernel is a tuple in PyTorch: its window is 6; outputs 4·4·5 = 80
-    "maxpool-3x2": ("[4, 8, 8]", "{pool: max, kernel: [3, 2], stride: 2, padding: 1}", {
-        "ptflops": 2 * 256, "torchscan": 80 * (6 - 1), "torchscan-macs": 80 * (6 - 1),
-        "calflops": 256}),
+    "maxpool-3x2": (
+        "[4, 8, 8]",
+        "{pool: max, kernel: [3, 2], stride: 2, padding: 1}",
+        {
+            "ptflops": 2 * 256,
+            "torchscan": 80 * (6 - 1),
+            "torchscan-macs": 80 * (6 - 1),
+            "calflops": 256,
+        },
+    ),
     # 64 outputs; thop 1 per output; torchscan window − 1 + 2 axes per output
-    "avgpool": ("[4, 8, 8]", "{pool: avg, kernel: 2}", {
-        "ptflops": 2 * 256, "thop": 64, "torchscan": 64 * (2 - 1 + 2),
-        "torchscan-macs": 64 * (2 - 1 + 2), "calflops": 256}),
+    "avgpool": (
+        "[4, 8, 8]",
+        "{pool: avg, kernel: 2}",
+        {
+            "ptflops": 2 * 256,
+            "thop": 64,
+            "torchscan": 64 * (2 - 1 + 2),
+            "torchscan-macs": 64 * (2 - 1 + 2),
+            "calflops": 256,
+        },
+    ),
     # TensorFlow 'same' on 7: pads 0 left, 1 right; PyTorch pools pad evenly, so the export
     # pads first and the pool sees 4·8·8 = 256 elements; 4·4·4 = 64 outputs
-    "avgpool-uneven": ("[4, 7, 7]", "{pool: avg, kernel: 2, padding: same}", {
-        "ptflops": 2 * 256, "thop": 64, "torchscan": 64 * (2 - 1 + 2),
-        "torchscan-macs": 64 * (2 - 1 + 2), "calflops": 256}),
+    "avgpool-uneven": (
+        "[4, 7, 7]",
+        "{pool: avg, kernel: 2, padding: same}",
+        {
+            "ptflops": 2 * 256,
+            "thop": 64,
+            "torchscan": 64 * (2 - 1 + 2),
+            "torchscan-macs": 64 * (2 - 1 + 2),
+            "calflops": 256,
+        },
+    ),
     # 4×7×7 → 4 outputs; thop (49/1 + 1) per output
-    "gap": ("[4, 7, 7]", "{gap: }", {
-        "fvcore": 196, "ptflops": 2 * 196, "thop": 4 * (49 + 1), "torchscan": 4 * (49 - 1 + 2),
-        "torchscan-macs": 4 * (49 - 1 + 2), "calflops": 196}),
+    "gap": (
+        "[4, 7, 7]",
+        "{gap: }",
+        {
+            "fvcore": 196,
+            "ptflops": 2 * 196,
+            "thop": 4 * (49 + 1),
+            "torchscan": 4 * (49 - 1 + 2),
+            "torchscan-macs": 4 * (49 - 1 + 2),
+            "calflops": 196,
+        },
+    ),
     # 7 → 3 per axis, 36 outputs: thop (7/3)² + 1 per output; torchscan window 7 mod 3 + 1
-    "adaptive": ("[4, 7, 7]", "{adaptive: 3}", {
-        "fvcore": 196, "ptflops": 2 * 196, "thop": 196 + 36, "torchscan": 36 * (2 * 2 - 1 + 2),
-        "torchscan-macs": 36 * (2 * 2 - 1 + 2), "calflops": 196}),
+    "adaptive": (
+        "[4, 7, 7]",
+        "{adaptive: 3}",
+        {
+            "fvcore": 196,
+            "ptflops": 2 * 196,
+            "thop": 196 + 36,
+            "torchscan": 36 * (2 * 2 - 1 + 2),
+            "torchscan-macs": 36 * (2 * 2 - 1 + 2),
+            "calflops": 196,
+        },
+    ),
     # 13 → 6: thop's float64 (13/6)²·144 + 144 truncates to one less than 676 + 144
-    "adaptive-13-6": ("[4, 13, 13]", "{adaptive: 6}", {
-        "fvcore": 676, "ptflops": 2 * 676, "thop": 676 + 144 - 1,
-        "torchscan": 144 * (2 * 2 - 1 + 2), "torchscan-macs": 144 * (2 * 2 - 1 + 2),
-        "calflops": 676}),
-    "adaptive-max": ("[4, 7, 7]", "{adaptive: 1, mode: max}", {
-        "ptflops": 2 * 196, "torchscan": 4 * (49 - 1), "torchscan-macs": 4 * (49 - 1),
-        "calflops": 196}),
+    "adaptive-13-6": (
+        "[4, 13, 13]",
+        "{adaptive: 6}",
+        {
+            "fvcore": 676,
+            "ptflops": 2 * 676,
+            "thop": 676 + 144 - 1,
+            "torchscan": 144 * (2 * 2 - 1 + 2),
+            "torchscan-macs": 144 * (2 * 2 - 1 + 2),
+            "calflops": 676,
+        },
+    ),
+    "adaptive-max": (
+        "[4, 7, 7]",
+        "{adaptive: 1, mode: max}",
+        {
+            "ptflops": 2 * 196,
+            "torchscan": 4 * (49 - 1),
+            "torchscan-macs": 4 * (49 - 1),
+            "calflops": 196,
+        },
+    ),
     # thop: n exps, n − 1 adds, n divisions; torchscan has no formula (0)
     "softmax": ("[10]", "{softmax: }", {"ptflops": 10, "thop": 3 * 10 - 1, "calflops": 10}),
     # n = 8·4·4 = 128: x·x, ·α, +k (3 per element) and an average pool over the channels
     # padded by 5 − 1 zeros: (8 + 4)·16
-    "lrn": ("[8, 4, 4]", "{lrn: 5}", {"ptflops": 3 * 128 + 12 * 16,
-                                      "calflops": 3 * 128 + 12 * 16}),
+    "lrn": ("[8, 4, 4]", "{lrn: 5}", {"ptflops": 3 * 128 + 12 * 16, "calflops": 3 * 128 + 12 * 16}),
     # LeNet-5's sub-sampling is an F.avg_pool2d (1 per input element for ptflops and
     # calflops) and two tensor products nobody counts; torchinfo counts its 2·4 parameters
-    "subsample": ("[4, 6, 6]", "{subsample: 2}", {"ptflops": 144, "torchinfo": 2 * 4,
-                                                  "calflops": 144}),
+    "subsample": (
+        "[4, 6, 6]",
+        "{subsample: 2}",
+        {"ptflops": 144, "torchinfo": 2 * 4, "calflops": 144},
+    ),
     # Euclidean RBF units are tensor arithmetic, not a matmul: torchinfo counts parameters
     "rbf": ("[3, 4, 4]", "{rbf: 5}", {"torchinfo": 5 * 48}),
     # residual adds: nobody counts them
-    "add": ("[4, 5, 5]", "{add: [[{relu: }], []]}", {"ptflops": 2 * 100, "torchscan": 100,
-                                                   "calflops": 100}),
+    "add": (
+        "[4, 5, 5]",
+        "{add: [[{relu: }], []]}",
+        {"ptflops": 2 * 100, "torchscan": 100, "calflops": 100},
+    ),
 }
 
-CASE_FIGURES = [("torch", "flops"), ("fvcore", "macs"), ("ptflops", "macs"),
-                ("ptflops-aten", "macs"), ("thop", "macs"), ("torchinfo", "macs"),
-                ("torchscan", "flops"), ("torchscan-macs", "macs"), ("calflops", "flops"),
-                ("calflops-macs", "macs")]
+CASE_FIGURES = [
+    ("torch", "flops"),
+    ("fvcore", "macs"),
+    ("ptflops", "macs"),
+    ("ptflops-aten", "macs"),
+    ("thop", "macs"),
+    ("torchinfo", "macs"),
+    ("torchscan", "flops"),
+    ("torchscan-macs", "macs"),
+    ("calflops", "flops"),
+    ("calflops-macs", "macs"),
+]
 
 
 def case_yaml(case: str) -> str:

@@ -12,9 +12,10 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
-from cnncalc.api import build, loads  # noqa: E402
+from cnncalc.analysis.pipeline import build, loads  # noqa: E402
 from cnncalc.errors import CnnCalcError  # noqa: E402
 
 DIMS = st.integers(1, 3)
@@ -25,7 +26,7 @@ def predicted(input_shape, layer_yaml):
     try:
         return build(loads(text)).out_shape
     except CnnCalcError as exc:
-        assert str(exc)                     # a message, never an empty error
+        assert str(exc)  # a message, never an empty error
         return None
 
 
@@ -57,9 +58,13 @@ def conv_case(draw):
     kernel = [draw(st.integers(1, 5)) for _ in range(dims)]
     stride = [draw(st.integers(1, 3)) for _ in range(dims)]
     dilation = [draw(st.integers(1, 2)) for _ in range(dims)]
-    padding = draw(st.one_of(
-        st.just("same"), st.just("valid"),
-        st.lists(st.integers(0, 3), min_size=dims, max_size=dims)))
+    padding = draw(
+        st.one_of(
+            st.just("same"),
+            st.just("valid"),
+            st.lists(st.integers(0, 3), min_size=dims, max_size=dims),
+        )
+    )
     if padding == "same":
         stride = [1] * dims
     bias = draw(st.booleans())
@@ -78,11 +83,23 @@ def test_conv_shapes_and_validity_agree_with_pytorch(case):
         if c_out % groups or c_in % groups:
             raise RuntimeError("groups")
         w = torch.zeros([c_out, w_in] + kernel)
-        return conv(x, w, torch.zeros(c_out) if bias else None, stride=stride,
-                    padding=padding, dilation=dilation, groups=groups)
+        return conv(
+            x,
+            w,
+            torch.zeros(c_out) if bias else None,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+        )
+
     pad_yaml = padding if isinstance(padding, str) else list(padding)
-    agree([c_in] + sizes, f"{{conv: {c_out}, kernel: {kernel}, stride: {stride}, padding: {pad_yaml}, "
-          f"dilation: {dilation}, groups: {groups}, bias: {str(bias).lower()}}}", run)
+    agree(
+        [c_in] + sizes,
+        f"{{conv: {c_out}, kernel: {kernel}, stride: {stride}, padding: {pad_yaml}, "
+        f"dilation: {dilation}, groups: {groups}, bias: {str(bias).lower()}}}",
+        run,
+    )
 
 
 @st.composite
@@ -110,11 +127,21 @@ def test_pool_shapes_and_validity_agree_with_pytorch(case):
         extra = f", dilation: {dilation}"
     else:
         fn = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[dims - 1]
-        run = lambda: fn(x, kernel, stride, padding, ceil_mode=ceil,  # noqa: E731
-                         count_include_pad=include_pad)
+        run = lambda: fn(
+            x,
+            kernel,
+            stride,
+            padding,
+            ceil_mode=ceil,  # noqa: E731
+            count_include_pad=include_pad,
+        )
         extra = f", count_include_pad: {str(include_pad).lower()}"
-    agree([2] + sizes, f"{{pool: {mode}, kernel: {kernel}, stride: {stride}, padding: {padding}, "
-          f"ceil_mode: {str(ceil).lower()}{extra}}}", run)
+    agree(
+        [2] + sizes,
+        f"{{pool: {mode}, kernel: {kernel}, stride: {stride}, padding: {padding}, "
+        f"ceil_mode: {str(ceil).lower()}{extra}}}",
+        run,
+    )
 
 
 @st.composite
@@ -142,14 +169,24 @@ def test_transposed_conv_shapes_and_validity_agree_with_pytorch(case):
             raise RuntimeError("groups")
         w = torch.zeros([c_in, c_out // groups] + kernel)
         return fn(x, w, None, stride, padding, output_padding, groups, dilation)
-    agree([c_in] + sizes, f"{{deconv: {c_out}, kernel: {kernel}, stride: {stride}, padding: {padding}, "
-          f"output_padding: {output_padding}, dilation: {dilation}, groups: {groups}}}", run)
+
+    agree(
+        [c_in] + sizes,
+        f"{{deconv: {c_out}, kernel: {kernel}, stride: {stride}, padding: {padding}, "
+        f"output_padding: {output_padding}, dilation: {dilation}, groups: {groups}}}",
+        run,
+    )
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 3).flatmap(lambda d: st.tuples(
-    st.lists(st.integers(1, 12), min_size=d, max_size=d),
-    st.lists(st.integers(1, 7), min_size=d, max_size=d))))
+@given(
+    st.integers(1, 3).flatmap(
+        lambda d: st.tuples(
+            st.lists(st.integers(1, 12), min_size=d, max_size=d),
+            st.lists(st.integers(1, 7), min_size=d, max_size=d),
+        )
+    )
+)
 def test_adaptive_pool_shapes_agree_with_pytorch(case):
     sizes, out = case
     fn = (F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d)[len(sizes) - 1]

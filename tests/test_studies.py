@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from cnncalc.compare import compare_files
+from cnncalc.analysis.compare import compare_files
 from cnncalc.errors import CnnCalcError
 
 
@@ -48,7 +48,11 @@ def test_inception_1x1_multiplications():
     """deeplearning.ai: 28·28·32·5·5·192 = 120,422,400 vs 28·28·16·192 + 28·28·32·5·5·16."""
     assert total("inception-1x1", "plain", "mults") == 28 * 28 * 32 * 5 * 5 * 192 == 120_422_400
     assert layer("inception-1x1", "bottleneck", "conv1x1").mults == 28 * 28 * 16 * 192 == 2_408_448
-    assert layer("inception-1x1", "bottleneck", "conv5x5").mults == 28 * 28 * 32 * 25 * 16 == 10_035_200
+    assert (
+        layer("inception-1x1", "bottleneck", "conv5x5").mults
+        == 28 * 28 * 32 * 25 * 16
+        == 10_035_200
+    )
     assert total("inception-1x1", "bottleneck", "mults") == 2_408_448 + 10_035_200 == 12_443_648
 
 
@@ -116,7 +120,10 @@ def test_vgg_stack_weights():
 
 def test_vgg_stack_receptive_fields_are_equal():
     """Two 3×3 see 3 + (3 − 1) = 5; three see 7."""
-    rf = {v: study("vgg-stack").entry(v).analysis.layers[-1].rf for v in ("5x5", "2x3x3", "7x7", "3x3x3")}
+    rf = {
+        v: study("vgg-stack").entry(v).analysis.layers[-1].rf
+        for v in ("5x5", "2x3x3", "7x7", "3x3x3")
+    }
     assert rf["5x5"] == rf["2x3x3"] == (5, 5)
     assert rf["7x7"] == rf["3x3x3"] == (7, 7)
 
@@ -158,7 +165,9 @@ def test_fc_as_conv_has_identical_params():
 
 def test_fc_as_conv_has_identical_macs_at_224():
     """torchvision's VGG-16: 15.47 GFLOPS (15,470,264,320 MACs), both ways."""
-    assert total("fc-as-conv", "fc", "macs") == total("fc-as-conv", "conv", "macs") == 15_470_264_320
+    assert (
+        total("fc-as-conv", "fc", "macs") == total("fc-as-conv", "conv", "macs") == 15_470_264_320
+    )
 
 
 def test_fc_as_conv_at_384_gives_a_6x6_map():
@@ -210,7 +219,7 @@ def test_compare_a_users_study_file(cli, yaml_file):
           narrow: [{conv: 8, kernel: 3, padding: 1, bias: false}]
         """)
     data = json.loads(cli("flops", "--compare", path, "--format", "json").stdout)
-    assert data["ratios"][0]["macs"] == 4          # 32·16·9·64 ÷ 8·16·9·64
+    assert data["ratios"][0]["macs"] == 4  # 32·16·9·64 ÷ 8·16·9·64
 
 
 def test_compare_two_network_files(cli, yaml_file):
@@ -233,14 +242,23 @@ def test_compare_with_explain_prints_each_working(cli):
     out = cli("flops", "--compare", "inception-1x1", "--explain", "--format", "markdown").stdout
     assert "| Params |" in out
     assert out.count("working for the operations") == 2
-    assert r"$\text{MACs} = c_o\cdot H_o\cdot W_o\cdot c_i\cdot k_h\cdot k_w = 32\cdot 28\cdot 28\cdot 192\cdot 5\cdot 5 = 120{,}422{,}400$" in out
+    assert (
+        r"$\text{MACs} = c_o\cdot H_o\cdot W_o\cdot c_i\cdot k_h\cdot k_w = 32\cdot 28\cdot 28\cdot 192\cdot 5\cdot 5 = 120{,}422{,}400$"
+        in out
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (("flops",), "error: give a network, or a study to compare"),
-    (("flops", "--compare", "lenet5"), "error: --compare: 'LeNet-5' is one network"),
-    (("flops", "--compare", "no-such-study"), "error: no-such-study: 'no-such-study' is neither"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("flops",), "error: give a network, or a study to compare"),
+        (("flops", "--compare", "lenet5"), "error: --compare: 'LeNet-5' is one network"),
+        (
+            ("flops", "--compare", "no-such-study"),
+            "error: no-such-study: 'no-such-study' is neither",
+        ),
+    ],
+)
 def test_compare_errors(cli, args, message):
     result = cli(*args)
     assert result.exit_code == 2
@@ -248,7 +266,8 @@ def test_compare_errors(cli, args, message):
 
 
 def test_a_vs_that_names_no_variant_is_refused(yaml_file):
-    from cnncalc.api import load
+    from cnncalc.analysis.pipeline import load
+
     path = yaml_file("""
         input: [1, 8, 8]
         variants:

@@ -7,43 +7,49 @@ import re
 
 import pytest
 
-from cnncalc.api import analyze, load, loads
+from cnncalc.analysis.pipeline import analyze, load, loads
+from cnncalc.analysis.sweep import MAX_SIZES, expand, min_size, sweep, sweep_shapes
 from cnncalc.errors import CnnCalcError
-from cnncalc.sweep import MAX_SIZES, expand, min_size, sweep, sweep_shapes
 
 
-@pytest.mark.parametrize("texts,shapes", [
-    (["3x{32..128..32}"], ["3x32", "3x64", "3x96", "3x128"]),
-    (["3x{7..9}"], ["3x7", "3x8", "3x9"]),
-    (["3x{224,256}"], ["3x224", "3x256"]),
-    (["3x{1,2}x{5,6}"], ["3x1x5", "3x1x6", "3x2x5", "3x2x6"]),       # braces multiply out
-    (["3x224x224,3x{64..65}"], ["3x224x224", "3x64", "3x65"]),        # commas between shapes
-    (["3x32", "3x64"], ["3x32", "3x64"]),                             # what the shell splits
-])
+@pytest.mark.parametrize(
+    "texts,shapes",
+    [
+        (["3x{32..128..32}"], ["3x32", "3x64", "3x96", "3x128"]),
+        (["3x{7..9}"], ["3x7", "3x8", "3x9"]),
+        (["3x{224,256}"], ["3x224", "3x256"]),
+        (["3x{1,2}x{5,6}"], ["3x1x5", "3x1x6", "3x2x5", "3x2x6"]),  # braces multiply out
+        (["3x224x224,3x{64..65}"], ["3x224x224", "3x64", "3x65"]),  # commas between shapes
+        (["3x32", "3x64"], ["3x32", "3x64"]),  # what the shell splits
+    ],
+)
 def test_expand(texts, shapes):
     assert expand(texts) == shapes
 
 
 def test_one_size_means_every_spatial_axis():
     assert sweep_shapes(["3x{32..64..32}"], (3, 224, 224)) == [(3, 32, 32), (3, 64, 64)]
-    assert sweep_shapes(["3x100"], (3, 50)) == [(3, 100)]              # a 1-D network: as written
+    assert sweep_shapes(["3x100"], (3, 50)) == [(3, 100)]  # a 1-D network: as written
     assert sweep_shapes(["3x32x48"], (3, 224, 224)) == [(3, 32, 48)]
 
 
-@pytest.mark.parametrize("text,message", [
-    ("3x{32..}", "neither a range"),
-    ("3x{a..b}", "neither a range"),
-    ("3x{}", "neither a range"),
-    ("3x{64..32}", "runs backwards"),
-    ("3x{32..64..0}", "step of {32..64..0} must be at least 1"),
-    ("3x{1..1000000000}", "larger than the size limit"),
-    (f"3x{{1..{MAX_SIZES + 1}}}", f"more than the {MAX_SIZES}"),
-    ("3x{1..20}x{1..20}", f"makes more than {MAX_SIZES}"),
-    ("3x{32..64", "without its '}'"),
-    ("3x32..64}", "without its '{'"),
-    ("3x32,,3x64", "empty shape"),
-    ("3xfoo", "is not a shape"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("3x{32..}", "neither a range"),
+        ("3x{a..b}", "neither a range"),
+        ("3x{}", "neither a range"),
+        ("3x{64..32}", "runs backwards"),
+        ("3x{32..64..0}", "step of {32..64..0} must be at least 1"),
+        ("3x{1..1000000000}", "larger than the size limit"),
+        (f"3x{{1..{MAX_SIZES + 1}}}", f"more than the {MAX_SIZES}"),
+        ("3x{1..20}x{1..20}", f"makes more than {MAX_SIZES}"),
+        ("3x{32..64", "without its '}'"),
+        ("3x32..64}", "without its '{'"),
+        ("3x32,,3x64", "empty shape"),
+        ("3xfoo", "is not a shape"),
+    ],
+)
 def test_malformed_or_too_large_sweeps_are_bad_input(text, message):
     with pytest.raises(CnnCalcError, match=re.escape(message)) as err:
         sweep_shapes([text], (3, 224, 224))
@@ -56,8 +62,10 @@ def test_sweep_numbers_are_the_analysis_numbers():
     direct = analyze(spec, (3, 64, 64), batch=2)
     point = result.points[1]
     assert point.error is None
-    assert (point.analysis.total.macs, point.analysis.total.params) == \
-        (direct.total.macs, direct.total.params)
+    assert (point.analysis.total.macs, point.analysis.total.params) == (
+        direct.total.macs,
+        direct.total.params,
+    )
     assert result.minsize.size == (3, 1, 1)
 
 
@@ -71,8 +79,10 @@ def test_sweep_marks_sizes_that_fail_and_finds_the_smallest_that_runs():
 
 def test_minsize_of_a_chain_by_formula():
     """conv 5×5 then pool 2: n − 4 ≥ 2, so n = 6; at 5 the pool sees 1×1."""
-    spec = loads("name: t\ninput: [1, 28, 28]\nlayers:\n  - {conv: 2, kernel: 5}\n"
-                 "  - {pool: max, kernel: 2, name: p}\n")
+    spec = loads(
+        "name: t\ninput: [1, 28, 28]\nlayers:\n  - {conv: 2, kernel: 5}\n"
+        "  - {pool: max, kernel: 2, name: p}\n"
+    )
     m = min_size(spec)
     assert m.size == (1, 6, 6) and m.below == (1, 5, 5)
     assert "layer 'p'" in m.reason

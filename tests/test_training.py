@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.api import build, load, loads, training
-from cnncalc.conventions import get_convention
+from cnncalc.analysis.pipeline import build, load, loads, training
+from cnncalc.analysis.training import grad_flow
+from cnncalc.conventions.presets import get_convention
 from cnncalc.errors import CnnCalcError
-from cnncalc.kinds import Conv
-from cnncalc.training import grad_flow
+from cnncalc.kinds.conv import Conv
 
 torch = pytest.importorskip("torch")
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
-
 from pytorch_model import torch_model  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 
 def net(layers: str, input: str = "[3, 16, 16]"):
@@ -40,11 +39,13 @@ def test_d2l_conv_forward_and_backward_by_formula():
     """c_i = 3, c_o = 8, 3×3, padding 1 on 16×16, batch 4: forward mults c_o·h·w·c_i·k²;
     dX and dW repeat every product once (∂y/∂x = w, ∂y/∂w = x)."""
     c_i, c_o, k, h, w, b = 3, 8, 3, 16, 16, 4
-    spec = net("  - {conv: 8, kernel: 3, padding: 1, name: c1}\n"
-               "  - {conv: 8, kernel: 3, padding: 1, name: c2}")
+    spec = net(
+        "  - {conv: 8, kernel: 3, padding: 1, name: c1}\n"
+        "  - {conv: 8, kernel: 3, padding: 1, name: c2}"
+    )
     cost = training(spec, batch=b, convention="exact")
     c2 = only(cost, "c2")
-    fwd = c_o * h * w * c_o * k * k * b          # c2 sees 8 input channels
+    fwd = c_o * h * w * c_o * k * k * b  # c2 sees 8 input channels
     assert c2.forward.mults == fwd
     assert c2.forward.adds == c_o * h * w * (c_o * k * k - 1) * b + c_o * h * w * b  # + bias
     # dX: Wᵀ·δ then col2im, every product accumulated once into a zeroed gradient
@@ -64,33 +65,43 @@ def test_d2l_conv_forward_and_backward_by_formula():
 
 def test_fc_backward_by_formula():
     n, out, b = 12, 5, 3
-    cost = training(net("  - {fc: 6, name: f1}\n  - {fc: 5, name: f2}", "[12]"), batch=b,
-                    convention="exact")
+    cost = training(
+        net("  - {fc: 6, name: f1}\n  - {fc: 5, name: f2}", "[12]"), batch=b, convention="exact"
+    )
     f2 = only(cost, "f2")
     n = 6
-    assert (f2.dx.mults, f2.dx.adds) == (b * n * out, b * (n * out - n))   # each input sums out terms
+    assert (f2.dx.mults, f2.dx.adds) == (
+        b * n * out,
+        b * (n * out - n),
+    )  # each input sums out terms
     assert f2.dw.mults == b * n * out
-    assert f2.dw.adds == (b - 1) * n * out + (b - 1) * out                 # weights, then biases
+    assert f2.dw.adds == (b - 1) * n * out + (b - 1) * out  # weights, then biases
 
 
-@pytest.mark.parametrize("layer,dx", [
-    # (layer, input 4×8×8, batch 2: dX raw counts written out)
-    ("{relu: }", {"compares": 2 * 4 * 8 * 8}),
-    ("{relu6: }", {"compares": 2 * 2 * 4 * 8 * 8}),
-    ("{sigmoid: }", {"mults": 2 * 2 * 256, "adds": 2 * 256}),            # δ·y·(1 − y)
-    ("{tanh: }", {"mults": 2 * 2 * 256, "adds": 2 * 256}),               # δ·(1 − y²)
-    ("{softmax: }", {"mults": 2 * 64 * 2 * 4, "adds": 2 * 64 * (2 * 4 - 1)}),  # y·(δ − Σ y·δ)
-    ("{pool: max, kernel: 2}", {"adds": 2 * 4 * 4 * 4}),                 # one per output
-    ("{pool: avg, kernel: 3, stride: 1, padding: 1}",                    # δ/w per window, added
-     {"adds": 2 * 4 * (8 + 2 * 7) ** 2, "divs": 2 * 4 * 8 * 8}),        # to taps inside the input
-    ("{gap: }", {"adds": 2 * 256, "divs": 2 * 4}),
-    ("{dropout: 0.5}", {"mults": 2 * 256}),
-    ("{flatten: }", {}),
-])
+@pytest.mark.parametrize(
+    "layer,dx",
+    [
+        # (layer, input 4×8×8, batch 2: dX raw counts written out)
+        ("{relu: }", {"compares": 2 * 4 * 8 * 8}),
+        ("{relu6: }", {"compares": 2 * 2 * 4 * 8 * 8}),
+        ("{sigmoid: }", {"mults": 2 * 2 * 256, "adds": 2 * 256}),  # δ·y·(1 − y)
+        ("{tanh: }", {"mults": 2 * 2 * 256, "adds": 2 * 256}),  # δ·(1 − y²)
+        ("{softmax: }", {"mults": 2 * 64 * 2 * 4, "adds": 2 * 64 * (2 * 4 - 1)}),  # y·(δ − Σ y·δ)
+        ("{pool: max, kernel: 2}", {"adds": 2 * 4 * 4 * 4}),  # one per output
+        (
+            "{pool: avg, kernel: 3, stride: 1, padding: 1}",  # δ/w per window, added
+            {"adds": 2 * 4 * (8 + 2 * 7) ** 2, "divs": 2 * 4 * 8 * 8},
+        ),  # to taps inside the input
+        ("{gap: }", {"adds": 2 * 256, "divs": 2 * 4}),
+        ("{dropout: 0.5}", {"mults": 2 * 256}),
+        ("{flatten: }", {}),
+    ],
+)
 def test_unweighted_kinds_dx_by_formula(layer, dx):
     """A trained conv first, so the layer under test needs its dX; its dW is empty."""
-    spec = net(f"  - {{conv: 4, kernel: 1, name: first}}\n  - {layer[:-1]}, name: it}}",
-               "[4, 8, 8]")
+    spec = net(
+        f"  - {{conv: 4, kernel: 1, name: first}}\n  - {layer[:-1]}, name: it}}", "[4, 8, 8]"
+    )
     cost = training(spec, batch=2, convention="exact")
     it = only(cost, "it")
     assert {k: v for k, v in it.dx_ops.as_dict().items() if v} == dx
@@ -100,8 +111,11 @@ def test_unweighted_kinds_dx_by_formula(layer, dx):
 def test_batchnorm_backward_by_formula():
     c, m, b = 4, 8 * 8, 2
     n = c * m * b
-    cost = training(net("  - {conv: 4, kernel: 1}\n  - {batchnorm: , name: bn}", "[4, 8, 8]"),
-                    batch=b, convention="exact")
+    cost = training(
+        net("  - {conv: 4, kernel: 1}\n  - {batchnorm: , name: bn}", "[4, 8, 8]"),
+        batch=b,
+        convention="exact",
+    )
     bn = only(cost, "bn")
     assert bn.dw_ops.mults == 2 * n and bn.dw_ops.adds == 2 * n - c and bn.dw_ops.bias_adds == n - c
     assert (bn.dx_ops.mults, bn.dx_ops.adds, bn.dx_ops.divs) == (3 * n + 2 * c, 2 * n, c)
@@ -110,17 +124,21 @@ def test_batchnorm_backward_by_formula():
 def test_residual_fork_sums_gradients_on_the_producer():
     """The block input is read by the conv branch and the identity: autograd sums two
     gradients there, one add per element, counted on the layer that made it."""
-    spec = net("  - {conv: 4, kernel: 1, name: stem}\n"
-               "  - add:\n      - [{conv: 4, kernel: 3, padding: 1}]\n      - []\n",
-               "[4, 8, 8]")
+    spec = net(
+        "  - {conv: 4, kernel: 1, name: stem}\n"
+        "  - add:\n      - [{conv: 4, kernel: 3, padding: 1}]\n      - []\n",
+        "[4, 8, 8]",
+    )
     cost = training(spec, batch=3, convention="exact")
     assert only(cost, "stem").dy_sum.adds == 4 * 8 * 8 * 3
-    assert training(spec, batch=3).dy_sum.adds == 0     # macs counts no adds of this kind
+    assert training(spec, batch=3).dy_sum.adds == 0  # macs counts no adds of this kind
 
 
 def test_layers_before_the_first_trained_layer_have_no_backward():
-    spec = net("  - {pool: max, kernel: 2, name: p}\n  - {relu: , name: r}\n"
-               "  - {conv: 4, kernel: 1, name: c}\n  - {relu: , name: r2}")
+    spec = net(
+        "  - {pool: max, kernel: 2, name: p}\n  - {relu: , name: r}\n"
+        "  - {conv: 4, kernel: 1, name: c}\n  - {relu: , name: r2}"
+    )
     flow = grad_flow(build(spec))
     assert flow.trains == (False, False, True, True)
     assert flow.needs_dx == (False, False, False, True)
@@ -137,8 +155,9 @@ def test_totals_add_up():
     cost = training(load("googlenet"), batch=2, convention="exact")
     for part in ("dx", "dw", "dy_sum", "backward"):
         for f in ("mults", "adds", "macs", "flops"):
-            assert sum(getattr(getattr(l, part), f) for l in cost.layers) == \
-                getattr(getattr(cost, part), f), (part, f)
+            assert sum(getattr(getattr(l, part), f) for l in cost.layers) == getattr(
+                getattr(cost, part), f
+            ), (part, f)
 
 
 # --------------------------------------------------------------------------- PyTorch
@@ -151,14 +170,17 @@ def backward_flops(model, x):
     return counter.get_total_flops()
 
 
-@pytest.mark.parametrize("options,input", [
-    ("kernel: 3, padding: 1", (4, 10, 10)),                   # stride 1, size kept: the acceptance case
-    ("kernel: 3, stride: 2, padding: 1", (4, 11, 11)),
-    ("kernel: [3, 5], padding: [0, 2], dilation: 2", (4, 12, 12)),
-    ("kernel: 1", (4, 7, 7)),
-    ("kernel: 3, padding: 1", (4, 10)),                       # 1-D
-    ("kernel: 3, padding: 1, bias: false", (4, 5, 6, 6)),     # 3-D
-])
+@pytest.mark.parametrize(
+    "options,input",
+    [
+        ("kernel: 3, padding: 1", (4, 10, 10)),  # stride 1, size kept: the acceptance case
+        ("kernel: 3, stride: 2, padding: 1", (4, 11, 11)),
+        ("kernel: [3, 5], padding: [0, 2], dilation: 2", (4, 12, 12)),
+        ("kernel: 1", (4, 7, 7)),
+        ("kernel: 3, padding: 1", (4, 10)),  # 1-D
+        ("kernel: 3, padding: 1, bias: false", (4, 5, 6, 6)),  # 3-D
+    ],
+)
 def test_conv_backward_equals_flop_counter(options, input):
     """FlopCounterMode counts 2 FLOPs per multiplication: grad_input and grad_weight each
     2·(forward MACs); with the input requiring grad both run."""
@@ -170,8 +192,14 @@ def test_conv_backward_equals_flop_counter(options, input):
     layer: Conv = graph.nodes[0].layer
     ndim = len(input) - 1
     module = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)[ndim - 1](
-        input[0], c_o, layer.kernel, stride=layer.stride, padding=layer.padding,
-        dilation=layer.dilation, bias=layer.bias)
+        input[0],
+        c_o,
+        layer.kernel,
+        stride=layer.stride,
+        padding=layer.padding,
+        dilation=layer.dilation,
+        bias=layer.bias,
+    )
     x = torch.randn((batch,) + tuple(input), requires_grad=True)
     with FlopCounterMode(display=False) as counter:
         module(x)
@@ -184,14 +212,14 @@ def test_conv_backward_equals_flop_counter(options, input):
     grads = layer.backward(graph.nodes[0].in_shape, graph.nodes[0].out_shape, batch)
     assert backward_flops(module, x) == 2 * (grads.dx.macs + grads.dw.macs) == 4 * c.forward.macs
     if options == "kernel: 3, padding: 1" and len(input) == 3:
-        macs = c_o * 10 * 10 * 4 * 3 * 3 * batch        # c_o·H·W·c_i·k²·batch
+        macs = c_o * 10 * 10 * 4 * 3 * 3 * batch  # c_o·H·W·c_i·k²·batch
         assert grads.dx.macs == grads.dw.macs == c.forward.macs == macs
 
 
 def test_deconv_backward_equals_flop_counter():
     spec = net("  - {deconv: 8, kernel: 4, stride: 2, padding: 1, name: d}", "[16, 8, 8]")
     d = only(training(spec, batch=2), "d")
-    assert d.forward.macs == 16 * 8 * 8 * 8 * 4 * 4 * 2              # the issue's 131,072 per sample
+    assert d.forward.macs == 16 * 8 * 8 * 8 * 4 * 4 * 2  # the issue's 131,072 per sample
     node = build(spec).nodes[0]
     grads = node.layer.backward(node.in_shape, node.out_shape, 2)
     module = torch.nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1)
@@ -216,10 +244,14 @@ def test_grouped_conv_weight_gradient_flop_counter_ignores_groups():
     spec = load("mobilenet-v2")
     cost = training(spec, input=(3, 64, 64), batch=2)
     graph = build(spec, (3, 64, 64))
-    excess = sum((node.layer.groups - 1) * layer.dw.macs
-                 for node, layer in zip(graph.nodes, cost.layers) if node.kind == "conv")
+    excess = sum(
+        (node.layer.groups - 1) * layer.dw.macs
+        for node, layer in zip(graph.nodes, cost.layers)
+        if node.kind == "conv"
+    )
     assert excess > 0
     x = torch.randn(2, 3, 64, 64)
-    assert backward_flops(torch_model("mobilenet-v2").train(), x) == \
-        2 * (cost.dx.macs + cost.dw.macs + excess)
+    assert backward_flops(torch_model("mobilenet-v2").train(), x) == 2 * (
+        cost.dx.macs + cost.dw.macs + excess
+    )
     assert get_convention("macs").name == cost.convention.name

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from cnncalc.api import analyze, load
+from cnncalc.analysis.pipeline import analyze, load
 
 FIGURES = ("mults", "adds", "macs", "flops")
 
@@ -28,8 +28,9 @@ def bad(result, *fragments):
 
 @pytest.mark.parametrize("convention", ["macs", "exact"])
 def test_flops_training_json_adds_up(cli, convention):
-    report = json.loads(ok(cli("flops", "resnet18", "--training", "-f", "json", "-b", "2",
-                               "-c", convention)))
+    report = json.loads(
+        ok(cli("flops", "resnet18", "--training", "-f", "json", "-b", "2", "-c", convention))
+    )
     assert report["training"] is True and report["batch"] == 2
     layers = report["layers"]
     assert layers[0]["name"] == "conv1" and layers[0]["needs_dx"] is False
@@ -49,16 +50,22 @@ def test_flops_training_table_says_what_it_counts(cli):
 
 
 def test_flops_training_refuses_a_forward_only_convention(cli):
-    bad(cli("flops", "lenet5", "--training", "-c", "nndl"), "--convention",
-        "backward counts are defined under macs and exact")
+    bad(
+        cli("flops", "lenet5", "--training", "-c", "nndl"),
+        "--convention",
+        "backward counts are defined under macs and exact",
+    )
 
 
-@pytest.mark.parametrize("args,share", [
-    (("flops", "vgg16", "--by", "kind"), "flops"),
-    (("params", "alexnet", "--by", "kind"), None),
-    (("flops", "alexnet", "--training", "--by", "kind", "-c", "exact"), "training"),
-    (("memory", "vgg16", "--by", "kind", "--optimizer", "adam"), None),
-])
+@pytest.mark.parametrize(
+    "args,share",
+    [
+        (("flops", "vgg16", "--by", "kind"), "flops"),
+        (("params", "alexnet", "--by", "kind"), None),
+        (("flops", "alexnet", "--training", "--by", "kind", "-c", "exact"), "training"),
+        (("memory", "vgg16", "--by", "kind", "--optimizer", "adam"), None),
+    ],
+)
 def test_by_kind_totals_are_the_layer_totals(cli, args, share):
     report = json.loads(ok(cli(*args, "-f", "json")))
     assert report["by"] == "kind"
@@ -71,18 +78,23 @@ def test_by_kind_totals_are_the_layer_totals(cli, args, share):
 def test_by_kind_conv_versus_fc_in_alexnet(cli):
     """The AlexNet exercise (d2l 8.1): the fc layers hold most parameters, the convs most
     MACs. Params by formula: fc6 9216·4096 + 4096, fc7 4096·4096 + 4096, fc8 4096·1000 + 1000."""
-    kinds = {k["kind"]: k for k in json.loads(ok(cli("params", "alexnet", "--by", "kind",
-                                                     "-f", "json")))["kinds"]}
+    kinds = {
+        k["kind"]: k
+        for k in json.loads(ok(cli("params", "alexnet", "--by", "kind", "-f", "json")))["kinds"]
+    }
     assert kinds["fc"]["params"] == 9216 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1000 + 1000
     assert kinds["fc"]["layers"] == 3 and kinds["conv"]["layers"] == 5
-    flops = {k["kind"]: k for k in json.loads(ok(cli("flops", "alexnet", "--by", "kind",
-                                                     "-f", "json")))["kinds"]}
+    flops = {
+        k["kind"]: k
+        for k in json.loads(ok(cli("flops", "alexnet", "--by", "kind", "-f", "json")))["kinds"]
+    }
     assert flops["conv"]["macs"] > 10 * flops["fc"]["macs"]
 
 
 def test_memory_json_adds_up_and_names_its_units(cli):
-    report = json.loads(ok(cli("memory", "googlenet", "-b", "4", "-d", "bf16", "-o", "momentum",
-                               "-f", "json")))
+    report = json.loads(
+        ok(cli("memory", "googlenet", "-b", "4", "-d", "bf16", "-o", "momentum", "-f", "json"))
+    )
     assert (report["dtype"], report["optimizer"], report["batch"]) == ("bf16", "momentum", 4)
     fields = ("params", "gradients", "optimizer", "buffers", "activations", "total")
     for field in fields:
@@ -90,7 +102,7 @@ def test_memory_json_adds_up_and_names_its_units(cli):
         extra = report["input_kept"] if field in ("activations", "total") else 0
         assert layers + extra == report["total"][field], field
     assert report["input_kept"] == 3 * 224 * 224 * 4 * 2
-    assert report["total"]["optimizer"] == report["total"]["params"]   # one buffer, same dtype
+    assert report["total"]["optimizer"] == report["total"]["params"]  # one buffer, same dtype
 
 
 def test_memory_table_and_csv(cli):
@@ -106,21 +118,24 @@ def test_memory_of_a_study_prints_each_variant(cli):
     assert [v["network"] for v in report["variants"]] == ["plain", "bottleneck"]
 
 
-@pytest.mark.parametrize("args,fragments", [
-    (("memory", "lenet5", "--dtype", "fp64"), ("fp64",)),
-    (("memory", "lenet5", "--optimizer", "lbfgs"), ("lbfgs",)),
-    (("memory", "lenet5", "-b", "0"), ("--batch",)),
-    (("sweep", "lenet5", "--input", "1x{32..16}"), ("--input", "runs backwards")),
-    (("sweep", "lenet5", "--input", "1x{1..100000}"), ("--input", "more than the 256")),
-    (("flops", "lenet5", "--plot", "out.pdf"), ("--plot", "neither a .png nor a .svg")),
-    (("memory", "lenet5", "--plot", "/no/such/dir/m.png"), ("--plot", "does not exist")),
-    (("minsize", "no-such-net"), ("neither a file nor a built-in network",)),
-    (("flops", "lenet5", "--training", "--explain"), ("--explain", "separate commands")),
-    (("flops", "lenet5", "--by", "kind", "--compare", "resnet18"), ("--compare",)),
-    (("flops", "--training"), ("give a network",)),
-    (("flops", "lenet5", "--by", "kind", "--convention", "all"), ("--convention",)),
-    (("flops", "lenet5", "--training", "--deconv-count", "output"), ("--deconv-count",)),
-])
+@pytest.mark.parametrize(
+    "args,fragments",
+    [
+        (("memory", "lenet5", "--dtype", "fp64"), ("fp64",)),
+        (("memory", "lenet5", "--optimizer", "lbfgs"), ("lbfgs",)),
+        (("memory", "lenet5", "-b", "0"), ("--batch",)),
+        (("sweep", "lenet5", "--input", "1x{32..16}"), ("--input", "runs backwards")),
+        (("sweep", "lenet5", "--input", "1x{1..100000}"), ("--input", "more than the 256")),
+        (("flops", "lenet5", "--plot", "out.pdf"), ("--plot", "neither a .png nor a .svg")),
+        (("memory", "lenet5", "--plot", "/no/such/dir/m.png"), ("--plot", "does not exist")),
+        (("minsize", "no-such-net"), ("neither a file nor a built-in network",)),
+        (("flops", "lenet5", "--training", "--explain"), ("--explain", "separate commands")),
+        (("flops", "lenet5", "--by", "kind", "--compare", "resnet18"), ("--compare",)),
+        (("flops", "--training"), ("give a network",)),
+        (("flops", "lenet5", "--by", "kind", "--convention", "all"), ("--convention",)),
+        (("flops", "lenet5", "--training", "--deconv-count", "output"), ("--deconv-count",)),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(cli, args, fragments):
     bad(cli(*args), *fragments)
 
@@ -150,10 +165,16 @@ def test_minsize_json(cli):
 # --------------------------------------------------------------------------- plots
 
 
-@pytest.mark.parametrize("args", [
-    ("flops", "resnet18"), ("flops", "resnet18", "--training"), ("params", "vgg16", "--by", "kind"),
-    ("memory", "mobilenet-v2", "-b", "8"), ("sweep", "resnet18", "--input", "3x{32..128..32}"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("flops", "resnet18"),
+        ("flops", "resnet18", "--training"),
+        ("params", "vgg16", "--by", "kind"),
+        ("memory", "mobilenet-v2", "-b", "8"),
+        ("sweep", "resnet18", "--input", "3x{32..128..32}"),
+    ],
+)
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_plot_writes_the_file(cli, tmp_path, args, suffix):
     pytest.importorskip("matplotlib")
@@ -176,6 +197,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(cli, tmp_path, monkeypatch):
         if name == "matplotlib" or name.startswith("matplotlib."):
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
+
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     bad(cli("flops", "lenet5", "--plot", tmp_path / "x.png"), "--plot", "cnncalc[plot]")
     assert not (tmp_path / "x.png").exists()

@@ -8,17 +8,17 @@ import sys
 
 import pytest
 
-from cnncalc.executor import ExecutorError
-from cnncalc.executor.run import RUNNERS
-from cnncalc.kinds import Subsample
-from cnncalc.ops import Ops
+from cnncalc.kinds.ops import Ops
+from cnncalc.kinds.pool import Subsample
+from cnncalc.proof.executor import ExecutorError
+from cnncalc.proof.executor.run import RUNNERS
 
 
 def test_lenet5_agrees_and_shows_each_layers_counts(cli):
     result = cli("verify", "lenet5")
     assert result.exit_code == 0, result.output
     c1 = next(line for line in result.stdout.splitlines() if " C1 " in line)
-    assert c1.count(f"{6 * 28 * 28 * 5 * 5:,}") == 2               # predicted and performed
+    assert c1.count(f"{6 * 28 * 28 * 5 * 5:,}") == 2  # predicted and performed
     assert c1.count(f"{6 * 28 * 28 * (5 * 5 - 1):,}") == 2
     assert c1.count("6×28×28") == 2 and "✓" in c1
     assert "✓ all 7 layers agree" in result.stdout
@@ -26,16 +26,34 @@ def test_lenet5_agrees_and_shows_each_layers_counts(cli):
 
 
 def test_json_has_both_sides_of_every_count(cli):
-    result = cli("verify", "lenet5", "--format", "json", "--batch", "2", "--impl", "naive",
-                 "--flip", "--seed", "5")
+    result = cli(
+        "verify",
+        "lenet5",
+        "--format",
+        "json",
+        "--batch",
+        "2",
+        "--impl",
+        "naive",
+        "--flip",
+        "--seed",
+        "5",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert (doc["ok"], doc["impl"], doc["batch"], doc["seed"], doc["mode"]) == \
-        (True, "naive", 2, 5, "convolution")
+    assert (doc["ok"], doc["impl"], doc["batch"], doc["seed"], doc["mode"]) == (
+        True,
+        "naive",
+        2,
+        5,
+        "convolution",
+    )
     assert doc["first_disagreement"] is None
     c3 = doc["layers"][2]
-    assert c3["name"] == "C3" and c3["out_shape"] == {"predicted": [16, 10, 10],
-                                                     "executed": [16, 10, 10]}
+    assert c3["name"] == "C3" and c3["out_shape"] == {
+        "predicted": [16, 10, 10],
+        "executed": [16, 10, 10],
+    }
     mults = 2 * 10 * 10 * 5 * 5 * (6 * 3 + 6 * 4 + 3 * 4 + 1 * 6)
     assert c3["ops"]["mults"] == {"predicted": mults, "performed": mults}
     assert doc["total"]["predicted"] == doc["total"]["performed"]
@@ -63,9 +81,11 @@ def test_a_wrong_prediction_exits_1_and_names_the_first(cli, monkeypatch):
     monkeypatch.setattr(Subsample, "ops", lambda self, x, y: right(self, x, y) + Ops(mults=1))
     result = cli("verify", "lenet5")
     assert result.exit_code == 1, result.output
-    s2 = 6 * 14 * 14                                               # one coefficient per output
-    assert (f"✗ 2 of 7 layers disagree; the first: layer 'S2' (subsample): multiplications "
-            f"predicted {s2 + 1:,}, performed {s2:,}") in " ".join(result.stdout.split())
+    s2 = 6 * 14 * 14  # one coefficient per output
+    assert (
+        f"✗ 2 of 7 layers disagree; the first: layer 'S2' (subsample): multiplications "
+        f"predicted {s2 + 1:,}, performed {s2:,}"
+    ) in " ".join(result.stdout.split())
     doc = json.loads(cli("verify", "lenet5", "-f", "json").stdout)
     assert doc["ok"] is False
     assert doc["first_disagreement"]["layer"] == "S2"
@@ -75,12 +95,15 @@ def test_a_wrong_prediction_exits_1_and_names_the_first(cli, monkeypatch):
 def test_a_layer_the_executor_refuses_exits_1(cli, monkeypatch):
     def refuse(ops, node, xs, p, flip):
         raise ExecutorError("cannot")
+
     monkeypatch.setitem(RUNNERS, Subsample, refuse)
     result = cli("verify", "lenet5", "-f", "json")
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)
-    assert doc["first_disagreement"]["message"] == \
-        "layer 'S2' (subsample) did not run: layer 'S2' (subsample): cannot"
+    assert (
+        doc["first_disagreement"]["message"]
+        == "layer 'S2' (subsample) did not run: layer 'S2' (subsample): cannot"
+    )
     assert doc["layers"][0]["ok"] and doc["layers"][2]["out_shape"]["executed"] is None
 
 
@@ -104,12 +127,15 @@ def test_a_huge_batch_refuses_instead_of_running_out_of_memory(cli):
     assert "for its largest layer, more than half this machine's memory" in result.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--seed", "-1"], "--seed: seed must be a whole number"),
-    (["--batch", "0"], "--batch: batch must be a whole number"),
-    (["--max-seconds", "0"], "--max-seconds: must be a positive number of seconds"),
-    (["--input", "1x2x2"], "layer 'C1' (conv) on input 1×2×2"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--seed", "-1"], "--seed: seed must be a whole number"),
+        (["--batch", "0"], "--batch: batch must be a whole number"),
+        (["--max-seconds", "0"], "--max-seconds: must be a positive number of seconds"),
+        (["--input", "1x2x2"], "layer 'C1' (conv) on input 1×2×2"),
+    ],
+)
 def test_bad_options_are_one_line_errors(cli, args, message):
     result = cli("verify", "lenet5", *args)
     assert result.exit_code == 2
@@ -124,7 +150,10 @@ def test_help_lists_the_options(cli):
 
 
 def test_runs_as_a_module():
-    run = subprocess.run([sys.executable, "-m", "cnncalc", "verify", "lenet", "-f", "json"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "verify", "lenet", "-f", "json"],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["ok"] is True

@@ -24,8 +24,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.api import analyze, load
-from cnncalc.cli import app
+from cnncalc.analysis.pipeline import analyze, load
+from cnncalc.cli.app import app
 
 
 @functools.lru_cache(maxsize=None)
@@ -106,14 +106,14 @@ def test_alexnet_2gpu_flattens_to_9216():
 
 ALEXNET_PARAMS = {
     # weights + biases, by hand; groups 2 = each GPU's kernels see only its own half.
-    "conv1": 96 * (3 * 11 * 11) + 96,          # 34,944
-    "conv2": 256 * (48 * 5 * 5) + 256,         # 307,456: 48 = 96 / 2 maps per GPU
-    "conv3": 384 * (256 * 3 * 3) + 384,        # 885,120: sees both GPUs
-    "conv4": 384 * (192 * 3 * 3) + 384,        # 663,936: 192 = 384 / 2
-    "conv5": 256 * (192 * 3 * 3) + 256,        # 442,624
-    "fc6": 4096 * (256 * 6 * 6) + 4096,        # 37,752,832
-    "fc7": 4096 * 4096 + 4096,                 # 16,781,312
-    "fc8": 1000 * 4096 + 1000,                 # 4,097,000
+    "conv1": 96 * (3 * 11 * 11) + 96,  # 34,944
+    "conv2": 256 * (48 * 5 * 5) + 256,  # 307,456: 48 = 96 / 2 maps per GPU
+    "conv3": 384 * (256 * 3 * 3) + 384,  # 885,120: sees both GPUs
+    "conv4": 384 * (192 * 3 * 3) + 384,  # 663,936: 192 = 384 / 2
+    "conv5": 256 * (192 * 3 * 3) + 256,  # 442,624
+    "fc6": 4096 * (256 * 6 * 6) + 4096,  # 37,752,832
+    "fc7": 4096 * 4096 + 4096,  # 16,781,312
+    "fc8": 1000 * 4096 + 1000,  # 4,097,000
 }
 
 
@@ -190,11 +190,11 @@ def test_lenet_params():
     """Per layer by the formulas; total 61,706 (d2l's LeNet at 1×28×28)."""
     res = result("lenet")
     expected = {
-        "conv1": conv_params(1, 6, 5),       # 156
-        "conv2": conv_params(6, 16, 5),      # 2,416
-        "fc1": fc_params(16 * 5 * 5, 120),   # 48,120
-        "fc2": fc_params(120, 84),           # 10,164
-        "fc3": fc_params(84, 10),            # 850
+        "conv1": conv_params(1, 6, 5),  # 156
+        "conv2": conv_params(6, 16, 5),  # 2,416
+        "fc1": fc_params(16 * 5 * 5, 120),  # 48,120
+        "fc2": fc_params(120, 84),  # 10,164
+        "fc3": fc_params(84, 10),  # 850
     }
     for name, params in expected.items():
         assert layer(res, name).params == params, name
@@ -204,8 +204,9 @@ def test_lenet_params():
 
 def test_lenet_macs():
     """28·28·6·25 + 10·10·16·6·25 + 400·120 + 120·84 + 84·10 = 416,520."""
-    expected = (conv_macs(1, 6, 5, 28, 28) + conv_macs(6, 16, 5, 10, 10)
-                + 400 * 120 + 120 * 84 + 84 * 10)
+    expected = (
+        conv_macs(1, 6, 5, 28, 28) + conv_macs(6, 16, 5, 10, 10) + 400 * 120 + 120 * 84 + 84 * 10
+    )
     assert expected == 416_520
     assert result("lenet").total.macs == expected
 
@@ -252,6 +253,7 @@ def test_nin_output_is_ten_classes():
 
 def test_nin_params():
     """nin_block(c, k) on c_in maps: conv c@k plus two 1×1 convs c → c, all with bias."""
+
     def block(c_in, c, k):
         return conv_params(c_in, c, k) + 2 * conv_params(c, c, 1)
 
@@ -273,11 +275,15 @@ def test_nin_depth():
 
 def inception_a_params(c_in: int) -> int:
     """The four branches of InceptionA(c_in), weights + biases."""
-    return (conv_params(c_in, 16, 1)                                   # branch1x1
-            + conv_params(c_in, 16, 1) + conv_params(16, 24, 5)        # branch5x5
-            + conv_params(c_in, 16, 1) + conv_params(16, 24, 3)
-            + conv_params(24, 24, 3)                                   # branch3x3 (double)
-            + conv_params(c_in, 24, 1))                                # branch_pool
+    return (
+        conv_params(c_in, 16, 1)  # branch1x1
+        + conv_params(c_in, 16, 1)
+        + conv_params(16, 24, 5)  # branch5x5
+        + conv_params(c_in, 16, 1)
+        + conv_params(16, 24, 3)
+        + conv_params(24, 24, 3)  # branch3x3 (double)
+        + conv_params(c_in, 24, 1)
+    )  # branch_pool
 
 
 def test_mnist_inception_flattens_to_1408():
@@ -298,8 +304,13 @@ def test_mnist_inception_params():
     """conv1 (1→10, 5×5), InceptionA(10), conv2 (88→20, 5×5), InceptionA(20), fc 1408→10."""
     res = result("mnist-inception")
     assert layer(res, "conv2").params == conv_params(88, 20, 5) == 44_020
-    expected = (conv_params(1, 10, 5) + inception_a_params(10) + conv_params(88, 20, 5)
-                + inception_a_params(20) + fc_params(1408, 10))
+    expected = (
+        conv_params(1, 10, 5)
+        + inception_a_params(10)
+        + conv_params(88, 20, 5)
+        + inception_a_params(20)
+        + fc_params(1408, 10)
+    )
     assert expected == 97_298
     assert res.total.params == expected
 
@@ -329,8 +340,13 @@ def test_mnist_resnet_params():
     """conv1 (1→16, 5×5), ResBlock(16) = two 3×3 16→16, conv2 (16→32, 5×5),
     ResBlock(32) = two 3×3 32→32, fc 512→10; the identity shortcut has no weights."""
     res = result("mnist-resnet")
-    expected = (conv_params(1, 16, 5) + 2 * conv_params(16, 16, 3) + conv_params(16, 32, 5)
-                + 2 * conv_params(32, 32, 3) + fc_params(512, 10))
+    expected = (
+        conv_params(1, 16, 5)
+        + 2 * conv_params(16, 16, 3)
+        + conv_params(16, 32, 5)
+        + 2 * conv_params(32, 32, 3)
+        + fc_params(512, 10)
+    )
     assert expected == 41_514
     assert res.total.params == expected
     assert layer(res, "rblock1.add").params == 0
@@ -415,13 +431,16 @@ def test_cli_tables_run(command, net):
     assert run(command, net).strip()
 
 
-@pytest.mark.parametrize("net,params", [
-    ("lenet", "61,706"),
-    ("alexnet-2gpu", "60,965,224"),
-    ("nin", "1,992,166"),
-    ("mnist-inception", "97,298"),
-    ("mnist-resnet", "41,514"),
-])
+@pytest.mark.parametrize(
+    "net,params",
+    [
+        ("lenet", "61,706"),
+        ("alexnet-2gpu", "60,965,224"),
+        ("nin", "1,992,166"),
+        ("mnist-inception", "97,298"),
+        ("mnist-resnet", "41,514"),
+    ],
+)
 def test_cli_params_prints_the_total(net, params):
     """The totals derived above (d2l LeNet 61,706; AlexNet by hand; NiN, course nets by formula)."""
     assert params in run("params", net)

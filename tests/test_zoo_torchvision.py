@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from cnncalc.api import analyze, load
+from cnncalc.analysis.pipeline import analyze, load
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -178,10 +178,21 @@ def test_vgg16_macs_exact():
 def test_vgg16_macs_breakdown():
     """The same VGG-16 number split by layer kind, each part worked by hand:
     sum over convs of H*W*Cout*Cin*9, and in*out for the Linear layers."""
-    convs = [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128),
-             (56, 128, 256), (56, 256, 256), (56, 256, 256),
-             (28, 256, 512), (28, 512, 512), (28, 512, 512),
-             (14, 512, 512), (14, 512, 512), (14, 512, 512)]
+    convs = [
+        (224, 3, 64),
+        (224, 64, 64),
+        (112, 64, 128),
+        (112, 128, 128),
+        (56, 128, 256),
+        (56, 256, 256),
+        (56, 256, 256),
+        (28, 256, 512),
+        (28, 512, 512),
+        (28, 512, 512),
+        (14, 512, 512),
+        (14, 512, 512),
+        (14, 512, 512),
+    ]
     conv_macs = sum(s * s * cout * cin * 9 for s, cin, cout in convs)
     fc_macs = 25088 * 4096 + 4096 * 4096 + 4096 * 1000
     result = result_of("vgg16")
@@ -196,7 +207,11 @@ def test_resnet50_last_stage_output():
     assert tuple(row(result, "layer4.2.bn3").out_shape) == (2048, 7, 7)
     names = [r.name for r in result.layers]
     i = names.index("avgpool")
-    assert tuple(result.layers[i - 1].out_shape) == (2048, 7, 7)  # after the last block's add + relu
+    assert tuple(result.layers[i - 1].out_shape) == (
+        2048,
+        7,
+        7,
+    )  # after the last block's add + relu
     assert tuple(result.layers[i].out_shape) == (2048, 1, 1)
 
 

@@ -1,0 +1,222 @@
+"""Training memory per layer: parameters, buffers, gradients, optimizer state, and the
+activations autograd keeps from the forward pass for the backward.
+
+Exact integers of bytes. What is counted is what lives from the end of the forward
+pass to the optimizer step; transient buffers (workspaces, im2col columns, the
+gradients flowing backward) and the framework's own overhead are not.
+
+- parameters and their gradients: one value of the dtype each;
+- buffers (BatchNorm running mean and variance): the dtype; the int64
+  ``num_batches_tracked`` counter: 8 bytes;
+- optimizer state (``torch.optim``): SGD keeps nothing, SGD with momentum one
+  buffer per parameter, Adam two (exp_avg, exp_avg_sq) plus a float32 ``step``
+  (4 bytes) per parameter tensor;
+- activations kept for backward: the tensors PyTorch autograd saves, each
+  kind's rule in ``Kind.saved`` (conv, deconv, fc, BatchNorm, pooling keep their
+  input; ReLU, sigmoid, tanh, softmax their output; ReLU6 its input; max pooling
+  int64 indices; dropout its mask; ...). Layers that take no part in the backward
+  (nothing before them trains, and they have no parameters) keep nothing. A
+  tensor kept by several layers is counted once, on the layer that produced it
+  (the network input on its own row); flatten is a view of its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnncalc.analysis.training import grad_flow
+from cnncalc.errors import CnnCalcError
+from cnncalc.kinds.arith import Shape, prod
+from cnncalc.kinds.base import StateEntry
+from cnncalc.model.graph import INPUT, Graph
+
+DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+"""Bytes per value of each training dtype."""
+
+COUNTER_BYTES = 8
+"""BatchNorm's num_batches_tracked is an int64."""
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    states: int
+    """Tensors of the parameter's size kept per parameter."""
+    step_bytes: int
+    """Bytes of a per-tensor step counter (Adam's float32 ``step``), 0 if none."""
+    description: str
+
+
+OPTIMIZERS: dict[str, Optimizer] = {
+    o.name: o
+    for o in (
+        Optimizer("sgd", 0, 0, "plain SGD keeps no state"),
+        Optimizer("momentum", 1, 0, "SGD with momentum keeps one momentum buffer per parameter"),
+        Optimizer(
+            "adam",
+            2,
+            4,
+            "Adam keeps exp_avg and exp_avg_sq per parameter and a float32 "
+            "step per parameter tensor (torch.optim.Adam)",
+        ),
+    )
+}
+
+
+def _choose(table: dict, name: str, what: str, field: str):
+    try:
+        return table[name]
+    except KeyError:
+        raise CnnCalcError(
+            f"unknown {what} '{name}'", field=field, hint=f"choose one of {', '.join(table)}"
+        ) from None
+
+
+def get_dtype(name: str) -> int:
+    return _choose(DTYPES, name, "dtype", "--dtype")
+
+
+def get_optimizer(name: str) -> Optimizer:
+    return _choose(OPTIMIZERS, name, "optimizer", "--optimizer")
+
+
+@dataclass(frozen=True)
+class LayerMemory:
+    name: str
+    kind: str
+    out_shape: Shape
+    params: int
+    buffers: int
+    gradients: int
+    optimizer: int
+    activations: int
+    """Bytes of the activations kept for backward that this layer produced or owns."""
+    kept_for: tuple[str, ...]
+    """The layers whose backward reads this layer's output (itself included)."""
+    kept_what: tuple[str, ...]
+    """What is kept: 'output' and the layer's own extra tensors (indices, mask, ...)."""
+
+    @property
+    def total(self) -> int:
+        return self.params + self.buffers + self.gradients + self.optimizer + self.activations
+
+
+@dataclass(frozen=True)
+class MemoryAnalysis:
+    network: str
+    input: Shape
+    output: Shape
+    batch: int
+    dtype: str
+    optimizer: Optimizer
+    input_kept: int
+    """Bytes of the network input, if a layer's backward keeps it (conv1 does, for dW)."""
+    input_kept_for: tuple[str, ...]
+    layers: tuple[LayerMemory, ...]
+
+    def _sum(self, field: str) -> int:
+        return sum(getattr(l, field) for l in self.layers)
+
+    @property
+    def params(self) -> int:
+        return self._sum("params")
+
+    @property
+    def buffers(self) -> int:
+        return self._sum("buffers")
+
+    @property
+    def gradients(self) -> int:
+        return self._sum("gradients")
+
+    @property
+    def optimizer_state(self) -> int:
+        return self._sum("optimizer")
+
+    @property
+    def activations(self) -> int:
+        return self._sum("activations") + self.input_kept
+
+    @property
+    def total(self) -> int:
+        return self._sum("total") + self.input_kept
+
+
+def _state_bytes(state: list[StateEntry], width: int, optimizer: Optimizer):
+    params = sum(prod(e.shape) for e in state if e.role == "param")
+    tensors = sum(1 for e in state if e.role == "param")
+    buffers = (
+        sum(prod(e.shape) for e in state if e.role == "buffer") * width
+        + sum(prod(e.shape) for e in state if e.role == "counter") * COUNTER_BYTES
+    )
+    return (
+        params * width,
+        buffers,
+        params * width,
+        optimizer.states * params * width + optimizer.step_bytes * tensors,
+    )
+
+
+def training_memory(
+    graph: Graph, batch: int = 1, dtype: str = "fp32", optimizer: str = "sgd"
+) -> MemoryAnalysis:
+    """Bytes per layer and in total for one training step at ``batch``."""
+    width, opt = get_dtype(dtype), get_optimizer(optimizer)
+    flow = grad_flow(graph)
+    nodes = graph.nodes
+
+    def source(index: int) -> int:
+        """The node whose memory a tensor is (through views such as flatten)."""
+        while index != INPUT and nodes[index].layer.is_view():
+            index = nodes[index].inputs[0]
+        return index
+
+    readers: dict[int, list[str]] = {}
+    extras: list[list] = [[] for _ in nodes]
+    for node in nodes:
+        if not flow.trains[node.index]:
+            continue
+        saved = node.layer.saved(node.in_shape, node.out_shape, batch)
+        kept = list(node.inputs) if saved.input else []
+        if saved.output:
+            kept.append(node.index)
+        for index in kept:
+            names = readers.setdefault(source(index), [])
+            if node.name not in names:
+                names.append(node.name)
+        extras[node.index] = list(saved.extra)
+
+    layers = []
+    for node in nodes:
+        params, buffers, grads, opt_bytes = _state_bytes(
+            node.layer.state(node.in_shape), width, opt
+        )
+        own = sum(k.elements * (k.width or width) for k in extras[node.index])
+        output = prod(node.out_shape) * batch * width if node.index in readers else 0
+        what = (("output",) if output else ()) + tuple(k.what for k in extras[node.index])
+        layers.append(
+            LayerMemory(
+                node.name,
+                node.kind,
+                node.out_shape,
+                params,
+                buffers,
+                grads,
+                opt_bytes,
+                output + own,
+                tuple(readers.get(node.index, ())),
+                what,
+            )
+        )
+    input_kept = prod(graph.input) * batch * width if INPUT in readers else 0
+    return MemoryAnalysis(
+        graph.name,
+        graph.input,
+        graph.out_shape,
+        batch,
+        dtype,
+        opt,
+        input_kept,
+        tuple(readers.get(INPUT, ())),
+        tuple(layers),
+    )

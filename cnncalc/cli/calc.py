@@ -1,0 +1,286 @@
+"""The calculator's commands: ``shape``, ``params``, ``flops``, ``summary`` and ``conv``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from cnncalc.cli.options import (
+    EXPLAIN_TOPICS,
+    BatchOpt,
+    ByOpt,
+    ConventionName,
+    ConventionOpt,
+    DeconvChoice,
+    DeconvOpt,
+    ExplainOpt,
+    Format,
+    FormatOpt,
+    InputOpt,
+    Net,
+    PlotOpt,
+    TrainingOpt,
+    fail,
+    guard,
+    print_out,
+)
+from cnncalc.cli.training import layer_views
+from cnncalc.errors import CnnCalcError
+
+commands = typer.Typer()
+
+
+def _report(
+    view: str,
+    net: str,
+    input: str | None,
+    batch: int,
+    fmt: Format,
+    convention: ConventionName,
+    explain: bool = False,
+    deconv: DeconvChoice | None = None,
+) -> None:
+    from cnncalc.analysis.pipeline import (
+        analyze_each,
+        compare_conventions,
+        explain_each,
+        input_shape,
+        load,
+    )
+    from cnncalc.render.conventions import render_conventions_each
+    from cnncalc.render.document import render_each
+
+    def run() -> None:
+        spec = load(net)
+        study = spec.name if spec.variants else None
+        options = dict(
+            input=input_shape(input), batch=batch, deconv=deconv.value if deconv else None
+        )
+        if convention.value == "all":
+            if view != "flops" or explain:
+                raise CnnCalcError(
+                    "'all' compares every convention's total; it is for "
+                    "cnncalc flops, without --explain",
+                    field="--convention",
+                    hint=f"cnncalc flops {net} --convention all",
+                )
+            print_out(
+                render_conventions_each(compare_conventions(spec, **options), fmt.value, study)
+            )
+            return
+        options["convention"] = convention.value
+        items = (
+            explain_each(spec, EXPLAIN_TOPICS[view], **options)
+            if explain
+            else analyze_each(spec, **options)
+        )
+        print_out(render_each(items, view, fmt.value, study))
+
+    guard(run)
+
+
+@commands.command()
+def shape(
+    net: Net,
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    format: FormatOpt = Format.table,
+    convention: ConventionOpt = ConventionName.macs,
+    explain: ExplainOpt = False,
+) -> None:
+    """Per-layer output shape, receptive field and jump."""
+    _report("shape", net, input, batch, format, convention, explain)
+
+
+@commands.command()
+def params(
+    net: Net,
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    format: FormatOpt = Format.table,
+    convention: ConventionOpt = ConventionName.macs,
+    explain: ExplainOpt = False,
+    by: ByOpt = None,
+    plot: PlotOpt = None,
+) -> None:
+    """Per-layer trainable parameters, buffers, connections (as LeNet-5 counts them) and memory."""
+    if by is not None or plot is not None:
+        return layer_views(
+            "params", net, input, batch, format, convention, by, plot, explain=explain
+        )
+    _report("params", net, input, batch, format, convention, explain)
+
+
+@commands.command()
+def flops(
+    net: Annotated[
+        Optional[str],
+        typer.Argument(
+            help="A YAML file or a built-in name; optional with --compare.", show_default=False
+        ),
+    ] = None,
+    compare: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--compare",
+            help="Side by side with ratios: a study's variants (--compare "
+            "bottleneck, or a YAML file with variants:), or NET next to "
+            "another network (NET --compare OTHER; repeatable).",
+        ),
+    ] = None,
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    format: FormatOpt = Format.table,
+    convention: ConventionOpt = ConventionName.macs,
+    explain: ExplainOpt = False,
+    deconv_count: DeconvOpt = None,
+    training: TrainingOpt = False,
+    by: ByOpt = None,
+    plot: PlotOpt = None,
+) -> None:
+    """Per-layer multiplications, additions, MACs, FLOPs and share of the total; with
+    --compare, networks and study variants side by side with the ratios between them; with
+    --convention all, every convention's total and why each differs from macs. --training
+    adds the backward pass, --by kind totals per kind, --plot draws the bars."""
+    if training or by is not None or plot is not None:
+        return layer_views(
+            "flops",
+            net,
+            input,
+            batch,
+            format,
+            convention,
+            by,
+            plot,
+            training,
+            explain,
+            compare,
+            deconv_count,
+        )
+    if not compare:
+        if net is None:
+            fail(
+                CnnCalcError(
+                    "give a network, or a study to compare",
+                    hint="cnncalc flops resnet18, or cnncalc flops --compare bottleneck",
+                )
+            )
+        _report("flops", net, input, batch, format, convention, explain, deconv_count)
+        return
+    if convention.value == "all" or deconv_count is not None:
+        fail(
+            CnnCalcError(
+                "--compare compares under one convention, with each convention's "
+                "own transposed-conv count",
+                field="--compare",
+                hint="drop --convention all and --deconv-count, or --compare",
+            )
+        )
+    from cnncalc.analysis.compare import compare_files
+    from cnncalc.analysis.pipeline import input_shape
+    from cnncalc.render.compare import render_compare
+
+    def run() -> None:
+        comparison = compare_files(
+            ([net] if net else []) + list(compare),
+            input_shape(input),
+            batch,
+            convention.value,
+            "flops" if explain else None,
+        )
+        print_out(render_compare(comparison, format.value))
+
+    guard(run)
+
+
+@commands.command()
+def summary(
+    net: Net,
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    format: FormatOpt = Format.table,
+    convention: ConventionOpt = ConventionName.macs,
+    explain: ExplainOpt = False,
+    deconv_count: DeconvOpt = None,
+) -> None:
+    """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field."""
+    _report("summary", net, input, batch, format, convention, explain, deconv_count)
+
+
+class PoolMode(str, Enum):
+    max = "max"
+    avg = "avg"
+
+
+@commands.command()
+def conv(
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            "-i",
+            show_default=False,
+            help="The input's spatial size: 8x8 (H×W), 32 (L) or 4x8x8 (D×H×W); the channels "
+            "are --in-channels.",
+        ),
+    ],
+    kernel: Annotated[
+        str,
+        typer.Option(
+            "--kernel", "-k", show_default=False, help="Kernel: 3, or one per axis: 3x5 (or 3,5)."
+        ),
+    ],
+    stride: Annotated[
+        Optional[str], typer.Option(help="Stride: 2 or 3,4 (default 1; for --pool, the kernel).")
+    ] = None,
+    padding: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Padding per side, as PyTorch takes it: 1, 0,1 (per axis), 0,1,2,3 (top, bottom, "
+            "left, right), same or valid (default 0). The working shows the total."
+        ),
+    ] = None,
+    dilation: Annotated[Optional[str], typer.Option(help="Dilation: 2 or 1,2.")] = None,
+    in_channels: Annotated[int, typer.Option("--in-channels", help="Input channels c_i.")] = 1,
+    out_channels: Annotated[
+        Optional[int], typer.Option("--out-channels", help="Output channels c_o (default 1).")
+    ] = None,
+    groups: Annotated[int, typer.Option(help="Groups (c_i and c_o must be multiples).")] = 1,
+    bias: Annotated[bool, typer.Option("--bias/--no-bias", help="A bias per output map.")] = True,
+    pool: Annotated[
+        Optional[PoolMode],
+        typer.Option(help="A max or avg pooling layer instead of a convolution."),
+    ] = None,
+    batch: BatchOpt = 1,
+    format: FormatOpt = Format.table,
+    convention: ConventionOpt = ConventionName.macs,
+) -> None:
+    """One convolution (or pooling) layer from flags, no YAML: its output shape, parameters
+    and operations with the working.
+
+    cnncalc conv --input 8x8 --kernel 3x5 --padding 0,1 --stride 3,4
+    """
+    from cnncalc.analysis.single import explain_single
+    from cnncalc.render.working import render_working
+
+    def run() -> None:
+        working = explain_single(
+            "all",
+            batch,
+            convention.value,
+            input=input,
+            kernel=kernel,
+            stride=stride,
+            pad=padding,
+            dilation=dilation,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            groups=groups,
+            bias=bias,
+            pool=pool.value if pool else None,
+        )
+        print_out(render_working(working, format.value))
+
+    guard(run)

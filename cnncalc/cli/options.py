@@ -1,0 +1,154 @@
+"""Options every command shares, and how a command prints and fails: one place, imported, never importing back."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from cnncalc.conventions.presets import CONVENTIONS
+from cnncalc.conventions.site import DECONV_COUNTS
+from cnncalc.errors import CnnCalcError
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+ConventionName = Enum(
+    "ConventionName", {**{name: name for name in CONVENTIONS}, "all": "all"}, type=str
+)
+"""The --convention choices: every convention of cnncalc.conventions by name, and 'all'."""
+DeconvChoice = Enum("DeconvChoice", {name: name for name in DECONV_COUNTS}, type=str)
+
+
+Net = Annotated[
+    str,
+    typer.Argument(
+        help="A YAML file, or a built-in name such as lenet5 or "
+        "resnet50 ('cnncalc zoo' lists them).",
+        show_default=False,
+    ),
+]
+InputOpt = Annotated[
+    Optional[str],
+    typer.Option("--input", "-i", help="Override the input shape, channels first: 3x224x224."),
+]
+BatchOpt = Annotated[
+    int, typer.Option("--batch", "-b", help="Batch size; counts are for the whole batch.")
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", help="table for people; json, csv (exact integers) or markdown."
+    ),
+]
+ConventionOpt = Annotated[
+    ConventionName,
+    typer.Option(
+        "--convention",
+        "-c",
+        help="Which operations count: macs (weighted multiply-accumulates, "
+        "the torchvision docs' figure), exact (every multiplication "
+        "and addition), nndl (NNDL's time and space complexity), "
+        "lenet (LeNet-5's connections), or a peer tool's rule (torch, "
+        "fvcore, ptflops, ptflops-aten, thop, torchinfo, torchscan, "
+        "calflops); all (flops only): every convention's total and why "
+        "it differs.",
+    ),
+]
+DeconvOpt = Annotated[
+    Optional[DeconvChoice],
+    typer.Option(
+        "--deconv-count",
+        help="Where a transposed conv's MACs are counted: input (each input "
+        "scatters one kernel: the work done, cnncalc's rule) or output (as "
+        "if each output gathered one, as thop, torchinfo and torchscan "
+        "count). Default: the convention's own.",
+        show_default=False,
+    ),
+]
+
+
+ExplainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        "-e",
+        help="Show each layer's working: the formula, the formula with the "
+        "layer's numbers, the result (Markdown/LaTeX with --format markdown).",
+    ),
+]
+
+
+class By(str, Enum):
+    kind = "kind"
+
+
+ByOpt = Annotated[
+    Optional[By],
+    typer.Option(
+        "--by",
+        help="Totals per layer kind instead of per layer (conv vs fc: the AlexNet and VGG "
+        "exercises).",
+    ),
+]
+PlotOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--plot",
+        help="Also draw the table as bars in FILE.png or FILE.svg (needs matplotlib: "
+        "pip install 'cnncalc[plot]').",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+TrainingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--training",
+        "-t",
+        help="Add the backward pass: multiplications and additions of the "
+        "input gradient (dX) and the weight gradient (dW) per layer.",
+    ),
+]
+
+
+def stdout() -> Console:
+    """Colour and the terminal's width for people; plain 200-column text when piped."""
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=200, color_system=None, force_terminal=False)
+
+
+def fail(exc: CnnCalcError) -> None:
+    Console(stderr=True, soft_wrap=True, highlight=False).print(
+        f"[bold red]error:[/] {escape(str(exc))}", markup=True
+    )
+    raise typer.Exit(2)
+
+
+def guard(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except CnnCalcError as exc:
+        fail(exc)
+
+
+EXPLAIN_TOPICS = {"shape": "shape", "params": "params", "flops": "flops", "summary": "all"}
+"""What --explain explains for each command."""
+
+
+def print_out(out) -> None:
+    if isinstance(out, str):
+        sys.stdout.write(out)
+    else:
+        stdout().print(out)

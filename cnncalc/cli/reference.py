@@ -1,0 +1,56 @@
+"""Reference commands: ``answers``, ``zoo`` and ``schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from cnncalc.cli.options import Format, FormatOpt, guard, print_out
+
+commands = typer.Typer()
+
+
+@commands.command()
+def answers(
+    name: Annotated[
+        Optional[str],
+        typer.Argument(help="The answer to work out (without it, the list).", show_default=False),
+    ] = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Worked textbook answers: the question, the working, the answer, and a note where
+    course notes commonly state another number. --format markdown for an answer key."""
+    from cnncalc.answers.worked import answer, entries
+    from cnncalc.render.answers import render_answer, render_answer_list
+
+    def run() -> None:
+        print_out(
+            render_answer(answer(name), format.value)
+            if name
+            else render_answer_list(entries(), format.value)
+        )
+
+    guard(run)
+
+
+@commands.command()
+def zoo(format: FormatOpt = Format.table) -> None:
+    """List the built-in networks and studies."""
+    from cnncalc.analysis.catalog import catalog
+    from cnncalc.render.catalog import catalog_render
+
+    def run() -> None:
+        print_out(catalog_render(catalog(), format.value))
+
+    guard(run)
+
+
+@commands.command()
+def schema() -> None:
+    """Print the JSON Schema of the YAML format (for editor completion)."""
+    from cnncalc.model.schema import network_schema
+
+    sys.stdout.write(json.dumps(network_schema(), indent=2, ensure_ascii=False) + "\n")

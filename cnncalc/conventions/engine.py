@@ -1,0 +1,260 @@
+"""Conventions: which counts a figure adds up, and with what weight — one table, one place.
+
+cnncalc counts raw operations once per layer (:class:`~cnncalc.kinds.ops.Ops`). Beside them a
+convention may weigh a few other quantities of a layer (:data:`QUANTITIES`): the counts
+textbooks use (weights, output maps, LeNet-5 connections), input and output elements,
+parameters, and the odd quantities some peer tool counts, each named with its reason. A
+layer's :class:`Basis` gives them for a batch.
+
+A convention is data: for each figure (mults, adds, MACs, FLOPs, and NNDL's space) a
+:data:`Table` that gives, per layer kind, a :class:`Sum` of weighted quantities
+(``2·MACs − outputs + bias adds``). Because a figure is such a sum, the same data computes
+it, writes its working (``FLOPs = 2·MACs = 2·117600 = 235200``) and adds up over the
+layers. Every convention names its source and version, says what it counts, and gives one
+line on how it differs from ``macs``; the peer presets reproduce each tool's integer
+exactly, including where the tool is wrong, and ``counts`` says so where it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
+
+from cnncalc.conventions.quantities import QUANTITIES, TERMS
+from cnncalc.conventions.site import DeconvCount, Site
+from cnncalc.kinds.formula import Formula
+from cnncalc.kinds.ops import Ops
+
+if TYPE_CHECKING:
+    pass
+
+
+class Basis:
+    """What a convention may weigh for one layer and a batch: the quantities of
+    :data:`QUANTITIES`, each worked out when first asked for. ``deconv`` is
+    ``--deconv-count`` (None: each convention's own place for a transposed conv's MACs)."""
+
+    __slots__ = ("site", "batch", "deconv", "_on_output", "_values")
+
+    def __init__(self, site: Site, batch: int = 1, deconv: DeconvCount | None = None):
+        self.site, self.batch, self.deconv = site, batch, deconv
+        self._on_output = deconv == "output"
+        self._values: dict[str, int] = {}
+
+    @property
+    def ops(self) -> Ops:
+        return self.site.ops.times(self.batch)
+
+    def counting(self, deconv: DeconvCount) -> "Basis":
+        """The same basis with a transposed conv's MACs counted on ``deconv``, unless
+        ``--deconv-count`` chose; it shares the worked-out values."""
+        view = Basis.__new__(Basis)
+        view.site, view.batch, view.deconv, view._values = (
+            self.site,
+            self.batch,
+            self.deconv,
+            self._values,
+        )
+        view._on_output = (self.deconv or deconv) == "output"
+        return view
+
+    def value(self, term: str) -> int:
+        if term == "macs" and self._on_output:
+            term = "output_macs"
+        if term not in self._values:
+            self._values[term] = QUANTITIES[term].of(self.site, self.batch)
+        return self._values[term]
+
+
+# --------------------------------------------------------------------------- sums and tables
+
+
+@dataclass(frozen=True)
+class Sum:
+    """figure = Σ weight·term, e.g. 2·MACs, or 2·MACs − outputs + bias adds."""
+
+    terms: tuple[tuple[str, int], ...]
+
+    def of(self, basis: Basis) -> int:
+        return sum(w * basis.value(t) for t, w in self.terms)
+
+    def times(self, factor: int) -> "Sum":
+        return Sum(tuple((t, w * factor) for t, w in self.terms))
+
+    @staticmethod
+    def _written(parts: list[tuple[str, int]]) -> str:
+        weights = {w for _, w in parts}
+        if len(weights) == 1:
+            (w,) = weights
+            inner = " + ".join(p for p, _ in parts)
+            if w == 1:
+                return inner
+            return f"{w}·({inner})" if len(parts) > 1 else f"{w}·{inner}"
+        text = ""
+        for i, (p, w) in enumerate(parts):
+            sign = "−" if w < 0 else "+"
+            size = "" if abs(w) == 1 else f"{abs(w)}·"
+            text += f"{'−' if w < 0 else ''}{size}{p}" if i == 0 else f" {sign} {size}{p}"
+        return text
+
+    def symbolic(self) -> str:
+        return self._written([(TERMS[t], w) for t, w in self.terms])
+
+    def written(self, basis: Basis) -> tuple[str, str]:
+        """(symbolic, substituted), the terms that are zero here left out."""
+        terms = [(t, w) for t, w in self.terms if basis.value(t)] or list(self.terms[:1])
+        return (
+            self._written([(TERMS[t], w) for t, w in terms]),
+            self._written([(str(basis.value(t)), w) for t, w in terms]),
+        )
+
+    @property
+    def trivial(self) -> bool:
+        """One term, weight one: the figure is a basis count under another name."""
+        return len(self.terms) == 1 and self.terms[0][1] == 1
+
+
+def terms(*names: str, times: int = 1) -> Sum:
+    """times·(a + b + …)"""
+    return Sum(tuple((n, times) for n in names))
+
+
+def weighted(**weights: int) -> Sum:
+    """Σ weight·quantity, by keyword: weighted(macs=2, outputs=-1, bias_adds=1)."""
+    return Sum(tuple(weights.items()))
+
+
+NOTHING = Sum(())
+
+Table = Mapping[str, Sum]
+"""count key → the layer's sum. A layer's row is the first of its keys found, most
+specific first (``pool.max.2d``, ``pool.max``, ``pool``: :meth:`Kind.count_keys`, each
+tried with the number of spatial axes), else ``*``, else nothing."""
+
+
+def everywhere(row: Sum) -> Table:
+    return {"*": row}
+
+
+def rows(keys: str, row: Sum) -> dict[str, Sum]:
+    """The same row for several space-separated keys."""
+    return {key: row for key in keys.split()}
+
+
+def _row(table: Table, site: Site) -> Sum:
+    for key in site.layer.count_keys():
+        for candidate in (f"{key}.{site.axes}d", key):
+            if candidate in table:
+                return table[candidate]
+    return table.get("*", NOTHING)
+
+
+@dataclass(frozen=True)
+class Figures:
+    mults: int
+    adds: int
+    macs: int
+    flops: int
+    space: int | None = None
+
+    def __add__(self, other: "Figures") -> "Figures":
+        space = (
+            None
+            if self.space is None and other.space is None
+            else (self.space or 0) + (other.space or 0)
+        )
+        return Figures(
+            self.mults + other.mults,
+            self.adds + other.adds,
+            self.macs + other.macs,
+            self.flops + other.flops,
+            space,
+        )
+
+
+FIGURES = ("mults", "adds", "macs", "flops")
+NO_FIGURES = Figures(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    counts: str
+    """What it counts, per kind, in words (printed under every table)."""
+    source: str
+    """Where the rule comes from, with the version it was read from and checked against."""
+    reason: str
+    """One line: how its total differs from ``macs``."""
+    macs: Table
+    flops: Table | None = None
+    """None: FLOPs = 2·MACs."""
+    mults: Table | None = None
+    """None: mults = MACs."""
+    adds: Table | None = None
+    """None: adds = MACs."""
+    space: Table | None = None
+    reports: str = "macs"
+    """The figure that is the tool's own number ('macs' or 'flops')."""
+    label: str = "MACs"
+    """What the tool calls its number."""
+    flops_label: str = "FLOPs"
+    """What the flops figure is called under this convention (NNDL: its 'time complexity')."""
+    deconv: DeconvCount = "input"
+    """Where it counts a transposed conv's MACs (``--deconv-count`` overrides)."""
+
+    def rows(self, site: Site) -> dict[str, Sum]:
+        """Each figure's sum for one layer, by figure name."""
+        macs = _row(self.macs, site)
+        rows = {
+            "mults": _row(self.mults, site) if self.mults is not None else macs,
+            "adds": _row(self.adds, site) if self.adds is not None else macs,
+            "macs": macs,
+            "flops": _row(self.flops, site) if self.flops is not None else macs.times(2),
+        }
+        if self.space is not None:
+            rows["space"] = _row(self.space, site)
+        return rows
+
+    def figures(self, basis: Basis) -> Figures:
+        counted = basis.counting(self.deconv)
+        rows = self.rows(basis.site)
+        return Figures(
+            *(rows[f].of(counted) for f in FIGURES),
+            space=rows["space"].of(counted) if "space" in rows else None,
+        )
+
+    def reported(self, figures: Figures) -> int:
+        """The tool's own number among the figures."""
+        return getattr(figures, self.reports)
+
+    def rules(self, site: Site) -> list[tuple[str, Sum]]:
+        """(label, sum) of every figure of one layer, as the working names them; mults and
+        adds only where the convention counts them apart from the MACs."""
+        labels = {
+            "mults": "mults",
+            "adds": "adds",
+            "macs": "MACs",
+            "flops": self.flops_label,
+            "space": "space",
+        }
+        own = {"mults": self.mults, "adds": self.adds}
+        return [
+            (labels[f], rule) for f, rule in self.rows(site).items() if own.get(f, True) is not None
+        ]
+
+    def terms(self) -> set[str]:
+        """The quantities any figure of any kind adds up."""
+        tables = (self.macs, self.flops, self.mults, self.adds, self.space)
+        return {t for table in tables if table for row in table.values() for t, _ in row.terms}
+
+    def explain(self, basis: Basis) -> list[Formula]:
+        """The working of each figure this convention gives that is not zero and not
+        just a count under another name (the FLOPs and space lines always show),
+        named ``figure (convention)``."""
+        counted = basis.counting(self.deconv)
+        lines = []
+        for label, rule in self.rules(basis.site):
+            value = rule.of(counted)
+            if value and (not rule.trivial or label in (self.flops_label, "space")):
+                lines.append(Formula(f"{label} ({self.name})", *rule.written(counted), str(value)))
+        return lines

@@ -1,0 +1,182 @@
+"""Sliding-window arithmetic shared by every kind that slides a window.
+
+All sizes are exact Python ints. ``n`` is the input extent along one axis,
+``k`` the kernel, ``s`` the stride, ``d`` the dilation, ``lo``/``hi`` the
+padding before/after (per side, as PyTorch and Keras take it; the textbook's
+p = lo + hi is the total).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple, Sequence
+
+from cnncalc.errors import CnnCalcError
+
+Shape = tuple[int, ...]
+
+
+def prod(values: Sequence[int]) -> int:
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def per_axis(value, ndim: int, field: str) -> tuple[int, ...]:
+    """An int applies to every spatial axis; a list gives one value per axis."""
+    if isinstance(value, int):
+        return (value,) * ndim
+    values = tuple(value)
+    if len(values) != ndim:
+        raise CnnCalcError(
+            f"has {len(values)} values but the input has {ndim} spatial "
+            f"ax{'is' if ndim == 1 else 'es'}",
+            field=field,
+            hint=f"give one int or a list of {ndim}",
+        )
+    return values
+
+
+def effective_kernel(k: int, d: int) -> int:
+    """Extent of a dilated kernel: d·(k − 1) + 1."""
+    return d * (k - 1) + 1
+
+
+def resolve_padding(
+    padding, ndim: int, sizes: Shape, k_eff: Shape, stride: Shape, field: str = "padding"
+) -> tuple[tuple[int, int], ...]:
+    """Padding per side for each axis, from any of the accepted forms.
+
+    int p: p on both sides of every axis; ``valid``: none; ``same``: the
+    TensorFlow/Keras rule, total = max((⌈n/s⌉ − 1)·s + k − n, 0) with the
+    smaller half first (PyTorch's ``same`` for stride 1); a list of ``ndim``
+    ints: per axis, both sides; a list of ``2·ndim`` ints: (before, after)
+    per axis, e.g. ``[top, bottom, left, right]``; or a list of pairs.
+    """
+    if padding == "valid":
+        return ((0, 0),) * ndim
+    if padding == "same":
+        pads = []
+        for n, k, s in zip(sizes, k_eff, stride):
+            out = -(-n // s)
+            total = max((out - 1) * s + k - n, 0)
+            pads.append((total // 2, total - total // 2))
+        return tuple(pads)
+    if isinstance(padding, str):
+        raise CnnCalcError(
+            f"unknown padding '{padding}'",
+            field=field,
+            hint="use an int, 'same', 'valid', or a list",
+        )
+    if isinstance(padding, int):
+        return ((padding, padding),) * ndim
+    values = list(padding)
+    if values and all(isinstance(v, (list, tuple)) for v in values):
+        if len(values) != ndim or any(len(v) != 2 for v in values):
+            raise CnnCalcError(f"needs {ndim} pairs [before, after]", field=field)
+        return tuple((int(a), int(b)) for a, b in values)
+    if len(values) == ndim and ndim != 1:
+        return tuple((p, p) for p in values)
+    if len(values) == 2 * ndim:
+        return tuple((values[2 * i], values[2 * i + 1]) for i in range(ndim))
+    if len(values) == ndim:
+        return tuple((p, p) for p in values)
+    raise CnnCalcError(
+        f"has {len(values)} values; for {ndim} spatial ax{'is' if ndim == 1 else 'es'} give "
+        f"{ndim} (one per axis, both sides) or {2 * ndim} (before and after per axis)",
+        field=field,
+    )
+
+
+def window_out(n: int, k_eff: int, s: int, lo: int, hi: int, ceil_mode: bool = False) -> int:
+    """Windows that fit: ⌊(n + p − k)/s⌋ + 1 with p = lo + hi (d2l 7.3, PyTorch).
+
+    With ``ceil_mode`` the division rounds up, but the last window must
+    start inside the input or the left padding (PyTorch's rule).
+    """
+    span = n + lo + hi - k_eff
+    if not ceil_mode:
+        return max(span // s + 1, 0)
+    out = -(-span // s) + 1
+    if (out - 1) * s >= n + lo:
+        out -= 1
+    return max(out, 0)
+
+
+def window_taps(
+    n: int, k: int, s: int, d: int, lo: int, hi: int, out: int, clip_to_input: bool = False
+) -> int:
+    """Σ over the ``out`` windows of the taps that fall inside the padded input.
+
+    A tap is one of the k positions start + j·d, start = i·s − lo. Taps past
+    the padded end (only possible with ceil_mode) are not visited; with
+    ``clip_to_input`` the padding is not visited either.
+    """
+    first, end = (0, n) if clip_to_input else (-lo, n + hi)
+    total = 0
+    for j in range(k):
+        # windows i whose tap j lands in [first, end): first <= i*s - lo + j*d < end
+        offset = j * d - lo
+        i_min = max(0, -((offset - first) // s)) if offset < first else 0
+        i_max = min(out - 1, (end - 1 - offset) // s) if end - 1 - offset >= 0 else -1
+        if i_max >= i_min:
+            total += i_max - i_min + 1
+    return total
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows: [⌊i·n/out⌋, ⌈(i+1)·n/out⌉)."""
+    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+
+
+def transposed_reach(n: int, k: int, s: int, d: int, p: int, out: int) -> tuple[int, int]:
+    """For one axis of a transposed conv: (products that land in the output,
+    output positions that receive at least one product).
+
+    Input i and tap j land on position i·s − p + j·d; positions outside
+    [0, out) are cropped away by the padding.
+    """
+    landed = 0
+    hit = bytearray(out)
+    for j in range(k):
+        offset = j * d - p
+        i_min = max(0, -(offset // s)) if offset < 0 else 0
+        i_max = min(n - 1, (out - 1 - offset) // s) if out - 1 - offset >= 0 else -1
+        if i_max >= i_min:
+            count = i_max - i_min + 1
+            landed += count
+            start = i_min * s + offset
+            hit[start : start + (count - 1) * s + 1 : s] = b"\x01" * count
+    return landed, hit.count(1)
+
+
+class Field(NamedTuple):
+    """Receptive field and jump per spatial axis, in input pixels (Araujo et al. 2019)."""
+
+    rf: tuple[int | Fraction, ...]
+    jump: tuple[int | Fraction, ...]
+    """Ints, except after a transposed conv, whose jump is a fraction of a pixel."""
+
+    @staticmethod
+    def of_input(ndim: int) -> "Field":
+        return Field((1,) * ndim, (1,) * ndim)
+
+    def slide(self, k_eff: Sequence[int], stride: Sequence) -> "Field":
+        """r' = r + (k − 1)·j, j' = j·s."""
+        return Field(
+            tuple(r + (k - 1) * j for r, k, j in zip(self.rf, k_eff, self.jump)),
+            tuple(j * s for j, s in zip(self.jump, stride)),
+        )
+
+    def whole(self, sizes: Sequence[int]) -> "Field":
+        """A layer that sees its whole input: a window as large as the map."""
+        return self.slide(sizes, sizes)
+
+    @staticmethod
+    def merge(fields: Sequence["Field"]) -> "Field":
+        """Branches joined: each axis takes the widest field and the coarsest jump."""
+        return Field(
+            tuple(max(rs) for rs in zip(*(f.rf for f in fields))),
+            tuple(max(js) for js in zip(*(f.jump for f in fields))),
+        )

@@ -1,0 +1,276 @@
+"""The layer algebra: one class per layer kind, everything about it in one place.
+
+A kind is a pydantic model of its YAML options plus the rules that give,
+from its input shape ``x`` (channels first, no batch):
+
+- ``out_shape(x)``: the shape rule,
+- ``state(x)``: its weights and buffers as (name, shape, role), in
+  PyTorch's ``state_dict`` order,
+- ``params(x)``: trainable parameters (LeNet-5's C3 counts only used
+  connections, so this is not always the sum of ``state``),
+- ``ops(x, y)``: raw operation counts for one sample,
+- ``connections(x, y)``: LeNet-5 paper's count (each output's weighted
+  inputs plus its bias),
+- ``receptive(field, x, y)``: the receptive-field step,
+- ``explain(x, y)``: the formulas with the numbers in them.
+
+Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
+
+from cnncalc.errors import CnnCalcError
+from cnncalc.kinds.arith import (
+    Field,
+    Shape,
+    effective_kernel,
+    per_axis,
+    prod,
+    resolve_padding,
+    window_out,
+)
+from cnncalc.kinds.backward import Backward, Saved
+from cnncalc.kinds.formula import LABELS, Formula
+from cnncalc.kinds.ops import Ops
+
+MAX_SIZE = 1_000_000
+"""Largest size anywhere (channels, extent, kernel, units): beyond it a network is not
+a network but a typo, and refusing it keeps every count instant."""
+
+Size = Annotated[int, PydField(strict=True, ge=1, le=MAX_SIZE)]
+NonNeg = Annotated[int, PydField(strict=True, ge=0, le=MAX_SIZE)]
+Sizes = Union[Size, list[Size]]
+Padding = Union[NonNeg, Literal["same", "valid"], list[NonNeg], list[list[NonNeg]]]
+Number = Annotated[float, PydField(strict=False)]
+
+AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
+
+
+@dataclass(frozen=True)
+class StateEntry:
+    """One tensor of a layer's state_dict; role is 'param', 'buffer' or 'counter'."""
+
+    name: str
+    shape: Shape
+    role: str = "param"
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A window sliding along each spatial axis, as a kind reads its options on one input.
+
+    Every field has one value per spatial axis; fields are read by name, never unpacked.
+    ``extent`` is the dilated kernel d·(k − 1) + 1; ``padding`` is (before, after) per axis.
+    """
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    extent: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.kernel)
+
+
+@dataclass(frozen=True)
+class TransposedGeometry:
+    """A transposed convolution's options on one input, one value per spatial axis, read by
+    name: PyTorch's ``padding`` (the same on both sides) and ``output_padding``."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.kernel)
+
+
+def state_size(state: list[StateEntry], role: str) -> int:
+    """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
+    return sum(prod(e.shape) for e in state if e.role == role)
+
+
+def spatial(x: Shape) -> Shape:
+    return x[1:]
+
+
+def needs_spatial(x: Shape, kind: str) -> int:
+    """Number of spatial axes; a kind that slides a window needs at least one."""
+    ndim = len(x) - 1
+    if ndim < 1 or ndim > 3:
+        raise CnnCalcError(
+            f"{kind} needs a 1-D, 2-D or 3-D feature map (C, L), (C, H, W) or (C, D, H, W), "
+            f"but its input is {fmt_shape(x)}",
+            hint="flatten and fc come after the convolutional part",
+        )
+    return ndim
+
+
+def fmt_shape(shape: Shape) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+def dotted(*terms) -> str:
+    return "·".join(str(t) for t in terms)
+
+
+def weight_grads(macs: int, weights: int, biases: int, positions: int, batch: int) -> Ops:
+    """dW of a weighted layer, whole batch: each weight's gradient sums its ``batch·macs/weights``
+    uses (one product each), each bias's the ``batch·positions`` output gradients it fed."""
+    uses = macs * batch
+    return Ops(
+        mults=uses, adds=uses - weights, bias_adds=biases * (batch * positions - 1), macs=uses
+    )
+
+
+def axis_symbols(prefix: str, ndim: int, suffix: str = "") -> str:
+    """``k_h·k_w`` (prefix 'k_'), ``H_o·W_o`` (prefix '', suffix '_o', upper case)."""
+    return "·".join((prefix + a if prefix else a.upper()) + suffix for a in AXES[ndim])
+
+
+def op_line(field: str, symbolic: str, substituted: str, value: int, note: str = "") -> Formula:
+    """A line for one raw operation count, named as :data:`LABELS` names it."""
+    return Formula(LABELS[field], symbolic, substituted, str(value), note)
+
+
+class Kind(BaseModel):
+    """A layer kind: its options, validated, and its rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    kind: ClassVar[str] = ""
+    main: ClassVar[str | None] = None
+    """The option that the kind's key carries: ``{conv: 64}`` sets out_channels."""
+    weighted: ClassVar[bool] = False
+    """Counts toward depth and carries MACs (conv, deconv, fc, rbf, subsample)."""
+    summary: ClassVar[str] = ""
+
+    def out_shape(self, x: Shape) -> Shape:
+        return x
+
+    def state(self, x: Shape) -> list[StateEntry]:
+        return []
+
+    def params(self, x: Shape) -> int:
+        return state_size(self.state(x), "param")
+
+    def buffers(self, x: Shape) -> int:
+        return state_size(self.state(x), "buffer")
+
+    def ops(self, x: Shape, y: Shape) -> Ops:
+        return Ops()
+
+    def connections(self, x: Shape, y: Shape) -> int:
+        return 0
+
+    def weights(self, x: Shape) -> int:
+        """Parameters that multiply an input, biases left out (NNDL's "weights");
+        0 for the kinds that are not weighted."""
+        return 0
+
+    def count_keys(self) -> tuple[str, ...]:
+        """The names a convention's table may give this layer's row under, most specific
+        first: a max pool is ``pool.max``, then ``pool``."""
+        return (self.kind,)
+
+    def output_macs(self, x: Shape, y: Shape) -> int | None:
+        """The MACs counted on the output positions, where that differs from
+        ``ops().macs``: only a transposed conv's (None elsewhere)."""
+        return None
+
+    def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
+        return field
+
+    def is_view(self) -> bool:
+        """Its output is its input's memory (flatten): autograd keeping one keeps the other."""
+        return False
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """Raw operations of the backward pass, whole batch (:mod:`cnncalc.kinds.backward`)."""
+        return Backward()
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """What PyTorch autograd keeps of this layer for its backward."""
+        return Saved()
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        """The working of the shape, parameters and operations; by default a kind
+        keeps its input's shape and says so."""
+        return [Formula("shape", "input shape", "", fmt_shape(y))] if x == y else []
+
+
+# --------------------------------------------------------------------------- windows
+
+
+class Sliding(Kind):
+    """Shared by the kinds that slide a window along each spatial axis."""
+
+    def geometry(self, x: Shape) -> Geometry:
+        """The window on input ``x``: kernel, stride, dilation, extent and padding per axis."""
+        ndim = needs_spatial(x, self.kind)
+        k = per_axis(self.kernel, ndim, "kernel")
+        s = per_axis(self._stride(), ndim, "stride")
+        d = per_axis(getattr(self, "dilation", 1), ndim, "dilation")
+        k_eff = tuple(effective_kernel(a, b) for a, b in zip(k, d))
+        pad = resolve_padding(getattr(self, "padding", 0), ndim, spatial(x), k_eff, s)
+        return Geometry(kernel=k, stride=s, dilation=d, extent=k_eff, padding=pad)
+
+    def _stride(self):
+        return self.stride
+
+    def _out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
+        g = self.geometry(x)
+        ndim, s, k_eff, pad = g.ndim, g.stride, g.extent, g.padding
+        sizes = []
+        for axis, n, ke, st, (lo, hi) in zip(AXES[ndim], spatial(x), k_eff, s, pad):
+            out = window_out(n, ke, st, lo, hi, ceil_mode)
+            if out < 1:
+                raise CnnCalcError(
+                    f"kernel {ke} is larger than the padded input {n + lo + hi} along {axis}: "
+                    f"⌊({n} − {ke} + {lo + hi} + {st}) / {st}⌋ = {(n - ke + lo + hi + st) // st}",
+                    field="kernel",
+                    hint="use a smaller kernel, more padding, or a larger input",
+                )
+            sizes.append(out)
+        return tuple(sizes)
+
+    def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
+        g = self.geometry(x)
+        return field.slide(g.extent, g.stride)
+
+    def _explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
+        g = self.geometry(x)
+        ndim, k, s, d, k_eff, pad = g.ndim, g.kernel, g.stride, g.dilation, g.extent, g.padding
+        lines = []
+        left, right = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
+        for axis, n, kk, dd, ke, st, (lo, hi), out in zip(
+            AXES[ndim], spatial(x), k, d, k_eff, s, pad, spatial(y)
+        ):
+            notes = []
+            if lo or hi:
+                notes.append(f"p_{axis} = {lo} + {hi} = {lo + hi}, the total padding of both sides")
+            if dd > 1:
+                notes.append(f"k_{axis} is the dilated extent {dd}·({kk} − 1) + 1 = {ke}")
+            if ceil_mode and out != -(-(n - ke + lo + hi + st) // st):
+                notes.append("the last window would start in the right padding, so it is dropped")
+            lines.append(
+                Formula(
+                    axis.upper(),
+                    f"{left}(n_{axis} − k_{axis} + p_{axis} + s_{axis}) / s_{axis}{right}",
+                    f"{left}({n} − {ke} + {lo + hi} + {st}) / {st}{right}",
+                    str(out),
+                    "; ".join(notes),
+                )
+            )
+        return lines

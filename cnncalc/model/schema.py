@@ -1,0 +1,149 @@
+"""JSON Schema of the YAML format, for editor completion (``cnncalc schema``).
+
+Built from the kinds' pydantic models, so it cannot drift from what the
+parser accepts: each kind's main option appears under the kind's own key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnncalc.kinds.registry import LAYER_KINDS
+
+SCHEMA_ID = "https://cnncalc.invalid/schema/network.json"
+
+
+def _kind_schema(kind: str, defs: dict) -> dict:
+    cls = LAYER_KINDS[kind]
+    schema = cls.model_json_schema(ref_template="#/$defs/{model}")
+    defs.update(schema.pop("$defs", {}))
+    props: dict[str, Any] = {}
+    main_schema: dict[str, Any] = {"type": "null"}
+    for field, sub in schema.get("properties", {}).items():
+        if field == cls.main:
+            main_schema = sub
+        else:
+            props[field] = sub
+    required = [kind]
+    return {
+        "type": "object",
+        "title": kind,
+        "description": cls.summary or (cls.__doc__ or "").strip().splitlines()[0],
+        "properties": {kind: main_schema, **props, "name": {"type": ["string", "integer"]}},
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def network_schema() -> dict:
+    defs: dict[str, Any] = {}
+    layer_variants = [_kind_schema(k, defs) for k in LAYER_KINDS]
+    layer_list = {"type": "array", "items": {"$ref": "#/$defs/layer"}}
+    branch = {
+        "anyOf": [
+            layer_list,
+            {"type": "null"},
+            {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "layers": layer_list},
+                "additionalProperties": False,
+            },
+        ]
+    }
+    joins = [
+        {
+            "type": "object",
+            "title": key,
+            "description": desc,
+            "properties": {
+                key: {"type": "array", "items": branch, "minItems": 2},
+                "name": {"type": ["string", "integer"]},
+            },
+            "required": [key],
+            "additionalProperties": False,
+        }
+        for key, desc in (
+            ("concat", "branches on the same input, joined on channels"),
+            ("add", "branches on the same input, summed; [] is the identity"),
+        )
+    ]
+    repeat = {
+        "type": "object",
+        "title": "repeat",
+        "description": "the layers, N times",
+        "properties": {
+            "repeat": {"type": ["integer", "string"]},
+            "layers": layer_list,
+            "name": {"type": ["string", "integer"]},
+            "label": {"type": "string"},
+            "start": {"type": "integer"},
+        },
+        "required": ["repeat", "layers"],
+        "additionalProperties": False,
+    }
+    call = {
+        "type": "object",
+        "title": "block call",
+        "description": "{BLOCK: [args] or {arg: value}, name: ...}",
+        "minProperties": 1,
+    }
+    defs["layer"] = {"anyOf": layer_variants + joins + [repeat, call]}
+    shape = {
+        "anyOf": [
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1},
+                "minItems": 1,
+                "maxItems": 4,
+            },
+            {"type": "string", "pattern": "^[0-9]+([x×][0-9]+){0,3}$"},
+        ]
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "cnncalc network",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "source": {"type": "string"},
+            "input": shape,
+            "blocks": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "args": {"anyOf": [{"type": "array"}, {"type": "object"}]},
+                        "layers": layer_list,
+                        "description": {"type": "string"},
+                    },
+                    "required": ["layers"],
+                    "additionalProperties": False,
+                },
+            },
+            "layers": layer_list,
+            "variants": {
+                "type": "object",
+                "additionalProperties": {
+                    "anyOf": [
+                        layer_list,
+                        {
+                            "type": "object",
+                            "properties": {
+                                "layers": layer_list,
+                                "input": shape,
+                                "description": {"type": "string"},
+                                "vs": {"type": "string"},
+                            },
+                            "required": ["layers"],
+                            "additionalProperties": False,
+                        },
+                    ]
+                },
+            },
+        },
+        "required": ["input"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }

@@ -1,0 +1,761 @@
+"""YAML data → validated network spec.
+
+Everything a user can get wrong in the file is caught here or in the graph
+builder, with the file, the line and the field. Blocks are expanded and
+``$args`` substituted here; ``repeat`` is kept as one node (its body is
+built once and walked ``count`` times by the graph builder).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from pydantic import ValidationError
+
+from cnncalc.errors import CnnCalcError
+from cnncalc.kinds.base import MAX_SIZE, Kind
+from cnncalc.kinds.joins import Add, Concat
+from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+from cnncalc.model.yamlsource import LocDict, LocList, line_of
+
+MAX_REPEAT = 10_000
+MAX_ITEMS = 100_000
+"""Most layers a network may expand to: ResNet-152 has under 600."""
+
+TOP_KEYS = ("name", "input", "layers", "blocks", "variants", "description", "source")
+STRUCTURE_KEYS = ("concat", "add", "repeat")
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where something was written: file, 1-based line, and field path (``layers.3``)."""
+
+    file: str | None
+    line: int | None
+    path: str
+
+
+@dataclass(frozen=True)
+class Leaf:
+    layer: Kind
+    name: str | None
+    where: Where
+    option_lines: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return self.layer.kind
+
+
+@dataclass(frozen=True)
+class Branch:
+    name: str | None
+    items: tuple
+    where: Where
+
+
+@dataclass(frozen=True)
+class Join:
+    join: Union[Concat, Add]
+    branches: tuple[Branch, ...]
+    name: str | None
+    where: Where
+
+    @property
+    def key(self) -> str:
+        return self.join.kind
+
+
+@dataclass(frozen=True)
+class Group:
+    """A block call: its expanded layers under one name."""
+
+    block: str
+    items: tuple
+    name: str | None
+    where: Where
+
+    @property
+    def key(self) -> str:
+        return self.block
+
+
+@dataclass(frozen=True)
+class Repeat:
+    count: int
+    items: tuple
+    name: str | None
+    label: str
+    start: int
+    where: Where
+
+    @property
+    def key(self) -> str:
+        return "repeat"
+
+
+Item = Union[Leaf, Join, Group, Repeat]
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    args: tuple[tuple[str, Any], ...]  # (name, default); default _REQUIRED if none
+    layers: Any
+    where: Where
+
+
+_REQUIRED = object()
+
+
+@dataclass
+class NetworkSpec:
+    name: str
+    input: Shape | None
+    layers: tuple | None
+    variants: dict[str, "NetworkSpec"] | None
+    file: str | None
+    description: str = ""
+    source: str = ""
+    vs: str | None = None
+    """In a study: the variant this one is measured against (``flops --compare``)."""
+
+
+@dataclass
+class _Context:
+    file: str | None
+    blocks: dict[str, Block]
+    args: dict[str, Any] | None = None
+    stack: tuple[str, ...] = ()
+    counter: list = field(default_factory=lambda: [0])
+
+
+def closest(word: str, choices) -> str | None:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def suggest(word: str, choices, prefix: str = "") -> str | None:
+    """``did you mean 'conv'?`` when a choice is close to what was written."""
+    close = closest(word, choices)
+    return f"did you mean '{prefix}{close}'?" if close else None
+
+
+def parse_shape(
+    value: Any, *, file: str | None = None, line: int | None = None, field_name: str = "input"
+) -> Shape:
+    """``[3, 224, 224]`` or ``"3x224x224"`` (× also accepted) → (3, 224, 224)."""
+    if isinstance(value, str):
+        parts = value.lower().replace("×", "x").replace(",", "x").split("x")
+        try:
+            value = [int(p.strip()) for p in parts]
+        except ValueError:
+            raise CnnCalcError(
+                f"'{value}' is not a shape",
+                file=file,
+                line=line,
+                field=field_name,
+                hint="write it as C x H x W, e.g. 3x224x224",
+            ) from None
+    if not isinstance(value, list) or not value:
+        raise CnnCalcError(
+            "must be a shape like [3, 224, 224] or 3x224x224",
+            file=file,
+            line=line,
+            field=field_name,
+        )
+    if len(value) > 4:
+        raise CnnCalcError(
+            f"has {len(value)} axes; give (C,), (C, L), (C, H, W) or (C, D, H, W) "
+            "without the batch",
+            file=file,
+            line=line,
+            field=field_name,
+            hint="the batch is --batch",
+        )
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise CnnCalcError(
+                f"size {v!r} is not a whole number", file=file, line=line, field=field_name
+            )
+        if v < 1:
+            raise CnnCalcError(
+                f"size {v} must be at least 1", file=file, line=line, field=field_name
+            )
+        if v > MAX_SIZE:
+            raise CnnCalcError(
+                f"size {v:,} is larger than the limit {MAX_SIZE:,}",
+                file=file,
+                line=line,
+                field=field_name,
+            )
+    return tuple(value)
+
+
+def parse_network(data: Any, file: str | None) -> NetworkSpec:
+    """The top level of a network file."""
+    if not isinstance(data, LocDict):
+        raise CnnCalcError(
+            "a network file is a mapping with 'input:' and 'layers:'",
+            file=file,
+            line=getattr(data, "line", 1),
+        )
+    for key in data:
+        if key not in TOP_KEYS:
+            raise CnnCalcError(
+                f"unknown top-level key '{key}'",
+                file=file,
+                line=data.line_of(key),
+                field=str(key),
+                hint=suggest(key, TOP_KEYS) or f"expected one of {', '.join(TOP_KEYS)}",
+            )
+    blocks = _parse_blocks(data.get("blocks"), file, data.line_of("blocks"))
+    name = data.get("name") or (file or "network")
+    shape = None
+    if "input" in data:
+        shape = parse_shape(data["input"], file=file, line=data.line_of("input"))
+    has_layers, has_variants = "layers" in data, "variants" in data
+    if has_layers == has_variants:
+        raise CnnCalcError(
+            "a network file needs exactly one of 'layers:' or 'variants:'",
+            file=file,
+            line=data.line or 1,
+            hint="layers: is one network; variants: is a comparison study",
+        )
+    if shape is None:
+        raise CnnCalcError(
+            "missing 'input:'",
+            file=file,
+            line=data.line or 1,
+            field="input",
+            hint="e.g. input: [3, 224, 224] (channels, height, width)",
+        )
+    ctx = _Context(file=file, blocks=blocks)
+    common = dict(
+        file=file,
+        description=str(data.get("description") or ""),
+        source=str(data.get("source") or ""),
+    )
+    if has_layers:
+        layers = _parse_sequence(data["layers"], ctx, "layers", data.line_of("layers"))
+        return NetworkSpec(name=str(name), input=shape, layers=layers, variants=None, **common)
+    variants = data["variants"]
+    if not isinstance(variants, LocDict) or not variants:
+        raise CnnCalcError(
+            "'variants:' maps each variant's name to its layers",
+            file=file,
+            line=data.line_of("variants"),
+            field="variants",
+        )
+    parsed = {}
+    for vname, body in variants.items():
+        path, line = f"variants.{vname}", variants.line_of(vname)
+        vshape, vdesc, vs = shape, "", None
+        if isinstance(body, LocDict):
+            for key in body:
+                if key not in ("layers", "input", "description", "vs"):
+                    raise CnnCalcError(
+                        f"unknown key '{key}' in a variant",
+                        file=file,
+                        line=body.line_of(key),
+                        field=f"{path}.{key}",
+                        hint="a variant has layers:, and may have input:, description: and vs:",
+                    )
+            if "input" in body:
+                vshape = parse_shape(
+                    body["input"], file=file, line=body.line_of("input"), field_name=f"{path}.input"
+                )
+            vdesc = str(body.get("description") or "")
+            if "vs" in body:
+                vs = str(body["vs"])
+                if vs == str(vname) or vs not in {str(v) for v in variants}:
+                    raise CnnCalcError(
+                        f"'vs: {vs}' must name another variant of the study",
+                        file=file,
+                        line=body.line_of("vs"),
+                        field=f"{path}.vs",
+                        hint=suggest(vs, [v for v in variants if v != vname])
+                        or f"its variants are {', '.join(map(str, variants))}",
+                    )
+            line = body.line_of("layers")
+            body = body.get("layers")
+            path += ".layers"
+        layers = _parse_sequence(body, ctx, path, line)
+        parsed[str(vname)] = NetworkSpec(
+            name=str(vname),
+            input=vshape,
+            layers=layers,
+            variants=None,
+            file=file,
+            description=vdesc,
+            vs=vs,
+        )
+    return NetworkSpec(name=str(name), input=shape, layers=None, variants=parsed, **common)
+
+
+def _parse_blocks(raw: Any, file: str | None, line: int | None) -> dict[str, Block]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, LocDict):
+        raise CnnCalcError(
+            "'blocks:' maps each block's name to its args and layers",
+            file=file,
+            line=line,
+            field="blocks",
+        )
+    blocks = {}
+    for bname, body in raw.items():
+        path, bline = f"blocks.{bname}", raw.line_of(bname)
+        if bname in LAYER_KINDS or bname in STRUCTURE_KEYS:
+            raise CnnCalcError(
+                f"a block cannot be called '{bname}': that is a layer kind",
+                file=file,
+                line=bline,
+                field=path,
+            )
+        if not isinstance(body, LocDict) or "layers" not in body:
+            raise CnnCalcError(
+                "a block needs 'layers:' (and 'args:' if it takes arguments)",
+                file=file,
+                line=bline,
+                field=path,
+            )
+        for key in body:
+            if key not in ("args", "layers", "description"):
+                raise CnnCalcError(
+                    f"unknown key '{key}' in a block",
+                    file=file,
+                    line=body.line_of(key),
+                    field=f"{path}.{key}",
+                    hint="a block has args: and layers:",
+                )
+        args_raw = body.get("args") or []
+        args: list[tuple[str, Any]] = []
+        if isinstance(args_raw, LocDict):
+            args = [(str(k), _REQUIRED if v is None else v) for k, v in args_raw.items()]
+        elif isinstance(args_raw, list):
+            for a in args_raw:
+                if isinstance(a, LocDict) and len(a) == 1:
+                    ((k, v),) = a.items()
+                    args.append((str(k), _REQUIRED if v is None else v))
+                elif isinstance(a, str):
+                    args.append((a.lstrip("$"), _REQUIRED))
+                else:
+                    raise CnnCalcError(
+                        f"argument {a!r} is not a name",
+                        file=file,
+                        line=body.line_of("args"),
+                        field=f"{path}.args",
+                    )
+        else:
+            raise CnnCalcError(
+                "'args:' is a list of names, or a mapping of names to defaults",
+                file=file,
+                line=body.line_of("args"),
+                field=f"{path}.args",
+            )
+        blocks[str(bname)] = Block(
+            str(bname),
+            tuple(args),
+            body["layers"],
+            Where(file, body.line_of("layers"), f"{path}.layers"),
+        )
+    return blocks
+
+
+def _parse_sequence(raw: Any, ctx: _Context, path: str, line: int | None) -> tuple:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise CnnCalcError(
+            "must be a list of layers",
+            file=ctx.file,
+            line=line,
+            field=path,
+            hint="each layer is a '- {kind: value, option: value}' line",
+        )
+    return tuple(
+        _parse_item(item, ctx, f"{path}.{i}", line_of(raw, i) or line) for i, item in enumerate(raw)
+    )
+
+
+def _subst(value: Any, ctx: _Context, line: int | None, path: str) -> Any:
+    """Replace ``$name`` by the block argument, also inside lists."""
+    if isinstance(value, str) and value.startswith("$"):
+        arg = value[1:]
+        if ctx.args is None:
+            raise CnnCalcError(
+                f"'{value}' is used outside a block",
+                file=ctx.file,
+                line=line,
+                field=path,
+                hint="$names are the arguments of a block",
+            )
+        if arg not in ctx.args:
+            raise CnnCalcError(
+                f"unknown argument '{value}' in block '{ctx.stack[-1]}'",
+                file=ctx.file,
+                line=line,
+                field=path,
+                hint=suggest(arg, ctx.args, "$")
+                or f"its arguments are {', '.join('$' + a for a in ctx.args) or 'none'}",
+            )
+        return ctx.args[arg]
+    if isinstance(value, LocDict):
+        out_map = LocDict(
+            (k, _subst(v, ctx, value.line_of(k) or line, path)) for k, v in value.items()
+        )
+        out_map.line, out_map.key_lines = value.line, getattr(value, "key_lines", {})
+        return out_map
+    if isinstance(value, list) and not isinstance(value, LocList):
+        return [_subst(v, ctx, line, path) for v in value]
+    if isinstance(value, LocList):
+        out = LocList(_subst(v, ctx, line_of(value, i) or line, path) for i, v in enumerate(value))
+        out.line, out.item_lines = value.line, getattr(value, "item_lines", [])
+        return out
+    return value
+
+
+def _count(ctx: _Context, line: int | None, path: str) -> None:
+    ctx.counter[0] += 1
+    if ctx.counter[0] > MAX_ITEMS:
+        raise CnnCalcError(
+            f"the network expands to more than {MAX_ITEMS:,} layers",
+            file=ctx.file,
+            line=line,
+            field=path,
+            hint="check the block calls and repeat counts",
+        )
+
+
+def _name(raw: LocDict, ctx: _Context, path: str) -> str | None:
+    if "name" not in raw:
+        return None
+    name = _subst(raw["name"], ctx, raw.line_of("name"), f"{path}.name")
+    if isinstance(name, bool) or not isinstance(name, (str, int)) or str(name) == "":
+        raise CnnCalcError(
+            "a name is a non-empty string",
+            file=ctx.file,
+            line=raw.line_of("name"),
+            field=f"{path}.name",
+        )
+    return str(name)
+
+
+def _parse_item(raw: Any, ctx: _Context, path: str, line: int | None) -> Item:
+    _count(ctx, line, path)
+    if isinstance(raw, str) and (raw in LAYER_KINDS):
+        raw_map = LocDict({raw: None})
+        raw_map.line, raw_map.key_lines = line, {raw: line}
+        raw = raw_map
+    if not isinstance(raw, LocDict) or not raw:
+        raise CnnCalcError(
+            f"a layer is a mapping like {{conv: 64, kernel: 3}}, not {raw!r}",
+            file=ctx.file,
+            line=line,
+            field=path,
+        )
+    line = raw.line or line
+    known = set(LAYER_KINDS) | set(STRUCTURE_KEYS) | set(ctx.blocks)
+    kinds_here = [k for k in raw if k in known]
+    first = next(iter(raw))
+    if len(kinds_here) > 1:
+        raise CnnCalcError(
+            f"two kinds in one layer: '{kinds_here[0]}' and '{kinds_here[1]}'",
+            file=ctx.file,
+            line=raw.line_of(kinds_here[1]),
+            field=path,
+            hint="put each layer in its own list item",
+        )
+    if first not in known:
+        if kinds_here:
+            raise CnnCalcError(
+                f"the kind '{kinds_here[0]}' must be the first key of the layer",
+                file=ctx.file,
+                line=line,
+                field=path,
+                hint=f"write {{{kinds_here[0]}: ..., {first}: ...}}",
+            )
+        raise CnnCalcError(
+            f"unknown layer kind '{first}'",
+            file=ctx.file,
+            line=raw.line_of(first),
+            field=path,
+            hint=suggest(first, known) or "'cnncalc schema' lists the kinds",
+        )
+    kind = first
+    where = Where(ctx.file, line, path)
+    name = _name(raw, ctx, path)
+    if kind in JOIN_KINDS:
+        return _parse_join(raw, kind, name, ctx, path, where)
+    if kind == "repeat":
+        return _parse_repeat(raw, name, ctx, path, where)
+    if kind in ctx.blocks:
+        return _parse_call(raw, kind, name, ctx, path, where)
+    return _parse_leaf(raw, kind, name, ctx, path, where)
+
+
+def _parse_leaf(
+    raw: LocDict, kind: str, name: str | None, ctx: _Context, path: str, where: Where
+) -> Leaf:
+    cls = LAYER_KINDS[kind]
+    values: dict[str, Any] = {}
+    lines: dict[str, int | None] = {}
+    main_value = _subst(raw[kind], ctx, raw.line_of(kind), f"{path}.{kind}")
+    if cls.main is None:
+        if main_value is not None:
+            raise CnnCalcError(
+                f"'{kind}' takes no value, got {main_value!r}",
+                file=ctx.file,
+                line=raw.line_of(kind),
+                field=f"{path}.{kind}",
+                hint=f"write {{{kind}: }} or just '- {kind}'",
+            )
+    elif main_value is not None or kind in ("batchnorm", "dropout"):
+        if main_value is not None:
+            values[cls.main] = main_value
+        lines[cls.main] = raw.line_of(kind)
+    for key, value in raw.items():
+        if key in (kind, "name"):
+            continue
+        if key not in cls.model_fields or key == cls.main:
+            options = [f for f in cls.model_fields if f != cls.main]
+            raise CnnCalcError(
+                f"'{kind}' has no option '{key}'",
+                file=ctx.file,
+                line=raw.line_of(key),
+                field=f"{path}.{key}",
+                hint=suggest(key, options)
+                or (
+                    f"its options are {', '.join(options)}"
+                    if options
+                    else f"'{kind}' takes no options"
+                ),
+            )
+        values[str(key)] = _subst(value, ctx, raw.line_of(key), f"{path}.{key}")
+        lines[str(key)] = raw.line_of(key)
+    try:
+        layer = cls.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        fname = str(err["loc"][0]) if err["loc"] else kind
+        shown = kind if fname == cls.main else fname
+        got = err.get("input")
+        msg = _friendly(err)
+        if err["type"] == "missing":
+            msg = f"'{kind}' needs '{shown}'"
+            if cls.main == fname:
+                msg = f"'{kind}' needs a value, e.g. {{{kind}: {_example_main(kind)}}}"
+        elif not isinstance(got, (dict, list)) and got is not None:
+            msg = f"{msg}, got {got!r}"
+        raise CnnCalcError(
+            msg, file=ctx.file, line=lines.get(fname, where.line), field=f"{path}.{shown}"
+        ) from None
+    return Leaf(
+        layer=layer,
+        name=name,
+        where=where,
+        option_lines={(kind if k == cls.main else k): v for k, v in lines.items()},
+    )
+
+
+def _friendly(err: dict) -> str:
+    """Pydantic's message, said the way the rest of cnncalc says things."""
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        limit = ctx["le"]
+        return f"must be at most {limit:,}" + (
+            " (cnncalc's limit on any size)" if limit == MAX_SIZE else ""
+        )
+    if kind == "less_than":
+        return f"must be less than {ctx['lt']}"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return "must be a whole number"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', 'one of the listed values')}"
+    if kind in ("float_type", "float_parsing"):
+        return "must be a number"
+    if kind == "list_type":
+        return "must be a list"
+    return err["msg"]
+
+
+def _example_main(kind: str) -> str:
+    return {
+        "conv": "64",
+        "deconv": "64",
+        "fc": "10",
+        "rbf": "10",
+        "pool": "max",
+        "subsample": "2",
+        "adaptive": "[6, 6]",
+        "lrn": "5",
+    }.get(kind, "…")
+
+
+def _parse_join(
+    raw: LocDict, kind: str, name: str | None, ctx: _Context, path: str, where: Where
+) -> Join:
+    for key in raw:
+        if key not in (kind, "name"):
+            raise CnnCalcError(
+                f"'{kind}' has no option '{key}'",
+                file=ctx.file,
+                line=raw.line_of(key),
+                field=f"{path}.{key}",
+                hint=f"'{kind}' takes a list of branches and a name",
+            )
+    branches_raw = raw[kind]
+    if not isinstance(branches_raw, list) or len(branches_raw) < 2:
+        raise CnnCalcError(
+            f"'{kind}' needs a list of at least two branches",
+            file=ctx.file,
+            line=raw.line_of(kind),
+            field=f"{path}.{kind}",
+            hint="each branch is a list of layers; [] is the input itself",
+        )
+    branches = []
+    for i, b in enumerate(branches_raw):
+        bpath, bline = f"{path}.{kind}.{i}", line_of(branches_raw, i) or where.line
+        bname, body = None, b
+        if isinstance(b, LocDict):
+            for key in b:
+                if key not in ("name", "layers"):
+                    raise CnnCalcError(
+                        f"a branch is a list of layers, or a mapping with name: and layers:; "
+                        f"found '{key}'",
+                        file=ctx.file,
+                        line=b.line_of(key),
+                        field=bpath,
+                        hint="write the branch as - [ {conv: ...}, ... ]",
+                    )
+            bname = _name(b, ctx, bpath)
+            body, bline, bpath = b.get("layers"), b.line_of("layers"), bpath + ".layers"
+        items = _parse_sequence(body, ctx, bpath, bline)
+        branches.append(Branch(bname, items, Where(ctx.file, bline, bpath)))
+    return Join(JOIN_KINDS[kind](), tuple(branches), name, where)
+
+
+def _int_option(
+    raw: LocDict, key: str, ctx: _Context, path: str, low: int, high: int, default: int | None
+) -> int:
+    if key not in raw:
+        if default is None:
+            raise CnnCalcError(f"needs '{key}'", file=ctx.file, line=raw.line, field=path)
+        return default
+    value = _subst(raw[key], ctx, raw.line_of(key), f"{path}.{key}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CnnCalcError(
+            f"must be a whole number, got {value!r}",
+            file=ctx.file,
+            line=raw.line_of(key),
+            field=f"{path}.{key}",
+        )
+    if not low <= value <= high:
+        raise CnnCalcError(
+            f"must be between {low:,} and {high:,}, got {value:,}",
+            file=ctx.file,
+            line=raw.line_of(key),
+            field=f"{path}.{key}",
+        )
+    return value
+
+
+def _parse_repeat(raw: LocDict, name: str | None, ctx: _Context, path: str, where: Where) -> Repeat:
+    for key in raw:
+        if key not in ("repeat", "layers", "name", "label", "start"):
+            raise CnnCalcError(
+                f"'repeat' has no option '{key}'",
+                file=ctx.file,
+                line=raw.line_of(key),
+                field=f"{path}.{key}",
+                hint="repeat takes layers:, and name:, label:, start: for naming",
+            )
+    count = _int_option(raw, "repeat", ctx, path, 1, MAX_REPEAT, None)
+    start = _int_option(raw, "start", ctx, path, 0, MAX_ITEMS, 1)
+    label = _subst(raw.get("label", "block"), ctx, raw.line_of("label"), f"{path}.label")
+    if "layers" not in raw:
+        raise CnnCalcError(
+            "'repeat' needs 'layers:' to repeat", file=ctx.file, line=where.line, field=path
+        )
+    before = ctx.counter[0]
+    items = _parse_sequence(raw["layers"], ctx, f"{path}.layers", raw.line_of("layers"))
+    body = ctx.counter[0] - before
+    ctx.counter[0] += body * (count - 1)
+    _count(ctx, where.line, path)
+    return Repeat(count, items, name, str(label or ""), start, where)
+
+
+def _parse_call(
+    raw: LocDict, bname: str, name: str | None, ctx: _Context, path: str, where: Where
+) -> Group:
+    block = ctx.blocks[bname]
+    if bname in ctx.stack:
+        chain = " → ".join(ctx.stack[ctx.stack.index(bname) :] + (bname,))
+        raise CnnCalcError(
+            f"block '{bname}' uses itself ({chain})",
+            file=ctx.file,
+            line=where.line,
+            field=path,
+            hint="a block cannot contain itself",
+        )
+    for key in raw:
+        if key not in (bname, "name"):
+            raise CnnCalcError(
+                f"a call of block '{bname}' takes its arguments and a name, not '{key}'",
+                file=ctx.file,
+                line=raw.line_of(key),
+                field=f"{path}.{key}",
+                hint=f"write {{{bname}: [args...], name: ...}}",
+            )
+    given = _subst(raw[bname], ctx, raw.line_of(bname), f"{path}.{bname}")
+    names = [a for a, _ in block.args]
+    values: dict[str, Any] = {}
+    if given is None:
+        given = []
+    if isinstance(given, dict):
+        for k, v in given.items():
+            if k not in names:
+                raise CnnCalcError(
+                    f"block '{bname}' has no argument '{k}'",
+                    file=ctx.file,
+                    line=line_of(given, k) or where.line,
+                    field=f"{path}.{bname}",
+                    hint=suggest(k, names) or f"its arguments are {', '.join(names)}",
+                )
+            values[k] = v
+    else:
+        if not isinstance(given, list):
+            given = [given]
+        if len(given) > len(names):
+            raise CnnCalcError(
+                f"block '{bname}' takes {len(names)} arguments "
+                f"({', '.join(names)}), got {len(given)}",
+                file=ctx.file,
+                line=raw.line_of(bname),
+                field=f"{path}.{bname}",
+            )
+        values = dict(zip(names, given))
+    for arg, default in block.args:
+        if arg not in values:
+            if default is _REQUIRED:
+                raise CnnCalcError(
+                    f"block '{bname}' needs argument '{arg}'",
+                    file=ctx.file,
+                    line=raw.line_of(bname),
+                    field=f"{path}.{bname}",
+                    hint=f"its arguments are {', '.join(names)}",
+                )
+            values[arg] = default
+    inner = _Context(ctx.file, ctx.blocks, values, ctx.stack + (bname,), ctx.counter)
+    items = _parse_sequence(block.layers, inner, block.where.path, block.where.line)
+    return Group(bname, items, name, where)

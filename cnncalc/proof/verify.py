@@ -1,0 +1,284 @@
+"""``cnncalc verify``: run a network in the reference executor and check every prediction.
+
+For each layer, the calculator's predicted output shape and raw operation
+counts (what ``cnncalc flops --format json`` reports as ``ops``) are set
+beside the shape the executor produced and the operations it actually
+performed: multiplications, additions, bias additions, comparisons,
+divisions, exponentials and residual additions.  Nothing here prints;
+:mod:`cnncalc.verify_report` writes the result out.
+
+numpy is imported only when a network is run, so the calculator commands
+never load it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cnncalc.analysis.pipeline import analyze, build
+from cnncalc.errors import CnnCalcError
+from cnncalc.kinds.arith import Shape, prod
+from cnncalc.kinds.conv import Conv, Deconv
+from cnncalc.kinds.ops import Ops
+from cnncalc.model.graph import Graph
+from cnncalc.model.spec import NetworkSpec
+from cnncalc.proof.impls import IMPLS
+
+if TYPE_CHECKING:  # the executor needs numpy, which only a run may load
+    from cnncalc.proof.executor.run import NaiveCost
+
+CHECKED = ("mults", "adds", "bias_adds", "compares", "divs", "exps", "eltwise_adds")
+"""The raw counts that are compared (MACs are a convention's weighing of mults, not an
+operation of their own)."""
+
+DEFAULT_MAX_SECONDS = 60.0
+FAST_SECONDS_PER_MULT = 1e-9
+"""Stated cost of the fast executor per predicted multiplication: float64 BLAS on two
+cores runs ResNet-50's 4.1 G multiplications in about 3 s (benchmarks/bench_executor.py)."""
+EXECUTOR_BYTES_PER_VALUE = 8
+"""The executor runs in float64."""
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One layer: prediction beside execution (counts for the whole batch)."""
+
+    name: str
+    kind: str
+    predicted_shape: Shape
+    executed_shape: Shape | None
+    """Without the batch axis, as cnncalc reports shapes; None if the layer did not run."""
+    predicted: dict[str, int]
+    performed: dict[str, int] | None
+    error: str | None = None
+    """Why the executor refused the layer, if it did."""
+
+    @property
+    def disagreements(self) -> list[str]:
+        """The fields that differ: 'run' if it did not run, 'shape', then the counts."""
+        if self.performed is None or self.executed_shape is None:
+            return ["run"]
+        out = ["shape"] if self.executed_shape != self.predicted_shape else []
+        return out + [f for f in CHECKED if self.predicted[f] != self.performed[f]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagreements
+
+
+@dataclass(frozen=True)
+class Verification:
+    network: str
+    input: Shape
+    batch: int
+    impl: str
+    seed: int
+    flip: bool
+    layers: tuple[LayerCheck, ...]
+    seconds: float
+    """Wall time of the forward pass."""
+    estimated_seconds: float
+    """What the run was estimated to take before it started."""
+
+    @property
+    def ok(self) -> bool:
+        return all(layer.ok for layer in self.layers)
+
+    @property
+    def first_disagreement(self) -> LayerCheck | None:
+        return next((layer for layer in self.layers if not layer.ok), None)
+
+    def total(self, side: str) -> dict[str, int]:
+        """Field-by-field sums of the ``predicted`` or ``performed`` counts."""
+        rows = [getattr(layer, side) or {} for layer in self.layers]
+        return {f: sum(r.get(f, 0) for r in rows) for f in CHECKED}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run will cost, worked out before it starts."""
+
+    seconds: float
+    basis: str
+    """How the time was worked out, in words with the numbers."""
+    peak_bytes: int
+
+
+def map_visits(graph: Graph, batch: int) -> int:
+    """How often the naive conv loops step to the next input map of an output (once per
+    output and input map seen; per output map and input map for a transposed conv)."""
+    visits = 0
+    for node in graph.nodes:
+        if isinstance(node.layer, Conv):
+            visits += node.layer.inputs_seen(node.in_shape) * prod(node.out_shape[1:])
+        elif isinstance(node.layer, Deconv):
+            visits += (node.in_shape[0] // node.layer.groups) * prod(node.out_shape)
+    return visits * batch
+
+
+def peak_bytes(graph: Graph, batch: int) -> int:
+    """Largest working set of one layer in the fast executor, float64: its inputs, its
+    output and its im2col buffer (a conv reads its kernel-sized columns at once)."""
+    peak = 0
+    for node in graph.nodes:
+        values = sum(prod(s) for s in node.in_shapes) + prod(node.out_shape)
+        if isinstance(node.layer, Conv):
+            k = node.layer.geometry(node.in_shape).kernel
+            per_group = node.in_shape[0] // node.layer.groups
+            values += per_group * prod(k) * prod(node.out_shape[1:])
+        peak = max(peak, values)
+    return peak * batch * EXECUTOR_BYTES_PER_VALUE
+
+
+def memory_limit() -> int:
+    """Half this machine's physical memory (8 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not on Linux
+        return 8 * 2**30
+
+
+def estimate(
+    graph: Graph,
+    predicted_total: dict[str, int],
+    batch: int,
+    impl: str,
+    naive: NaiveCost | None = None,
+) -> Estimate:
+    """Time and memory of a run. The naive loops' costs (a :class:`NaiveCost`) are
+    measured on this machine; the fast executor's is stated (:data:`FAST_SECONDS_PER_MULT`)."""
+    peak = peak_bytes(graph, batch)
+    if impl == "naive":
+        ops, visits = sum(predicted_total.values()), map_visits(graph, batch)
+        seconds = ops * naive.per_op + visits * naive.per_visit
+        return Estimate(
+            seconds,
+            f"{ops:,} counted operations at {naive.per_op * 1e9:.0f} ns "
+            f"and {visits:,} map visits at {naive.per_visit * 1e9:.0f} ns, "
+            f"measured on this machine",
+            peak,
+        )
+    mults = predicted_total["mults"]
+    return Estimate(
+        mults * FAST_SECONDS_PER_MULT,
+        f"{mults:,} multiplications at a stated {FAST_SECONDS_PER_MULT * 1e9:g} ns",
+        peak,
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _refuse_if_too_big(name: str, est: Estimate, impl: str, max_seconds: float) -> None:
+    if est.seconds > max_seconds:
+        raise CnnCalcError(
+            f"the {impl} executor would take about {_duration(est.seconds)} on '{name}' "
+            f"({est.basis}), more than --max-seconds {max_seconds:g}",
+            hint="use --impl fast, a smaller --input or --batch, or raise --max-seconds"
+            if impl == "naive"
+            else "use a smaller --input or --batch, or raise --max-seconds",
+        )
+    limit = memory_limit()
+    if est.peak_bytes > limit:
+        raise CnnCalcError(
+            f"running '{name}' would need about {est.peak_bytes / 2**30:.1f} GiB for its largest "
+            f"layer, more than half this machine's memory ({limit / 2**30:.1f} GiB)",
+            hint="use a smaller --batch or --input",
+        )
+
+
+def predicted_counts(ops: Ops) -> dict[str, int]:
+    """The calculator's raw counts that an execution can be held to."""
+    return {f: getattr(ops, f) for f in CHECKED}
+
+
+def _executor():
+    try:
+        from cnncalc.proof.executor import run
+    except ImportError as exc:  # numpy is an extra: the calculator itself never needs it
+        raise CnnCalcError(
+            f"the executor needs numpy ({exc})", hint="pip install 'cnncalc[executor]'"
+        ) from None
+    return run
+
+
+def verify_network(
+    spec: NetworkSpec,
+    input: Shape | None = None,
+    batch: int = 1,
+    impl: str = "fast",
+    seed: int = 0,
+    flip: bool = False,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+) -> Verification:
+    """Predict with the calculator, run with the executor, set them side by side."""
+    if impl not in IMPLS:
+        raise CnnCalcError(
+            f"unknown executor '{impl}'", field="--impl", hint=f"choose one of {', '.join(IMPLS)}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise CnnCalcError(
+            f"seed must be a whole number from 0 to 2^63 − 1, got {seed}", field="--seed"
+        )
+    if not (
+        isinstance(max_seconds, (int, float)) and max_seconds > 0 and math.isfinite(max_seconds)
+    ):
+        raise CnnCalcError(
+            f"must be a positive number of seconds, got {max_seconds}", field="--max-seconds"
+        )
+    analysis = analyze(spec, input, batch)
+    graph = build(spec, input)
+    predicted = [predicted_counts(layer.ops) for layer in analysis.layers]
+    total = {f: sum(p[f] for p in predicted) for f in CHECKED}
+    runner = _executor()
+    cost = estimate(graph, total, batch, impl, runner.naive_cost() if impl == "naive" else None)
+    _refuse_if_too_big(graph.name, cost, impl, max_seconds)
+
+    try:
+        result = runner.run(graph, impl, batch, seed=seed, flip=flip, keep=False)
+        done, failed, seconds = result.nodes, None, result.seconds
+    except runner.LayerFailed as exc:  # a layer the calculator accepted, the executor refused
+        done, failed, seconds = exc.done, exc, 0.0
+    executed = {n.index: n for n in done}
+    layers = []
+    for node, pred in zip(graph.nodes, predicted):
+        ran = executed.get(node.index)
+        error = str(failed) if failed is not None and failed.index == node.index else None
+        layers.append(
+            LayerCheck(
+                node.name,
+                node.kind,
+                node.out_shape,
+                None if ran is None else ran.shape[1:],
+                pred,
+                None if ran is None else ran.count.as_dict(),
+                error,
+            )
+        )
+    return Verification(
+        graph.name, graph.input, batch, impl, seed, flip, tuple(layers), seconds, cost.seconds
+    )
+
+
+def verify_each(
+    spec: NetworkSpec,
+    input: Shape | None = None,
+    batch: int = 1,
+    impl: str = "fast",
+    seed: int = 0,
+    flip: bool = False,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+) -> list[Verification]:
+    """One verification per variant of a study, or a one-item list for a plain network."""
+    specs = [spec] if spec.variants is None else list(spec.variants.values())
+    return [verify_network(s, input, batch, impl, seed, flip, max_seconds) for s in specs]

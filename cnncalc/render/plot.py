@@ -1,0 +1,95 @@
+"""``--plot FILE.png|svg``: per-layer bars or a sweep's curves, drawn with matplotlib.
+
+matplotlib is an optional extra (``pip install cnncalc[plot]``), imported only
+when a plot is asked for. The numbers come from the same :class:`Rows` the
+table shows; this module draws and writes a file, and computes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnncalc.errors import CnnCalcError
+from cnncalc.render.tables import Rows
+
+FORMATS = (".png", ".svg")
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise CnnCalcError(
+            "drawing a plot needs matplotlib, which is not installed",
+            field="--plot",
+            hint="pip install 'cnncalc[plot]'",
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def check_path(path: Path) -> Path:
+    """Refuse a file that cannot be written, or a missing matplotlib, before any work."""
+    _pyplot()
+    if path.suffix.lower() not in FORMATS:
+        raise CnnCalcError(
+            f"'{path}' is neither a .png nor a .svg file",
+            field="--plot",
+            hint="e.g. --plot layers.png",
+        )
+    if not path.parent.is_dir():
+        raise CnnCalcError(f"the folder '{path.parent}' does not exist", field="--plot")
+    return path
+
+
+def _save(fig, path: Path) -> None:
+    try:
+        fig.savefig(path, bbox_inches="tight")
+    except OSError as exc:
+        raise CnnCalcError(f"cannot write '{path}': {exc.strerror}", field="--plot") from None
+
+
+def bars(t: Rows, series: tuple[str, ...], path: Path, ylabel: str) -> None:
+    """One bar per row (layer or kind), ``series`` stacked; the total row is left out."""
+    plt = _pyplot()
+    labels = [str(r["name"]) for r in t.rows]
+    titles = {c.key: c.title for c in t.cols}
+    height = max(3.0, 0.22 * len(labels) + 1.5)
+    fig, ax = plt.subplots(figsize=(10, min(height, 200)))
+    left = [0] * len(labels)
+    positions = list(range(len(labels)))
+    for key in series:
+        values = [r.get(key) or 0 for r in t.rows]
+        ax.barh(positions, values, left=left, label=titles.get(key, key))
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_yticks(positions, labels, fontsize=7 if len(labels) > 40 else 9)
+    ax.invert_yaxis()
+    ax.set_xlabel(ylabel)
+    ax.set_title(t.title, fontsize=10, loc="left")
+    if len(series) > 1:
+        ax.legend(loc="lower right")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def curves(t: Rows, series: tuple[tuple[str, str], ...], path: Path) -> None:
+    """A sweep: one panel per (key, label) against the input size; sizes that fail are gaps."""
+    plt = _pyplot()
+    valid = [r for r in t.rows if r.get("output") is not None]
+    if not valid:
+        raise CnnCalcError("no swept input size runs, so there is nothing to plot", field="--plot")
+    varying = [
+        i for i in range(1, len(valid[0]["input"])) if len({r["input"][i] for r in valid}) > 1
+    ] or [len(valid[0]["input"]) - 1]
+    x = [r["input"][varying[0]] for r in valid]
+    fig, axes = plt.subplots(len(series), 1, figsize=(8, 2.6 * len(series)), sharex=True)
+    for ax, (key, label) in zip(axes, series):
+        ax.plot(x, [r[key] for r in valid], marker="o")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+    axes[-1].set_xlabel("input size (pixels a side)")
+    axes[0].set_title(t.title, fontsize=10, loc="left")
+    _save(fig, path)
+    plt.close(fig)
