@@ -2,8 +2,41 @@
 
 ``app`` assembles the command groups (:mod:`calc`, :mod:`reference`, :mod:`proof`,
 :mod:`training`); shared options live in :mod:`options`, which imports none of them.
+
+Importing this package imports nothing else: ``main`` answers ``cnncalc --version``
+without loading typer, and ``app`` is built on first use (issue 11: start-up).
 """
 
-from cnncalc.cli.app import app, main
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cnncalc.cli.app import app
 
 __all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The ``cnncalc`` console script."""
+    if sys.argv[1:] == ["--version"]:
+        from cnncalc import __version__
+
+        print(f"cnncalc {__version__}")
+        return
+    # pydantic looks up plugins in every installed distribution's entry points on the
+    # first validation; cnncalc's command line uses none (a library caller keeps them)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+    from cnncalc.cli.app import main as run
+
+    run()
+
+
+def __getattr__(name: str):
+    if name == "app":
+        from cnncalc.cli.app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from cnncalc.conventions.presets import CONVENTIONS
 from cnncalc.conventions.site import DECONV_COUNTS
 from cnncalc.errors import CnnCalcError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Format(str, Enum):
@@ -123,13 +124,19 @@ TrainingOpt = Annotated[
 
 
 def stdout() -> Console:
-    """Colour and the terminal's width for people; plain 200-column text when piped."""
+    """Colour and the terminal's width for people; plain 200-column text when piped.
+    (rich is imported here, not above: a command that writes JSON or CSV never loads it.)"""
+    from rich.console import Console
+
     if sys.stdout.isatty():
         return Console()
     return Console(width=200, color_system=None, force_terminal=False)
 
 
 def fail(exc: CnnCalcError) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
     Console(stderr=True, soft_wrap=True, highlight=False).print(
         f"[bold red]error:[/] {escape(str(exc))}", markup=True
     )

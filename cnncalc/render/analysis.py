@@ -7,13 +7,12 @@ import io
 import json
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Callable
-
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, Callable
 
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
+
+if TYPE_CHECKING:
+    from rich.console import Group
 from cnncalc.render.numbers import (
     bar,
     exact,
@@ -151,6 +150,11 @@ def _space_text(space: int | None) -> str:
 
 
 def rich_table(analysis: Analysis, view: str) -> Group:
+    # rich is imported here: JSON, CSV and Markdown never load it (issue 11: start-up)
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     columns = view_columns(analysis, view)
     table = Table(title=headline(analysis), title_justify="left")
     for c in columns:

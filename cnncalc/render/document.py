@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from rich.console import Group
-
-from cnncalc.analysis.explain import Working
 from cnncalc.analysis.stats import Analysis
 from cnncalc.render.analysis import (
     csv_text,
@@ -16,7 +13,15 @@ from cnncalc.render.analysis import (
     markdown_table,
     rich_table,
 )
-from cnncalc.render.working import render_working, working_record
+
+if TYPE_CHECKING:
+    from cnncalc.analysis.explain import Working
+
+
+def _is_working(item) -> bool:
+    """A :class:`Working` (--explain) rather than an :class:`Analysis`, told apart without
+    importing the explain modules, which a plain analysis never needs (issue 11: start-up)."""
+    return not isinstance(item, Analysis)
 
 
 def render(analysis: Analysis, view: str, fmt: str):
@@ -35,18 +40,24 @@ def render_each(items: list[Analysis | Working], view: str, fmt: str, study: str
     them in one document."""
 
     def one(item, fmt: str):
-        if isinstance(item, Working):
+        if _is_working(item):
+            from cnncalc.render.working import render_working
+
             return render_working(item, fmt)
         return render(item, view, fmt)
 
     def record(item) -> dict:
-        return working_record(item) if isinstance(item, Working) else json_record(item)
+        if _is_working(item):
+            from cnncalc.render.working import working_record
+
+            return working_record(item)
+        return json_record(item)
 
     return join_documents(items, fmt, study, one, record)
 
 
 def _network(item) -> str:
-    return item.analysis.network if isinstance(item, Working) else item.network
+    return item.analysis.network if _is_working(item) else item.network
 
 
 def join_documents(
@@ -67,7 +78,11 @@ def join_documents(
         )
     parts = [render_one(i, fmt) for i in items]
     if fmt == "table":
-        return "\n".join(parts) if all(isinstance(p, str) for p in parts) else Group(*parts)
+        if all(isinstance(p, str) for p in parts):
+            return "\n".join(parts)
+        from rich.console import Group
+
+        return Group(*parts)
     if fmt == "csv":
         head = parts[0].split("\n", 1)[0]
         rows = [
