@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Optional
@@ -155,7 +156,11 @@ EXPLAIN_TOPICS = {"shape": "shape", "params": "params", "flops": "flops", "summa
 
 
 def print_out(out) -> None:
+    """Text, pieces of text (an iterator: a long JSON document, written as it is made), or
+    a rich renderable."""
     if isinstance(out, str):
         sys.stdout.write(out)
+    elif isinstance(out, Iterator):
+        sys.stdout.writelines(out)
     else:
         stdout().print(out)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable
 
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
+from cnncalc.render.jsonout import json_chunks, json_document
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -252,20 +253,28 @@ def total_record(total: Totals) -> dict:
     )
 
 
-def json_record(analysis: Analysis) -> dict:
+def json_record(analysis: Analysis, layers: Callable = list) -> dict:
+    """The ``--format json`` document; ``layers=iter`` gives the layers' records one at a
+    time, as :func:`json_text` writes them."""
     return {
         "network": analysis.network,
         "input": list(analysis.input),
         "output": list(analysis.output),
         "batch": analysis.batch,
         "convention": analysis.convention.name,
-        "layers": [layer_record(r) for r in analysis.layers],
+        "layers": layers(layer_record(r) for r in analysis.layers),
         "total": total_record(analysis.total),
     }
 
 
 def json_text(analysis: Analysis) -> str:
-    return json.dumps(json_record(analysis), indent=2, ensure_ascii=False) + "\n"
+    return json_document(json_record(analysis, layers=iter))
+
+
+def json_stream(analysis: Analysis) -> Iterator[str]:
+    """:func:`json_text` in pieces, each layer's record made as it is written (a network of
+    100,000 layers never holds all its records, nor its whole text)."""
+    return json_chunks(json_record(analysis, layers=iter))
 
 
 CSV_FIELDS = (

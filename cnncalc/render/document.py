@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Callable
 
 from cnncalc.analysis.stats import Analysis
 from cnncalc.render.analysis import (
     csv_text,
     json_record,
-    json_text,
+    json_stream,
     markdown_table,
     rich_table,
 )
+from cnncalc.render.jsonout import json_document
 
 if TYPE_CHECKING:
     from cnncalc.analysis.explain import Working
@@ -25,11 +25,12 @@ def _is_working(item) -> bool:
 
 
 def render(analysis: Analysis, view: str, fmt: str):
-    """A rich renderable for ``table``; text for the other formats."""
+    """A rich renderable for ``table``; text for the other formats, JSON as an iterator of
+    pieces of text (:func:`json_stream`)."""
     if fmt == "table":
         return rich_table(analysis, view)
     if fmt == "json":
-        return json_text(analysis)
+        return json_stream(analysis)
     if fmt == "csv":
         return csv_text(analysis)
     return markdown_table(analysis, view)
@@ -68,14 +69,7 @@ def join_documents(
     if len(items) == 1 and study is None:
         return render_one(items[0], fmt)
     if fmt == "json":
-        return (
-            json.dumps(
-                {"study": study, "variants": [record(i) for i in items]},
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        return json_document({"study": study, "variants": [record(i) for i in items]})
     parts = [render_one(i, fmt) for i in items]
     if fmt == "table":
         if all(isinstance(p, str) for p in parts):
