@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable
 
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
@@ -295,19 +296,26 @@ CSV_FIELDS = (
 )
 
 
+def _joined(read: Callable) -> Callable:
+    """A cell of several values, ``56x56``, read off a layer's stats."""
+    return lambda row: "x".join([str(exact(v)) for v in read(row)])
+
+
+CSV_CELLS: dict[str, Callable] = {
+    "out_shape": _joined(attrgetter("out_shape")),
+    "rf": _joined(attrgetter("rf")),
+    "jump": _joined(attrgetter("jump")),
+}
+"""The CSV cells that are not one attribute of a layer's stats as it is (a shape, a field)."""
+
+
 def csv_text(analysis: Analysis) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_FIELDS + ("convention",))
-    for row in analysis.layers:
-        rec = layer_record(row)
-        writer.writerow(
-            [
-                ("x".join(str(v) for v in rec[f]) if isinstance(rec[f], list) else rec[f])
-                for f in CSV_FIELDS
-            ]
-            + [analysis.convention.name]
-        )
+    cells = [CSV_CELLS.get(f) or attrgetter(f) for f in CSV_FIELDS]
+    convention = analysis.convention.name
+    writer.writerows([cell(row) for cell in cells] + [convention] for row in analysis.layers)
     tot = total_record(analysis.total)
     writer.writerow(
         [("total" if f == "name" else tot.get(f, "")) for f in CSV_FIELDS]

@@ -33,8 +33,26 @@ def depth(value) -> int:
     return 0
 
 
+def _unencodable(value):
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_C_ENCODER = (
+    json.encoder.c_make_encoder(
+        None, _unencodable, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+"""The standard library's C encoder, made once: ``json.dumps(v, ensure_ascii=False)``
+makes an encoder object per call, which costs as much as a layer's record takes to write.
+(No check for cycles: a document is a tree.)"""
+
+
 def _line(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    if _C_ENCODER is None:  # pragma: no cover - CPython always has the C encoder
+        return json.dumps(value, ensure_ascii=False)
+    return "".join(_C_ENCODER(value, 0))
 
 
 def _lines(value, level: int) -> Iterator[str]:
