@@ -151,6 +151,40 @@ def _space_text(space: int | None) -> str:
     return "" if space is None else f", space {space:,} ({human(space)})"
 
 
+LARGE_TABLE_ROWS = 2_000
+"""Past this many rows a table is written as plain aligned text (rich measures every cell of
+every row: 100,000 rows took minutes) and says how to fold it."""
+
+
+def fold_note(rows: int) -> str:
+    return (
+        f"{rows:,} rows. For a shorter table fold the network by block with --depth N; "
+        "for every row in a spreadsheet or script, --format csv."
+    )
+
+
+def plain_table(analysis: Analysis, view: str) -> str:
+    """The table of :func:`rich_table` as plain aligned text, every cell in full, for a
+    network too long for rich to lay out in time; it ends with :func:`fold_note`."""
+    columns = view_columns(analysis, view)
+    cells = [[_cell_text(c, c.cell(row)) for c in columns] for row in analysis.layers]
+    header = [c.title for c in columns]
+    total = [_cell_text(c, c.total(analysis)) if c.total else "" for c in columns]
+    widths = [max(len(h), len(t)) for h, t in zip(header, total)]
+    for line in cells:
+        widths = [max(w, len(v)) for w, v in zip(widths, line)]
+
+    def text(values: list[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if c.numeric else v.ljust(w) for c, v, w in zip(columns, values, widths)
+        ).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    lines = [headline(analysis), text(header), rule, *map(text, cells), rule, text(total)]
+    lines += [totals_line(analysis), convention_line(analysis), fold_note(len(cells))]
+    return "\n".join(lines) + "\n"
+
+
 def rich_table(analysis: Analysis, view: str) -> Group:
     # rich is imported here: JSON, CSV and Markdown never load it (issue 11: start-up)
     from rich.console import Group

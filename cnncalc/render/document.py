@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Callable
 
 from cnncalc.analysis.stats import Analysis
 from cnncalc.render.analysis import (
+    LARGE_TABLE_ROWS,
     csv_text,
     json_record,
     json_stream,
     markdown_table,
+    plain_table,
     rich_table,
 )
 from cnncalc.render.jsonout import json_document
@@ -28,6 +30,8 @@ def render(analysis: Analysis, view: str, fmt: str):
     """A rich renderable for ``table``; text for the other formats, JSON as an iterator of
     pieces of text (:func:`json_stream`)."""
     if fmt == "table":
+        if len(analysis.layers) > LARGE_TABLE_ROWS:
+            return plain_table(analysis, view)
         return rich_table(analysis, view)
     if fmt == "json":
         return json_stream(analysis)
