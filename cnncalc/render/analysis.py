@@ -163,26 +163,35 @@ def fold_note(rows: int) -> str:
     )
 
 
-def plain_table(analysis: Analysis, view: str) -> str:
+def plain_table(analysis: Analysis, view: str) -> Iterator[str]:
     """The table of :func:`rich_table` as plain aligned text, every cell in full, for a
-    network too long for rich to lay out in time; it ends with :func:`fold_note`."""
+    network too long for rich to lay out in time; it ends with :func:`fold_note`. Lines come
+    one at a time: the cells are written twice (once to measure the columns) rather than
+    held, so 100,000 rows stay small."""
     columns = view_columns(analysis, view)
-    cells = [[_cell_text(c, c.cell(row)) for c in columns] for row in analysis.layers]
+
+    def cells(row: LayerStats) -> list[str]:
+        return [_cell_text(c, c.cell(row)) for c in columns]
+
     header = [c.title for c in columns]
     total = [_cell_text(c, c.total(analysis)) if c.total else "" for c in columns]
     widths = [max(len(h), len(t)) for h, t in zip(header, total)]
-    for line in cells:
-        widths = [max(w, len(v)) for w, v in zip(widths, line)]
+    for row in analysis.layers:
+        widths = [max(w, len(v)) for w, v in zip(widths, cells(row))]
 
     def text(values: list[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if c.numeric else v.ljust(w) for c, v, w in zip(columns, values, widths)
-        ).rstrip()
+        return (
+            "  ".join(
+                v.rjust(w) if c.numeric else v.ljust(w) for c, v, w in zip(columns, values, widths)
+            ).rstrip()
+            + "\n"
+        )
 
-    rule = "  ".join("─" * w for w in widths)
-    lines = [headline(analysis), text(header), rule, *map(text, cells), rule, text(total)]
-    lines += [totals_line(analysis), convention_line(analysis), fold_note(len(cells))]
-    return "\n".join(lines) + "\n"
+    rule = "  ".join("─" * w for w in widths) + "\n"
+    yield from (headline(analysis) + "\n", text(header), rule)
+    yield from (text(cells(row)) for row in analysis.layers)
+    yield from (rule, text(total), totals_line(analysis) + "\n", convention_line(analysis) + "\n")
+    yield fold_note(len(analysis.layers)) + "\n"
 
 
 def rich_table(analysis: Analysis, view: str) -> Group:

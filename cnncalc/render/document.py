@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Callable
 
 from cnncalc.analysis.stats import Analysis
@@ -74,7 +75,9 @@ def join_documents(
         return render_one(items[0], fmt)
     if fmt == "json":
         return json_document({"study": study, "variants": [record(i) for i in items]})
+    # a long variant's plain table comes as lines; among others it is joined
     parts = [render_one(i, fmt) for i in items]
+    parts = ["".join(p) if isinstance(p, Iterator) else p for p in parts]
     if fmt == "table":
         if all(isinstance(p, str) for p in parts):
             return "\n".join(parts)
