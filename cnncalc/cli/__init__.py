@@ -43,5 +43,8 @@ def __getattr__(name: str):
     if name == "app":
         from cnncalc.cli.app import app
 
+        # importing the submodule cnncalc.cli.app bound the name to the module: the
+        # application is what ``from cnncalc.cli import app`` means
+        globals()["app"] = app
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
