@@ -199,16 +199,19 @@ def _split(layout: _Layout, room: int) -> list[tuple[int, ...]]:
     return [tuple(g) for g in groups]
 
 
-def fit(t: Rows, room: int | None, exact: bool = False) -> tuple[_Layout, list[tuple[int, ...]]]:
+def fit(
+    t: Rows, room: int | None, exact: bool = False, compact: bool = True
+) -> tuple[_Layout, list[tuple[int, ...]]]:
     """How to show ``t`` in ``room`` columns (None: unlimited): the layout and the groups of
-    columns (one group unless the table had to be split)."""
+    columns (one group unless the table had to be split). ``exact`` shows bytes as exact
+    integers too; ``compact`` allows compact units where the table would not fit."""
     everything = tuple(range(len(t.cols)))
     layout = _layout(t, frozenset(), exact)
     if room is None or layout.width() <= room:
         return layout, [everything]
-    compact = {c.key for c in t.cols if c.show == "share"}
-    layout = _layout(t, frozenset(compact), exact)
-    if not exact:
+    shorter = {c.key for c in t.cols if c.show == "share"}
+    layout = _layout(t, frozenset(shorter), exact)
+    if compact and not exact:
         by_width = sorted(
             (i for i, c in enumerate(t.cols) if c.show == "int"),
             key=lambda i: -layout.minimum[i],
@@ -216,8 +219,8 @@ def fit(t: Rows, room: int | None, exact: bool = False) -> tuple[_Layout, list[t
         for i in by_width:
             if layout.width(layout.unwrapped) <= room:
                 break
-            compact.add(t.cols[i].key)
-            layout = _layout(t, frozenset(compact), exact)
+            shorter.add(t.cols[i].key)
+            layout = _layout(t, frozenset(shorter), exact)
     if _squeezed(layout, room) is not None:
         return layout, [everything]
     return layout, _split(layout, room)
@@ -232,9 +235,8 @@ class FittedTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # piped: never compact units (the text still wraps to the width, 200 columns)
-        exact = self.exact or not options.is_terminal
         room = options.max_width
-        layout, groups = fit(self.rows, room, exact)
+        layout, groups = fit(self.rows, room, self.exact, compact=options.is_terminal)
         for n, group in enumerate(groups):
             sub = replace(
                 layout,
