@@ -44,14 +44,14 @@ def as_json(args: list[str]):
 
 
 def cells(text: str) -> set[str]:
-    """Every cell of every table in the text, stripped (a number never wraps, so a number
-    is one whole cell of one line)."""
-    return {
-        part.strip()
-        for line in text.splitlines()
-        if "│" in line or "┃" in line
-        for part in re.split("[│┃]", line)
-    }
+    """Every cell of every table in the text, stripped: parts between the box's bars, or,
+    in a table drawn without its box, parts two or more spaces apart (a number never
+    wraps, so a number is one whole cell of one line)."""
+    found = set()
+    for line in text.splitlines():
+        parts = re.split("[│┃]", line) if "│" in line or "┃" in line else re.split(r" {2,}", line)
+        found.update(part.strip() for part in parts)
+    return found
 
 
 def exact_form(n: int) -> str:

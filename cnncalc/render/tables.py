@@ -7,7 +7,8 @@ the inline bars of :func:`cnncalc.render.numbers.bar`.
 
 In a terminal the table is laid out for the terminal's width (:class:`FittedTable`)
 and never cuts a number. When the table is wider than the terminal it gives way in
-this order: the share bars narrow to their percentage, then the widest number
+this order: the share bars narrow to their percentage, the box goes (columns two
+spaces apart), then the widest number
 columns switch to compact units (``4.09 G``, said in a note under the table; not with
 ``--exact``), then the text columns wrap, and last the columns are split over several
 tables that each repeat the first column. Piped output keeps every number exact.
@@ -46,6 +47,8 @@ class Col:
     title: str
     show: str = "int"
     """One of :data:`SHOWS`."""
+    short: str | None = None
+    """The title hyphenated where it may wrap (``Activ- ations``), for a narrow table."""
 
     @property
     def numeric(self) -> bool:
@@ -100,10 +103,14 @@ def raw(value):
 
 # --------------------------------------------------------------------------- fitting
 
-EDGE = 1
-"""A table's width is the sum of its columns' plus 3 per column (a border and one space
-of padding each side) plus 1 (the last border): rich's heavy-head box."""
-PER_COLUMN = 3
+
+def frame_width(columns: int, boxed: bool) -> int:
+    """What a table adds to its columns' widths: in rich's heavy-head box, a border and a
+    space each side of every column and the last border (3n + 1); without the box, two
+    spaces between columns (2(n − 1))."""
+    return 3 * columns + 1 if boxed else 2 * max(columns - 1, 0)
+
+
 TEXT_MIN = 8
 WORD_MAX = 12
 """A wrapping text column is not squeezed below TEXT_MIN, its longest header word, or its
@@ -119,14 +126,20 @@ class _Layout:
     """Cell texts and column widths for one way of showing a table."""
 
     cols: tuple[Col, ...]
+    titles: tuple[str, ...]
     cells: tuple[tuple[str, ...], ...]
     total: tuple[str, ...] | None
     widths: tuple[int, ...]
     minimum: tuple[int, ...]
     compacted: tuple[str, ...]
+    boxed: bool = True
 
     def width(self, widths: tuple[int, ...] | None = None) -> int:
-        return sum(widths or self.widths) + PER_COLUMN * len(self.cols) + EDGE
+        return sum(widths or self.widths) + frame_width(len(self.cols), self.boxed)
+
+    def need(self, columns: list[int]) -> int:
+        """The narrowest these columns can be drawn together."""
+        return sum(self.minimum[j] for j in columns) + frame_width(len(columns), self.boxed)
 
     @property
     def unwrapped(self) -> tuple[int, ...]:
@@ -134,8 +147,9 @@ class _Layout:
         return tuple(w if c.wraps else m for c, w, m in zip(self.cols, self.widths, self.minimum))
 
 
-def _layout(t: Rows, compact: frozenset[str], exact: bool) -> _Layout:
+def _layout(t: Rows, compact: frozenset[str], exact: bool, brief: bool = False) -> _Layout:
     cols = t.cols
+    titles = tuple((c.short or c.title) if brief else c.title for c in cols)
     body = tuple(
         tuple(cell(c, r.get(c.key), c.key in compact, exact) for c in cols) for r in t.rows
     )
@@ -146,17 +160,17 @@ def _layout(t: Rows, compact: frozenset[str], exact: bool) -> _Layout:
     )
     lines = body + ((total,) if total else ())
     widths, minimum = [], []
-    for i, c in enumerate(cols):
+    for i, (c, title) in enumerate(zip(cols, titles)):
         longest = max((len(line[i]) for line in lines), default=0)
         natural = max(longest, len(c.title))
         widths.append(natural)
         if c.wraps:
             word = min(WORD_MAX, max((_longest_word(line[i]) for line in lines), default=0))
-            minimum.append(min(natural, max(TEXT_MIN, word, _longest_word(c.title))))
+            minimum.append(min(natural, max(TEXT_MIN, word, _longest_word(title))))
         else:
-            minimum.append(max(longest, _longest_word(c.title)))
+            minimum.append(max(longest, _longest_word(title)))
     compacted = tuple(c.title for c in cols if c.key in compact and c.show == "int")
-    return _Layout(cols, body, total, tuple(widths), tuple(minimum), compacted)
+    return _Layout(cols, titles, body, total, tuple(widths), tuple(minimum), compacted)
 
 
 def _squeezed(layout: _Layout, room: int) -> tuple[int, ...] | None:
@@ -189,8 +203,7 @@ def _split(layout: _Layout, room: int) -> list[tuple[int, ...]]:
     current = [0]
     for i in range(1, len(layout.cols)):
         trial = current + [i]
-        need = sum(layout.minimum[j] for j in trial) + PER_COLUMN * len(trial) + EDGE
-        if need > room and len(current) > 1:
+        if layout.need(trial) > room and len(current) > 1:
             groups.append(current)
             current = [0, i]
         else:
@@ -209,8 +222,13 @@ def fit(
     layout = _layout(t, frozenset(), exact)
     if room is None or layout.width() <= room:
         return layout, [everything]
+    # the decorations first: the share bars, then the box
     shorter = {c.key for c in t.cols if c.show == "share"}
     layout = _layout(t, frozenset(shorter), exact)
+    for boxed in (True, False):
+        layout = replace(layout, boxed=boxed)
+        if layout.width(layout.unwrapped) <= room:
+            return layout, [everything]
     if compact and not exact:
         by_width = sorted(
             (i for i, c in enumerate(t.cols) if c.show == "int"),
@@ -220,7 +238,9 @@ def fit(
             if layout.width(layout.unwrapped) <= room:
                 break
             shorter.add(t.cols[i].key)
-            layout = _layout(t, frozenset(shorter), exact)
+            layout = replace(_layout(t, frozenset(shorter), exact), boxed=False)
+    if _squeezed(layout, room) is None:  # the long one-word titles hyphenated
+        layout = replace(_layout(t, frozenset(shorter), exact, brief=True), boxed=False)
     if _squeezed(layout, room) is not None:
         return layout, [everything]
     return layout, _split(layout, room)
@@ -241,15 +261,22 @@ class FittedTable:
             sub = replace(
                 layout,
                 cols=tuple(layout.cols[i] for i in group),
+                titles=tuple(layout.titles[i] for i in group),
                 widths=tuple(layout.widths[i] for i in group),
                 minimum=tuple(layout.minimum[i] for i in group),
             )
             widths = _squeezed(sub, room) or sub.minimum
             title = self.rows.title if n == 0 else f"{self.rows.title} (continued)"
-            table = Table(title=title, title_justify="left", box=box.HEAVY_HEAD)
-            for c, w in zip(sub.cols, widths):
+            table = Table(
+                title=title,
+                title_justify="left",
+                box=box.HEAVY_HEAD if layout.boxed else None,
+                show_edge=layout.boxed,
+                pad_edge=layout.boxed,
+            )
+            for c, title, w in zip(sub.cols, sub.titles, widths):
                 table.add_column(
-                    c.title,
+                    title,
                     justify="right" if c.right else "left",
                     width=w,
                     overflow="fold",
