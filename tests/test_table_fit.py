@@ -11,7 +11,10 @@ are written here, not taken from cnncalc's formatting code.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from rich.cells import cell_len
@@ -173,6 +176,7 @@ def test_exact_keeps_every_integer_whole_however_narrow(width):
 def test_resnet50_flops_total_is_whole_at_120_columns():
     """The issue's case: the headline total showed as 8,178,368,5…"""
     text = terminal(["flops", "resnet50"], 120)
+    assert max(cell_len(line) for line in text.splitlines()) <= 120
     assert exact_form(2 * 4_089_184_256) in cells(text)
 
 
@@ -212,3 +216,41 @@ def test_text_columns_wrap_rather_than_cut():
     words = set(" ".join(cells(text)).split())
     for c in report["conventions"]:
         assert set(c["reason"].split()) <= words, c["convention"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_in_a_real_60_column_terminal_nothing_is_cut():
+    """The installed command in a pseudo-terminal of 60 columns (no COLUMNS variable): the
+    width comes from the terminal itself."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 60, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TTY_COMPATIBLE")}
+    env["NO_COLOR"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnncalc", "flops", "resnet50"],
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait() == 0
+    text = ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
+    assert "…" not in text
+    assert max(cell_len(line) for line in text.splitlines()) <= 60
+    total = 2 * 4_089_184_256  # ResNet-50's FLOPs: twice torchvision's 4.09 G MACs
+    assert {exact_form(total), compact_form(total)} & cells(text)
