@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnncalc.analysis.fold import check_depth, fold_analysis, fold_names
+from cnncalc.analysis.fold import Block, check_depth, fold_analysis, fold_names
 from cnncalc.analysis.pipeline import build, variants
-from cnncalc.analysis.stats import Analysis, analyse_graph
+from cnncalc.analysis.stats import Analysis, LayerStats, analyse_graph
 from cnncalc.kinds.arith import Shape
 from cnncalc.model.graph import INPUT, Graph
 from cnncalc.model.spec import NetworkSpec
@@ -47,6 +47,7 @@ def network_picture(graph: Graph, analysis: Analysis, depth: int | None = None) 
     """The graph's nodes (folded into blocks at ``depth``) and the edges between them; an
     edge inside a block disappears with the fold. ``analysis`` is of the same graph."""
     names = [node.name for node in graph.nodes]
+    rows: list[LayerStats | Block]
     if depth is None:
         groups = [(name, [i]) for i, name in enumerate(names)]
         rows = list(analysis.layers)
