@@ -306,10 +306,81 @@ def test_googlenet_stage_shapes():
         assert tuple(row(result, name).out_shape) == shape, name
 
 
-@pytest.mark.parametrize("name,depth", [("vgg16", 16), ("googlenet", 22), ("resnet101", 101)])
+@pytest.mark.parametrize(
+    "name,depth",
+    [
+        ("vgg16", 16),
+        ("googlenet", 22),
+        ("resnet101", 101),
+        ("resnext50_32x4d", 50),
+        ("resnext101_32x8d", 101),
+        ("r3d_18", 18),
+        ("mc3_18", 18),
+    ],
+)
 def test_documented_depth(name: str, depth: int):
     """Depth = longest path counting conv/fc layers: VGG-16 has 16 weight layers
     (Simonyan & Zisserman, Table 1), GoogLeNet is "22 layers deep when counting
     only layers with parameters" (Szegedy et al., section 5), ResNet-101 has 101
-    (He et al., Table 1)."""
+    (He et al., Table 1), ResNeXt-50 and -101 the depth of the ResNet they widen (Xie
+    et al., Table 1), and R3D-18 and MC3-18 the 18 of ResNet-18 (Tran et al. 2018,
+    Table 1). R(2+1)D-18 is not here: each of its 3-D convs is two convs in a row, so
+    its chain is longer."""
     assert result_of(name).depth == depth
+
+
+def test_inception_v3_depth_is_its_longest_chain_of_convs():
+    """The stem's 5 convs, then each module's longest branch (Szegedy et al. 2015,
+    figures 5-7; torchvision's InceptionA-E): A 1x1-3x3-3x3 = 3 (three modules), B 3,
+    C 1x1-7x1-1x7-7x1-1x7 = 5 (four modules), D 1x1-1x7-7x1-3x3 = 4, E 1x1-3x3-(1x3 or
+    3x1) = 3 (two modules), and the fc: 48, the "48 layers deep" often quoted for it."""
+    depth = 5 + 3 * 3 + 3 + 5 * 4 + 4 + 3 * 2 + 1
+    assert depth == 48
+    assert result_of("inception_v3").depth == depth
+
+
+def test_inception_v3_stage_shapes():
+    """The shapes Inception3._forward notes after each step at 3x299x299 (torchvision
+    0.29.1, torchvision/models/inception.py)."""
+    result = result_of("inception_v3")
+    expected = {
+        "Conv2d_1a_3x3.bn": (32, 149, 149),
+        "Conv2d_2a_3x3.bn": (32, 147, 147),
+        "Conv2d_2b_3x3.bn": (64, 147, 147),
+        "maxpool1": (64, 73, 73),
+        "Conv2d_3b_1x1.bn": (80, 73, 73),
+        "Conv2d_4a_3x3.bn": (192, 71, 71),
+        "maxpool2": (192, 35, 35),
+        "avgpool": (2048, 1, 1),
+    }
+    for name, shape in expected.items():
+        assert tuple(row(result, name).out_shape) == shape, name
+    ends = {
+        # the concat that ends each Inception module
+        "Mixed_5b": (256, 35, 35),
+        "Mixed_5c": (288, 35, 35),
+        "Mixed_5d": (288, 35, 35),
+        "Mixed_6a": (768, 17, 17),
+        "Mixed_6e": (768, 17, 17),
+        "Mixed_7a": (1280, 8, 8),
+        "Mixed_7b": (2048, 8, 8),
+        "Mixed_7c": (2048, 8, 8),
+    }
+    for name, shape in ends.items():
+        last = [r for r in result.layers if r.name.startswith(name + ".")][-1]
+        assert last.kind == "concat" and tuple(last.out_shape) == shape, name
+
+
+def test_video_networks_stage_shapes():
+    """Tran et al. 2018, Table 1 (and torchvision's strides): on 16 frames of 112x112,
+    R3D-18 and R(2+1)D-18 halve time with space in conv3_x..conv5_x (L/2, L/4, L/8);
+    MC3-18's stages above the first are 2-D (1x3x3 kernels, stride (1, 2, 2)), so its
+    16 frames stay 16."""
+    stages = {"layer1": 56, "layer2": 28, "layer3": 14, "layer4": 7}
+    for name in ("r3d_18", "r2plus1d_18", "mc3_18"):
+        result = result_of(name)
+        for i, (stage, size) in enumerate(stages.items()):
+            frames = 16 if name == "mc3_18" else 16 // 2**i
+            channels = 64 * 2**i
+            got = tuple(row(result, f"{stage}.1.relu").out_shape)
+            assert got == (channels, frames, size, size), (name, stage)
