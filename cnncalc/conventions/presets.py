@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cnncalc.conventions.engine import Convention, everywhere, rows, terms, weighted
+from cnncalc.conventions.engine import NOTHING, Convention, everywhere, rows, terms, weighted
 from cnncalc.conventions.site import DECONV_COUNTS, DeconvCount
 from cnncalc.errors import CnnCalcError
 
@@ -18,9 +18,14 @@ EXACT_ADDS = terms("adds", "bias_adds", "eltwise_adds")
 WEIGHTS_AND_BIAS = terms("macs", "bias_adds")
 ONE_FLOP_PER_TERM = weighted(macs=2, outputs=-1, bias_adds=1)
 """n mults and n − 1 adds per output of fan-in n, plus its bias: torchscan's conv and fc."""
-WEIGHTED = "conv deconv fc"
+WEIGHTED = "conv deconv fc linear"
 """The kinds PyTorch has modules for that every tool counts (nn.ConvNd, nn.ConvTransposeNd,
-nn.Linear); cnncalc's rbf and subsample are custom modules no tool knows."""
+nn.Linear, also applied at every position); cnncalc's rbf and subsample are custom modules
+no tool knows."""
+NORMS = "layernorm groupnorm instancenorm"
+NORM_5_OR_4 = weighted(inputs=4, scaled_inputs=1)
+"""fvcore's and calflops' layer, group and instance norm: 5 per element with a weight γ,
+4 without (an estimate, in their words)."""
 POOLS = "pool adaptive"
 
 CONVENTIONS: dict[str, Convention] = {
@@ -28,7 +33,8 @@ CONVENTIONS: dict[str, Convention] = {
     for c in (
         Convention(
             "macs",
-            "multiply-accumulates of the weighted layers (conv, deconv, fc, rbf, subsample), "
+            "multiply-accumulates of the weighted layers (conv, deconv, fc, linear, rbf, "
+            "subsample), "
             "one per weight use; bias, BatchNorm, pooling, activations and residual adds "
             "not counted; mults = adds = MACs, FLOPs = 2·MACs",
             "torchvision model docs' GFLOPS column; PyTorch FlopCounterMode ÷ 2",
@@ -101,6 +107,9 @@ CONVENTIONS: dict[str, Convention] = {
                 **rows(WEIGHTED, MACS),
                 "batchnorm": terms("inputs", times=2),
                 "adaptive.avg.2d": terms("inputs"),
+                **rows(NORMS, NORM_5_OR_4),
+                "upsample.nearest.2d": terms("outputs"),
+                "upsample.bilinear.2d": terms("outputs", times=4),
             },
             label="flops (one per multiply-add)",
         ),
@@ -125,6 +134,11 @@ CONVENTIONS: dict[str, Convention] = {
                 "softmax": terms("inputs"),
                 "lrn": weighted(inputs=3, lrn_padded=1),
                 "subsample": terms("inputs"),
+                **rows("gelu elu prelu", terms("inputs", times=2)),
+                **rows("silu leaky_relu layernorm layernorm.channels.0d", terms("inputs")),
+                "layernorm.channels": NOTHING,
+                **rows("groupnorm instancenorm", weighted(inputs=1, scaled_inputs=1)),
+                "upsample": terms("outputs", times=2),
             },
         ),
         Convention(
@@ -134,7 +148,10 @@ CONVENTIONS: dict[str, Convention] = {
             "ptflops 0.7.5 get_model_complexity_info(..., backend='aten') "
             "(ptflops/aten_ops.py ATEN_OPS_MAPPING)",
             "adds one per bias add of conv, deconv and fc",
-            macs=rows(WEIGHTED, WEIGHTS_AND_BIAS),
+            macs={
+                **rows("conv deconv fc", WEIGHTS_AND_BIAS),
+                "linear": weighted(macs=1, addmm_bias=1),
+            },
         ),
         Convention(
             "thop",
@@ -152,6 +169,12 @@ CONVENTIONS: dict[str, Convention] = {
                 "pool.avg": terms("outputs"),
                 "adaptive.avg": terms("thop_adaptive_avg"),
                 "softmax": weighted(exps=1, adds=1, divs=1),
+                **rows("layernorm instancenorm", weighted(inputs=2, scaled_inputs=2)),
+                "layernorm.channels": NOTHING,
+                "layernorm.channels.0d": weighted(inputs=2, scaled_inputs=2),
+                "prelu": terms("inputs"),
+                "upsample.nearest": terms("outputs"),
+                "upsample.bilinear": terms("outputs", times=11),
             },
             label="MACs (ops)",
             deconv="output",
@@ -165,7 +188,11 @@ CONVENTIONS: dict[str, Convention] = {
             "without parameters count nothing",
             "torchinfo 1.8.0 summary(...).total_mult_adds (LayerInfo.calculate_macs)",
             "adds biases and 2 per BatchNorm channel; counts a transposed conv on its output",
-            macs={"*": terms("params"), **rows("conv deconv", WEIGHTS_AND_BIAS)},
+            macs={
+                "*": terms("params"),
+                **rows("conv deconv", WEIGHTS_AND_BIAS),
+                "layer_scale": NOTHING,
+            },
             label="Mult-Adds",
             deconv="output",
         ),
@@ -184,20 +211,23 @@ CONVENTIONS: dict[str, Convention] = {
             "counts every mult and add (2·MACs − outputs + bias), activations, BatchNorm "
             "and pooling; a transposed conv on its output",
             macs={
-                **rows("conv fc", MACS),
+                **rows("conv fc linear", MACS),
                 "deconv": weighted(macs=1, axes=4),
                 "batchnorm": terms("inputs", times=2),
                 **rows("pool.max adaptive.max", terms("torchscan_window")),
                 **rows("pool.avg adaptive.avg", weighted(torchscan_window=1, axes_outputs=1)),
             },
             flops={
-                **rows("conv fc", ONE_FLOP_PER_TERM),
+                **rows("conv fc linear", ONE_FLOP_PER_TERM),
                 "deconv": weighted(macs=2, outputs=-1, bias_adds=1, axes=8),
                 "relu": terms("inputs"),
                 "relu6": terms("inputs", times=2),
                 "sigmoid": terms("inputs", times=4),
                 "tanh": terms("inputs", times=6),
                 "dropout": terms("dropped"),
+                "leaky_relu": terms("inputs", times=4),
+                "elu": terms("inputs", times=6),
+                "layernorm": weighted(inputs=6, norm_groups=2, affine_terms=1),
                 "batchnorm": weighted(inputs=4, channels=2),
                 **rows("pool.max adaptive.max", terms("torchscan_window")),
                 **rows("pool.avg adaptive.avg", weighted(torchscan_window=1, axes_outputs=1)),
@@ -217,10 +247,10 @@ CONVENTIONS: dict[str, Convention] = {
             "calflops 0.3.2 calculate_flops(...) (calflops/pytorch_ops.py, patched "
             "torch.nn.functional)",
             "2 FLOPs per MAC plus conv biases, BatchNorm, ReLU and 1 per pooled input element",
-            macs={**rows("conv fc", MACS), "deconv": terms("calflops_deconv_macs")},
+            macs={**rows("conv fc linear", MACS), "deconv": terms("calflops_deconv_macs")},
             flops={
                 **rows("conv", weighted(macs=2, bias_adds=1)),
-                "fc": terms("macs", times=2),
+                **rows("fc linear", terms("macs", times=2)),
                 "deconv": weighted(calflops_deconv_macs=2, calflops_deconv_bias=1),
                 "batchnorm": terms("inputs", times=2),
                 "relu": terms("inputs"),
@@ -228,6 +258,9 @@ CONVENTIONS: dict[str, Convention] = {
                 "softmax": terms("inputs"),
                 "lrn": weighted(inputs=3, lrn_padded=1),
                 "subsample": terms("inputs"),
+                **rows("silu gelu leaky_relu elu prelu", terms("inputs")),
+                **rows(NORMS, NORM_5_OR_4),
+                "upsample": terms("calflops_upsample"),
             },
             reports="flops",
             label="FLOPS",

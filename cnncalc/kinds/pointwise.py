@@ -595,6 +595,11 @@ class LayerNorm(_Normalize):
     elementwise_affine: bool = True
     bias: bool = True
 
+    def count_keys(self) -> tuple[str, ...]:
+        """Over the channels of a map it is PyTorch's LayerNorm2d, a subclass of nn.LayerNorm
+        that the tools which look a module's class up exactly do not know."""
+        return ("layernorm.channels", "layernorm") if self.over == "channels" else ("layernorm",)
+
     def normalized_shape(self, x: Shape) -> Shape:
         if self.over == "channels":
             return (x[0],)

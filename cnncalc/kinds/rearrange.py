@@ -135,6 +135,9 @@ class Upsample(Kind):
     mode: Literal["nearest", "bilinear"] = "nearest"
     align_corners: bool = False
 
+    def count_keys(self) -> tuple[str, ...]:
+        return (f"upsample.{self.mode}", "upsample")
+
     def out_shape(self, x: Shape) -> Shape:
         ndim = needs_spatial(x, self.kind)
         if (self.scale is None) == (self.size is None):
