@@ -711,12 +711,15 @@ class InstanceNorm(_Normalize):
 
     def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
         """PyTorch runs it as a batch norm of the (1, N·c, …) reshaped input: it keeps the
-        input, the batch mean and 1/σ of each of the N·c maps, and with ``affine`` the
-        γ repeated N times (a new tensor, not the parameter)."""
+        input, the batch mean and 1/σ of each of the N·c maps, and the tensors it repeats
+        N times to make that batch norm's (new tensors, not the parameter and buffers): γ
+        with ``affine``, the running mean and variance with ``track_running_stats``."""
         c = x[0]
         extra = [Kept("mean and 1/σ", 2 * c * batch)]
         if self.affine:
             extra.append(Kept("γ repeated per sample", c * batch))
+        if self.track_running_stats:
+            extra.append(Kept("running mean and variance repeated per sample", 2 * c * batch))
         return Saved(input=True, extra=tuple(extra))
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:

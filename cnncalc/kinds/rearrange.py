@@ -26,7 +26,7 @@ from cnncalc.kinds.base import (
 from cnncalc.kinds.formula import Formula
 from cnncalc.kinds.ops import Ops
 
-FREE = "no arithmetic: values are only moved"
+FREE = "costs nothing (values are only moved)"
 
 
 class Select(Kind):
@@ -54,10 +54,7 @@ class Select(Kind):
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         start, stop = self.channels
-        return [
-            Formula("C", "stop − start", f"{stop} − {start}", str(y[0])),
-            Formula("ops", "0", "", "0", FREE),
-        ]
+        return [Formula("C", "stop − start", f"{stop} − {start}", str(y[0]), f"a view: {FREE}")]
 
 
 class Shuffle(Kind):
@@ -79,7 +76,7 @@ class Shuffle(Kind):
         return x
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        return super().explain(x, y) + [Formula("ops", "0", "", "0", FREE)]
+        return [Formula("shape", "input shape", "", fmt_shape(y), f"channels permuted: {FREE}")]
 
 
 class Crop(Kind):
@@ -112,11 +109,12 @@ class Crop(Kind):
         return True
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        lines = [
-            Formula(axis.upper(), "size", "", str(s), f"offset ⌊({n} − {s})/2⌋ = {(n - s) // 2}")
+        return [
+            Formula(
+                axis.upper(), "size", "", str(s), f"offset ⌊({n} − {s})/2⌋ = {(n - s) // 2}; {FREE}"
+            )
             for axis, n, s in zip(AXES[len(x) - 1], spatial(x), spatial(y))
         ]
-        return lines + [Formula("ops", "0", "", "0", FREE)]
 
 
 class Upsample(Kind):
@@ -195,7 +193,11 @@ class Upsample(Kind):
                 for axis, n, s, o in zip(AXES[ndim], spatial(x), scale, spatial(y))
             ]
         if self.mode == "nearest":
-            return lines + [Formula("ops", "0", "", "0", "nearest: each output copies one input")]
+            first = lines[0]
+            note = f"nearest: each output copies one input, {FREE}"
+            return [
+                Formula(first.what, first.symbolic, first.substituted, first.result, note)
+            ] + lines[1:]
         ops = self.ops(x, y)
         return lines + [
             op_line("mults", "6·outputs", f"6·{dotted(*y)}", ops.mults, "4 neighbours weighed"),
