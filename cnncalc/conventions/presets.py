@@ -97,7 +97,9 @@ CONVENTIONS: dict[str, Convention] = {
             "fvcore",
             "one 'flop' per multiply-accumulate of conv, deconv (on its input) and linear, "
             "bias not counted; BatchNorm (inference) 2 per element; 2-D adaptive average "
-            "pooling 1 per input element; ReLU, max pooling, other average pooling and adds "
+            "pooling 1 per input element; layer, group and instance norm 5 per element with a "
+            "weight γ, 4 without; 2-D upsampling 1 (nearest) or 4 (bilinear) per output (1-D "
+            "and 3-D not counted); activations, max pooling, other average pooling and adds "
             "not counted",
             "fvcore 0.1.5.post20221221 FlopCountAnalysis(...).total() (JIT trace; "
             "fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS)",
@@ -119,8 +121,11 @@ CONVENTIONS: dict[str, Convention] = {
             "element; ReLU 2 per element and every pooling 2 per input element, because its "
             "module hook and its patched torch.nn.functional both fire (a double count); "
             "ReLU6 1 (nn.ReLU6 calls hardtanh, which is not patched); softmax 1 and LRN "
-            "3 per element plus its padded channel window; sigmoid, tanh, dropout and adds "
-            "not counted",
+            "3 per element plus its padded channel window; GELU, ELU and PReLU 2 per element "
+            "(hook and function), SiLU and LeakyReLU 1 (one of the two); LayerNorm 1 per "
+            "element (LayerNorm2d over the channels, a subclass, not counted), GroupNorm and "
+            "InstanceNorm 1, 2 with affine; upsampling 2 per output (hook and F.interpolate); "
+            "sigmoid, tanh, hardswish, mish, dropout and adds not counted",
             "ptflops 0.7.5 get_model_complexity_info(..., backend='pytorch') defaults "
             "(ptflops/pytorch_ops.py MODULES_MAPPING and FUNCTIONAL_MAPPING)",
             "adds biases, 2 per BatchNorm element, and counts ReLU and pooling twice "
@@ -143,15 +148,15 @@ CONVENTIONS: dict[str, Convention] = {
         ),
         Convention(
             "ptflops-aten",
-            "conv, deconv (on its input) and linear MACs plus one per bias add "
-            "(aten.convolution, aten.addmm/mm); nothing else",
+            "conv, deconv (on its input), fc and Linear MACs plus one per bias add "
+            "(aten.convolution, aten.addmm/mm); nothing else. A Linear at every position is "
+            "counted with its bias, as in ConvNeXt, where its input is channels-last in memory "
+            "(one aten.addmm); on a map in the usual layout aten runs matmul and a separate "
+            "add, and the tool leaves the bias out, which this preset does not follow",
             "ptflops 0.7.5 get_model_complexity_info(..., backend='aten') "
             "(ptflops/aten_ops.py ATEN_OPS_MAPPING)",
             "adds one per bias add of conv, deconv and fc",
-            macs={
-                **rows("conv deconv fc", WEIGHTS_AND_BIAS),
-                "linear": weighted(macs=1, addmm_bias=1),
-            },
+            macs=rows(WEIGHTED, WEIGHTS_AND_BIAS),
         ),
         Convention(
             "thop",
@@ -159,7 +164,10 @@ CONVENTIONS: dict[str, Convention] = {
             "(c_o·output positions·c_i/g·k: wrong, the work is done per input position); "
             "BatchNorm 4 per element; average pooling 1 per output; adaptive average "
             "pooling (n/o + 1) per output, i.e. inputs + outputs; softmax 3n − 1 per vector; "
-            "ReLU, max pooling, dropout, sigmoid, tanh and adds not counted",
+            "LayerNorm and InstanceNorm 2 per element, 4 with affine (LayerNorm2d over the "
+            "channels and GroupNorm not counted); PReLU 1 per element; upsampling nearest 1, "
+            "bilinear 11 per output; ReLU, max pooling, dropout, sigmoid, tanh, the other "
+            "activations and adds not counted",
             "thop 0.1.1.post2209072238 profile() (thop/vision/basic_hooks.py)",
             "adds 4 per BatchNorm element and average pooling; counts a transposed conv on "
             "its output",
@@ -184,8 +192,9 @@ CONVENTIONS: dict[str, Convention] = {
             "'Mult-Adds': a layer whose class name contains 'Conv' counts (weight + bias "
             "parameters)·output positions, i.e. MACs plus bias adds, a transposed conv on "
             "its output (wrong); every other layer counts its parameters once per sample "
-            "(linear: MACs + bias; BatchNorm: 2 per channel, not per element); layers "
-            "without parameters count nothing",
+            "(linear: MACs + bias; BatchNorm: 2 per channel, not per element), only those "
+            "named weight or bias (a layer scale's γ is not); layers without parameters count "
+            "nothing",
             "torchinfo 1.8.0 summary(...).total_mult_adds (LayerInfo.calculate_macs)",
             "adds biases and 2 per BatchNorm channel; counts a transposed conv on its output",
             macs={
@@ -203,7 +212,9 @@ CONVENTIONS: dict[str, Convention] = {
             "per call; ReLU 1, ReLU6 2, sigmoid 4, tanh 6 and dropout (p > 0, even in "
             "inference) 1 per element; BatchNorm 4 per element + 2 per channel; pooling "
             "window − 1 per output (+1 per spatial axis for average), the window of an int "
-            "kernel_size being its side, not its area (wrong); softmax, LRN and custom "
+            "kernel_size being its side, not its area (wrong); LeakyReLU 4 and ELU 6 per "
+            "element; LayerNorm 6 per element + 2 per normalised row + 1 per element for each "
+            "of γ and β; softmax, LRN, the other new activations and norms, and custom "
             "modules unsupported (0, its 'known' total); MACs: conv and linear MACs, "
             "BatchNorm 2 per element, pooling as in FLOPs",
             "torchscan 0.2.0 crawl_module(...)['totals']['module_flops'] and ['macs'] "
@@ -242,8 +253,11 @@ CONVENTIONS: dict[str, Convention] = {
             "add (a linear's bias not counted; a transposed conv's bias counted on the output "
             "size of an ordinary conv with its options: wrong); BatchNorm 2 per element; ReLU "
             "1 per element (ReLU6 not counted); every pooling 1 per input element; softmax 1 "
-            "and LRN 3 per element plus its padded channel window; MACs: conv, deconv and "
-            "linear only",
+            "and LRN 3 per element plus its padded channel window; SiLU, GELU, LeakyReLU, ELU "
+            "and PReLU 1 per element; layer, group and instance norm 5 per element with a "
+            "weight γ, 4 without; upsampling the input's elements with a scale factor, the "
+            "size alone with a size (a per-axis scale factor makes it raise a TypeError); "
+            "MACs: conv, deconv and linear only",
             "calflops 0.3.2 calculate_flops(...) (calflops/pytorch_ops.py, patched "
             "torch.nn.functional)",
             "2 FLOPs per MAC plus conv biases, BatchNorm, ReLU and 1 per pooled input element",

@@ -105,12 +105,6 @@ def _affine_terms(site: Site) -> int:
     return prod(site.x) * (_has(site, "weight") + _has(site, "bias"))
 
 
-def _addmm_bias(site: Site) -> int:
-    """A Linear's bias adds when its input is flat: nn.Linear then runs one aten.addmm (bias
-    included); on a map (N, …, c) it runs aten.matmul and a separate add."""
-    return site.ops.bias_adds if site.axes == 0 else 0
-
-
 def _calflops_upsample(site: Site, batch: int) -> int:
     """calflops 0.3.2's F.interpolate: with a size, the size alone, no batch and no channels
     (a tuple's product, but an int as it is: ``size=8`` on a 2-D map counts 8); with a
@@ -176,7 +170,6 @@ QUANTITIES: dict[str, Quantity] = {
         "channels, 1 for one over the whole map)",
         lambda s: s.layer.norm_groups(s.x)[0],
     ),
-    "addmm_bias": per_sample("addmm bias adds", _addmm_bias.__doc__, _addmm_bias),
     "calflops_upsample": Quantity(
         "calflops' interpolate count", _calflops_upsample.__doc__, _calflops_upsample
     ),
