@@ -42,6 +42,9 @@ __all__ = [
     "nearest_sources",
     "linear_sources",
     "channel_groups",
+    "channel_vectors",
+    "check_select",
+    "crop_window",
 ]
 
 
@@ -389,3 +392,24 @@ def channel_groups(c: int, groups: int, op: str) -> int:
     if groups < 1 or c % groups:
         raise ExecutorError(f"{op}: groups={groups} must divide the {c} channels")
     return c // groups
+
+
+def channel_vectors(x: np.ndarray, op: str) -> tuple[int, int, int]:
+    """(batch, channels, positions) of an [N, C, ...] input, for the ops along the channels."""
+    if x.ndim < 2:
+        raise ExecutorError(f"{op}: input must be [N, C, ...], got shape {tuple(x.shape)}")
+    return x.shape[0], x.shape[1], math.prod(x.shape[2:])
+
+
+def check_select(x: np.ndarray, start: int, stop: int) -> None:
+    if not 0 <= start < stop <= x.shape[1]:
+        raise ExecutorError(f"select: [{start}, {stop}) is not inside the {x.shape[1]} channels")
+
+
+def crop_window(x: np.ndarray, offsets, sizes) -> tuple[slice, ...]:
+    """The index of a crop: every sample and channel, [offset, offset + size) on each axis."""
+    nd = spatial_ndim(x, "crop")
+    offsets, sizes = as_tuple(offsets, nd, "offsets", 0), as_tuple(sizes, nd, "sizes", 1)
+    if any(o + s > n for o, s, n in zip(offsets, sizes, x.shape[2:])):
+        raise ExecutorError(f"crop: {sizes} at {offsets} does not fit in {x.shape[2:]}")
+    return (slice(None), slice(None)) + tuple(slice(o, o + s) for o, s in zip(offsets, sizes))

@@ -27,9 +27,12 @@ from cnncalc.proof.executor.common import (
     adaptive_bounds,
     as_tuple,
     channel_groups,
+    channel_vectors,
+    check_select,
     check_table,
     conv_geometry,
     conv_transpose_geometry,
+    crop_window,
     linear_sources,
     nearest_sources,
     pool_geometry,
@@ -513,8 +516,7 @@ def elu(x, alpha=1.0):
 
 def prelu(x, weight):
     x = _float(x)
-    if x.ndim < 2:
-        raise ExecutorError(f"prelu: input must be [N, C, ...], got shape {tuple(x.shape)}")
+    channel_vectors(x, "prelu")
     a = np.asarray(weight, dtype=x.dtype).ravel()
     c = x.shape[1]
     if a.size not in (1, c):
@@ -531,8 +533,7 @@ def mish(x):
 def log_softmax(x):
     """log-softmax over axis 1; computed with the max shift, counted as the definition."""
     x = _float(x)
-    if x.ndim < 2:
-        raise ExecutorError(f"log_softmax: input must be [N, C, ...], got shape {tuple(x.shape)}")
+    channel_vectors(x, "log_softmax")
     shifted = x - x.max(axis=1, keepdims=True)
     y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     c = x.shape[1]
@@ -565,16 +566,21 @@ def _affine(y: np.ndarray, gamma, beta) -> tuple[np.ndarray, OpCount]:
     return y, OpCount(mults=mults, adds=adds)
 
 
+def _normalized(x, rows: int, shape, weight, bias, eps) -> tuple[np.ndarray, OpCount]:
+    """x in ``rows`` groups normalised, then γ and β (None or broadcast as ``shape``)."""
+    y, count = _normalize(x.reshape(rows, -1), eps)
+    gamma = None if weight is None else np.asarray(weight, dtype=x.dtype).reshape(shape)
+    beta = None if bias is None else np.asarray(bias, dtype=x.dtype).reshape(shape)
+    y, more = _affine(y.reshape(x.shape), gamma, beta)
+    return y, count + more
+
+
 def layer_norm(x, k, weight=None, bias=None, eps=1e-5):
     x = _float(x)
     if not 1 <= k < x.ndim:
         raise ExecutorError(f"layer_norm: cannot normalise the last {k} axes of {x.shape}")
     tail = x.shape[x.ndim - k :]
-    y, count = _normalize(x.reshape(-1, math.prod(tail)), eps)
-    gamma = None if weight is None else np.asarray(weight, dtype=x.dtype).reshape(tail)
-    beta = None if bias is None else np.asarray(bias, dtype=x.dtype).reshape(tail)
-    y, more = _affine(y.reshape(x.shape), gamma, beta)
-    return y, count + more
+    return _normalized(x, x.size // math.prod(tail), tail, weight, bias, eps)
 
 
 def layer_norm_channels(x, weight=None, bias=None, eps=1e-5):
@@ -585,22 +591,14 @@ def layer_norm_channels(x, weight=None, bias=None, eps=1e-5):
 
 def group_norm(x, groups, weight=None, bias=None, eps=1e-5):
     x = _float(x)
-    if x.ndim < 2:
-        raise ExecutorError(f"group_norm: input must be [N, C, ...], got shape {tuple(x.shape)}")
-    n, c = x.shape[:2]
+    n, c, _ = channel_vectors(x, "group_norm")
     channel_groups(c, int(groups), "group_norm")
-    y, count = _normalize(x.reshape(n * groups, -1), eps)
-    shape = _bshape(c, x.ndim - 2)
-    gamma = None if weight is None else np.asarray(weight, dtype=x.dtype).reshape(shape)
-    beta = None if bias is None else np.asarray(bias, dtype=x.dtype).reshape(shape)
-    y, more = _affine(y.reshape(x.shape), gamma, beta)
-    return y, count + more
+    return _normalized(x, n * groups, _bshape(c, x.ndim - 2), weight, bias, eps)
 
 
 def instance_norm(x, weight=None, bias=None, eps=1e-5):
     x = _float(x)
-    if x.ndim < 3:
-        raise ExecutorError(f"instance_norm: input must be [N, C, *spatial], got {x.shape}")
+    spatial_ndim(x, "instance_norm")
     return group_norm(x, x.shape[1], weight, bias, eps)
 
 
@@ -609,8 +607,7 @@ def instance_norm(x, weight=None, bias=None, eps=1e-5):
 
 def select(x, start, stop):
     x = _float(x)
-    if not 0 <= start < stop <= x.shape[1]:
-        raise ExecutorError(f"select: [{start}, {stop}) is not inside the {x.shape[1]} channels")
+    check_select(x, start, stop)
     return x[:, start:stop], OpCount()
 
 
@@ -624,13 +621,7 @@ def shuffle(x, groups):
 
 def crop(x, offsets, sizes):
     x = _float(x)
-    nd = spatial_ndim(x, "crop")
-    offsets, sizes = as_tuple(offsets, nd, "offsets", 0), as_tuple(sizes, nd, "sizes", 1)
-    if any(o + s > n for o, s, n in zip(offsets, sizes, x.shape[2:])):
-        raise ExecutorError(f"crop: {sizes} at {offsets} does not fit in {x.shape[2:]}")
-    return x[
-        (slice(None), slice(None)) + tuple(slice(o, o + s) for o, s in zip(offsets, sizes))
-    ], OpCount()
+    return x[crop_window(x, offsets, sizes)], OpCount()
 
 
 def upsample_nearest(x, size, scale=None):

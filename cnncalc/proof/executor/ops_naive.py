@@ -23,9 +23,12 @@ from cnncalc.proof.executor.common import (
     adaptive_bounds,
     as_tuple,
     channel_groups,
+    channel_vectors,
+    check_select,
     check_table,
     conv_geometry,
     conv_transpose_geometry,
+    crop_window,
     linear_sources,
     nearest_sources,
     pool_geometry,
@@ -747,13 +750,10 @@ def elu(x, alpha=1.0):
 def prelu(x, weight):
     """x if x > 0 else a·x, a per channel (or one for all): 1 compare, 1 mult per element."""
     x = _float(x)
-    if x.ndim < 2:
-        raise ExecutorError(f"prelu: input must be [N, C, ...], got shape {tuple(x.shape)}")
-    n, c = x.shape[:2]
+    n, c, rest = channel_vectors(x, "prelu")
     a = _float(weight).ravel().tolist()
     if len(a) not in (1, c):
         raise ExecutorError(f"prelu: {len(a)} slopes for {c} channels (need 1 or {c})")
-    rest = math.prod(x.shape[2:])
     xl = x.reshape(n, c, rest).tolist()
     out = []
     for ni in range(n):
@@ -782,10 +782,7 @@ def log_softmax(x):
     """log of the softmax over axis 1, x_i − ln Σ_j e^(x_j) (no max shift, as ``softmax``).
     Per vector of n: n exps and 1 log, n − 1 adds, n subtractions."""
     x = _float(x)
-    if x.ndim < 2:
-        raise ExecutorError(f"log_softmax: input must be [N, C, ...], got shape {tuple(x.shape)}")
-    n, c = x.shape[:2]
-    rest = math.prod(x.shape[2:])
+    n, c, rest = channel_vectors(x, "log_softmax")
     xl = x.reshape(n, c, rest).tolist()
     exps = adds = 0
     y = np.empty((n, c, rest), dtype=np.float64)
@@ -868,11 +865,8 @@ def group_norm(x, groups, weight=None, bias=None, eps=1e-5):
     """nn.GroupNorm: each group of c/G channels of each sample normalised over its channels
     and positions; γ, β per channel."""
     x = _float(x)
-    if x.ndim < 2:
-        raise ExecutorError(f"group_norm: input must be [N, C, ...], got shape {tuple(x.shape)}")
-    n, c = x.shape[:2]
+    n, c, rest = channel_vectors(x, "group_norm")
     per = channel_groups(c, int(groups), "group_norm")
-    rest = math.prod(x.shape[2:])
     gamma = None if weight is None else _float(weight).ravel().tolist()
     beta = None if bias is None else _float(bias).ravel().tolist()
     tally: dict[str, int] = {}
@@ -894,8 +888,7 @@ def instance_norm(x, weight=None, bias=None, eps=1e-5):
     """nn.InstanceNormNd without running statistics: each map of each sample normalised
     over its positions (a group norm with one channel per group)."""
     x = _float(x)
-    if x.ndim < 3:
-        raise ExecutorError(f"instance_norm: input must be [N, C, *spatial], got {x.shape}")
+    spatial_ndim(x, "instance_norm")
     return group_norm(x, x.shape[1], weight, bias, eps)
 
 
@@ -905,8 +898,7 @@ def instance_norm(x, weight=None, bias=None, eps=1e-5):
 def select(x, start, stop):
     """Channels start … stop − 1: no operations."""
     x = _float(x)
-    if not 0 <= start < stop <= x.shape[1]:
-        raise ExecutorError(f"select: [{start}, {stop}) is not inside the {x.shape[1]} channels")
+    check_select(x, start, stop)
     n, rest = x.shape[0], x.shape[2:]
     y = np.empty((n, stop - start) + rest, dtype=x.dtype)
     for ni in range(n):
@@ -928,17 +920,15 @@ def shuffle(x, groups):
 
 
 def crop(x, offsets, sizes):
-    """The window [offset, offset + size) of each spatial axis: no operations."""
+    """The window [offset, offset + size) of each spatial axis, copied element by element:
+    no operations."""
     x = _float(x)
-    nd = spatial_ndim(x, "crop")
-    offsets, sizes = as_tuple(offsets, nd, "offsets", 0), as_tuple(sizes, nd, "sizes", 1)
-    if any(o + s > n for o, s, n in zip(offsets, sizes, x.shape[2:])):
-        raise ExecutorError(f"crop: {sizes} at {offsets} does not fit in {x.shape[2:]}")
+    window = crop_window(x, offsets, sizes)
+    sizes = tuple(w.stop - w.start for w in window[2:])
     y = np.empty(x.shape[:2] + sizes, dtype=x.dtype)
     for idx in product(*(range(s) for s in sizes)):
-        y[(slice(None), slice(None)) + idx] = x[
-            (slice(None), slice(None)) + tuple(o + i for o, i in zip(offsets, idx))
-        ]
+        at = tuple(w.start + i for w, i in zip(window[2:], idx))
+        y[(slice(None), slice(None)) + idx] = x[(slice(None), slice(None)) + at]
     return y, OpCount()
 
 
