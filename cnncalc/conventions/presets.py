@@ -33,8 +33,7 @@ CONVENTIONS: dict[str, Convention] = {
     for c in (
         Convention(
             "macs",
-            "multiply-accumulates of the weighted layers (conv, deconv, fc, linear, rbf, "
-            "subsample), "
+            "multiply-accumulates of the weighted layers (conv, deconv, fc, rbf, subsample), "
             "one per weight use; bias, BatchNorm, pooling, activations and residual adds "
             "not counted; mults = adds = MACs, FLOPs = 2·MACs",
             "torchvision model docs' GFLOPS column; PyTorch FlopCounterMode ÷ 2",
