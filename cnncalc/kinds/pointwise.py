@@ -493,7 +493,7 @@ class LogSoftmax(Kind):
 # --------------------------------------------------------------------------- normalisations
 
 
-class _Normalize(Kind):
+class Normalization(Kind):
     """Normalisation by statistics of the sample itself (layer, group, instance norm):
     per group of m elements, mean μ = Σx/m, variance σ² = Σ(x − μ)²/m, x̂ = (x − μ)·1/√(σ² + ε).
 
@@ -582,7 +582,7 @@ class _Normalize(Kind):
         return ""
 
 
-class LayerNorm(_Normalize):
+class LayerNorm(Normalization):
     """Layer normalisation (Ba et al. 2016). ``over: channels`` normalises the c channels
     at each position (ConvNeXt's LayerNorm2d, an nn.LayerNorm over the last axis after a
     permute); ``over: k`` the last k axes of the (C, …) map, as nn.LayerNorm(shape[-k:]).
@@ -633,7 +633,7 @@ class LayerNorm(_Normalize):
         return f"{'2' if self.bias else '1'}·(normalised elements)"
 
 
-class GroupNorm(_Normalize):
+class GroupNorm(Normalization):
     """Group normalisation (Wu and He 2018; PyTorch's GroupNorm): the c channels in G groups,
     each group of c/G channels normalised over its channels and positions; γ and β per
     channel (``weight``, ``bias``), no buffers."""
@@ -667,7 +667,7 @@ class GroupNorm(_Normalize):
         return "2·c (γ and β per channel)"
 
 
-class InstanceNorm(_Normalize):
+class InstanceNorm(Normalization):
     """Instance normalisation (Ulyanov et al. 2016; PyTorch's InstanceNorm1d/2d/3d): each
     channel of each sample over its positions. ``affine`` adds γ and β per channel;
     ``track_running_stats`` keeps running mean and variance (and a counter), and then
