@@ -176,6 +176,9 @@ def test_select_and_crop_keep_the_field():
         ("{upsample: , mode: bilinear}", "[4, 5, 5]", "needs a scale or a size"),
         ("{upsample: 2, mode: bilinear}", "[4, 5]", "bilinear upsampling needs a 2-D map"),
         ("{instancenorm: }", "[4]", "needs positions"),
+        # PyTorch refuses these too: "Expected more than 1 value per channel"
+        ("{groupnorm: 4}", "[4, 1, 1]", "each of its 4 groups holds a single value"),
+        ("{instancenorm: }", "[4, 1]", "each of its 4 groups holds a single value"),
     ],
 )
 def test_bad_options_are_one_clear_error(layer, input, message):

@@ -582,6 +582,21 @@ class Normalization(Kind):
         return ""
 
 
+def single_value_groups(layer: Normalization, x: Shape, field: str) -> Shape:
+    """A group or instance norm whose groups hold one value each normalises every value to
+    0 (the output is β whatever the input); PyTorch refuses it ("Expected more than 1 value
+    per channel"), and so does cnncalc."""
+    groups, m = layer.norm_groups(x)
+    if m == 1:
+        raise CnnCalcError(
+            f"each of its {groups} groups holds a single value of the {fmt_shape(x)} input: "
+            "normalised, every value would be 0",
+            field=field,
+            hint="normalise over more values (fewer groups, or a larger map)",
+        )
+    return x
+
+
 class LayerNorm(Normalization):
     """Layer normalisation (Ba et al. 2016). ``over: channels`` normalises the c channels
     at each position (ConvNeXt's LayerNorm2d, an nn.LayerNorm over the last axis after a
@@ -651,7 +666,7 @@ class GroupNorm(Normalization):
                 f"{self.groups} groups do not divide the input's {x[0]} channels",
                 field="groupnorm",
             )
-        return x
+        return single_value_groups(self, x, "groupnorm")
 
     def norm_groups(self, x: Shape) -> tuple[int, int]:
         return self.groups, prod(x) // self.groups
@@ -686,7 +701,7 @@ class InstanceNorm(Normalization):
                 f"instance normalisation needs positions, but its input is {fmt_shape(x)}",
                 field="instancenorm",
             )
-        return x
+        return single_value_groups(self, x, "instancenorm")
 
     def norm_groups(self, x: Shape) -> tuple[int, int]:
         return x[0], prod(spatial(x))
