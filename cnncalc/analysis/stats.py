@@ -183,7 +183,7 @@ def analyse_graph(
                 out_shape=node.out_shape,
                 params=state_size(state, "param"),
                 buffers=state_size(state, "buffer"),
-                state_dict=tuple((f"{node.name}.{e.name}", e.shape) for e in state),
+                state_dict=tuple((e.key(node.name), e.shape) for e in state),
                 connections=connections,
                 ops=basis.ops,
                 figures=figures,

@@ -8,8 +8,9 @@ from cnncalc.conventions.site import Quantity, Site, per_call, per_sample, raw
 from cnncalc.kinds.arith import per_axis, prod
 from cnncalc.kinds.conv import Deconv
 from cnncalc.kinds.ops import OP_FIELDS
-from cnncalc.kinds.pointwise import Lrn
+from cnncalc.kinds.pointwise import Lrn, Normalization
 from cnncalc.kinds.pool import Pool
+from cnncalc.kinds.rearrange import Upsample
 
 if TYPE_CHECKING:
     pass
@@ -89,6 +90,42 @@ def _calflops_deconv_bias(site: Site) -> int:
     return layer.out_channels // layer.groups * prod(sizes)
 
 
+def _has(site: Site, name: str) -> bool:
+    return any(e.name == name for e in site.layer.state(site.x))
+
+
+def _scaled_inputs(site: Site) -> int:
+    """Input elements of a normalisation with a learnt scale γ (its ``weight``), else 0:
+    the tools that count 5 per element with an affine step and 4 without read the weight."""
+    return prod(site.x) if _has(site, "weight") else 0
+
+
+def _affine_terms(site: Site) -> int:
+    """inputs · (γ present + β present): torchscan's LayerNorm counts one op per element for
+    each of its weight and bias."""
+    return prod(site.x) * (_has(site, "weight") + _has(site, "bias"))
+
+
+def _norm_groups(site: Site) -> int:
+    """Groups a normalisation takes statistics over (positions for a LayerNorm over the
+    channels, 1 for one over the whole map)."""
+    assert isinstance(site.layer, Normalization), "a quantity of normalisations only"
+    return site.layer.norm_groups(site.x)[0]
+
+
+def _calflops_upsample(site: Site, batch: int) -> int:
+    """calflops 0.3.2's F.interpolate: with a size, the size alone, no batch and no channels
+    (a tuple's product, but an int as it is: ``size=8`` on a 2-D map counts 8); with a
+    scale factor, the input's elements (the scaling is a no-op statement in its code; a
+    tuple of per-axis factors makes it raise a TypeError)."""
+    layer = site.layer
+    assert isinstance(layer, Upsample), "a quantity of upsampling layers only"
+    if layer.size is not None:
+        sizes = per_axis(layer.size, site.axes, "size")
+        return sizes[0] if len(set(sizes)) == 1 else prod(sizes)
+    return prod(site.x) * batch
+
+
 QUANTITIES: dict[str, Quantity] = {
     **{f: raw(f) for f in OP_FIELDS},
     "output_macs": per_sample("MACs on the output", _output_macs.__doc__, _output_macs),
@@ -133,6 +170,12 @@ QUANTITIES: dict[str, Quantity] = {
     ),
     "calflops_deconv_bias": per_sample(
         "calflops' bias adds", _calflops_deconv_bias.__doc__, _calflops_deconv_bias
+    ),
+    "scaled_inputs": per_sample("inputs (with γ)", _scaled_inputs.__doc__, _scaled_inputs),
+    "affine_terms": per_sample("inputs·(γ + β)", _affine_terms.__doc__, _affine_terms),
+    "norm_groups": per_sample("normalised groups", _norm_groups.__doc__, _norm_groups),
+    "calflops_upsample": Quantity(
+        "calflops' interpolate count", _calflops_upsample.__doc__ or "", _calflops_upsample
     ),
     "channels": per_call("channels", "input channels, once per call", lambda s: s.x[0]),
     "axes": per_call("axes", "spatial axes, once per call", lambda s: s.axes),

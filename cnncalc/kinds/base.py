@@ -60,6 +60,12 @@ class StateEntry:
     shape: Shape
     role: str = "param"
 
+    def key(self, layer: str) -> str:
+        """Its ``state_dict`` key in layer ``layer``: ``layer.name``, or the layer's own name
+        for a tensor that is the layer (ConvNeXt's ``layer_scale``, an ``nn.Parameter`` of
+        its block, has the empty name)."""
+        return f"{layer}.{self.name}" if self.name else layer
+
 
 @dataclass(frozen=True)
 class Geometry:
