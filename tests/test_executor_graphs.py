@@ -3,9 +3,11 @@
 Hypothesis draws networks of a few layers on 1-D, 2-D and 3-D inputs: chains of conv
 (stride, dilation, groups, asymmetric and ``same`` padding, connection tables), deconv,
 max/avg pooling (ceil_mode, count_include_pad), sub-sampling, adaptive and global pooling,
-BatchNorm, LRN, activations and dropout, with ``concat`` and ``add`` joins of branches
-(``[]`` the identity), sometimes ending in flatten + fc. Each layer is kept only if the
-calculator accepts it on the shape it meets. Then for every node:
+BatchNorm, LRN, activations and dropout, issue 9's activations, layer/group/instance
+norms, channel select and shuffle, a Linear at every position, layer scale, drop path,
+upsampling and crops, with ``concat`` and ``add`` joins of branches (``[]`` the identity),
+sometimes ending in flatten + fc. Each layer is kept only if the calculator accepts it on
+the shape it meets. Then for every node:
 
     predicted shape == naive == fast == PyTorch (the exported module)
     naive output == fast output,  fast output == PyTorch output
@@ -143,19 +145,66 @@ def pointwise(draw):
                 {"dropout": 0.5},
                 {"lrn": 3},
                 {"lrn": 2, "alpha": 0.5, "k": 2.0},
+                {"hardswish": None},
+                {"hardsigmoid": None},
+                {"silu": None},
+                {"gelu": None},
+                {"gelu": "tanh"},
+                {"leaky_relu": 0.1},
+                {"elu": 0.5},
+                {"prelu": None},
+                {"mish": None},
+                {"log_softmax": None},
+                {"identity": None},
+                {"layernorm": None},
+                {"layernorm": 1, "bias": False},
+                {"groupnorm": 1},
+                {"instancenorm": None},
+                {"instancenorm": None, "affine": True, "track_running_stats": True},
+                {"drop_path": 0.2},
+                {"layer_scale": 0.5},
             ]
         )
     )
+
+
+def channels(draw, c: int, keep: str | None):
+    """Layers that work on the channels: a Linear at every position, a PReLU or group norm
+    per channel, a shuffle, and (where the channels may change) a select."""
+    options = [{"linear": c}, {"prelu": c}, {"groupnorm": c}]
+    options += [{"shuffle": g} for g in (2, 3) if c % g == 0]
+    if keep is None:
+        options.append({"linear": draw(st.integers(1, 4)), "bias": draw(st.booleans())})
+    if keep != "all" and c > 1:
+        start = draw(st.integers(0, c - 1))
+        options.append({"select": [start, draw(st.integers(start + 1, c))]})
+    return draw(st.sampled_from(options))
+
+
+def resample(draw, nd: int, shape):
+    """Upsampling (nearest at any dimension, bilinear in 2-D) or a centre crop."""
+    if draw(st.booleans()):
+        return {"crop": [draw(st.integers(1, n)) for n in shape[1:]]}
+    layer = {"upsample": per_axis(draw, nd, 1, 2)}
+    if draw(st.booleans()):
+        layer = {"upsample": None, "size": [draw(st.integers(1, 9)) for _ in range(nd)]}
+    if nd == 2 and draw(st.booleans()):
+        layer.update(mode="bilinear", align_corners=draw(st.booleans()))
+    return layer
 
 
 def leaf(draw, nd: int, shape, keep: str | None):
     """A layer for input ``shape``; ``keep`` 'spatial' keeps the spatial size (a concat
     branch), 'all' keeps the shape (an add branch)."""
     c = shape[0]
-    choices = ["conv", "pointwise", "pool"]
+    choices = ["conv", "pointwise", "pool", "channels"]
     if keep is None:
-        choices += ["conv", "conv", "pool", "deconv", "subsample", "adaptive", "gap"]
+        choices += ["conv", "conv", "pool", "deconv", "subsample", "adaptive", "gap", "resample"]
     what = draw(st.sampled_from(choices))
+    if what == "channels":
+        return channels(draw, c, keep)
+    if what == "resample":
+        return resample(draw, nd, shape)
     if what == "conv":
         return conv(draw, nd, c, keep is not None, c if keep == "all" else None)
     if what == "pool":

@@ -61,6 +61,45 @@ layers:
 """A network with every kind a PyTorch module stands for, and the odd cases: a grouped
 transposed conv, a 3×1 pool kernel, adaptive pools whose sizes do not divide."""
 
+EVERY_NEW_KIND = """
+name: every new kind
+input: [4, 12, 12]
+layers:
+  - {conv: 8, kernel: 3, padding: 1}
+  - {groupnorm: 2}
+  - {silu: }
+  - {prelu: 8}
+  - {instancenorm: , affine: true}
+  - {gelu: }
+  - {layernorm: }
+  - {leaky_relu: 0.1}
+  - {elu: }
+  - {hardswish: }
+  - add:
+      - [{linear: 8}, {layer_scale: 0.5, name: block.layer_scale}, {drop_path: 0.1}]
+      - []
+  - concat:
+      - [{select: [0, 4]}]
+      - [{select: [4, 8]}, {mish: }]
+  - {shuffle: 2}
+  - {upsample: 2}
+  - {crop: 20}
+  - {upsample: , size: [25, 25], mode: bilinear}
+  - {instancenorm: , track_running_stats: true}
+  - {layernorm: 3, bias: false}
+  - {hardsigmoid: }
+  - {gap: }
+  - {flatten: }
+  - {layernorm: }
+  - {linear: 10}
+  - {log_softmax: }
+  - {identity: }
+"""
+"""Issue 9's kinds in one network: LayerNorm over channels (LayerNorm2d) and over a flat
+vector (nn.LayerNorm), a Linear on a map and on a vector, both upsampling modes."""
+
+SPECIAL = {"every-kind": EVERY_KIND, "every-new-kind": EVERY_NEW_KIND}
+
 PRESET_FIGURES = [
     (tool, figure)
     for tool in TOOLS
@@ -73,7 +112,7 @@ PRESET_FIGURES = [
 
 @functools.lru_cache(maxsize=None)
 def network_module(name: str):
-    return exported_yaml_module(EVERY_KIND) if name == "every-kind" else exported_module(name)
+    return exported_yaml_module(SPECIAL[name]) if name in SPECIAL else exported_module(name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,14 +126,14 @@ def preset_total(spec, preset: str, figure: str, **options) -> int:
 
 
 def spec_of(name: str):
-    return loads(EVERY_KIND) if name == "every-kind" else load(name)
+    return loads(SPECIAL[name]) if name in SPECIAL else load(name)
 
 
 # --------------------------------------------------------------------------- whole networks
 
 
 @pytest.mark.parametrize("preset,figure", PRESET_FIGURES, ids=lambda v: v)
-@pytest.mark.parametrize("name", NETWORKS + ["every-kind"])
+@pytest.mark.parametrize("name", NETWORKS + list(SPECIAL))
 def test_preset_total_equals_the_tool(name, preset, figure):
     expected = tool_numbers(name, preset)[figure]
     assert preset_total(spec_of(name), preset, figure) == expected
@@ -127,10 +166,11 @@ def test_fvcore_resnet50_is_macs_plus_batchnorm_and_pool_written_out():
     )
 
 
+@pytest.mark.parametrize("name", list(SPECIAL))
 @pytest.mark.parametrize("tool", [t for t, (_, device) in TOOLS.items() if device == "meta"])
-def test_meta_device_gives_the_cpu_numbers(tool):
+def test_meta_device_gives_the_cpu_numbers(tool, name):
     """The shape-only tools run on the meta device to save time; here they run both ways."""
-    module = network_module("every-kind")
+    module = network_module(name)
     assert run_tool(tool, module, "meta") == run_tool(tool, module, "cpu")
 
 
@@ -344,6 +384,178 @@ CASES = {
     ),
     # Euclidean RBF units are tensor arithmetic, not a matmul: torchinfo counts parameters
     "rbf": ("[3, 4, 4]", "{rbf: 5}", {"torchinfo": 5 * 48}),
+    # issue 9's activations, n = 100. ptflops: a module hook (nn.GELU, nn.ELU, nn.PReLU,
+    # nn.LeakyReLU; not nn.SiLU) and a patched function (F.gelu, F.elu, F.prelu, F.silu; not
+    # F.leaky_relu) count 1 per element each; calflops patches all five functions
+    "silu": ("[4, 5, 5]", "{silu: }", {"ptflops": 100, "calflops": 100}),
+    "gelu": ("[4, 5, 5]", "{gelu: tanh}", {"ptflops": 2 * 100, "calflops": 100}),
+    # torchscan: compare, compare, mul, add (LeakyReLU); compare, exp, sub, mul, compare,
+    # add (ELU), per element
+    "leaky_relu": (
+        "[4, 5, 5]",
+        "{leaky_relu: 0.1}",
+        {"ptflops": 100, "torchscan": 4 * 100, "calflops": 100},
+    ),
+    "elu": ("[4, 5, 5]", "{elu: }", {"ptflops": 2 * 100, "torchscan": 6 * 100, "calflops": 100}),
+    # thop 1 per element in eval; torchinfo counts a parameter named weight once
+    "prelu": (
+        "[4, 5, 5]",
+        "{prelu: 4}",
+        {"ptflops": 2 * 100, "thop": 100, "torchinfo": 4, "calflops": 100},
+    ),
+    "hardswish": ("[4, 5, 5]", "{hardswish: }", {}),
+    "hardsigmoid": ("[4, 5, 5]", "{hardsigmoid: }", {}),
+    "mish": ("[4, 5, 5]", "{mish: }", {}),
+    "log_softmax": ("[4, 5, 5]", "{log_softmax: }", {}),
+    "identity": ("[4, 5, 5]", "{identity: }", {}),
+    "select": ("[4, 5, 5]", "{select: [1, 3]}", {}),
+    "shuffle": ("[4, 5, 5]", "{shuffle: 2}", {}),
+    "crop": ("[4, 5, 5]", "{crop: 3}", {}),
+    "drop_path": ("[4, 5, 5]", "{drop_path: 0.2}", {}),
+    # torchinfo counts only parameters named weight or bias; the product is a tensor *
+    "layer_scale": ("[4, 5, 5]", "{layer_scale: 1.0e-6}", {}),
+    # LayerNorm over the channels is LayerNorm2d, an nn.LayerNorm subclass: thop and ptflops
+    # look the class up exactly and skip it; torchscan (isinstance) counts 6 per element,
+    # 2 per normalised row (25 positions) and 1 per element each for γ and β; fvcore and
+    # calflops 5 per element with γ
+    "layernorm": (
+        "[4, 5, 5]",
+        "{layernorm: }",
+        {
+            "fvcore": 5 * 100,
+            "torchinfo": 2 * 4,
+            "torchscan": 6 * 100 + 2 * 25 + 100 + 100,
+            "calflops": 5 * 100,
+        },
+    ),
+    # nn.LayerNorm([4, 5, 5]): one row. ptflops 1 per element (it doubles for `.affine`,
+    # which LayerNorm does not have); thop 2 per element, doubled for elementwise_affine
+    "layernorm-whole": (
+        "[4, 5, 5]",
+        "{layernorm: 3}",
+        {
+            "fvcore": 5 * 100,
+            "ptflops": 100,
+            "thop": 2 * 2 * 100,
+            "torchinfo": 2 * 100,
+            "torchscan": 6 * 100 + 2 * 1 + 100 + 100,
+            "calflops": 5 * 100,
+        },
+    ),
+    "layernorm-flat": (
+        "[10]",
+        "{layernorm: }",
+        {
+            "fvcore": 5 * 10,
+            "ptflops": 10,
+            "thop": 2 * 2 * 10,
+            "torchinfo": 2 * 10,
+            "torchscan": 6 * 10 + 2 + 10 + 10,
+            "calflops": 5 * 10,
+        },
+    ),
+    "layernorm-no-affine": (
+        "[4, 5, 5]",
+        "{layernorm: 2, elementwise_affine: false}",
+        {
+            "fvcore": 4 * 100,
+            "ptflops": 100,
+            "thop": 2 * 100,
+            "torchscan": 6 * 100 + 2 * 4,
+            "calflops": 4 * 100,
+        },
+    ),
+    # thop has no GroupNorm hook; ptflops 1 per element, doubled with affine
+    "groupnorm": (
+        "[4, 5, 5]",
+        "{groupnorm: 2}",
+        {"fvcore": 5 * 100, "ptflops": 2 * 100, "torchinfo": 2 * 4, "calflops": 5 * 100},
+    ),
+    "instancenorm": (
+        "[4, 5, 5]",
+        "{instancenorm: }",
+        {"fvcore": 4 * 100, "ptflops": 100, "thop": 2 * 100, "calflops": 4 * 100},
+    ),
+    "instancenorm-running": (
+        "[4, 5, 5]",
+        "{instancenorm: , affine: true, track_running_stats: true}",
+        {
+            "fvcore": 5 * 100,
+            "ptflops": 2 * 100,
+            "thop": 2 * 2 * 100,
+            "torchinfo": 2 * 4,
+            "calflops": 5 * 100,
+        },
+    ),
+    # 4×5×5 → 4×10×10 = 400 outputs. fvcore 1 per output of upsample_nearest2d; ptflops
+    # module hook and F.interpolate, 1 per output each; thop 1 per output; calflops the
+    # input's elements (its scale factor multiplies nothing)
+    "upsample": (
+        "[4, 5, 5]",
+        "{upsample: 2}",
+        {"fvcore": 400, "ptflops": 2 * 400, "thop": 400, "calflops": 100},
+    ),
+    # 224 outputs; calflops takes the size tuple's product alone, 7·8
+    "upsample-size": (
+        "[4, 5, 5]",
+        "{upsample: , size: [7, 8]}",
+        {"fvcore": 224, "ptflops": 2 * 224, "thop": 224, "calflops": 7 * 8},
+    ),
+    # 4·15 = 60 outputs; fvcore has no handle for upsample_nearest1d
+    "upsample-1d": (
+        "[4, 5]",
+        "{upsample: 3}",
+        {"ptflops": 2 * 60, "thop": 60, "calflops": 20},
+    ),
+    # fvcore 4 and thop 11 per output of a bilinear upsampling
+    "upsample-bilinear": (
+        "[4, 5, 5]",
+        "{upsample: 2, mode: bilinear}",
+        {"fvcore": 4 * 400, "ptflops": 2 * 400, "thop": 11 * 400, "calflops": 100},
+    ),
+    # size 8 on a 2-D map: 4·8·8 = 256 outputs, and calflops counts the int 8 as it is
+    "upsample-bilinear-size": (
+        "[4, 5, 5]",
+        "{upsample: , size: 8, mode: bilinear}",
+        {"fvcore": 4 * 256, "ptflops": 2 * 256, "thop": 11 * 256, "calflops": 8},
+    ),
+    # ConvNeXt's order: LayerNorm over the channels (as the "layernorm" case: L below), then
+    # nn.Linear 4 → 6 at 25 positions, M = 600 MACs, B = 150 bias adds; its input is
+    # channels-last in memory, so aten runs one addmm, bias included; torchinfo counts the
+    # Linear's 30 parameters once
+    "linear": (
+        "[4, 5, 5]",
+        "{layernorm: }\n  - {linear: 6}",
+        {
+            "torch": 2 * 600,
+            "fvcore": 5 * 100 + 600,  # L + M
+            "ptflops": 600 + 150,
+            "ptflops-aten": 600 + 150,
+            "thop": 600,
+            "torchinfo": 2 * 4 + 4 * 6 + 6,
+            "torchscan": (6 * 100 + 2 * 25 + 100 + 100) + 150 * (2 * 4 - 1) + 150,
+            "torchscan-macs": 600,
+            "calflops": 5 * 100 + 2 * 600,
+            "calflops-macs": 600,
+        },
+    ),
+    # on a vector it is aten.addmm, bias included
+    "linear-flat": (
+        "[4]",
+        "{linear: 6}",
+        {
+            "torch": 2 * 24,
+            "fvcore": 24,
+            "ptflops": 24 + 6,
+            "ptflops-aten": 24 + 6,
+            "thop": 24,
+            "torchinfo": 24 + 6,
+            "torchscan": 6 * (2 * 4 - 1) + 6,
+            "torchscan-macs": 24,
+            "calflops": 2 * 24,
+            "calflops-macs": 24,
+        },
+    ),
     # residual adds: nobody counts them
     "add": (
         "[4, 5, 5]",
@@ -461,3 +673,39 @@ def test_deconv_count_option(cli, yaml_file):
     assert "counted on their input" in table
     bad = cli("flops", path, "--deconv-count", "middle")
     assert bad.exit_code == 2
+
+
+def test_calflops_crashes_on_a_per_axis_scale_factor():
+    """calflops 0.3.2 raises on nn.Upsample(scale_factor=(2.0, 3.0)): its F.interpolate hook
+    compares the tuple's length with the batch size and then raises a tuple to a power. The
+    preset gives the count its code means (the input's elements). Run apart: the crash
+    leaves torch.nn.functional patched."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).parent
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from peer_tools import run_tool\n"
+        "from pytorch_model import exported_yaml_module\n"
+        "m = exported_yaml_module('input: [4, 5, 5]\\nlayers:\\n  - {upsample: [2, 3]}\\n')\n"
+        "try:\n    run_tool('calflops', m)\nexcept TypeError as e:\n    print('TypeError', e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tests)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "TypeError" in out and "tuple" in out
+    spec = loads("input: [4, 5, 5]\nlayers:\n  - {upsample: [2, 3]}\n")
+    assert preset_total(spec, "calflops", "flops") == 100
+
+
+def test_ptflops_aten_leaves_out_a_linear_bias_on_a_map_in_the_usual_layout():
+    """The one place the ptflops-aten preset does not follow the tool: a Linear at every
+    position straight after the input (or a conv) gets a permuted, non-contiguous map, and
+    aten runs matmul and a separate add; the tool then counts the 600 MACs without the 150
+    bias adds, while the preset counts ConvNeXt's case (the "linear" case) for every Linear."""
+    module = exported_yaml_module("input: [4, 5, 5]\nlayers:\n  - {linear: 6}\n")
+    assert run_tool("ptflops-aten", module)["macs"] == 600
+    spec = loads("input: [4, 5, 5]\nlayers:\n  - {linear: 6}\n")
+    assert preset_total(spec, "ptflops-aten", "macs") == 600 + 150

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from operator import attrgetter
+from typing import Any
 
 from cnncalc.conventions.engine import Basis, Convention, Figures, total_figures
 from cnncalc.conventions.presets import CONVENTIONS, get_convention
@@ -22,7 +23,7 @@ FP32_BYTES = 4
 """Memory columns assume float32, as torchinfo and Keras do."""
 
 
-class _Counted:
+class Counted:
     """The figures and parameter memory of a layer or a network, read off its fields."""
 
     __slots__ = ()
@@ -68,12 +69,13 @@ class SiteCounts:
     activations: int
 
 
-def _read(path: str, doc: str | None = None) -> property:
-    """A read-only attribute read through a dotted path (``node.name``)."""
+def _read(path: str, doc: str | None = None) -> Any:
+    """A read-only attribute read through a dotted path (``node.name``). (Typed ``Any``:
+    the class annotates each attribute's own type, which is what mypy should check.)"""
     return property(attrgetter(path), doc=doc)
 
 
-class LayerStats(_Counted):
+class LayerStats(Counted):
     """One layer's statistics: its node in the graph (name, shapes, receptive field, depth)
     and the counts of its site, read through (nothing is copied per layer, so a network of
     100,000 layers stays small)."""
@@ -107,7 +109,7 @@ class LayerStats(_Counted):
     @property
     def state_dict(self) -> tuple[tuple[str, Shape], ...]:
         """(key, shape) of each tensor, keyed as PyTorch's ``state_dict`` keys it."""
-        return tuple((f"{self.name}.{e.name}", e.shape) for e in self.counts.state)
+        return tuple((e.key(self.name), e.shape) for e in self.counts.state)
 
     @property
     def share(self) -> Fraction:
@@ -139,7 +141,7 @@ class NetworkBasis:
 
 
 @dataclass(frozen=True)
-class Totals(_Counted):
+class Totals(Counted):
     params: int
     buffers: int
     connections: int

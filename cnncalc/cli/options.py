@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -124,12 +125,36 @@ TrainingOpt = Annotated[
 ]
 
 
+DepthOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--depth",
+        min=1,
+        help="Fold layers into their blocks by their dotted names, to this many parts "
+        "(--depth 1: layer1, layer2, ...; --depth 2: layer1.0, ...), each block with its "
+        "subtotals and the shape out of it. JSON keeps every layer and adds the blocks. "
+        "Default: every layer.",
+        show_default=False,
+    ),
+]
+ExactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exact",
+        help="Keep every number of the table a whole integer however narrow the terminal "
+        "(a wide table is split rather than shown in K/M/G units). Default: compact units "
+        "only where a table would not fit.",
+    ),
+]
+
+
 def stdout() -> Console:
-    """Colour and the terminal's width for people; plain 200-column text when piped.
+    """Colour and the terminal's width for people; plain text at its natural width when
+    piped. TTY_COMPATIBLE=1 declares a terminal, as rich reads it (with COLUMNS its width).
     (rich is imported here, not above: a command that writes JSON or CSV never loads it.)"""
     from rich.console import Console
 
-    if sys.stdout.isatty():
+    if sys.stdout.isatty() or os.environ.get("TTY_COMPATIBLE") == "1":
         return Console()
     return Console(width=200, color_system=None, force_terminal=False)
 
@@ -163,4 +188,4 @@ def print_out(out) -> None:
     elif isinstance(out, Iterator):
         sys.stdout.writelines(out)
     else:
-        stdout().print(out)
+        stdout().print(out, crop=False)

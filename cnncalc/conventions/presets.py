@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cnncalc.conventions.engine import Convention, everywhere, rows, terms, weighted
+from cnncalc.conventions.engine import NOTHING, Convention, everywhere, rows, terms, weighted
 from cnncalc.conventions.site import DECONV_COUNTS, DeconvCount
 from cnncalc.errors import CnnCalcError
 
@@ -18,9 +18,14 @@ EXACT_ADDS = terms("adds", "bias_adds", "eltwise_adds")
 WEIGHTS_AND_BIAS = terms("macs", "bias_adds")
 ONE_FLOP_PER_TERM = weighted(macs=2, outputs=-1, bias_adds=1)
 """n mults and n − 1 adds per output of fan-in n, plus its bias: torchscan's conv and fc."""
-WEIGHTED = "conv deconv fc"
+WEIGHTED = "conv deconv fc linear"
 """The kinds PyTorch has modules for that every tool counts (nn.ConvNd, nn.ConvTransposeNd,
-nn.Linear); cnncalc's rbf and subsample are custom modules no tool knows."""
+nn.Linear, also applied at every position); cnncalc's rbf and subsample are custom modules
+no tool knows."""
+NORMS = "layernorm groupnorm instancenorm"
+NORM_5_OR_4 = weighted(inputs=4, scaled_inputs=1)
+"""fvcore's and calflops' layer, group and instance norm: 5 per element with a weight γ,
+4 without (an estimate, in their words)."""
 POOLS = "pool adaptive"
 
 CONVENTIONS: dict[str, Convention] = {
@@ -91,7 +96,9 @@ CONVENTIONS: dict[str, Convention] = {
             "fvcore",
             "one 'flop' per multiply-accumulate of conv, deconv (on its input) and linear, "
             "bias not counted; BatchNorm (inference) 2 per element; 2-D adaptive average "
-            "pooling 1 per input element; ReLU, max pooling, other average pooling and adds "
+            "pooling 1 per input element; layer, group and instance norm 5 per element with a "
+            "weight γ, 4 without; 2-D upsampling 1 (nearest) or 4 (bilinear) per output (1-D "
+            "and 3-D not counted); activations, max pooling, other average pooling and adds "
             "not counted",
             "fvcore 0.1.5.post20221221 FlopCountAnalysis(...).total() (JIT trace; "
             "fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS)",
@@ -101,6 +108,9 @@ CONVENTIONS: dict[str, Convention] = {
                 **rows(WEIGHTED, MACS),
                 "batchnorm": terms("inputs", times=2),
                 "adaptive.avg.2d": terms("inputs"),
+                **rows(NORMS, NORM_5_OR_4),
+                "upsample.nearest.2d": terms("outputs"),
+                "upsample.bilinear.2d": terms("outputs", times=4),
             },
             label="flops (one per multiply-add)",
         ),
@@ -110,8 +120,11 @@ CONVENTIONS: dict[str, Convention] = {
             "element; ReLU 2 per element and every pooling 2 per input element, because its "
             "module hook and its patched torch.nn.functional both fire (a double count); "
             "ReLU6 1 (nn.ReLU6 calls hardtanh, which is not patched); softmax 1 and LRN "
-            "3 per element plus its padded channel window; sigmoid, tanh, dropout and adds "
-            "not counted",
+            "3 per element plus its padded channel window; GELU, ELU and PReLU 2 per element "
+            "(hook and function), SiLU and LeakyReLU 1 (one of the two); LayerNorm 1 per "
+            "element (LayerNorm2d over the channels, a subclass, not counted), GroupNorm and "
+            "InstanceNorm 1, 2 with affine; upsampling 2 per output (hook and F.interpolate); "
+            "sigmoid, tanh, hardswish, mish, dropout and adds not counted",
             "ptflops 0.7.5 get_model_complexity_info(..., backend='pytorch') defaults "
             "(ptflops/pytorch_ops.py MODULES_MAPPING and FUNCTIONAL_MAPPING)",
             "adds biases, 2 per BatchNorm element, and counts ReLU and pooling twice "
@@ -125,12 +138,20 @@ CONVENTIONS: dict[str, Convention] = {
                 "softmax": terms("inputs"),
                 "lrn": weighted(inputs=3, lrn_padded=1),
                 "subsample": terms("inputs"),
+                **rows("gelu elu prelu", terms("inputs", times=2)),
+                **rows("silu leaky_relu layernorm layernorm.channels.0d", terms("inputs")),
+                "layernorm.channels": NOTHING,
+                **rows("groupnorm instancenorm", weighted(inputs=1, scaled_inputs=1)),
+                "upsample": terms("outputs", times=2),
             },
         ),
         Convention(
             "ptflops-aten",
-            "conv, deconv (on its input) and linear MACs plus one per bias add "
-            "(aten.convolution, aten.addmm/mm); nothing else",
+            "conv, deconv (on its input), fc and Linear MACs plus one per bias add "
+            "(aten.convolution, aten.addmm/mm); nothing else. A Linear at every position is "
+            "counted with its bias, as in ConvNeXt, where its input is channels-last in memory "
+            "(one aten.addmm); on a map in the usual layout aten runs matmul and a separate "
+            "add, and the tool leaves the bias out, which this preset does not follow",
             "ptflops 0.7.5 get_model_complexity_info(..., backend='aten') "
             "(ptflops/aten_ops.py ATEN_OPS_MAPPING)",
             "adds one per bias add of conv, deconv and fc",
@@ -142,7 +163,10 @@ CONVENTIONS: dict[str, Convention] = {
             "(c_o·output positions·c_i/g·k: wrong, the work is done per input position); "
             "BatchNorm 4 per element; average pooling 1 per output; adaptive average "
             "pooling (n/o + 1) per output, i.e. inputs + outputs; softmax 3n − 1 per vector; "
-            "ReLU, max pooling, dropout, sigmoid, tanh and adds not counted",
+            "LayerNorm and InstanceNorm 2 per element, 4 with affine (LayerNorm2d over the "
+            "channels and GroupNorm not counted); PReLU 1 per element; upsampling nearest 1, "
+            "bilinear 11 per output; ReLU, max pooling, dropout, sigmoid, tanh, the other "
+            "activations and adds not counted",
             "thop 0.1.1.post2209072238 profile() (thop/vision/basic_hooks.py)",
             "adds 4 per BatchNorm element and average pooling; counts a transposed conv on "
             "its output",
@@ -152,6 +176,12 @@ CONVENTIONS: dict[str, Convention] = {
                 "pool.avg": terms("outputs"),
                 "adaptive.avg": terms("thop_adaptive_avg"),
                 "softmax": weighted(exps=1, adds=1, divs=1),
+                **rows("layernorm instancenorm", weighted(inputs=2, scaled_inputs=2)),
+                "layernorm.channels": NOTHING,
+                "layernorm.channels.0d": weighted(inputs=2, scaled_inputs=2),
+                "prelu": terms("inputs"),
+                "upsample.nearest": terms("outputs"),
+                "upsample.bilinear": terms("outputs", times=11),
             },
             label="MACs (ops)",
             deconv="output",
@@ -161,11 +191,16 @@ CONVENTIONS: dict[str, Convention] = {
             "'Mult-Adds': a layer whose class name contains 'Conv' counts (weight + bias "
             "parameters)·output positions, i.e. MACs plus bias adds, a transposed conv on "
             "its output (wrong); every other layer counts its parameters once per sample "
-            "(linear: MACs + bias; BatchNorm: 2 per channel, not per element); layers "
-            "without parameters count nothing",
+            "(linear: MACs + bias; BatchNorm: 2 per channel, not per element), only those "
+            "named weight or bias (a layer scale's γ is not); layers without parameters count "
+            "nothing",
             "torchinfo 1.8.0 summary(...).total_mult_adds (LayerInfo.calculate_macs)",
             "adds biases and 2 per BatchNorm channel; counts a transposed conv on its output",
-            macs={"*": terms("params"), **rows("conv deconv", WEIGHTS_AND_BIAS)},
+            macs={
+                "*": terms("params"),
+                **rows("conv deconv", WEIGHTS_AND_BIAS),
+                "layer_scale": NOTHING,
+            },
             label="Mult-Adds",
             deconv="output",
         ),
@@ -176,7 +211,9 @@ CONVENTIONS: dict[str, Convention] = {
             "per call; ReLU 1, ReLU6 2, sigmoid 4, tanh 6 and dropout (p > 0, even in "
             "inference) 1 per element; BatchNorm 4 per element + 2 per channel; pooling "
             "window − 1 per output (+1 per spatial axis for average), the window of an int "
-            "kernel_size being its side, not its area (wrong); softmax, LRN and custom "
+            "kernel_size being its side, not its area (wrong); LeakyReLU 4 and ELU 6 per "
+            "element; LayerNorm 6 per element + 2 per normalised row + 1 per element for each "
+            "of γ and β; softmax, LRN, the other new activations and norms, and custom "
             "modules unsupported (0, its 'known' total); MACs: conv and linear MACs, "
             "BatchNorm 2 per element, pooling as in FLOPs",
             "torchscan 0.2.0 crawl_module(...)['totals']['module_flops'] and ['macs'] "
@@ -184,20 +221,23 @@ CONVENTIONS: dict[str, Convention] = {
             "counts every mult and add (2·MACs − outputs + bias), activations, BatchNorm "
             "and pooling; a transposed conv on its output",
             macs={
-                **rows("conv fc", MACS),
+                **rows("conv fc linear", MACS),
                 "deconv": weighted(macs=1, axes=4),
                 "batchnorm": terms("inputs", times=2),
                 **rows("pool.max adaptive.max", terms("torchscan_window")),
                 **rows("pool.avg adaptive.avg", weighted(torchscan_window=1, axes_outputs=1)),
             },
             flops={
-                **rows("conv fc", ONE_FLOP_PER_TERM),
+                **rows("conv fc linear", ONE_FLOP_PER_TERM),
                 "deconv": weighted(macs=2, outputs=-1, bias_adds=1, axes=8),
                 "relu": terms("inputs"),
                 "relu6": terms("inputs", times=2),
                 "sigmoid": terms("inputs", times=4),
                 "tanh": terms("inputs", times=6),
                 "dropout": terms("dropped"),
+                "leaky_relu": terms("inputs", times=4),
+                "elu": terms("inputs", times=6),
+                "layernorm": weighted(inputs=6, norm_groups=2, affine_terms=1),
                 "batchnorm": weighted(inputs=4, channels=2),
                 **rows("pool.max adaptive.max", terms("torchscan_window")),
                 **rows("pool.avg adaptive.avg", weighted(torchscan_window=1, axes_outputs=1)),
@@ -212,15 +252,18 @@ CONVENTIONS: dict[str, Convention] = {
             "add (a linear's bias not counted; a transposed conv's bias counted on the output "
             "size of an ordinary conv with its options: wrong); BatchNorm 2 per element; ReLU "
             "1 per element (ReLU6 not counted); every pooling 1 per input element; softmax 1 "
-            "and LRN 3 per element plus its padded channel window; MACs: conv, deconv and "
-            "linear only",
+            "and LRN 3 per element plus its padded channel window; SiLU, GELU, LeakyReLU, ELU "
+            "and PReLU 1 per element; layer, group and instance norm 5 per element with a "
+            "weight γ, 4 without; upsampling the input's elements with a scale factor, the "
+            "size alone with a size (a per-axis scale factor makes it raise a TypeError); "
+            "MACs: conv, deconv and linear only",
             "calflops 0.3.2 calculate_flops(...) (calflops/pytorch_ops.py, patched "
             "torch.nn.functional)",
             "2 FLOPs per MAC plus conv biases, BatchNorm, ReLU and 1 per pooled input element",
-            macs={**rows("conv fc", MACS), "deconv": terms("calflops_deconv_macs")},
+            macs={**rows("conv fc linear", MACS), "deconv": terms("calflops_deconv_macs")},
             flops={
                 **rows("conv", weighted(macs=2, bias_adds=1)),
-                "fc": terms("macs", times=2),
+                **rows("fc linear", terms("macs", times=2)),
                 "deconv": weighted(calflops_deconv_macs=2, calflops_deconv_bias=1),
                 "batchnorm": terms("inputs", times=2),
                 "relu": terms("inputs"),
@@ -228,6 +271,9 @@ CONVENTIONS: dict[str, Convention] = {
                 "softmax": terms("inputs"),
                 "lrn": weighted(inputs=3, lrn_padded=1),
                 "subsample": terms("inputs"),
+                **rows("silu gelu leaky_relu elu prelu", terms("inputs")),
+                **rows(NORMS, NORM_5_OR_4),
+                "upsample": terms("calflops_upsample"),
             },
             reports="flops",
             label="FLOPS",
@@ -248,10 +294,14 @@ def get_convention(name: str) -> Convention:
 
 
 def check_deconv_count(value: str | None) -> DeconvCount | None:
-    if value is not None and value not in DECONV_COUNTS:
-        raise CnnCalcError(
-            f"unknown transposed-conv count '{value}'",
-            field="--deconv-count",
-            hint="input (cnncalc's) or output (thop, torchinfo, torchscan)",
-        )
-    return value
+    if value is None:
+        return None
+    if value == "input":
+        return "input"
+    if value == "output":
+        return "output"
+    raise CnnCalcError(
+        f"unknown transposed-conv count '{value}'",
+        field="--deconv-count",
+        hint=f"one of {', '.join(DECONV_COUNTS)}: input (cnncalc's) or output (thop, torchinfo, torchscan)",
+    )

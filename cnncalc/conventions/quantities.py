@@ -6,7 +6,11 @@ from typing import TYPE_CHECKING
 
 from cnncalc.conventions.site import Quantity, Site, per_call, per_sample, raw
 from cnncalc.kinds.arith import per_axis, prod
+from cnncalc.kinds.conv import Deconv
 from cnncalc.kinds.ops import OP_FIELDS
+from cnncalc.kinds.pointwise import Lrn, Normalization
+from cnncalc.kinds.pool import Pool
+from cnncalc.kinds.rearrange import Upsample
 
 if TYPE_CHECKING:
     pass
@@ -25,7 +29,7 @@ def _torchscan_window(site: Site) -> int:
     taken as a window of 3, not 9. An adaptive pool's window per axis is n/o when o
     divides n, else n mod o + 1."""
     x, y = site.x, site.y
-    if site.layer.kind == "pool":
+    if isinstance(site.layer, Pool):
         k = per_axis(site.layer.kernel, site.axes, "kernel")
         window = k[0] if len(set(k)) == 1 else prod(k)
     else:
@@ -46,7 +50,7 @@ def _pool_inputs(site: Site) -> int:
     """Elements a PyTorch pooling module receives: PyTorch pads both sides alike, so an
     uneven padding (TensorFlow's 'same' with an even kernel) is an explicit pad before the
     pool (cnncalc's export writes it so), and the pool sees the padded map."""
-    if site.layer.kind != "pool":
+    if not isinstance(site.layer, Pool):
         return prod(site.x)
     pads = site.layer.geometry(site.x).padding
     if all(lo == hi for lo, hi in pads):
@@ -57,6 +61,7 @@ def _pool_inputs(site: Site) -> int:
 def _lrn_padded(site: Site) -> int:
     """PyTorch's local_response_norm averages x² over a channel window by padding the
     channels with size − 1 zeros and average-pooling: (c + size − 1) · positions."""
+    assert isinstance(site.layer, Lrn), "a quantity of LRN layers only"
     return (site.x[0] + site.layer.size - 1) * prod(site.x[1:])
 
 
@@ -64,6 +69,7 @@ def _calflops_deconv_macs(site: Site) -> int:
     """calflops 0.3.2 takes a transposed conv's weight.shape[1] = c_o/g for c_o and
     divides it by g again: c_i·(input positions)·⌊(c_o/g)/g⌋·k (right only when g = 1)."""
     layer, x = site.layer, site.x
+    assert isinstance(layer, Deconv), "a quantity of transposed convs only"
     k = per_axis(layer.kernel, site.axes, "kernel")
     return prod(x) * (layer.out_channels // layer.groups // layer.groups) * prod(k)
 
@@ -72,6 +78,7 @@ def _calflops_deconv_bias(site: Site) -> int:
     """calflops 0.3.2 counts a transposed conv's bias as (c_o/g) times the output size of an
     ordinary conv with the same options, ⌊(n + 2p − d·(k − 1) − 1)/s⌋ + 1 per axis."""
     layer = site.layer
+    assert isinstance(layer, Deconv), "a quantity of transposed convs only"
     if not layer.bias:
         return 0
     g = layer.geometry(site.x)
@@ -81,6 +88,42 @@ def _calflops_deconv_bias(site: Site) -> int:
         for n, kk, ss, dd, pp in zip(site.x[1:], k, s, d, p)
     ]
     return layer.out_channels // layer.groups * prod(sizes)
+
+
+def _has(site: Site, name: str) -> bool:
+    return any(e.name == name for e in site.layer.state(site.x))
+
+
+def _scaled_inputs(site: Site) -> int:
+    """Input elements of a normalisation with a learnt scale γ (its ``weight``), else 0:
+    the tools that count 5 per element with an affine step and 4 without read the weight."""
+    return prod(site.x) if _has(site, "weight") else 0
+
+
+def _affine_terms(site: Site) -> int:
+    """inputs · (γ present + β present): torchscan's LayerNorm counts one op per element for
+    each of its weight and bias."""
+    return prod(site.x) * (_has(site, "weight") + _has(site, "bias"))
+
+
+def _norm_groups(site: Site) -> int:
+    """Groups a normalisation takes statistics over (positions for a LayerNorm over the
+    channels, 1 for one over the whole map)."""
+    assert isinstance(site.layer, Normalization), "a quantity of normalisations only"
+    return site.layer.norm_groups(site.x)[0]
+
+
+def _calflops_upsample(site: Site, batch: int) -> int:
+    """calflops 0.3.2's F.interpolate: with a size, the size alone, no batch and no channels
+    (a tuple's product, but an int as it is: ``size=8`` on a 2-D map counts 8); with a
+    scale factor, the input's elements (the scaling is a no-op statement in its code; a
+    tuple of per-axis factors makes it raise a TypeError)."""
+    layer = site.layer
+    assert isinstance(layer, Upsample), "a quantity of upsampling layers only"
+    if layer.size is not None:
+        sizes = per_axis(layer.size, site.axes, "size")
+        return sizes[0] if len(set(sizes)) == 1 else prod(sizes)
+    return prod(site.x) * batch
 
 
 QUANTITIES: dict[str, Quantity] = {
@@ -119,7 +162,7 @@ QUANTITIES: dict[str, Quantity] = {
         "outputs·(window − 1)", _torchscan_window.__doc__, _torchscan_window
     ),
     "thop_adaptive_avg": Quantity(
-        "⌊(Π n/o + 1)·outputs⌋", _thop_adaptive_avg.__doc__, _thop_adaptive_avg
+        "⌊(Π n/o + 1)·outputs⌋", _thop_adaptive_avg.__doc__ or "", _thop_adaptive_avg
     ),
     "lrn_padded": per_sample("padded channel window", _lrn_padded.__doc__, _lrn_padded),
     "calflops_deconv_macs": per_sample(
@@ -127,6 +170,12 @@ QUANTITIES: dict[str, Quantity] = {
     ),
     "calflops_deconv_bias": per_sample(
         "calflops' bias adds", _calflops_deconv_bias.__doc__, _calflops_deconv_bias
+    ),
+    "scaled_inputs": per_sample("inputs (with γ)", _scaled_inputs.__doc__, _scaled_inputs),
+    "affine_terms": per_sample("inputs·(γ + β)", _affine_terms.__doc__, _affine_terms),
+    "norm_groups": per_sample("normalised groups", _norm_groups.__doc__, _norm_groups),
+    "calflops_upsample": Quantity(
+        "calflops' interpolate count", _calflops_upsample.__doc__ or "", _calflops_upsample
     ),
     "channels": per_call("channels", "input channels, once per call", lambda s: s.x[0]),
     "axes": per_call("axes", "spatial axes, once per call", lambda s: s.axes),

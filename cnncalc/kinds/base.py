@@ -20,7 +20,7 @@ Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
@@ -60,6 +60,12 @@ class StateEntry:
     shape: Shape
     role: str = "param"
 
+    def key(self, layer: str) -> str:
+        """Its ``state_dict`` key in layer ``layer``: ``layer.name``, or the layer's own name
+        for a tensor that is the layer (ConvNeXt's ``layer_scale``, an ``nn.Parameter`` of
+        its block, has the empty name)."""
+        return f"{layer}.{self.name}" if self.name else layer
+
 
 @dataclass(frozen=True)
 class Geometry:
@@ -96,7 +102,7 @@ class TransposedGeometry:
         return len(self.kernel)
 
 
-def state_size(state: list[StateEntry], role: str) -> int:
+def state_size(state: Sequence[StateEntry], role: str) -> int:
     """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
     return sum(prod(e.shape) for e in state if e.role == role)
 
@@ -216,6 +222,9 @@ class Kind(BaseModel):
 class Sliding(Kind):
     """Shared by the kinds that slide a window along each spatial axis."""
 
+    if TYPE_CHECKING:  # every sliding kind declares its own kernel field, with its own type
+        kernel: Sizes
+
     def geometry(self, x: Shape) -> Geometry:
         """The window on input ``x``: kernel, stride, dilation, extent and padding per axis."""
         ndim = needs_spatial(x, self.kind)
@@ -229,7 +238,7 @@ class Sliding(Kind):
     def _stride(self):
         return self.stride
 
-    def _out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
+    def out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
         g = self.geometry(x)
         ndim, s, k_eff, pad = g.ndim, g.stride, g.extent, g.padding
         sizes = []
@@ -249,7 +258,7 @@ class Sliding(Kind):
         g = self.geometry(x)
         return field.slide(g.extent, g.stride)
 
-    def _explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
+    def explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
         g = self.geometry(x)
         ndim, k, s, d, k_eff, pad = g.ndim, g.kernel, g.stride, g.dilation, g.extent, g.padding
         lines = []

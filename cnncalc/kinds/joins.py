@@ -14,7 +14,23 @@ from cnncalc.kinds.formula import Formula
 from cnncalc.kinds.ops import Ops
 
 
-class Concat(Kind):
+class JoinKind(Kind):
+    """A kind that joins branches: its rules take the shape of every branch."""
+
+    def merge(self, shapes: list[Shape]) -> Shape:
+        """The output shape of the joined branches."""
+        raise NotImplementedError
+
+    def merge_ops(self, shapes: list[Shape]) -> Ops:
+        """Raw operations of the join itself, one sample."""
+        return Ops()
+
+    def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
+        """The working of the join's shape and operations."""
+        return []
+
+
+class Concat(JoinKind):
     """Branches joined along the channels; their spatial sizes must agree."""
 
     kind: ClassVar[str] = "concat"
@@ -42,7 +58,7 @@ class Concat(Kind):
         ]
 
 
-class Add(Kind):
+class Add(JoinKind):
     """Branches summed element by element; their shapes must be equal."""
 
     kind: ClassVar[str] = "add"

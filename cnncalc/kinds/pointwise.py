@@ -1,8 +1,10 @@
-"""Kinds that work element by element or along the channels: activations, softmax, BatchNorm, LRN, dropout."""
+"""Kinds that work element by element or along the channels: activations, softmax,
+normalisations (batch, layer, group, instance), LRN, dropout and drop path, layer scale,
+and a Linear applied at every position."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field as PydField
 
@@ -19,8 +21,10 @@ from cnncalc.kinds.base import (
     StateEntry,
     axis_symbols,
     dotted,
+    fmt_shape,
     op_line,
     spatial,
+    weight_grads,
 )
 from cnncalc.kinds.formula import Formula
 from cnncalc.kinds.ops import Ops
@@ -36,20 +40,27 @@ class _Elementwise(Kind):
     keeps: ClassVar[str] = "output"
     """What PyTorch's backward of the function reads: its 'input' or its 'output'."""
 
+    def element_ops(self) -> dict[str, int]:
+        """Raw operations per element (a kind whose count depends on an option overrides)."""
+        return self.per_element
+
+    def element_backward(self) -> dict[str, int]:
+        return self.backward_per_element
+
     def ops(self, x: Shape, y: Shape) -> Ops:
         n = prod(x)
-        return Ops(**{f: count * n for f, count in self.per_element.items()})
+        return Ops(**{f: count * n for f, count in self.element_ops().items()})
 
     def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
         n = prod(x) * batch
-        return Backward(Ops(**{f: count * n for f, count in self.backward_per_element.items()}))
+        return Backward(Ops(**{f: count * n for f, count in self.element_backward().items()}))
 
     def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
         return Saved(input=self.keeps == "input", output=self.keeps == "output")
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         lines = super().explain(x, y)
-        for f, count in self.per_element.items():
+        for f, count in self.element_ops().items():
             times = "" if count == 1 else f"{count}·"
             lines.append(op_line(f, f"{times}elements", f"{times}{dotted(*x)}", count * prod(x)))
         return lines
@@ -271,4 +282,608 @@ class Dropout(Kind):
         return Saved() if self.p == 0 else Saved(extra=(Kept("mask", prod(x) * batch),))
 
 
-# --------------------------------------------------------------------------- joins
+class Hardswish(_Elementwise):
+    """x·min(max(x + 3, 0), 6)/6 (Howard et al. 2019, MobileNetV3; PyTorch's Hardswish):
+    per element 1 add, 2 compares, 1 mult, 1 division."""
+
+    kind: ClassVar[str] = "hardswish"
+    summary: ClassVar[str] = "x·relu6(x + 3)/6"
+    per_element: ClassVar[dict[str, int]] = {"mults": 1, "adds": 1, "compares": 2, "divs": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {
+        "mults": 2,
+        "adds": 1,
+        "compares": 2,
+        "divs": 1,
+    }
+    """δ·(2x + 3)/6 where −3 < x < 3, δ above (PyTorch's hardswish_backward reads the input)."""
+    keeps: ClassVar[str] = "input"
+
+
+class Hardsigmoid(_Elementwise):
+    """min(max(x + 3, 0), 6)/6 (MobileNetV3's gate; PyTorch's Hardsigmoid): per element
+    1 add, 2 compares, 1 division."""
+
+    kind: ClassVar[str] = "hardsigmoid"
+    summary: ClassVar[str] = "relu6(x + 3)/6"
+    per_element: ClassVar[dict[str, int]] = {"adds": 1, "compares": 2, "divs": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {"compares": 2, "divs": 1}
+    """δ/6 where −3 < x < 3 (PyTorch's hardsigmoid_backward reads the input)."""
+    keeps: ClassVar[str] = "input"
+
+
+class Silu(_Elementwise):
+    """x·σ(x) = x/(1 + e^−x) (SiLU, "swish"; PyTorch's SiLU): per element 1 exp, 1 add,
+    1 division."""
+
+    kind: ClassVar[str] = "silu"
+    summary: ClassVar[str] = "x·sigmoid(x), also called swish"
+    per_element: ClassVar[dict[str, int]] = {"adds": 1, "divs": 1, "exps": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {"mults": 3, "adds": 3, "divs": 1, "exps": 1}
+    """s = 1/(1 + e^−x), δ·s·(1 + x·(1 − s)) (PyTorch's silu_backward reads the input)."""
+    keeps: ClassVar[str] = "input"
+
+
+class Gelu(_Elementwise):
+    """x·Φ(x) (Hendrycks and Gimpel 2016; PyTorch's GELU), erf and tanh counted as the
+    transcendental functions they are (an erf is one 'exp', a tanh 2 exps, 2 adds, 1 division
+    as the tanh kind counts it). Per element, exact: x·(1/√2), erf, 1 +, ·0.5, ·x:
+    3 mults, 1 add, 1 exp. approximate 'tanh': 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))):
+    6 mults, 4 adds, 2 exps, 1 division."""
+
+    kind: ClassVar[str] = "gelu"
+    main: ClassVar[str] = "approximate"
+    summary: ClassVar[str] = "x·Φ(x), exact (erf) or its tanh approximation"
+
+    approximate: Literal["none", "tanh"] = "none"
+
+    def element_ops(self) -> dict[str, int]:
+        if self.approximate == "tanh":
+            return {"mults": 6, "adds": 4, "divs": 1, "exps": 2}
+        return {"mults": 3, "adds": 1, "exps": 1}
+
+    def element_backward(self) -> dict[str, int]:
+        """δ·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π); tanh: PyTorch's gelu_backward
+        formula, t = tanh(inner): δ·(0.5·(1 + t) + 0.5·x·(1 − t²)·β·(1 + 3κ·x²))."""
+        if self.approximate == "tanh":
+            return {"mults": 12, "adds": 7, "divs": 1, "exps": 2}
+        return {"mults": 7, "adds": 2, "exps": 2}
+
+    keeps: ClassVar[str] = "input"
+
+
+class LeakyRelu(_Elementwise):
+    """x if x > 0 else slope·x (PyTorch's LeakyReLU): per element 1 compare and 1 mult
+    (the product is made for every element, as a branch-free kernel does)."""
+
+    kind: ClassVar[str] = "leaky_relu"
+    main: ClassVar[str] = "negative_slope"
+    summary: ClassVar[str] = "x if x > 0 else slope·x"
+    per_element: ClassVar[dict[str, int]] = {"mults": 1, "compares": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {"mults": 1, "compares": 1}
+    """δ or slope·δ by the sign of x (PyTorch's leaky_relu_backward reads the input)."""
+    keeps: ClassVar[str] = "input"
+
+    negative_slope: Number = 0.01
+
+
+class Elu(_Elementwise):
+    """x if x > 0 else α·(e^x − 1) (Clevert et al. 2016; PyTorch's ELU): per element
+    1 compare, 1 exp, 1 add, 1 mult (both sides made, as a branch-free kernel does)."""
+
+    kind: ClassVar[str] = "elu"
+    main: ClassVar[str] = "alpha"
+    summary: ClassVar[str] = "x if x > 0 else α·(e^x − 1)"
+    per_element: ClassVar[dict[str, int]] = {"mults": 1, "adds": 1, "compares": 1, "exps": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {"mults": 2, "compares": 1, "exps": 1}
+    """δ or δ·α·e^x by the sign of x (PyTorch's elu_backward reads the input)."""
+    keeps: ClassVar[str] = "input"
+
+    alpha: Number = 1.0
+
+
+class Prelu(_Elementwise):
+    """x if x > 0 else a·x with a learnt slope a, one for every channel or one for all
+    (He et al. 2015; PyTorch's PReLU, ``weight`` of shape (num_parameters,)): per element
+    1 compare and 1 mult."""
+
+    kind: ClassVar[str] = "prelu"
+    main: ClassVar[str] = "num_parameters"
+    summary: ClassVar[str] = "x if x > 0 else a·x, a learnt (1 or C slopes)"
+    per_element: ClassVar[dict[str, int]] = {"mults": 1, "compares": 1}
+    backward_per_element: ClassVar[dict[str, int]] = {"mults": 1, "compares": 1}
+    keeps: ClassVar[str] = "input"
+
+    num_parameters: Size = 1
+    init: Number = 0.25
+
+    def out_shape(self, x: Shape) -> Shape:
+        if self.num_parameters not in (1, x[0]):
+            raise CnnCalcError(
+                f"has {self.num_parameters} slopes but its input has {x[0]} channels",
+                field="prelu",
+                hint=f"use 1 (one slope for all) or {x[0]} (one per channel)",
+            )
+        return x
+
+    def state(self, x: Shape) -> list[StateEntry]:
+        return [StateEntry("weight", (self.num_parameters,))]
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX: δ or a·δ (1 compare, 1 mult per element); da: Σ δ·x over the elements each
+        slope serves (x ≤ 0 elements contribute, counted for all): N mults, N − a adds."""
+        n = prod(x) * batch
+        return Backward(
+            Ops(mults=n, compares=n), Ops(mults=n, adds=n - self.num_parameters, compares=n)
+        )
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        return [
+            Formula(
+                "params",
+                "num_parameters (1 or c)",
+                str(self.num_parameters),
+                str(self.params(x)),
+            )
+        ] + super().explain(x, y)
+
+
+class Mish(_Elementwise):
+    """x·tanh(ln(1 + e^x)) (Misra 2019; PyTorch's Mish), a log counted as one 'exp' and a tanh
+    as the tanh kind counts it: per element 4 exps (e^x, ln, 2 in tanh), 3 adds, 1 division,
+    1 mult."""
+
+    kind: ClassVar[str] = "mish"
+    summary: ClassVar[str] = "x·tanh(softplus(x))"
+    per_element: ClassVar[dict[str, int]] = {"mults": 1, "adds": 3, "divs": 1, "exps": 4}
+    backward_per_element: ClassVar[dict[str, int]] = {"mults": 4, "adds": 6, "divs": 2, "exps": 5}
+    """t = tanh(softplus(x)), s = σ(x): δ·(t + x·s·(1 − t²)) (PyTorch's mish_backward reads
+    the input)."""
+    keeps: ClassVar[str] = "input"
+
+
+class Identity(Kind):
+    """The identity (PyTorch's nn.Identity): no operations, its output is its input."""
+
+    kind: ClassVar[str] = "identity"
+    summary: ClassVar[str] = "the identity"
+
+    def is_view(self) -> bool:
+        return True
+
+
+class LogSoftmax(Kind):
+    """log of the softmax over the channels, x_i − ln Σ_j e^(x_j): per vector of n, n exps
+    and 1 log (n + 1 'exps'), n − 1 adds for the sum and n subtractions (2n − 1 adds)."""
+
+    kind: ClassVar[str] = "log_softmax"
+    summary: ClassVar[str] = "log-softmax over the channels"
+
+    def ops(self, x: Shape, y: Shape) -> Ops:
+        n, vectors = x[0], prod(spatial(x))
+        return Ops(adds=(2 * n - 1) * vectors, exps=(n + 1) * vectors)
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX = δ − e^y·Σδ per vector of n: n exps, n mults, (n − 1) + n adds
+        (PyTorch's _log_softmax_backward_data reads the output)."""
+        n, vectors = x[0], prod(spatial(x)) * batch
+        return Backward(Ops(mults=n * vectors, adds=(2 * n - 1) * vectors, exps=n * vectors))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(output=True)
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        c, ops, ndim = x[0], self.ops(x, y), len(x) - 1
+        at, values = (
+            (f"·{axis_symbols('n_', ndim)}", "".join(f"·{v}" for v in spatial(x)))
+            if ndim
+            else ("", "")
+        )
+        return super().explain(x, y) + [
+            op_line("exps", f"(c + 1){at}", f"({c} + 1){values}", ops.exps, "c exps and a log"),
+            op_line(
+                "adds",
+                f"(2·c − 1){at}",
+                f"(2·{c} − 1){values}",
+                ops.adds,
+                "the sum of the exps, then x − log Σ",
+            ),
+        ]
+
+
+# --------------------------------------------------------------------------- normalisations
+
+
+class Normalization(Kind):
+    """Normalisation by statistics of the sample itself (layer, group, instance norm):
+    per group of m elements, mean μ = Σx/m, variance σ² = Σ(x − μ)²/m, x̂ = (x − μ)·1/√(σ² + ε).
+
+    Raw operations per group: mean m − 1 adds, 1 division; x − μ m adds; squares m mults,
+    their sum m − 1 adds, 1 division; + ε 1 add; √ 1 'exp'; 1/√ 1 division; ·1/√ m mults:
+    2m mults, 3m − 1 adds, 3 divisions, 1 exp. An affine γ·x̂ + β adds m mults and m adds."""
+
+    eps: Number = 1e-5
+
+    def norm_groups(self, x: Shape) -> tuple[int, int]:
+        """(groups, elements per group) of one sample."""
+        raise NotImplementedError
+
+    def affine_ops(self) -> tuple[int, int]:
+        """(mults, adds) per element of the affine step."""
+        return (0, 0)
+
+    def statistics_ops(self, x: Shape) -> Ops:
+        groups, m = self.norm_groups(x)
+        scale, shift = self.affine_ops()
+        n = groups * m
+        return Ops(
+            mults=2 * n + scale * n,
+            adds=(3 * m - 1) * groups + shift * n,
+            divs=3 * groups,
+            exps=groups,
+        )
+
+    def ops(self, x: Shape, y: Shape) -> Ops:
+        return self.statistics_ops(x)
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """x̂ recomputed (N adds, N mults); δ' = γ·δ (N mults, affine only); per group the
+        sums Σδ' and Σδ'·x̂ (N mults, 2(N − G) adds) and their means (2 divisions);
+        dX = (δ' − mean δ' − x̂·mean δ'x̂)/σ: 2 mults, 2 adds per element. dγ = Σδ·x̂,
+        dβ = Σδ over the N/P elements of each of the P values (N mults, N − P adds each)."""
+        groups, m = self.norm_groups(x)
+        g, n = groups * batch, groups * m * batch
+        scale, shift = self.affine_ops()
+        dx = Ops(mults=4 * n + scale * n, adds=n + 2 * (n - g) + 2 * n, divs=2 * g)
+        p = self.params(x)
+        gamma, beta = (p // 2, p // 2) if shift else (p, 0)
+        dw = Ops(
+            mults=n if gamma else 0,
+            adds=n - gamma if gamma else 0,
+            bias_adds=n - beta if beta else 0,
+        )
+        return Backward(dx, dw)
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """Its input, and per group of each sample the mean and 1/σ (PyTorch's
+        native_layer_norm and native_group_norm). Not modelled: PyTorch's group_norm first
+        makes a non-contiguous input (a crop) contiguous and keeps that copy instead."""
+        groups, _ = self.norm_groups(x)
+        return Saved(input=True, extra=(Kept("mean and 1/σ", 2 * groups * batch),))
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        groups, m = self.norm_groups(x)
+        scale, shift = self.affine_ops()
+        ops = self.ops(x, y)
+        affine = " + m" if scale else ""
+        lines = [Formula("shape", "input shape", "", fmt_shape(y))]
+        if self.params(x):
+            lines.append(Formula("params", self.params_symbol(), "", str(self.params(x))))
+        return lines + [
+            op_line(
+                "mults",
+                f"G·(2·m{affine})",
+                f"{groups}·(2·{m}{' + ' + str(m) if scale else ''})",
+                ops.mults,
+                f"G = {groups} groups of m = {m} elements; squares and ·1/σ"
+                + (", then γ" if scale else ""),
+            ),
+            op_line(
+                "adds",
+                f"G·(3·m − 1{' + m' if shift else ''})",
+                f"{groups}·(3·{m} − 1{' + ' + str(m) if shift else ''})",
+                ops.adds,
+                "Σx, x − μ, Σ(x − μ)², + ε" + (", then β" if shift else ""),
+            ),
+            op_line("divs", "3·G", f"3·{groups}", ops.divs, "the mean, the variance, 1/σ"),
+            op_line("exps", "G", str(groups), ops.exps, "the square root"),
+        ]
+
+    def params_symbol(self) -> str:
+        return ""
+
+
+def single_value_groups(layer: Normalization, x: Shape, field: str) -> Shape:
+    """A group or instance norm whose groups hold one value each normalises every value to
+    0 (the output is β whatever the input); PyTorch refuses it ("Expected more than 1 value
+    per channel"), and so does cnncalc."""
+    groups, m = layer.norm_groups(x)
+    if m == 1:
+        raise CnnCalcError(
+            f"each of its {groups} groups holds a single value of the {fmt_shape(x)} input: "
+            "normalised, every value would be 0",
+            field=field,
+            hint="normalise over more values (fewer groups, or a larger map)",
+        )
+    return x
+
+
+class LayerNorm(Normalization):
+    """Layer normalisation (Ba et al. 2016). ``over: channels`` normalises the c channels
+    at each position (ConvNeXt's LayerNorm2d, an nn.LayerNorm over the last axis after a
+    permute); ``over: k`` the last k axes of the (C, …) map, as nn.LayerNorm(shape[-k:]).
+    γ and β have the normalised shape (``weight``, ``bias``); no buffers."""
+
+    kind: ClassVar[str] = "layernorm"
+    main: ClassVar[str] = "over"
+    summary: ClassVar[str] = "layer normalisation over the channels or the last axes"
+
+    over: Union[Literal["channels"], Size] = "channels"
+    elementwise_affine: bool = True
+    bias: bool = True
+
+    def count_keys(self) -> tuple[str, ...]:
+        """Over the channels of a map it is PyTorch's LayerNorm2d, a subclass of nn.LayerNorm
+        that the tools which look a module's class up exactly do not know."""
+        return ("layernorm.channels", "layernorm") if self.over == "channels" else ("layernorm",)
+
+    def normalized_shape(self, x: Shape) -> Shape:
+        if self.over == "channels":
+            return (x[0],)
+        if self.over > len(x):
+            raise CnnCalcError(
+                f"normalises the last {self.over} axes but its input {fmt_shape(x)} has {len(x)}",
+                field="layernorm",
+                hint=f"at most {len(x)}, or 'channels'",
+            )
+        return x[len(x) - self.over :]
+
+    def out_shape(self, x: Shape) -> Shape:
+        self.normalized_shape(x)
+        return x
+
+    def norm_groups(self, x: Shape) -> tuple[int, int]:
+        m = prod(self.normalized_shape(x))
+        return prod(x) // m, m
+
+    def affine_ops(self) -> tuple[int, int]:
+        return (1, 1 if self.bias else 0) if self.elementwise_affine else (0, 0)
+
+    def state(self, x: Shape) -> list[StateEntry]:
+        if not self.elementwise_affine:
+            return []
+        shape = self.normalized_shape(x)
+        return [StateEntry("weight", shape)] + ([StateEntry("bias", shape)] if self.bias else [])
+
+    def params_symbol(self) -> str:
+        return f"{'2' if self.bias else '1'}·(normalised elements)"
+
+
+class GroupNorm(Normalization):
+    """Group normalisation (Wu and He 2018; PyTorch's GroupNorm): the c channels in G groups,
+    each group of c/G channels normalised over its channels and positions; γ and β per
+    channel (``weight``, ``bias``), no buffers."""
+
+    kind: ClassVar[str] = "groupnorm"
+    main: ClassVar[str] = "groups"
+    summary: ClassVar[str] = "group normalisation (G groups of channels)"
+
+    groups: Size
+    affine: bool = True
+
+    def out_shape(self, x: Shape) -> Shape:
+        if x[0] % self.groups:
+            raise CnnCalcError(
+                f"{self.groups} groups do not divide the input's {x[0]} channels",
+                field="groupnorm",
+            )
+        return single_value_groups(self, x, "groupnorm")
+
+    def norm_groups(self, x: Shape) -> tuple[int, int]:
+        return self.groups, prod(x) // self.groups
+
+    def affine_ops(self) -> tuple[int, int]:
+        return (1, 1) if self.affine else (0, 0)
+
+    def state(self, x: Shape) -> list[StateEntry]:
+        c = (x[0],)
+        return [StateEntry("weight", c), StateEntry("bias", c)] if self.affine else []
+
+    def params_symbol(self) -> str:
+        return "2·c (γ and β per channel)"
+
+
+class InstanceNorm(Normalization):
+    """Instance normalisation (Ulyanov et al. 2016; PyTorch's InstanceNorm1d/2d/3d): each
+    channel of each sample over its positions. ``affine`` adds γ and β per channel;
+    ``track_running_stats`` keeps running mean and variance (and a counter), and then
+    inference uses them, folded as BatchNorm's into 1 mult and 1 add per element."""
+
+    kind: ClassVar[str] = "instancenorm"
+    summary: ClassVar[str] = "instance normalisation (each map of each sample)"
+
+    affine: bool = False
+    track_running_stats: bool = False
+    momentum: Number = 0.1
+
+    def out_shape(self, x: Shape) -> Shape:
+        if len(x) < 2:
+            raise CnnCalcError(
+                f"instance normalisation needs positions, but its input is {fmt_shape(x)}",
+                field="instancenorm",
+            )
+        return single_value_groups(self, x, "instancenorm")
+
+    def norm_groups(self, x: Shape) -> tuple[int, int]:
+        return x[0], prod(spatial(x))
+
+    def affine_ops(self) -> tuple[int, int]:
+        return (1, 1) if self.affine else (0, 0)
+
+    def ops(self, x: Shape, y: Shape) -> Ops:
+        if self.track_running_stats:
+            return Ops(mults=prod(x), adds=prod(x))
+        return self.statistics_ops(x)
+
+    def state(self, x: Shape) -> list[StateEntry]:
+        c = (x[0],)
+        entries = [StateEntry("weight", c), StateEntry("bias", c)] if self.affine else []
+        if self.track_running_stats:
+            entries += [
+                StateEntry("running_mean", c, "buffer"),
+                StateEntry("running_var", c, "buffer"),
+                StateEntry("num_batches_tracked", (), "counter"),
+            ]
+        return entries
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """PyTorch runs it as a batch norm of the (1, N·c, …) reshaped input: it keeps the
+        input, the batch mean and 1/σ of each of the N·c maps, and the tensors it repeats
+        N times to make that batch norm's (new tensors, not the parameter and buffers): γ
+        with ``affine``, the running mean and variance with ``track_running_stats``."""
+        c = x[0]
+        extra = [Kept("mean and 1/σ", 2 * c * batch)]
+        if self.affine:
+            extra.append(Kept("γ repeated per sample", c * batch))
+        if self.track_running_stats:
+            extra.append(Kept("running mean and variance repeated per sample", 2 * c * batch))
+        return Saved(input=True, extra=tuple(extra))
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        if not self.track_running_stats:
+            return super().explain(x, y)
+        ops = self.ops(x, y)
+        return [
+            Formula("shape", "input shape", "", fmt_shape(y)),
+            op_line("mults", "elements", dotted(*x), ops.mults, "running statistics, folded"),
+            op_line("adds", "elements", dotted(*x), ops.adds),
+        ]
+
+    def params_symbol(self) -> str:
+        return "2·c (γ and β per channel)"
+
+
+# --------------------------------------------------------------------------- scale and drop
+
+
+class DropPath(Kind):
+    """Stochastic depth / drop path (Huang et al. 2016; torchvision's StochasticDepth):
+    in training a whole sample's branch is dropped with probability p and the survivors
+    scaled by 1/(1 − p); the identity at inference, no operations."""
+
+    kind: ClassVar[str] = "drop_path"
+    main: ClassVar[str] = "p"
+    summary: ClassVar[str] = "stochastic depth (identity at inference)"
+
+    p: Annotated[float, PydField(ge=0, lt=1)] = 0.0
+    mode: Literal["row", "batch"] = "row"
+
+    def is_view(self) -> bool:
+        return self.p == 0
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """δ times each sample's kept-and-scaled factor: one mult per element (none at p = 0)."""
+        return Backward() if self.p == 0 else Backward(Ops(mults=prod(x) * batch))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """The factor it multiplied by: one value per sample ('row') or one ('batch')."""
+        if self.p == 0:
+            return Saved()
+        return Saved(extra=(Kept("noise", batch if self.mode == "row" else 1),))
+
+
+class LayerScale(Kind):
+    """Layer scale (Touvron et al. 2021; ConvNeXt's CNBlock): y = γ·x with one learnt γ per
+    channel, of shape (c, 1, …) as torchvision stores it, an ``nn.Parameter`` named by the
+    layer itself (name it ``BLOCK.layer_scale``): c parameters, 1 mult per element."""
+
+    kind: ClassVar[str] = "layer_scale"
+    main: ClassVar[str] = "init"
+    summary: ClassVar[str] = "y = γ·x, one learnt γ per channel"
+
+    init: Number = 1e-6
+
+    def state(self, x: Shape) -> list[StateEntry]:
+        return [StateEntry("", (x[0],) + (1,) * (len(x) - 1))]
+
+    def ops(self, x: Shape, y: Shape) -> Ops:
+        return Ops(mults=prod(x))
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """dX = γ·δ (N mults); dγ = Σ δ·x over the N/c elements of each channel
+        (N mults, N − c adds)."""
+        n = prod(x) * batch
+        return Backward(Ops(mults=n), Ops(mults=n, adds=n - x[0]))
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(input=True)
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        return [
+            Formula("shape", "input shape", "", fmt_shape(y)),
+            Formula("params", "c (one γ per channel)", str(x[0]), str(self.params(x))),
+            op_line("mults", "elements", dotted(*x), prod(x)),
+        ]
+
+
+class Linear(Kind):
+    """A Linear applied at every position, over the channels (ConvNeXt's pointwise
+    ``nn.Linear`` between two permutes; the same arithmetic as a 1×1 conv but the
+    state_dict of nn.Linear: ``weight`` [out, in], ``bias`` [out]). Per position with
+    c inputs: out·c MACs (out·c mults, out·(c − 1) adds) and out bias adds."""
+
+    kind: ClassVar[str] = "linear"
+    main: ClassVar[str] = "out_features"
+    weighted: ClassVar[bool] = True
+    summary: ClassVar[str] = "nn.Linear over the channels at every position"
+
+    out_features: Size
+    bias: bool = True
+
+    def out_shape(self, x: Shape) -> Shape:
+        return (self.out_features,) + spatial(x)
+
+    def state(self, x: Shape) -> list[StateEntry]:
+        entries = [StateEntry("weight", (self.out_features, x[0]))]
+        if self.bias:
+            entries.append(StateEntry("bias", (self.out_features,)))
+        return entries
+
+    def weights(self, x: Shape) -> int:
+        return self.out_features * x[0]
+
+    def ops(self, x: Shape, y: Shape) -> Ops:
+        c, positions = x[0], prod(spatial(x))
+        uses = self.out_features * c * positions
+        return Ops(
+            mults=uses,
+            adds=self.out_features * (c - 1) * positions,
+            bias_adds=self.out_features * positions if self.bias else 0,
+            macs=uses,
+        )
+
+    def connections(self, x: Shape, y: Shape) -> int:
+        return (x[0] + self.bias) * prod(y)
+
+    def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
+        """As a 1×1 conv: dX = Wᵀ·δ at each position (out products summed per input);
+        dW = δ·xᵀ summed over the batch and the positions."""
+        c, positions = x[0], prod(spatial(x)) * batch
+        macs = self.out_features * c * positions
+        return Backward(
+            Ops(mults=macs, adds=macs - c * positions, macs=macs),
+            weight_grads(
+                macs // batch,
+                self.weights(x),
+                self.out_features * self.bias,
+                prod(spatial(x)),
+                batch,
+            ),
+        )
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        return Saved(input=True)
+
+    def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        b = " + 1" if self.bias else ""
+        out, c, ops = self.out_features, x[0], self.ops(x, y)
+        at = dotted(*spatial(x)) or "1"
+        lines = [
+            Formula("C", "out_features", "", str(out)),
+            Formula("params", f"out·(in{b})", f"{out}·({c}{b})", str(self.params(x))),
+            op_line("macs", "out·in·positions", f"{out}·{c}·{at}", ops.macs, "one per weight use"),
+            op_line("mults", "out·in·positions", f"{out}·{c}·{at}", ops.mults),
+            op_line("adds", "out·(in − 1)·positions", f"{out}·({c} − 1)·{at}", ops.adds),
+        ]
+        if self.bias:
+            lines.append(op_line("bias_adds", "out·positions", f"{out}·{at}", ops.bias_adds))
+        return lines

@@ -123,7 +123,9 @@ class _Builder:
         self.names[name] = where
         if len(inputs) == 1:
             (only,) = inputs
-            depth, sources, shapes = only.depth, (only.node,), (only.shape,)
+            sources: tuple[int, ...] = (only.node,)
+            shapes: tuple[Shape, ...] = (only.shape,)
+            depth = only.depth
         else:
             depth = max(c.depth for c in inputs)
             sources, shapes = tuple(c.node for c in inputs), tuple(c.shape for c in inputs)

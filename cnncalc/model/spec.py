@@ -9,6 +9,7 @@ built once and walked ``count`` times by the graph builder).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.base import MAX_SIZE, Kind
-from cnncalc.kinds.joins import Add, Concat
+from cnncalc.kinds.joins import JoinKind
 from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
 from cnncalc.model.yamlsource import LocDict, LocList, line_of
 
@@ -60,7 +61,7 @@ class Branch:
 
 @dataclass(frozen=True)
 class Join:
-    join: Union[Concat, Add]
+    join: JoinKind
     branches: tuple[Branch, ...]
     name: str | None
     where: Where
@@ -115,7 +116,7 @@ _REQUIRED = object()
 @dataclass
 class NetworkSpec:
     name: str
-    input: Shape | None
+    input: Shape
     layers: tuple | None
     variants: dict[str, "NetworkSpec"] | None
     file: str | None
@@ -235,14 +236,12 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
             hint="e.g. input: [3, 224, 224] (channels, height, width)",
         )
     ctx = _Context(file=file, blocks=blocks)
-    common = dict(
-        file=file,
-        description=str(data.get("description") or ""),
-        source=str(data.get("source") or ""),
+    meta = dict(
+        description=str(data.get("description") or ""), source=str(data.get("source") or "")
     )
     if has_layers:
         layers = _parse_sequence(data["layers"], ctx, "layers", data.line_of("layers"))
-        return NetworkSpec(name=str(name), input=shape, layers=layers, variants=None, **common)
+        return NetworkSpec(str(name), shape, layers, None, file, **meta)
     variants = data["variants"]
     if not isinstance(variants, LocDict) or not variants:
         raise CnnCalcError(
@@ -294,7 +293,7 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
             description=vdesc,
             vs=vs,
         )
-    return NetworkSpec(name=str(name), input=shape, layers=None, variants=parsed, **common)
+    return NetworkSpec(str(name), shape, None, parsed, file, **meta)
 
 
 def _parse_blocks(raw: Any, file: str | None, line: int | None) -> dict[str, Block]:
@@ -563,7 +562,7 @@ def _parse_leaf(
     )
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: Mapping[str, Any]) -> str:
     """Pydantic's message, said the way the rest of cnncalc says things."""
     ctx = err.get("ctx") or {}
     kind = err["type"]

@@ -23,14 +23,31 @@ from cnncalc.kinds.joins import Add, Concat
 from cnncalc.kinds.pointwise import (
     BatchNorm,
     Dropout,
+    DropPath,
+    Elu,
+    Gelu,
+    GroupNorm,
+    Hardsigmoid,
+    Hardswish,
+    Identity,
+    InstanceNorm,
+    LayerNorm,
+    LayerScale,
+    LeakyRelu,
+    Linear,
+    LogSoftmax,
     Lrn,
+    Mish,
+    Prelu,
     Relu,
     Relu6,
     Sigmoid,
+    Silu,
     Softmax,
     Tanh,
 )
 from cnncalc.kinds.pool import Adaptive, GlobalAvgPool, Pool, Subsample
+from cnncalc.kinds.rearrange import Crop, Select, Shuffle, Upsample
 from cnncalc.model.graph import INPUT, Graph, Node
 
 _RUNTIME = '''
@@ -99,6 +116,54 @@ class AvgPoolOverRealInputs(nn.Module):
         return self.pool(F.pad(x, self.pad)) / self.pool(F.pad(mask, self.pad))
 
 
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels at each position (torchvision's ConvNeXt LayerNorm2d):
+    the channels moved last, normalised, moved back."""
+
+    def forward(self, x):
+        x = x.movedim(1, -1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.movedim(-1, 1)
+
+
+class Select(nn.Module):
+    """Channels start .. stop - 1 (ShuffleNet v2's split)."""
+
+    def __init__(self, start, stop):
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x):
+        return x[:, self.start:self.stop]
+
+
+class CenterCrop(nn.Module):
+    """The window [offset, offset + size) of each spatial axis (U-Net's crop)."""
+
+    def __init__(self, offsets, sizes):
+        super().__init__()
+        self.window = tuple(slice(o, o + s) for o, s in zip(offsets, sizes))
+
+    def forward(self, x):
+        return x[(slice(None), slice(None)) + self.window]
+
+
+class StochasticDepth(nn.Module):
+    """Drop path (torchvision.ops.StochasticDepth): the identity at inference."""
+
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        shape = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        return x * noise.div_(survival)
+
+
 def _container(root, path):
     """The module that holds `path`'s last segment, making plain containers on the way."""
     module = root
@@ -155,7 +220,12 @@ class {class_name}(nn.Module):
                     y = self.pads[name](y)
                 if op == "flatten_call":
                     y = y.flatten(1)
-                y = self.get_submodule(name)(y)
+                if op == "scale":
+                    y = y * self.get_parameter(name)
+                elif op == "channels_last":
+                    y = self.get_submodule(name)(y.movedim(1, -1)).movedim(-1, 1)
+                else:
+                    y = self.get_submodule(name)(y)
             values[index] = y
         return values if return_all else values[OUTPUT]
 
@@ -176,13 +246,15 @@ if __name__ == "__main__":
 
 def _segments(name: str, node: Node) -> list[str]:
     parts = name.split(".")
-    if not all(re.fullmatch(r"\w+", p) for p in parts):
+    # nn.Module.add_module takes any name without a dot; torchvision's RegNet names its
+    # blocks "block1-0", so a hyphen is allowed beside letters, digits and underscores
+    if not all(re.fullmatch(r"[\w-]+", p) for p in parts):
         raise CnnCalcError(
             f"layer name '{name}' cannot be a PyTorch module path",
             file=node.where.file,
             line=node.where.line,
             field=node.where.path,
-            hint="use letters, digits and underscores between the dots",
+            hint="use letters, digits, underscores and hyphens between the dots",
         )
     return parts
 
@@ -314,14 +386,74 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
         Sigmoid: "nn.Sigmoid()",
         Tanh: "nn.Tanh()",
         Softmax: "nn.Softmax(dim=1)",
+        Hardswish: "nn.Hardswish()",
+        Hardsigmoid: "nn.Hardsigmoid()",
+        Silu: "nn.SiLU()",
+        Mish: "nn.Mish()",
+        LogSoftmax: "nn.LogSoftmax(dim=1)",
+        Identity: "nn.Identity()",
     }
     if type(layer) in simple:
         return simple[type(layer)], None, 0.0, "call"
     if isinstance(layer, Dropout):
         return f"nn.Dropout({layer.p!r})", None, 0.0, "call"
+    modern = _modern_constructor(layer, x)
+    if modern is not None:
+        return modern
     raise CnnCalcError(
         f"cannot export a '{layer.kind}' layer to PyTorch", field=node.where.path
     )  # pragma: no cover - every kind is handled
+
+
+def _modern_constructor(layer, x) -> tuple[str, None, float, str] | None:
+    """The constructor and forward op of the activations, normalisations and rearranging
+    kinds that take options."""
+    dims = len(x) - 1
+    ctor = None
+    op = "call"
+    if isinstance(layer, Gelu):
+        ctor = f"nn.GELU(approximate={layer.approximate!r})"
+    elif isinstance(layer, LeakyRelu):
+        ctor = f"nn.LeakyReLU({layer.negative_slope!r})"
+    elif isinstance(layer, Elu):
+        ctor = f"nn.ELU({layer.alpha!r})"
+    elif isinstance(layer, Prelu):
+        ctor = f"nn.PReLU({layer.num_parameters}, init={layer.init!r})"
+    elif isinstance(layer, LayerNorm):
+        affine = (
+            f"eps={layer.eps!r}, elementwise_affine={layer.elementwise_affine}, bias={layer.bias}"
+        )
+        if layer.over == "channels" and dims:
+            ctor = f"LayerNorm2d({x[0]}, {affine})"
+        else:
+            ctor = f"nn.LayerNorm({list(layer.normalized_shape(x))!r}, {affine})"
+    elif isinstance(layer, GroupNorm):
+        ctor = f"nn.GroupNorm({layer.groups}, {x[0]}, eps={layer.eps!r}, affine={layer.affine})"
+    elif isinstance(layer, InstanceNorm):
+        ctor = (
+            f"nn.InstanceNorm{dims}d({x[0]}, eps={layer.eps!r}, momentum={layer.momentum!r}, "
+            f"affine={layer.affine}, track_running_stats={layer.track_running_stats})"
+        )
+    elif isinstance(layer, Select):
+        ctor = f"Select({layer.channels[0]}, {layer.channels[1]})"
+    elif isinstance(layer, Shuffle):
+        ctor = f"nn.ChannelShuffle({layer.groups})"
+    elif isinstance(layer, Crop):
+        sizes = per_axis(layer.size, dims, "crop")
+        ctor = f"CenterCrop({layer.offsets(x)!r}, {sizes!r})"
+    elif isinstance(layer, Upsample):
+        if layer.size is not None:
+            how = f"size={_tuple(per_axis(layer.size, dims, 'size'))}"
+        else:
+            how = f"scale_factor={_tuple(float(v) for v in per_axis(layer.scale, dims, 'scale'))}"
+        corners = f", align_corners={layer.align_corners}" if layer.mode == "bilinear" else ""
+        ctor = f"nn.Upsample({how}, mode={layer.mode!r}{corners})"
+    elif isinstance(layer, DropPath):
+        ctor = f"StochasticDepth({layer.p!r}, {layer.mode!r})"
+    elif isinstance(layer, Linear):
+        ctor = f"nn.Linear({x[0]}, {layer.out_features}, bias={layer.bias})"
+        op = "channels_last" if dims else "call"
+    return None if ctor is None else (ctor, None, 0.0, op)
 
 
 def class_name_for(title: str) -> str:
@@ -343,6 +475,14 @@ def to_pytorch(
             )
             continue
         path = _segments(node.name, node)
+        if isinstance(node.layer, LayerScale):
+            shape = node.layer.state(node.in_shape)[0].shape
+            constructors.append(
+                f"        _container(self, {path!r}).register_parameter({path[-1]!r}, "
+                f"nn.Parameter(torch.full({shape!r}, {node.layer.init!r})))"
+            )
+            plan.append(f"    ({node.name!r}, {inputs!r}, 'scale'),")
+            continue
         ctor, pad, value, op = _constructor(node)
         constructors.append(f"        _container(self, {path!r}).add_module({path[-1]!r}, {ctor})")
         if pad is not None:

@@ -5,70 +5,39 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Callable
 
+from cnncalc.analysis.fold import BLOCK, Block, fold_analysis, layer_path
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
 from cnncalc.render.jsonout import json_chunks, json_document
+from cnncalc.render.numbers import exact, fraction_text, human, human_bytes, shape_text
+from cnncalc.render.tables import Col, Rows, markdown_rows, plain_rows, rich_rows
 
-if TYPE_CHECKING:
-    from rich.console import Group
-from cnncalc.render.numbers import (
-    bar,
-    exact,
-    fraction_text,
-    human,
-    human_bytes,
-    shape_text,
-)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    cell: Callable[[LayerStats], Any]
-    total: Callable[[Analysis], Any] | None = None
-    numeric: bool = True
-
-
-def _num(getter):
-    return lambda row: getter(row)
-
-
-COLUMNS: dict[str, Column] = {
+ANALYSIS_COLS: dict[str, Col] = {
     c.key: c
     for c in (
-        Column("name", "Layer", lambda r: r.name, lambda a: "Total", numeric=False),
-        Column("kind", "Kind", lambda r: r.kind, lambda a: "", numeric=False),
-        Column(
-            "out_shape",
-            "Output",
-            lambda r: shape_text(r.out_shape),
-            lambda a: shape_text(a.output),
-            numeric=False,
-        ),
-        Column("params", "Params", lambda r: r.params, lambda a: a.total.params),
-        Column("buffers", "Buffers", lambda r: r.buffers, lambda a: a.total.buffers),
-        Column(
-            "connections", "Connections", lambda r: r.connections, lambda a: a.total.connections
-        ),
-        Column("memory", "Param memory", lambda r: r.memory, lambda a: a.total.memory),
-        Column("mults", "Mults", lambda r: r.mults, lambda a: a.total.mults),
-        Column("adds", "Adds", lambda r: r.adds, lambda a: a.total.adds),
-        Column("macs", "MACs", lambda r: r.macs, lambda a: a.total.macs),
-        Column("flops", "FLOPs", lambda r: r.flops, lambda a: a.total.flops),
-        Column("space", "Space", lambda r: r.figures.space, lambda a: a.total.figures.space),
-        Column(
-            "activations", "Activations", lambda r: r.activations, lambda a: a.total.activations
-        ),
-        Column("rf", "RF", lambda r: fraction_text(r.rf), lambda a: "", numeric=False),
-        Column("jump", "Jump", lambda r: fraction_text(r.jump), lambda a: "", numeric=False),
-        Column("share", "Share of FLOPs", lambda r: r.share, lambda a: Fraction(1), numeric=False),
+        Col("name", "Layer", "text"),
+        Col("kind", "Kind", "text"),
+        Col("out_shape", "Output", "shape"),
+        Col("params", "Params"),
+        Col("buffers", "Buffers"),
+        Col("connections", "Connections", short="Connec- tions"),
+        Col("memory", "Param memory", "bytes"),
+        Col("mults", "Mults"),
+        Col("adds", "Adds"),
+        Col("macs", "MACs"),
+        Col("flops", "FLOPs"),
+        Col("space", "Space"),
+        Col("activations", "Activations", short="Activ- ations"),
+        Col("rf", "RF", "fixed"),
+        Col("jump", "Jump", "fixed"),
+        Col("share", "Share of FLOPs", "share"),
     )
 }
+"""Every column an analysis view may show, keyed as its rows and its JSON are."""
 
 VIEWS: dict[str, tuple[str, ...]] = {
     "shape": ("name", "kind", "out_shape", "rf", "jump"),
@@ -88,31 +57,87 @@ VIEWS: dict[str, tuple[str, ...]] = {
 }
 
 
-def view_columns(analysis: Analysis, view: str) -> list[Column]:
+def view_columns(analysis: Analysis, view: str) -> tuple[Col, ...]:
     """A view's columns as its convention names them (NNDL's FLOPs are its 'time'),
     with the convention's space column where it has one."""
     label = analysis.convention.flops_label
     columns = []
     for key in VIEWS[view]:
-        column = COLUMNS[key]
+        column = ANALYSIS_COLS[key]
         if key == "flops" and label != "FLOPs":
             column = replace(column, title=label.capitalize())
         if key == "share":
             column = replace(column, title=f"Share of {label}")
         columns.append(column)
         if key == "flops" and analysis.convention.space is not None:
-            columns.append(COLUMNS["space"])
-    return columns
+            columns.append(ANALYSIS_COLS["space"])
+    return tuple(columns)
 
 
-def _cell_text(column: Column, value: Any) -> str:
-    if column.key == "share":
-        return bar(value)
-    if column.key == "memory":
-        return human_bytes(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+def kind_text(row: LayerStats | Block) -> str:
+    """A layer's kind; a folded block's layer count."""
+    if isinstance(row, Block) and row.kind == BLOCK:
+        return f"{len(row.layers)} layers"
+    return row.kind
+
+
+def stats_row(row: LayerStats | Block) -> dict:
+    """One layer's (or a folded block's) numbers, keyed as :data:`ANALYSIS_COLS`."""
+    return {
+        "name": row.name,
+        "kind": kind_text(row),
+        "out_shape": row.out_shape,
+        "params": row.params,
+        "buffers": row.buffers,
+        "connections": row.connections,
+        "memory": row.memory,
+        "mults": row.mults,
+        "adds": row.adds,
+        "macs": row.macs,
+        "flops": row.flops,
+        "space": row.figures.space,
+        "activations": row.activations,
+        "rf": fraction_text(row.rf),
+        "jump": fraction_text(row.jump),
+        "share": row.share,
+    }
+
+
+def total_row(analysis: Analysis) -> dict:
+    t = analysis.total
+    return {
+        "name": "Total",
+        "out_shape": analysis.output,
+        "params": t.params,
+        "buffers": t.buffers,
+        "connections": t.connections,
+        "memory": t.memory,
+        "mults": t.mults,
+        "adds": t.adds,
+        "macs": t.macs,
+        "flops": t.flops,
+        "space": t.figures.space,
+        "activations": t.activations,
+        "share": Fraction(1),
+    }
+
+
+def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> Rows:
+    """The shape/params/flops/summary view of an analysis as one table; with ``depth``,
+    the layers folded into their blocks (:func:`cnncalc.analysis.fold.fold_analysis`)."""
+    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    return Rows(
+        analysis_title(analysis, depth),
+        view_columns(analysis, view),
+        tuple(stats_row(r) for r in rows),
+        total_row(analysis),
+        (totals_line(analysis), convention_line(analysis)),
+        json_record(analysis, depth),
+    )
+
+
+def analysis_title(analysis: Analysis, depth: int | None = None) -> str:
+    return headline(analysis) + ("" if depth is None else f" — blocks to depth {depth}")
 
 
 def convention_line(analysis: Analysis) -> str:
@@ -163,83 +188,24 @@ def fold_note(rows: int) -> str:
     )
 
 
-def plain_table(analysis: Analysis, view: str) -> Iterator[str]:
-    """The table of :func:`rich_table` as plain aligned text, every cell in full, for a
-    network too long for rich to lay out in time; it ends with :func:`fold_note`. Lines come
-    one at a time: the cells are written twice (once to measure the columns) rather than
-    held, so 100,000 rows stay small."""
-    columns = view_columns(analysis, view)
-
-    def cells(row: LayerStats) -> list[str]:
-        return [_cell_text(c, c.cell(row)) for c in columns]
-
-    header = [c.title for c in columns]
-    total = [_cell_text(c, c.total(analysis)) if c.total else "" for c in columns]
-    widths = [max(len(h), len(t)) for h, t in zip(header, total)]
-    for row in analysis.layers:
-        widths = [max(w, len(v)) for w, v in zip(widths, cells(row))]
-
-    def text(values: list[str]) -> str:
-        return (
-            "  ".join(
-                v.rjust(w) if c.numeric else v.ljust(w) for c, v, w in zip(columns, values, widths)
-            ).rstrip()
-            + "\n"
+def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: bool = False):
+    """The view as a table fitted to the terminal; a table of more than
+    :data:`LARGE_TABLE_ROWS` rows as plain aligned text (:func:`plain_rows`), line by line,
+    ending with :func:`fold_note`."""
+    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    if len(rows) > LARGE_TABLE_ROWS:
+        return plain_rows(
+            analysis_title(analysis, depth),
+            view_columns(analysis, view),
+            lambda: (stats_row(r) for r in rows),
+            total_row(analysis),
+            (totals_line(analysis), convention_line(analysis), fold_note(len(rows))),
         )
-
-    rule = "  ".join("─" * w for w in widths) + "\n"
-    yield from (headline(analysis) + "\n", text(header), rule)
-    yield from (text(cells(row)) for row in analysis.layers)
-    yield from (rule, text(total), totals_line(analysis) + "\n", convention_line(analysis) + "\n")
-    yield fold_note(len(analysis.layers)) + "\n"
+    return rich_rows(analysis_table(analysis, view, depth), exact)
 
 
-def rich_table(analysis: Analysis, view: str) -> Group:
-    # rich is imported here: JSON, CSV and Markdown never load it (issue 11: start-up)
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    columns = view_columns(analysis, view)
-    table = Table(title=headline(analysis), title_justify="left")
-    for c in columns:
-        table.add_column(
-            c.title,
-            justify="right" if c.numeric else "left",
-            no_wrap=c.key in ("name", "share", "out_shape"),
-        )
-    for row in analysis.layers:
-        table.add_row(*(_cell_text(c, c.cell(row)) for c in columns))
-    table.add_section()
-    table.add_row(
-        *(Text(_cell_text(c, c.total(analysis)), style="bold") if c.total else "" for c in columns)
-    )
-    return Group(table, Text(totals_line(analysis)), Text(convention_line(analysis), style="dim"))
-
-
-def markdown_table(analysis: Analysis, view: str) -> str:
-    columns = view_columns(analysis, view)
-    lines = [
-        f"**{headline(analysis)}**",
-        "",
-        "| " + " | ".join(c.title for c in columns) + " |",
-        "|" + "|".join("---:" if c.numeric else ":---" for c in columns) + "|",
-    ]
-    for row in analysis.layers:
-        cells = [_cell_text(c, c.cell(row)) for c in columns]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    lines.append(
-        "| "
-        + " | ".join(
-            f"**{_cell_text(c, c.total(analysis))}**"
-            if c.total and _cell_text(c, c.total(analysis))
-            else ""
-            for c in columns
-        )
-        + " |"
-    )
-    lines += ["", totals_line(analysis), "", f"*{convention_line(analysis)}*", ""]
-    return "\n".join(lines)
+def markdown_table(analysis: Analysis, view: str, depth: int | None = None) -> str:
+    return markdown_rows(analysis_table(analysis, view, depth))
 
 
 def _with_space(record: dict, space: int | None) -> dict:
@@ -259,6 +225,7 @@ def layer_record(row: LayerStats) -> dict:
     return _with_space(
         {
             "name": row.name,
+            "path": list(layer_path(row.name)),
             "kind": row.kind,
             "in_shape": list(row.in_shape),
             "out_shape": list(row.out_shape),
@@ -297,10 +264,33 @@ def total_record(total: Totals) -> dict:
     )
 
 
-def json_record(analysis: Analysis, layers: Callable = list) -> dict:
-    """The ``--format json`` document; ``layers=iter`` gives the layers' records one at a
-    time, as :func:`json_text` writes them."""
-    return {
+def block_record(block: Block) -> dict:
+    """A folded block in JSON: its subtotals, its layers' names, the shape out of it."""
+    return _with_space(
+        {
+            "name": block.name,
+            "path": list(layer_path(block.name)),
+            "kind": block.kind,
+            "layers": [l.name for l in block.layers],
+            "in_shape": list(block.in_shape),
+            "out_shape": list(block.out_shape),
+            "params": block.params,
+            "buffers": block.buffers,
+            "connections": block.connections,
+            "mults": block.mults,
+            "adds": block.adds,
+            "macs": block.macs,
+            "flops": block.flops,
+            "activations": block.activations,
+        },
+        block.figures.space,
+    )
+
+
+def json_record(analysis: Analysis, depth: int | None = None, layers: Callable = list) -> dict:
+    """The JSON contract; every layer always, and with ``depth`` the folded blocks too.
+    ``layers=iter`` gives the layers' records one at a time, as :func:`json_stream` writes them."""
+    record = {
         "network": analysis.network,
         "input": list(analysis.input),
         "output": list(analysis.output),
@@ -309,16 +299,20 @@ def json_record(analysis: Analysis, layers: Callable = list) -> dict:
         "layers": layers(layer_record(r) for r in analysis.layers),
         "total": total_record(analysis.total),
     }
+    if depth is not None:
+        record["fold_depth"] = depth
+        record["blocks"] = [block_record(b) for b in fold_analysis(analysis, depth)]
+    return record
 
 
-def json_text(analysis: Analysis) -> str:
-    return json_document(json_record(analysis, layers=iter))
+def json_text(analysis: Analysis, depth: int | None = None) -> str:
+    return json_document(json_record(analysis, depth, layers=iter))
 
 
-def json_stream(analysis: Analysis) -> Iterator[str]:
+def json_stream(analysis: Analysis, depth: int | None = None) -> Iterator[str]:
     """:func:`json_text` in pieces, each layer's record made as it is written (a network of
     100,000 layers never holds all its records, nor its whole text)."""
-    return json_chunks(json_record(analysis, layers=iter))
+    return json_chunks(json_record(analysis, depth, layers=iter))
 
 
 CSV_FIELDS = (

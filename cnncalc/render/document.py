@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Callable
 
 from cnncalc.analysis.stats import Analysis
 from cnncalc.render.analysis import (
-    LARGE_TABLE_ROWS,
     csv_text,
     json_record,
     json_stream,
     markdown_table,
-    plain_table,
     rich_table,
 )
 from cnncalc.render.jsonout import json_document
@@ -27,21 +25,28 @@ def _is_working(item) -> bool:
     return not isinstance(item, Analysis)
 
 
-def render(analysis: Analysis, view: str, fmt: str):
-    """A rich renderable for ``table``; text for the other formats, JSON as an iterator of
-    pieces of text (:func:`json_stream`)."""
+def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None, exact: bool = False):
+    """A rich renderable for ``table`` (a long one as lines of plain text); text for the
+    other formats, JSON as an iterator of pieces of text (:func:`json_stream`). ``depth``
+    folds the table's layers into blocks (JSON keeps every layer and adds the blocks);
+    ``exact`` keeps a table's integers whole whatever the width."""
     if fmt == "table":
-        if len(analysis.layers) > LARGE_TABLE_ROWS:
-            return plain_table(analysis, view)
-        return rich_table(analysis, view)
+        return rich_table(analysis, view, depth, exact)
     if fmt == "json":
-        return json_stream(analysis)
+        return json_stream(analysis, depth)
     if fmt == "csv":
         return csv_text(analysis)
-    return markdown_table(analysis, view)
+    return markdown_table(analysis, view, depth)
 
 
-def render_each(items: list[Analysis | Working], view: str, fmt: str, study: str | None = None):
+def render_each(
+    items: list[Analysis | Working],
+    view: str,
+    fmt: str,
+    study: str | None = None,
+    depth: int | None = None,
+    exact: bool = False,
+):
     """Several analyses or workings (a study's variants) one after another; JSON keeps
     them in one document."""
 
@@ -50,14 +55,14 @@ def render_each(items: list[Analysis | Working], view: str, fmt: str, study: str
             from cnncalc.render.working import render_working
 
             return render_working(item, fmt)
-        return render(item, view, fmt)
+        return render(item, view, fmt, depth, exact)
 
     def record(item) -> dict:
         if _is_working(item):
             from cnncalc.render.working import working_record
 
             return working_record(item)
-        return json_record(item)
+        return json_record(item, depth)
 
     return join_documents(items, fmt, study, one, record)
 

@@ -39,6 +39,12 @@ __all__ = [
     "adaptive_bounds",
     "check_table",
     "init_weights",
+    "nearest_sources",
+    "linear_sources",
+    "channel_groups",
+    "channel_vectors",
+    "check_select",
+    "crop_window",
 ]
 
 
@@ -348,3 +354,62 @@ def init_weights(
         fan_in = math.prod(shape[1:]) if len(shape) > 1 else max(shape[0], 1) if shape else 1
     bound = 1.0 / math.sqrt(max(fan_in, 1))
     return rng.uniform(-bound, bound, size=shape).astype(dtype, copy=False)
+
+
+def nearest_sources(n: int, out: int, scale: float | None = None) -> list[int]:
+    """PyTorch's nearest-neighbour source index of each output (aten/src/ATen/native/UpSample.h,
+    nearest_idx): the same index when out = n, o >> 1 when out = 2n, else
+    min(⌊o·scale⌋, n − 1) in float32, scale = 1/scale_factor or n/out."""
+    if out == n:
+        return list(range(out))
+    if out == 2 * n:
+        return [o >> 1 for o in range(out)]
+    f = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(out)
+    return [min(int(math.floor(np.float32(o) * f)), n - 1) for o in range(out)]
+
+
+def linear_sources(
+    n: int, out: int, align_corners: bool, scale: float | None = None
+) -> list[tuple[int, int, float, float]]:
+    """PyTorch's linear interpolation of each output along one axis (UpSample.h,
+    area_pixel_compute_source_index, in double): (i0, i1, λ0, λ1), the two neighbours and
+    their weights."""
+    if align_corners:
+        step = (n - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        step = 1.0 / scale if scale else n / out
+    sources = []
+    for o in range(out):
+        src = step * o if align_corners else max(step * (o + 0.5) - 0.5, 0.0)
+        i0 = int(src)
+        lam1 = min(max(src - i0, 0.0), 1.0)
+        sources.append((i0, i0 + (1 if i0 < n - 1 else 0), 1.0 - lam1, lam1))
+    return sources
+
+
+def channel_groups(c: int, groups: int, op: str) -> int:
+    """Channels per group; the groups must divide the channels."""
+    if groups < 1 or c % groups:
+        raise ExecutorError(f"{op}: groups={groups} must divide the {c} channels")
+    return c // groups
+
+
+def channel_vectors(x: np.ndarray, op: str) -> tuple[int, int, int]:
+    """(batch, channels, positions) of an [N, C, ...] input, for the ops along the channels."""
+    if x.ndim < 2:
+        raise ExecutorError(f"{op}: input must be [N, C, ...], got shape {tuple(x.shape)}")
+    return x.shape[0], x.shape[1], math.prod(x.shape[2:])
+
+
+def check_select(x: np.ndarray, start: int, stop: int) -> None:
+    if not 0 <= start < stop <= x.shape[1]:
+        raise ExecutorError(f"select: [{start}, {stop}) is not inside the {x.shape[1]} channels")
+
+
+def crop_window(x: np.ndarray, offsets, sizes) -> tuple[slice, ...]:
+    """The index of a crop: every sample and channel, [offset, offset + size) on each axis."""
+    nd = spatial_ndim(x, "crop")
+    offsets, sizes = as_tuple(offsets, nd, "offsets", 0), as_tuple(sizes, nd, "sizes", 1)
+    if any(o + s > n for o, s, n in zip(offsets, sizes, x.shape[2:])):
+        raise ExecutorError(f"crop: {sizes} at {offsets} does not fit in {x.shape[2:]}")
+    return (slice(None), slice(None)) + tuple(slice(o, o + s) for o, s in zip(offsets, sizes))

@@ -26,9 +26,15 @@ from cnncalc.proof.executor.common import (
     ExecutorError,
     adaptive_bounds,
     as_tuple,
+    channel_groups,
+    channel_vectors,
+    check_select,
     check_table,
     conv_geometry,
     conv_transpose_geometry,
+    crop_window,
+    linear_sources,
+    nearest_sources,
     pool_geometry,
     spatial_ndim,
 )
@@ -454,3 +460,226 @@ def concat(xs):
             f"concat: branches differ outside the channel axis: {[tuple(v.shape) for v in xs]}"
         )
     return np.concatenate(xs, axis=1), OpCount()
+
+
+# --------------------------------------------------------------------------- modern activations
+
+
+def _per_element(x: np.ndarray, **counts: int) -> OpCount:
+    return OpCount(**{field: n * x.size for field, n in counts.items()})
+
+
+def hardswish(x):
+    x = _float(x)
+    return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0, _per_element(
+        x, adds=1, compares=2, mults=1, divs=1
+    )
+
+
+def hardsigmoid(x):
+    x = _float(x)
+    return np.clip(x + 3.0, 0.0, 6.0) / 6.0, _per_element(x, adds=1, compares=2, divs=1)
+
+
+def silu(x):
+    x = _float(x)
+    with np.errstate(over="ignore"):
+        y = x / (1.0 + np.exp(-x))
+    return y.astype(x.dtype, copy=False), _per_element(x, exps=1, adds=1, divs=1)
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def gelu(x, approximate="none"):
+    x = _float(x)
+    if approximate == "none":
+        erf = _ERF(x * math.sqrt(0.5)).astype(x.dtype)
+        return 0.5 * x * (1.0 + erf), _per_element(x, mults=3, adds=1, exps=1)
+    if approximate != "tanh":
+        raise ExecutorError(f"gelu: approximate={approximate!r} must be 'none' or 'tanh'")
+    inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)
+    return 0.5 * x * (1.0 + np.tanh(inner)), _per_element(x, mults=6, adds=4, exps=2, divs=1)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    x = _float(x)
+    return np.where(x > 0, x, negative_slope * x), _per_element(x, mults=1, compares=1)
+
+
+def elu(x, alpha=1.0):
+    x = _float(x)
+    with np.errstate(over="ignore"):
+        y = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+    return y, _per_element(x, exps=1, adds=1, mults=1, compares=1)
+
+
+def prelu(x, weight):
+    x = _float(x)
+    channel_vectors(x, "prelu")
+    a = np.asarray(weight, dtype=x.dtype).ravel()
+    c = x.shape[1]
+    if a.size not in (1, c):
+        raise ExecutorError(f"prelu: {a.size} slopes for {c} channels (need 1 or {c})")
+    a = a.reshape(_bshape(a.size, x.ndim - 2)) if a.size > 1 else a[0]
+    return np.where(x > 0, x, a * x), _per_element(x, mults=1, compares=1)
+
+
+def mish(x):
+    x = _float(x)
+    return x * np.tanh(np.logaddexp(0.0, x)), _per_element(x, exps=4, adds=3, divs=1, mults=1)
+
+
+def log_softmax(x):
+    """log-softmax over axis 1; computed with the max shift, counted as the definition."""
+    x = _float(x)
+    channel_vectors(x, "log_softmax")
+    shifted = x - x.max(axis=1, keepdims=True)
+    y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    c = x.shape[1]
+    vectors = x.size // c
+    return y, OpCount(exps=vectors * (c + 1), adds=vectors * (2 * c - 1))
+
+
+def identity(x):
+    return _float(x), OpCount()
+
+
+# --------------------------------------------------------------------------- normalisations
+
+
+def _normalize(groups: np.ndarray, eps: float) -> tuple[np.ndarray, OpCount]:
+    """Rows [G, m] to (x − μ)/√(σ² + ε): per row 2m mults, 3m − 1 adds, 3 divs, 1 exp."""
+    g, m = groups.shape
+    centred = groups - groups.mean(axis=1, keepdims=True)
+    inv = 1.0 / np.sqrt((centred * centred).mean(axis=1, keepdims=True) + eps)
+    return centred * inv, OpCount(mults=2 * g * m, adds=g * (3 * m - 1), divs=3 * g, exps=g)
+
+
+def _affine(y: np.ndarray, gamma, beta) -> tuple[np.ndarray, OpCount]:
+    """γ·y + β (each broadcast to y, or None): one mult, one add per element."""
+    mults = adds = 0
+    if gamma is not None:
+        y, mults = y * gamma, y.size
+    if beta is not None:
+        y, adds = y + beta, y.size
+    return y, OpCount(mults=mults, adds=adds)
+
+
+def _normalized(x, rows: int, shape, weight, bias, eps) -> tuple[np.ndarray, OpCount]:
+    """x in ``rows`` groups normalised, then γ and β (None or broadcast as ``shape``)."""
+    y, count = _normalize(x.reshape(rows, -1), eps)
+    gamma = None if weight is None else np.asarray(weight, dtype=x.dtype).reshape(shape)
+    beta = None if bias is None else np.asarray(bias, dtype=x.dtype).reshape(shape)
+    y, more = _affine(y.reshape(x.shape), gamma, beta)
+    return y, count + more
+
+
+def layer_norm(x, k, weight=None, bias=None, eps=1e-5):
+    x = _float(x)
+    if not 1 <= k < x.ndim:
+        raise ExecutorError(f"layer_norm: cannot normalise the last {k} axes of {x.shape}")
+    tail = x.shape[x.ndim - k :]
+    return _normalized(x, x.size // math.prod(tail), tail, weight, bias, eps)
+
+
+def layer_norm_channels(x, weight=None, bias=None, eps=1e-5):
+    x = _float(x)
+    y, count = layer_norm(np.moveaxis(x, 1, -1), 1, weight, bias, eps)
+    return np.moveaxis(y, -1, 1), count
+
+
+def group_norm(x, groups, weight=None, bias=None, eps=1e-5):
+    x = _float(x)
+    n, c, _ = channel_vectors(x, "group_norm")
+    channel_groups(c, int(groups), "group_norm")
+    return _normalized(x, n * groups, _bshape(c, x.ndim - 2), weight, bias, eps)
+
+
+def instance_norm(x, weight=None, bias=None, eps=1e-5):
+    x = _float(x)
+    spatial_ndim(x, "instance_norm")
+    return group_norm(x, x.shape[1], weight, bias, eps)
+
+
+# --------------------------------------------------------------------------- rearranging
+
+
+def select(x, start, stop):
+    x = _float(x)
+    check_select(x, start, stop)
+    return x[:, start:stop], OpCount()
+
+
+def shuffle(x, groups):
+    x = _float(x)
+    n, c = x.shape[:2]
+    per = channel_groups(c, int(groups), "shuffle")
+    y = x.reshape((n, groups, per) + x.shape[2:]).swapaxes(1, 2)
+    return y.reshape(x.shape), OpCount()
+
+
+def crop(x, offsets, sizes):
+    x = _float(x)
+    return x[crop_window(x, offsets, sizes)], OpCount()
+
+
+def upsample_nearest(x, size, scale=None):
+    x = _float(x)
+    nd = spatial_ndim(x, "upsample_nearest")
+    size = as_tuple(size, nd, "size", 1)
+    scales = (None,) * nd if scale is None else as_tuple(scale, nd, "scale", 1)
+    y = x
+    for a in range(nd):
+        y = np.take(y, nearest_sources(x.shape[2 + a], size[a], scales[a]), axis=2 + a)
+    return y, OpCount()
+
+
+def upsample_bilinear(x, size, align_corners=False, scale=None):
+    x = _float(x)
+    if spatial_ndim(x, "upsample_bilinear") != 2:
+        raise ExecutorError(f"upsample_bilinear: input must be [N, C, H, W], got {x.shape}")
+    size = as_tuple(size, 2, "size", 1)
+    scales = (None, None) if scale is None else as_tuple(scale, 2, "scale", 1)
+    h0, h1, a0, a1 = (
+        np.array(v) for v in zip(*linear_sources(x.shape[2], size[0], align_corners, scales[0]))
+    )
+    w0, w1, b0, b1 = (
+        np.array(v) for v in zip(*linear_sources(x.shape[3], size[1], align_corners, scales[1]))
+    )
+    top = x[:, :, h0][:, :, :, w0] * b0 + x[:, :, h0][:, :, :, w1] * b1
+    bottom = x[:, :, h1][:, :, :, w0] * b0 + x[:, :, h1][:, :, :, w1] * b1
+    y = top * a0[:, None] + bottom * a1[:, None]
+    return y, OpCount(mults=6 * y.size, adds=3 * y.size)
+
+
+# --------------------------------------------------------------------------- scale and drop
+
+
+def drop_path(x, p=0.0):
+    return _float(x), OpCount()
+
+
+def layer_scale(x, gamma):
+    x = _float(x)
+    c = x.shape[1]
+    g = np.asarray(gamma, dtype=x.dtype).ravel()
+    if g.size != c:
+        raise ExecutorError(f"layer_scale: {g.size} values of γ for {c} channels")
+    return x * g.reshape(_bshape(c, x.ndim - 2)), OpCount(mults=x.size)
+
+
+def linear_positions(x, w, b=None):
+    """nn.Linear over the channels at every position, as one matrix product."""
+    x = _float(x)
+    n, c = x.shape[:2]
+    w = _like(w, x)
+    if w.ndim != 2 or w.shape[1] != c:
+        raise ExecutorError(f"linear_positions: weight {w.shape} must be [out, {c}]")
+    y = np.einsum("oc,nc...->no...", w, x)
+    positions = n * (x.size // (n * c))
+    count = gemm_count(w.shape[0], c, positions)
+    if b is not None:
+        y = y + _like(b, x).reshape(_bshape(w.shape[0], x.ndim - 2))
+        count += OpCount(bias_adds=w.shape[0] * positions)
+    return y, count

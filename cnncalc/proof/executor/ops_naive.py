@@ -22,9 +22,15 @@ from cnncalc.proof.executor.common import (
     ExecutorError,
     adaptive_bounds,
     as_tuple,
+    channel_groups,
+    channel_vectors,
+    check_select,
     check_table,
     conv_geometry,
     conv_transpose_geometry,
+    crop_window,
+    linear_sources,
+    nearest_sources,
     pool_geometry,
     spatial_ndim,
 )
@@ -632,3 +638,372 @@ def concat(xs):
                 y[ni, at + ci] = v[ni, ci]
         at += v.shape[1]
     return y, OpCount()
+
+
+# --------------------------------------------------------------------------- modern activations
+
+
+def _counted_map(x, fn):
+    """Apply ``fn(v, tally)`` to every element; ``fn`` adds each operation it performs to
+    ``tally`` (a dict of OpCount fields) as it performs it."""
+    x = _float(x)
+    tally: dict[str, int] = {}
+    out = [fn(v, tally) for v in x.ravel().tolist()]
+    return _result(out, x.shape, x.dtype), OpCount(**tally)
+
+
+def _tick(tally: dict[str, int], **counts: int) -> None:
+    for field, n in counts.items():
+        tally[field] = tally.get(field, 0) + n
+
+
+def _relu6_of_shift(v: float, tally) -> float:
+    """min(max(v + 3, 0), 6): 1 add, 2 compares."""
+    t = v + 3.0
+    t = t if t > 0.0 else 0.0
+    t = t if t < 6.0 else 6.0
+    _tick(tally, adds=1, compares=2)
+    return t
+
+
+def hardswish(x):
+    """x·min(max(x + 3, 0), 6)/6: 1 add, 2 compares, 1 mult, 1 div per element."""
+
+    def fn(v, tally):
+        t = v * _relu6_of_shift(v, tally)
+        _tick(tally, mults=1, divs=1)
+        return t / 6.0
+
+    return _counted_map(x, fn)
+
+
+def hardsigmoid(x):
+    """min(max(x + 3, 0), 6)/6: 1 add, 2 compares, 1 div per element."""
+
+    def fn(v, tally):
+        t = _relu6_of_shift(v, tally)
+        _tick(tally, divs=1)
+        return t / 6.0
+
+    return _counted_map(x, fn)
+
+
+def silu(x):
+    """x/(1 + e^-x): 1 exp, 1 add, 1 div per element."""
+
+    def fn(v, tally):
+        _tick(tally, exps=1, adds=1, divs=1)
+        return v / (1.0 + _exp(-v))
+
+    return _counted_map(x, fn)
+
+
+def _counted_tanh(u: float, tally) -> float:
+    """(e^u − e^−u)/(e^u + e^−u): 2 exps, 2 adds, 1 div."""
+    _tick(tally, exps=2, adds=2, divs=1)
+    return _tanh(u)
+
+
+def gelu(x, approximate="none"):
+    """x·Φ(x). Exact: 0.5·x·(1 + erf(x/√2)), 3 mults, 1 add, 1 exp (the erf) per element.
+    tanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), 6 mults, 4 adds, 2 exps, 1 div."""
+    if approximate not in ("none", "tanh"):
+        raise ExecutorError(f"gelu: approximate={approximate!r} must be 'none' or 'tanh'")
+    beta = math.sqrt(2.0 / math.pi)
+
+    def exact(v, tally):
+        _tick(tally, mults=3, adds=1, exps=1)
+        return 0.5 * v * (1.0 + math.erf(v * math.sqrt(0.5)))
+
+    def tanh_form(v, tally):
+        inner = beta * (v + 0.044715 * (v * v * v))
+        _tick(tally, mults=4, adds=1)
+        t = _counted_tanh(inner, tally)
+        _tick(tally, adds=1, mults=2)
+        return 0.5 * v * (1.0 + t)
+
+    return _counted_map(x, exact if approximate == "none" else tanh_form)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x if x > 0 else slope·x, the product made for every element: 1 compare, 1 mult."""
+
+    def fn(v, tally):
+        scaled = negative_slope * v
+        _tick(tally, mults=1, compares=1)
+        return v if v > 0.0 else scaled
+
+    return _counted_map(x, fn)
+
+
+def elu(x, alpha=1.0):
+    """x if x > 0 else α·(e^x − 1), both made: 1 compare, 1 exp, 1 add, 1 mult."""
+
+    def fn(v, tally):
+        neg = alpha * (_exp(v) - 1.0)
+        _tick(tally, exps=1, adds=1, mults=1, compares=1)
+        return v if v > 0.0 else neg
+
+    return _counted_map(x, fn)
+
+
+def prelu(x, weight):
+    """x if x > 0 else a·x, a per channel (or one for all): 1 compare, 1 mult per element."""
+    x = _float(x)
+    n, c, rest = channel_vectors(x, "prelu")
+    a = _float(weight).ravel().tolist()
+    if len(a) not in (1, c):
+        raise ExecutorError(f"prelu: {len(a)} slopes for {c} channels (need 1 or {c})")
+    xl = x.reshape(n, c, rest).tolist()
+    out = []
+    for ni in range(n):
+        for ci in range(c):
+            slope = a[ci if len(a) > 1 else 0]
+            for v in xl[ni][ci]:
+                scaled = slope * v
+                out.append(v if v > 0.0 else scaled)
+    return _result(out, x.shape, x.dtype), OpCount(mults=x.size, compares=x.size)
+
+
+def mish(x):
+    """x·tanh(ln(1 + e^x)): e^x, ln and tanh's two exps (4 exps), 3 adds, 1 div, 1 mult."""
+
+    def fn(v, tally):
+        softplus = math.log1p(_exp(v)) if v < 30.0 else v + math.log1p(math.exp(-v))
+        _tick(tally, exps=2, adds=1)
+        t = _counted_tanh(softplus, tally)
+        _tick(tally, mults=1)
+        return v * t
+
+    return _counted_map(x, fn)
+
+
+def log_softmax(x):
+    """log of the softmax over axis 1, x_i − ln Σ_j e^(x_j) (no max shift, as ``softmax``).
+    Per vector of n: n exps and 1 log, n − 1 adds, n subtractions."""
+    x = _float(x)
+    n, c, rest = channel_vectors(x, "log_softmax")
+    xl = x.reshape(n, c, rest).tolist()
+    exps = adds = 0
+    y = np.empty((n, c, rest), dtype=np.float64)
+    for ni in range(n):
+        for p in range(rest):
+            s, count = _accumulate(_exp(xl[ni][ci][p]) for ci in range(c))
+            exps += count + 1
+            adds += count - 1
+            log_sum = math.log(s)
+            for ci in range(c):
+                y[ni, ci, p] = xl[ni][ci][p] - log_sum
+                adds += 1
+    return y.astype(x.dtype, copy=False).reshape(x.shape), OpCount(exps=exps, adds=adds)
+
+
+def identity(x):
+    """The input itself: no operations."""
+    return _float(x).copy(), OpCount()
+
+
+# --------------------------------------------------------------------------- normalisations
+
+
+def _normalize_rows(rows: list[list[float]], eps: float, tally) -> list[list[float]]:
+    """Each row (a group of m values) to (x − μ)/√(σ² + ε), σ² the biased variance:
+    per row 2m mults, 3m − 1 adds, 3 divs, 1 exp (the square root)."""
+    out = []
+    for row in rows:
+        m = len(row)
+        total, _ = _accumulate(row)
+        mean = total / m
+        centred = [v - mean for v in row]
+        squares, _ = _accumulate(d * d for d in centred)
+        var = squares / m
+        inv = 1.0 / math.sqrt(var + eps)
+        out.append([d * inv for d in centred])
+        _tick(tally, adds=(m - 1) + m + (m - 1) + 1, mults=2 * m, divs=3, exps=1)
+    return out
+
+
+def _affine(values: list[float], gamma, beta, tally) -> list[float]:
+    """γ·x̂ + β element by element (γ, β: lists as long as ``values``, or None)."""
+    if gamma is not None:
+        values = [v * g for v, g in zip(values, gamma)]
+        _tick(tally, mults=len(values))
+    if beta is not None:
+        values = [v + b for v, b in zip(values, beta)]
+        _tick(tally, adds=len(values))
+    return values
+
+
+def layer_norm(x, k, weight=None, bias=None, eps=1e-5):
+    """nn.LayerNorm over the last ``k`` axes of each sample; ``weight``/``bias`` have their
+    shape. Per group of m: see :func:`_normalize_rows`; affine m mults and m adds."""
+    x = _float(x)
+    if not 1 <= k < x.ndim:
+        raise ExecutorError(f"layer_norm: cannot normalise the last {k} axes of {x.shape}")
+    m = math.prod(x.shape[x.ndim - k :])
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(np.shape(t)) != x.shape[x.ndim - k :]:
+            raise ExecutorError(f"layer_norm: {name} shape {np.shape(t)} is not {x.shape[-k:]}")
+    gamma = None if weight is None else _float(weight).ravel().tolist()
+    beta = None if bias is None else _float(bias).ravel().tolist()
+    tally: dict[str, int] = {}
+    out = []
+    for row in _normalize_rows(x.reshape(-1, m).tolist(), eps, tally):
+        out += _affine(row, gamma, beta, tally)
+    return _result(out, x.shape, x.dtype), OpCount(**tally)
+
+
+def layer_norm_channels(x, weight=None, bias=None, eps=1e-5):
+    """LayerNorm over the channels at each position (ConvNeXt's LayerNorm2d): the channels
+    moved last, :func:`layer_norm` over them, moved back."""
+    x = _float(x)
+    y, count = layer_norm(np.moveaxis(x, 1, -1), 1, weight, bias, eps)
+    return np.ascontiguousarray(np.moveaxis(y, -1, 1)), count
+
+
+def group_norm(x, groups, weight=None, bias=None, eps=1e-5):
+    """nn.GroupNorm: each group of c/G channels of each sample normalised over its channels
+    and positions; γ, β per channel."""
+    x = _float(x)
+    n, c, rest = channel_vectors(x, "group_norm")
+    per = channel_groups(c, int(groups), "group_norm")
+    gamma = None if weight is None else _float(weight).ravel().tolist()
+    beta = None if bias is None else _float(bias).ravel().tolist()
+    tally: dict[str, int] = {}
+    rows = _normalize_rows(x.reshape(n * groups, per * rest).tolist(), eps, tally)
+    out = []
+    for r, row in enumerate(rows):
+        first = (r % groups) * per
+        channel = [first + j // rest for j in range(per * rest)]
+        out += _affine(
+            row,
+            None if gamma is None else [gamma[ci] for ci in channel],
+            None if beta is None else [beta[ci] for ci in channel],
+            tally,
+        )
+    return _result(out, x.shape, x.dtype), OpCount(**tally)
+
+
+def instance_norm(x, weight=None, bias=None, eps=1e-5):
+    """nn.InstanceNormNd without running statistics: each map of each sample normalised
+    over its positions (a group norm with one channel per group)."""
+    x = _float(x)
+    spatial_ndim(x, "instance_norm")
+    return group_norm(x, x.shape[1], weight, bias, eps)
+
+
+# --------------------------------------------------------------------------- rearranging
+
+
+def select(x, start, stop):
+    """Channels start … stop − 1: no operations."""
+    x = _float(x)
+    check_select(x, start, stop)
+    n, rest = x.shape[0], x.shape[2:]
+    y = np.empty((n, stop - start) + rest, dtype=x.dtype)
+    for ni in range(n):
+        for ci in range(start, stop):
+            y[ni, ci - start] = x[ni, ci]
+    return y, OpCount()
+
+
+def shuffle(x, groups):
+    """Channel shuffle: output channel j·g + i is input channel i·(c/g) + j. No operations."""
+    x = _float(x)
+    c = x.shape[1]
+    per = channel_groups(c, int(groups), "shuffle")
+    y = np.empty_like(x)
+    for i in range(groups):
+        for j in range(per):
+            y[:, j * groups + i] = x[:, i * per + j]
+    return y, OpCount()
+
+
+def crop(x, offsets, sizes):
+    """The window [offset, offset + size) of each spatial axis, copied element by element:
+    no operations."""
+    x = _float(x)
+    window = crop_window(x, offsets, sizes)
+    sizes = tuple(w.stop - w.start for w in window[2:])
+    y = np.empty(x.shape[:2] + sizes, dtype=x.dtype)
+    for idx in product(*(range(s) for s in sizes)):
+        at = tuple(w.start + i for w, i in zip(window[2:], idx))
+        y[(slice(None), slice(None)) + idx] = x[(slice(None), slice(None)) + at]
+    return y, OpCount()
+
+
+def upsample_nearest(x, size, scale=None):
+    """Each output copies its nearest input (PyTorch's index rule, :func:`nearest_sources`):
+    no operations. ``scale``: the scale factor per axis when given as one, else None."""
+    x = _float(x)
+    nd = spatial_ndim(x, "upsample_nearest")
+    size = as_tuple(size, nd, "size", 1)
+    scales = (None,) * nd if scale is None else as_tuple(scale, nd, "scale", 1)
+    sources = [nearest_sources(x.shape[2 + a], size[a], scales[a]) for a in range(nd)]
+    y = np.empty(x.shape[:2] + size, dtype=x.dtype)
+    for idx in product(*(range(s) for s in size)):
+        y[(slice(None), slice(None)) + idx] = x[
+            (slice(None), slice(None)) + tuple(sources[a][i] for a, i in enumerate(idx))
+        ]
+    return y, OpCount()
+
+
+def upsample_bilinear(x, size, align_corners=False, scale=None):
+    """2-D bilinear: λ_h0·(λ_w0·a + λ_w1·b) + λ_h1·(λ_w0·c + λ_w1·d) per output, 6 mults and
+    3 adds; the weights (:func:`linear_sources`) are made once per row and column."""
+    x = _float(x)
+    if spatial_ndim(x, "upsample_bilinear") != 2:
+        raise ExecutorError(f"upsample_bilinear: input must be [N, C, H, W], got {x.shape}")
+    size = as_tuple(size, 2, "size", 1)
+    scales = (None, None) if scale is None else as_tuple(scale, 2, "scale", 1)
+    rows = linear_sources(x.shape[2], size[0], align_corners, scales[0])
+    cols = linear_sources(x.shape[3], size[1], align_corners, scales[1])
+    n, c = x.shape[:2]
+    xl = x.tolist()
+    out = []
+    for ni in range(n):
+        for ci in range(c):
+            plane = xl[ni][ci]
+            for h0, h1, a0, a1 in rows:
+                for w0, w1, b0, b1 in cols:
+                    top = b0 * plane[h0][w0] + b1 * plane[h0][w1]
+                    bottom = b0 * plane[h1][w0] + b1 * plane[h1][w1]
+                    out.append(a0 * top + a1 * bottom)
+    outputs = len(out)
+    return _result(out, (n, c) + size, x.dtype), OpCount(mults=6 * outputs, adds=3 * outputs)
+
+
+# --------------------------------------------------------------------------- scale and drop
+
+
+def drop_path(x, p=0.0):
+    """Identity at inference: no operations."""
+    return _float(x).copy(), OpCount()
+
+
+def layer_scale(x, gamma):
+    """γ·x with γ of shape (c, 1, …): 1 mult per element."""
+    x = _float(x)
+    n, c = x.shape[:2]
+    g = _float(gamma).ravel().tolist()
+    if len(g) != c:
+        raise ExecutorError(f"layer_scale: {len(g)} values of γ for {c} channels")
+    rest = math.prod(x.shape[2:])
+    xl = x.reshape(n, c, rest).tolist()
+    out = [v * g[ci] for ni in range(n) for ci in range(c) for v in xl[ni][ci]]
+    return _result(out, x.shape, x.dtype), OpCount(mults=len(out))
+
+
+def linear_positions(x, w, b=None):
+    """nn.Linear over the channels at every position (``w`` [out, c]): per position c·out
+    mults, (c − 1)·out adds, out bias adds."""
+    x = _float(x)
+    n, c = x.shape[:2]
+    w = _float(w)
+    if w.ndim != 2 or w.shape[1] != c:
+        raise ExecutorError(f"linear_positions: weight {w.shape} must be [out, {c}]")
+    rest = x.shape[2:]
+    rows = np.moveaxis(x, 1, -1).reshape(-1, c)
+    y, count = linear(rows, w, b)
+    y = np.moveaxis(y.reshape((n,) + rest + (w.shape[0],)), -1, 1)
+    return np.ascontiguousarray(y), count

@@ -35,14 +35,31 @@ from cnncalc.kinds.joins import Add, Concat
 from cnncalc.kinds.pointwise import (
     BatchNorm,
     Dropout,
+    DropPath,
+    Elu,
+    Gelu,
+    GroupNorm,
+    Hardsigmoid,
+    Hardswish,
+    Identity,
+    InstanceNorm,
+    LayerNorm,
+    LayerScale,
+    LeakyRelu,
+    Linear,
+    LogSoftmax,
     Lrn,
+    Mish,
+    Prelu,
     Relu,
     Relu6,
     Sigmoid,
+    Silu,
     Softmax,
     Tanh,
 )
 from cnncalc.kinds.pool import Adaptive, GlobalAvgPool, Pool, Subsample
+from cnncalc.kinds.rearrange import Crop, Select, Shuffle, Upsample
 from cnncalc.model.graph import INPUT, Graph, Node
 from cnncalc.proof.executor import get_ops, ops_naive
 from cnncalc.proof.executor.common import ExecutorError
@@ -130,9 +147,9 @@ def random_state(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
     state: dict[str, np.ndarray] = {}
     for node in graph.nodes:
         bound = 1.0 / math.sqrt(_fan_in(node))
-        norm = isinstance(node.layer, BatchNorm)
+        norm = isinstance(node.layer, (BatchNorm, LayerNorm, GroupNorm, InstanceNorm))
         for entry in node.layer.state(node.in_shape):
-            key = f"{node.name}.{entry.name}"
+            key = entry.key(node.name)
             if entry.role == "counter":
                 state[key] = np.zeros(entry.shape, dtype=np.int64)
             elif entry.name == "running_var" or (norm and entry.name == "weight"):
@@ -160,7 +177,7 @@ def node_params(node: Node, state: Mapping[str, object], dtype=np.float64) -> di
     for entry in node.layer.state(node.in_shape):
         if entry.role == "counter":
             continue
-        key = f"{node.name}.{entry.name}"
+        key = entry.key(node.name)
         if key not in state:
             raise ExecutorError(f"no weights for '{key}' (expected shape {entry.shape})")
         value = np.asarray(state[key], dtype=dtype)
@@ -172,7 +189,7 @@ def node_params(node: Node, state: Mapping[str, object], dtype=np.float64) -> di
 
 def _check_keys(graph: Graph, state: Mapping[str, object]) -> None:
     """Every key must belong to a layer entry, as a strict ``load_state_dict`` requires."""
-    known = {f"{n.name}.{e.name}" for n in graph.nodes for e in n.layer.state(n.in_shape)}
+    known = {e.key(n.name) for n in graph.nodes for e in n.layer.state(n.in_shape)}
     extra = sorted(set(state) - known)
     if extra:
         raise ExecutorError(
@@ -244,6 +261,36 @@ def _lrn(ops, node, xs, p, flip):
     return ops.lrn(xs[0], layer.size, layer.alpha, layer.beta, layer.k)
 
 
+def _layernorm(ops, node, xs, p, flip):
+    layer = node.layer
+    w, b = p.get("weight"), p.get("bias")
+    if layer.over == "channels" and len(node.in_shape) > 1:
+        return ops.layer_norm_channels(xs[0], w, b, layer.eps)
+    return ops.layer_norm(xs[0], len(layer.normalized_shape(node.in_shape)), w, b, layer.eps)
+
+
+def _instancenorm(ops, node, xs, p, flip):
+    layer = node.layer
+    if not layer.track_running_stats:
+        return ops.instance_norm(xs[0], p.get("weight"), p.get("bias"), layer.eps)
+    ones = np.ones(node.in_shape[0], dtype=xs[0].dtype)
+    return ops.batchnorm(
+        xs[0],
+        p.get("weight", ones),
+        p.get("bias", ones * 0),
+        p["running_mean"],
+        p["running_var"],
+        layer.eps,
+    )
+
+
+def _upsample(ops, node, xs, p, flip):
+    layer, size = node.layer, node.out_shape[1:]
+    if layer.mode == "nearest":
+        return ops.upsample_nearest(xs[0], size, layer.scale)
+    return ops.upsample_bilinear(xs[0], size, layer.align_corners, layer.scale)
+
+
 def _plain(name: str) -> Callable:
     """A kind whose op takes nothing but its input."""
     return lambda ops, node, xs, p, flip: getattr(ops, name)(xs[0])
@@ -269,6 +316,30 @@ RUNNERS: dict[type, Callable] = {
     BatchNorm: _batchnorm,
     Lrn: _lrn,
     Dropout: lambda ops, node, xs, p, flip: ops.dropout(xs[0], node.layer.p),
+    Hardswish: _plain("hardswish"),
+    Hardsigmoid: _plain("hardsigmoid"),
+    Silu: _plain("silu"),
+    Gelu: lambda ops, node, xs, p, flip: ops.gelu(xs[0], node.layer.approximate),
+    LeakyRelu: lambda ops, node, xs, p, flip: ops.leaky_relu(xs[0], node.layer.negative_slope),
+    Elu: lambda ops, node, xs, p, flip: ops.elu(xs[0], node.layer.alpha),
+    Prelu: lambda ops, node, xs, p, flip: ops.prelu(xs[0], p["weight"]),
+    Mish: _plain("mish"),
+    LogSoftmax: _plain("log_softmax"),
+    Identity: _plain("identity"),
+    LayerNorm: _layernorm,
+    GroupNorm: lambda ops, node, xs, p, flip: ops.group_norm(
+        xs[0], node.layer.groups, p.get("weight"), p.get("bias"), node.layer.eps
+    ),
+    InstanceNorm: _instancenorm,
+    Select: lambda ops, node, xs, p, flip: ops.select(xs[0], *node.layer.channels),
+    Shuffle: lambda ops, node, xs, p, flip: ops.shuffle(xs[0], node.layer.groups),
+    Crop: lambda ops, node, xs, p, flip: ops.crop(
+        xs[0], node.layer.offsets(node.in_shape), node.out_shape[1:]
+    ),
+    Upsample: _upsample,
+    DropPath: lambda ops, node, xs, p, flip: ops.drop_path(xs[0], node.layer.p),
+    LayerScale: lambda ops, node, xs, p, flip: ops.layer_scale(xs[0], p[""]),
+    Linear: lambda ops, node, xs, p, flip: ops.linear_positions(xs[0], p["weight"], p.get("bias")),
     Concat: lambda ops, node, xs, p, flip: ops.concat(xs),
     Add: lambda ops, node, xs, p, flip: ops.add(xs),
 }
