@@ -28,3 +28,13 @@ def test_a_short_table_has_no_fold_note(cli, yaml_file):
     result = cli("params", yaml_file(LONG.format(count=3)))
     assert result.exit_code == 0, result.output
     assert "--depth" not in result.stdout
+
+
+def test_a_long_network_folded_by_depth_is_a_short_table(cli, yaml_file):
+    """--depth 1 folds the 2,001 repeats into one block: a fitted table, no fold note, its
+    total still every layer's (2,001 convs of 4·(4·3·3 + 1) params)."""
+    count = LARGE_TABLE_ROWS + 1
+    result = cli("params", yaml_file(LONG.format(count=count)), "--depth", "1")
+    assert result.exit_code == 0, result.output
+    assert "rows. For a shorter table" not in result.stdout
+    assert f"{count * 4 * (4 * 3 * 3 + 1):,}" in result.stdout
