@@ -129,11 +129,37 @@ def stdout() -> Console:
     return Console(width=200, color_system=None, force_terminal=False)
 
 
-def fail(exc: CnnCalcError) -> None:
+def error_line(message: str, hint: str | None = None) -> None:
+    """The one line every failure prints on standard error: ``error: what (what to do)``."""
+    text = f"{message} ({hint})" if hint else message
     Console(stderr=True, soft_wrap=True, highlight=False).print(
-        f"[bold red]error:[/] {escape(str(exc))}", markup=True
+        f"[bold red]error:[/] {escape(text)}", markup=True
     )
+
+
+def fail(exc: CnnCalcError) -> None:
+    error_line(str(exc))
     raise typer.Exit(2)
+
+
+def write_file(path: Path, text: str, option: str) -> None:
+    """Write an output file, or fail in one line naming the option, the file and why."""
+    if path.is_dir():
+        raise CnnCalcError(
+            f"'{path}' is a folder",
+            field=option,
+            hint=f"give a file name, e.g. {path / 'model.py'}",
+        )
+    if not path.parent.is_dir():
+        raise CnnCalcError(
+            f"the folder '{path.parent}' of '{path}' does not exist",
+            field=option,
+            hint="create it first",
+        )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CnnCalcError(f"cannot write '{path}': {exc.strerror or exc}", field=option) from None
 
 
 def guard(fn: Callable[[], None]) -> None:

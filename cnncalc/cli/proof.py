@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli.options import BatchOpt, InputOpt, Net, guard, stdout
+from cnncalc.cli.options import BatchOpt, InputOpt, Net, guard, stdout, write_file
 
 commands = typer.Typer()
 
@@ -118,6 +118,6 @@ def export(
         if output is None:
             sys.stdout.write(source)
         else:
-            output.write_text(source, encoding="utf-8")
+            write_file(output, source, "--output")
 
     guard(run)

@@ -19,10 +19,11 @@ Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic import Field as PydField
 
 from cnncalc.errors import CnnCalcError
@@ -45,7 +46,29 @@ a network but a typo, and refusing it keeps every count instant."""
 
 Size = Annotated[int, PydField(strict=True, ge=1, le=MAX_SIZE)]
 NonNeg = Annotated[int, PydField(strict=True, ge=0, le=MAX_SIZE)]
-Sizes = Union[Size, list[Size]]
+SIZES_TEXT = r"^[0-9]+([x×][0-9]+){0,2}$"
+"""One size per spatial axis written as text, like a shape: ``3x3``, ``1x7``, ``3x3x3``."""
+
+
+def sizes_from_text(value):
+    """``kernel: 3x3`` read as ``[3, 3]`` (and ``7`` as ``7``), as ``input: 3x32x32`` is
+    read as a shape; anything else goes on to the type check unchanged."""
+    if isinstance(value, str) and re.fullmatch(SIZES_TEXT, value.strip()):
+        sizes = [int(v) for v in value.strip().replace("×", "x").split("x")]
+        return sizes[0] if len(sizes) == 1 else sizes
+    return value
+
+
+Sizes = Annotated[
+    Union[Size, list[Size]],
+    BeforeValidator(
+        sizes_from_text,
+        json_schema_input_type=Union[
+            Size, list[Size], Annotated[str, StringConstraints(pattern=SIZES_TEXT)]
+        ],
+    ),
+]
+"""A size for every spatial axis (``3``), or one per axis (``[3, 5]`` or ``3x5``)."""
 Padding = Union[NonNeg, Literal["same", "valid"], list[NonNeg], list[list[NonNeg]]]
 Number = Annotated[float, PydField(strict=False)]
 
@@ -239,9 +262,12 @@ class Sliding(Kind):
         for axis, n, ke, st, (lo, hi) in zip(AXES[ndim], spatial(x), k_eff, s, pad):
             out = window_out(n, ke, st, lo, hi, ceil_mode)
             if out < 1:
+                left, right = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
+                quotient = n - ke + lo + hi + st
+                rounded = -(-quotient // st) if ceil_mode else quotient // st
                 raise CnnCalcError(
                     f"kernel {ke} is larger than the padded input {n + lo + hi} along {axis}: "
-                    f"⌊({n} − {ke} + {lo + hi} + {st}) / {st}⌋ = {(n - ke + lo + hi + st) // st}",
+                    f"{left}({n} − {ke} + {lo + hi} + {st}) / {st}{right} = {rounded}",
                     field="kernel",
                     hint="use a smaller kernel, more padding, or a larger input",
                 )

@@ -1,0 +1,217 @@
+"""The surface a person touches (issue 10 §4–§7): every failure is one ``error:`` line with
+exit 2, never a traceback or a box; messages blame what the user wrote and say it the
+way they wrote it. Each test runs the real command: in a subprocess where the terminal,
+the locale or the standard output matter, through typer's runner elsewhere."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, env: dict | None = None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    """``python -m cnncalc ARGS`` as a user's shell runs it (this checkout's code)."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "cnncalc", *map(str, args)],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def one_error_line(stderr: str) -> str:
+    """The whole of standard error: one line starting ``error:``, no traceback, no box."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), stderr
+    assert "Traceback" not in stderr and "╭" not in stderr
+    return lines[0]
+
+
+# ------------------------------------------------------------------ §5 errors that escaped
+
+
+def test_export_into_a_missing_folder_is_one_line_naming_the_folder(tmp_path):
+    target = tmp_path / "missing" / "dir" / "x.py"
+    result = run("export", "lenet5", "-o", target)
+    assert result.returncode == 2
+    line = one_error_line(result.stderr)
+    assert "--output" in line and f"'{target.parent}'" in line and "does not exist" in line
+    assert not target.exists()
+
+
+def test_export_onto_an_existing_folder_is_one_line(tmp_path):
+    result = run("export", "lenet5", "-o", tmp_path)
+    assert result.returncode == 2
+    line = one_error_line(result.stderr)
+    assert f"'{tmp_path}' is a folder" in line
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_full_disk_is_one_line(fmt):
+    with open("/dev/full", "w") as full:
+        result = run("shape", "lenet5", "--format", fmt, stdout=full)
+    assert result.returncode == 2
+    assert "No space left on device" in one_error_line(result.stderr)
+
+
+def test_an_ascii_only_terminal_is_one_line_saying_what_to_set():
+    result = run("shape", "lenet5", "--explain", env={"LC_ALL": "C", "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 2
+    line = one_error_line(result.stderr)
+    assert "encoding (ascii)" in line and "PYTHONIOENCODING=utf-8" in line
+
+
+def test_a_closed_pipe_ends_quietly():
+    """``cnncalc … | head -1``: the reader goes away; no traceback, the shell's SIGPIPE exit."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnncalc", "shape", "resnet152", "--explain"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+    )
+    proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert proc.returncode in (0, 141), stderr
+    assert stderr == ""
+
+
+def test_an_input_that_does_not_fit_a_built_in_network_blames_input():
+    """resnet50 --input 224x224: read as C=224, L=224; not 'resnet50.yaml:72'."""
+    result = run("shape", "resnet50", "--input", "224x224")
+    assert result.returncode == 2
+    line = one_error_line(result.stderr)
+    assert line.startswith("error: --input: 224x224 is read as C=224, L=224")
+    assert "written for 3x224x224 (C=3, H=224, W=224)" in line
+    assert "resnet50.yaml" not in line
+
+
+def test_an_input_with_other_channels_says_what_the_first_layer_takes(cli, yaml_file):
+    path = yaml_file(
+        "input: 3x32x32\nlayers:\n  - {conv: 8, kernel: 3}\n  - {add: [[], [{conv: 8, kernel: 1}]]}\n"
+    )
+    result = cli("shape", path, "--input", "4x32x32")
+    assert result.exit_code == 0, result.output  # a conv takes any number of channels
+    result = cli("shape", path, "--input", "3x2x2")
+    assert result.exit_code == 2
+    assert "--input: 3x2x2 is read as C=3, H=2, W=2" in result.stderr
+    assert "minsize" in result.stderr
+
+
+def test_a_kernel_written_like_a_shape_is_read_per_axis(cli, yaml_file):
+    """kernel: 3x5 is [3, 5]: ⌊(32 − 3)/1⌋ + 1 = 30 rows, ⌊(32 − 5)/2⌋ + 1 = 14 columns."""
+    path = yaml_file("input: 3x32x32\nlayers:\n  - {conv: 8, kernel: 3x5, stride: 1x2}\n")
+    result = cli("shape", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    layer = json.loads(result.stdout)["layers"][0]
+    assert layer["out_shape"] == [8, (32 - 3) // 1 + 1, (32 - 5) // 2 + 1]
+    assert layer["params"] == 8 * 3 * 3 * 5 + 8
+
+
+def test_pool_with_a_number_shows_the_right_form(cli, yaml_file):
+    result = cli("shape", yaml_file("input: 3x32x32\nlayers:\n  - {pool: 2}\n"))
+    assert result.exit_code == 2
+    assert "{pool: max, kernel: 2}" in result.stderr
+
+
+def test_a_tab_in_the_indentation_is_called_a_tab(cli, yaml_file):
+    result = cli("shape", yaml_file("input: 3x32x32\nlayers:\n\t- {relu: }\n"))
+    assert result.exit_code == 2
+    assert "net.yaml:3:" in result.stderr and "a tab indents this line" in result.stderr
+
+
+def test_did_you_mean_only_when_it_is_a_slip():
+    from cnncalc.model.spec import closest
+
+    assert closest("kernal", ["kernel", "stride"]) == "kernel"
+    assert closest("conv2d", ["conv", "deconv"]) == "conv"
+    assert closest("Conv", ["conv"]) == "conv"
+    assert closest("gelu", ["relu", "relu6"]) is None
+    assert closest("upsample", ["subsample", "pool"]) is None
+
+
+def test_an_unknown_network_gets_no_far_fetched_suggestion():
+    result = run("shape", "yolov5")
+    assert result.returncode == 2
+    assert "did you mean" not in one_error_line(result.stderr)
+    result = run("shape", "lenet6")
+    assert "did you mean 'lenet" in one_error_line(result.stderr)
+
+
+def test_an_unknown_kind_points_to_cnncalc_kinds(cli, yaml_file):
+    result = cli("shape", yaml_file("input: 3x32x32\nlayers:\n  - {transformer: 4}\n"))
+    assert result.exit_code == 2
+    assert "unknown layer kind 'transformer'" in result.stderr
+    assert "'cnncalc kinds' lists them" in result.stderr
+
+
+def test_ceil_mode_errors_show_the_ceiling(cli, yaml_file):
+    """A ceil-mode pool too big for its input: ⌈(2 − 7 + 0 + 1)/1⌉ = −4, written with ⌈⌉."""
+    text = "input: 3x2x2\nlayers:\n  - {pool: max, kernel: 7, stride: 1, ceil_mode: %s}\n"
+    result = cli("shape", yaml_file(text % "true"))
+    assert result.exit_code == 2
+    assert f"⌈(2 − 7 + 0 + 1) / 1⌉ = {-(-(2 - 7 + 1) // 1)}" in result.stderr
+    result = cli("shape", yaml_file(text % "false"))
+    assert f"⌊(2 − 7 + 0 + 1) / 1⌋ = {(2 - 7 + 1) // 1}" in result.stderr
+
+
+def test_a_clash_with_an_automatic_name_says_it_was_automatic(cli, yaml_file):
+    """Two convs, the first unnamed: it is conv1 automatically, so 'name: conv1' clashes."""
+    path = yaml_file(
+        "input: 3x32x32\nlayers:\n  - {conv: 8, kernel: 3}\n  - {relu: }\n"
+        "  - {conv: 8, kernel: 3, name: conv1}\n"
+    )
+    result = cli("shape", path)
+    assert result.exit_code == 2
+    assert "'conv1' is used twice (first at line 3, where it is the automatic name" in (
+        result.stderr
+    )
+    both_named = yaml_file(
+        "input: 3x32x32\nlayers:\n  - {conv: 8, kernel: 3, name: a}\n  - {conv: 8, kernel: 3, name: a}\n"
+    )
+    result = cli("shape", both_named)
+    assert result.exit_code == 2
+    assert "(first at line 3)" in result.stderr and "automatic name" not in result.stderr
+
+
+# ------------------------------------------------------------------ §4 usage errors
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("shape", "lenet5", "--bogus"), "no such option: --bogus"),
+        (("shape",), "missing argument 'net'"),
+        (("shape", "lenet5", "--format", "xml"), "'xml' is not one of"),
+        (("nocommand",), "no such command 'nocommand'"),
+    ],
+)
+def test_usage_errors_are_one_error_line_with_exit_2(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    line = one_error_line(result.stderr)
+    assert message in line and "--help" in line
+
+
+def test_an_input_that_does_not_fit_the_users_file_also_names_its_line(cli, yaml_file):
+    path = yaml_file("input: 3x32x32\nlayers:\n  - {conv: 8, kernel: 5}\n")
+    result = cli("shape", path, "--input", "3x4x4")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --input: 3x4x4 is read as C=3, H=4, W=4")
+    assert f"({path}:3, layers.0.kernel)" in result.stderr
