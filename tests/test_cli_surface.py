@@ -215,3 +215,39 @@ def test_an_input_that_does_not_fit_the_users_file_also_names_its_line(cli, yaml
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --input: 3x4x4 is read as C=3, H=4, W=4")
     assert f"({path}:3, layers.0.kernel)" in result.stderr
+
+
+def test_an_input_that_resizes_an_fc_says_so_under_the_table(cli):
+    """d2l's LeNet at 1×56×56: conv1 (k5, p2) keeps 56, pool 28, conv2 (k5) 24, pool 12, so
+    fc1 takes 16·12·12 = 2,304 inputs instead of 16·5·5 = 400 at the file's 1×28×28."""
+    here, there = 16 * 12 * 12, 16 * 5 * 5
+    result = cli("params", "lenet", "--input", "1x56x56")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"fc1 takes {here:,} inputs at this size, {there:,} at the file's 1×28×28: "
+        f"{here * 120 + 120:,} parameters instead of {there * 120 + 120:,}."
+    ) in result.stdout
+    import json
+
+    record = json.loads(cli("params", "lenet", "--input", "1x56x56", "-f", "json").stdout)
+    assert record["file_input"] == [1, 28, 28]
+    assert record["resized"] == [
+        {
+            "name": "fc1",
+            "in_shape": [here],
+            "file_in_shape": [there],
+            "params": here * 120 + 120,
+            "file_params": there * 120 + 120,
+        }
+    ]
+    assert "resized" not in json.loads(cli("params", "lenet", "-f", "json").stdout)
+    assert "at the file's" not in cli("params", "lenet").stdout
+
+
+def test_a_sweep_that_resizes_an_fc_says_so(cli):
+    result = cli("sweep", "lenet", "--input", "1x28x28,1x56x56")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"fc1 takes {400:,} inputs at the file's 1×28×28 ({400 * 120 + 120:,} parameters), "
+        f"{2304:,} at 1×56×56 ({2304 * 120 + 120:,} parameters)."
+    ) in " ".join(result.stdout.split())

@@ -7,10 +7,12 @@ result.total.params, result.total.macs, result.layers[0].out_shape
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from cnncalc.analysis.explain import Working, work
 from cnncalc.analysis.memory import MemoryAnalysis
+from cnncalc.analysis.resized import resized_layers
 from cnncalc.analysis.stats import (
     Analysis,
     ConventionTotals,
@@ -117,7 +119,11 @@ def analyze(
 
     ``deconv`` ('input' or 'output') says where a transposed conv's MACs are counted;
     None leaves it to the convention (cnncalc's: on the input)."""
-    return analyse_graph(_graph(spec, input, batch), batch, convention, check_deconv_count(deconv))
+    graph = _graph(spec, input, batch)
+    analysis = analyse_graph(graph, batch, convention, check_deconv_count(deconv))
+    if spec.input is None or tuple(graph.input) == tuple(spec.input):
+        return analysis
+    return dataclasses.replace(analysis, file_input=spec.input, resized=resized_layers(spec, graph))
 
 
 def explain(

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
+from cnncalc.kinds.arith import prod
 from cnncalc.render.numbers import (
     bar,
     exact,
@@ -127,6 +128,24 @@ def deconv_note(analysis: Analysis) -> str:
     return f" Transposed convs counted on their {analysis.deconv} (--deconv-count)."
 
 
+def intake(in_shape, out_shape) -> str:
+    """What a layer takes in: an fc's number of inputs (8,192), another layer's input
+    shape (1×224×224)."""
+    return f"{prod(in_shape):,}" if len(out_shape) == 1 else shape_text(in_shape)
+
+
+def resized_notes(resized, file_input) -> list[str]:
+    """``fc1 takes 8,192 inputs at this size, 2,048 at the file's 3×32×32``: the layers
+    whose parameters --input changed, said under the table."""
+    return [
+        f"{r.name} takes {intake(r.in_shape, r.out_shape)}"
+        f"{' inputs' if len(r.out_shape) == 1 else ''} at this size, "
+        f"{intake(r.file_in_shape, r.out_shape)} at the file's {shape_text(file_input)}: "
+        f"{r.params:,} parameters instead of {r.file_params:,}."
+        for r in resized
+    ]
+
+
 def headline(analysis: Analysis) -> str:
     return (
         f"{analysis.network}: input {shape_text(analysis.input)}, batch {analysis.batch} "
@@ -165,7 +184,13 @@ def rich_table(analysis: Analysis, view: str) -> Group:
     table.add_row(
         *(Text(_cell_text(c, c.total(analysis)), style="bold") if c.total else "" for c in columns)
     )
-    return Group(table, Text(totals_line(analysis)), Text(convention_line(analysis), style="dim"))
+    notes = [Text(n) for n in resized_notes(analysis.resized, analysis.file_input)]
+    return Group(
+        table,
+        *notes,
+        Text(totals_line(analysis)),
+        Text(convention_line(analysis), style="dim"),
+    )
 
 
 def markdown_table(analysis: Analysis, view: str) -> str:
@@ -189,6 +214,8 @@ def markdown_table(analysis: Analysis, view: str) -> str:
         )
         + " |"
     )
+    notes = resized_notes(analysis.resized, analysis.file_input)
+    lines += ["", *notes] if notes else []
     lines += ["", totals_line(analysis), "", f"*{convention_line(analysis)}*", ""]
     return "\n".join(lines)
 
@@ -248,6 +275,17 @@ def total_record(total: Totals) -> dict:
     )
 
 
+def resized_record(r) -> dict:
+    """A layer whose parameters --input changed, as JSON."""
+    return {
+        "name": r.name,
+        "in_shape": list(r.in_shape),
+        "file_in_shape": list(r.file_in_shape),
+        "params": r.params,
+        "file_params": r.file_params,
+    }
+
+
 def json_record(analysis: Analysis) -> dict:
     return {
         "network": analysis.network,
@@ -257,6 +295,14 @@ def json_record(analysis: Analysis) -> dict:
         "convention": analysis.convention.name,
         "layers": [layer_record(r) for r in analysis.layers],
         "total": total_record(analysis.total),
+        **(
+            {
+                "file_input": list(analysis.file_input),
+                "resized": [resized_record(r) for r in analysis.resized],
+            }
+            if analysis.resized
+            else {}
+        ),
     }
 
 
