@@ -251,3 +251,107 @@ def test_a_sweep_that_resizes_an_fc_says_so(cli):
         f"fc1 takes {400:,} inputs at the file's 1×28×28 ({400 * 120 + 120:,} parameters), "
         f"{2304:,} at 1×56×56 ({2304 * 120 + 120:,} parameters)."
     ) in " ".join(result.stdout.split())
+
+
+# ------------------------------------------------------------------ §4 one CLI
+
+
+def commands():
+    import typer
+
+    from cnncalc.cli.app import app
+
+    return typer.main.get_command(app).commands
+
+
+def help_text(command: str, columns: int = 200) -> str:
+    from typer.testing import CliRunner
+
+    from cnncalc.cli.app import app
+
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_option_says_its_default():
+    """typer prints [default: X] for an option with a default; an option without one
+    (None: the file's input, no plot, standard output) says so in its help. Flags are off
+    unless given; required options have no default to say."""
+    missing = []
+    for name, cmd in commands().items():
+        for p in cmd.params:
+            if p.param_type_name != "option" or p.required or p.is_flag:
+                continue
+            shown = p.default is not None and p.show_default is not False
+            if not shown and "default" not in (p.help or "").lower():
+                missing.append(f"{name} {p.opts[0]}")
+    assert not missing
+
+
+def test_flags_are_shown_as_flags_and_by_says_its_value():
+    text = help_text("summary")
+    explain = next(line for line in text.splitlines() if "--explain" in line)
+    assert "<bool>" not in explain
+    by = next(line for line in text.splitlines() if "--by" in line)
+    assert "--by kind" in by
+
+
+@pytest.mark.parametrize("command", ["flops", "params", "summary", "memory", "sweep"])
+def test_the_plot_extra_is_shown_with_its_brackets(command):
+    text = help_text(command)
+    assert "'cnncalc[plot]'" in text and "'cnncalc')" not in text
+    assert ".pdf" in text
+    if command == "sweep":
+        assert "as curves against the input size" in text
+
+
+def test_help_paragraphs_have_no_stray_line_breaks():
+    """At 200 columns, every paragraph of a command's description shorter than the width
+    is one line: the docstring's own line breaks are not kept."""
+    for name, cmd in commands().items():
+        lines = [" ".join(line.split()) for line in help_text(name).splitlines()]
+        for paragraph in (cmd.help or "").split("\n\n"):
+            words = " ".join(paragraph.split())
+            if words and len(words) < 180:
+                assert words in lines, f"{name}: {words!r} is broken across lines"
+
+
+def test_summary_takes_by_training_and_plot_like_flops(cli, tmp_path):
+    """LeNet-5 by kind: three convs (C1 156, C3 1,516, C5 48,120 params: LeCun et al. 1998)."""
+    result = cli("summary", "lenet5", "--by", "kind", "--format", "json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    kinds = {k["kind"]: k for k in json.loads(result.stdout)["kinds"]}
+    assert kinds["conv"]["layers"] == 3
+    assert kinds["conv"]["params"] == 156 + 1516 + 48120
+    result = cli("summary", "lenet5", "--training")
+    assert result.exit_code == 0, result.output
+    assert "Backward" in result.stdout
+    target = tmp_path / "lenet5.png"
+    result = cli("summary", "lenet5", "--plot", target)
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0
+    assert f"wrote {target}" in result.stderr
+
+
+def test_kinds_lists_every_kind_with_its_options_defaults_and_rule(cli):
+    from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+
+    result = cli("kinds", "--format", "json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    listed = {k["kind"]: k for k in json.loads(result.stdout)}
+    assert set(listed) == set(LAYER_KINDS) | set(JOIN_KINDS)
+    assert all(k["formula"] for k in listed.values())
+    conv = {o["name"]: o for o in listed["conv"]["options"]}
+    assert conv["conv"]["required"] and conv["kernel"]["required"]
+    assert conv["stride"]["default"] == "1" and conv["padding"]["default"] == "0"
+    assert conv["bias"]["default"] == "true"
+    pool = {o["name"]: o for o in listed["pool"]["options"]}
+    assert pool["pool"]["type"] == "max|avg" and pool["ceil_mode"]["default"] == "false"
+    assert listed["relu"]["options"] == []
+    table = cli("kinds").stdout
+    assert "⌊(n − k + p + s)/s⌋" in table and "kernel" in table

@@ -72,6 +72,7 @@ def _quiet_stdout() -> None:
 
 app = typer.Typer(
     cls=Cli,
+    rich_markup_mode="markdown",
     name="cnncalc",
     no_args_is_help=True,
     add_completion=False,

@@ -81,6 +81,18 @@ def _report(
     guard(run)
 
 
+def _layer_views(
+    view, net, input, batch, fmt, convention, explain, deconv, training, by, plot, compare=None
+) -> bool:
+    """--training, --by or --plot: the table as layer views (and True); else False."""
+    if not (training or by is not None or plot is not None):
+        return False
+    layer_views(
+        view, net, input, batch, fmt, convention, by, plot, training, explain, compare, deconv
+    )
+    return True
+
+
 @commands.command()
 def shape(
     net: Net,
@@ -127,7 +139,7 @@ def flops(
             "--compare",
             help="Side by side with ratios: a study's variants (--compare "
             "bottleneck, or a YAML file with variants:), or NET next to "
-            "another network (NET --compare OTHER; repeatable).",
+            "another network (NET --compare OTHER; repeatable). Default: no comparison.",
         ),
     ] = None,
     input: InputOpt = None,
@@ -144,21 +156,21 @@ def flops(
     --compare, networks and study variants side by side with the ratios between them; with
     --convention all, every convention's total and why each differs from macs. --training
     adds the backward pass, --by kind totals per kind, --plot draws the bars."""
-    if training or by is not None or plot is not None:
-        return layer_views(
-            "flops",
-            net,
-            input,
-            batch,
-            format,
-            convention,
-            by,
-            plot,
-            training,
-            explain,
-            compare,
-            deconv_count,
-        )
+    if _layer_views(
+        "flops",
+        net,
+        input,
+        batch,
+        format,
+        convention,
+        explain,
+        deconv_count,
+        training,
+        by,
+        plot,
+        compare,
+    ):
+        return
     if not compare:
         if net is None:
             fail(
@@ -204,8 +216,16 @@ def summary(
     convention: ConventionOpt = ConventionName.macs,
     explain: ExplainOpt = False,
     deconv_count: DeconvOpt = None,
+    training: TrainingOpt = False,
+    by: ByOpt = None,
+    plot: PlotOpt = None,
 ) -> None:
-    """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field."""
+    """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field.
+    --training adds the backward pass, --by kind totals per kind, --plot draws the bars."""
+    if _layer_views(
+        "summary", net, input, batch, format, convention, explain, deconv_count, training, by, plot
+    ):
+        return
     _report("summary", net, input, batch, format, convention, explain, deconv_count)
 
 
@@ -242,7 +262,7 @@ def conv(
             "left, right), same or valid (default 0). The working shows the total."
         ),
     ] = None,
-    dilation: Annotated[Optional[str], typer.Option(help="Dilation: 2 or 1,2.")] = None,
+    dilation: Annotated[Optional[str], typer.Option(help="Dilation: 2 or 1,2 (default 1).")] = None,
     in_channels: Annotated[int, typer.Option("--in-channels", help="Input channels c_i.")] = 1,
     out_channels: Annotated[
         Optional[int], typer.Option("--out-channels", help="Output channels c_o (default 1).")
@@ -251,7 +271,9 @@ def conv(
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="A bias per output map.")] = True,
     pool: Annotated[
         Optional[PoolMode],
-        typer.Option(help="A max or avg pooling layer instead of a convolution."),
+        typer.Option(
+            help="A max or avg pooling layer instead of a convolution (default: a convolution)."
+        ),
     ] = None,
     batch: BatchOpt = 1,
     format: FormatOpt = Format.table,

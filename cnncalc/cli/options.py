@@ -40,7 +40,11 @@ Net = Annotated[
 ]
 InputOpt = Annotated[
     Optional[str],
-    typer.Option("--input", "-i", help="Override the input shape, channels first: 3x224x224."),
+    typer.Option(
+        "--input",
+        "-i",
+        help="Override the input shape, channels first: 3x224x224 (default: the file's input).",
+    ),
 ]
 BatchOpt = Annotated[
     int, typer.Option("--batch", "-b", help="Batch size; counts are for the whole batch.")
@@ -83,6 +87,7 @@ ExplainOpt = Annotated[
     typer.Option(
         "--explain",
         "-e",
+        metavar="",
         help="Show each layer's working: the formula, the formula with the "
         "layer's numbers, the result (Markdown/LaTeX with --format markdown).",
     ),
@@ -97,16 +102,16 @@ ByOpt = Annotated[
     Optional[By],
     typer.Option(
         "--by",
-        help="Totals per layer kind instead of per layer (conv vs fc: the AlexNet and VGG "
-        "exercises).",
+        help="--by kind: totals per layer kind (conv vs fc: the AlexNet and VGG exercises); "
+        "kind is the one grouping so far (default: one row per layer).",
     ),
 ]
 PlotOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--plot",
-        help="Also draw the table as bars in FILE.png or FILE.svg (needs matplotlib: "
-        "pip install 'cnncalc[plot]').",
+        help="Also draw the table as bars in FILE (.png, .svg or .pdf; default: no plot). "
+        "Needs matplotlib: pip install 'cnncalc[plot]'.",
         dir_okay=False,
         show_default=False,
     ),
@@ -116,6 +121,7 @@ TrainingOpt = Annotated[
     typer.Option(
         "--training",
         "-t",
+        metavar="",
         help="Add the backward pass: multiplications and additions of the "
         "input gradient (dX) and the weight gradient (dW) per layer.",
     ),
@@ -135,6 +141,11 @@ def error_line(message: str, hint: str | None = None) -> None:
     Console(stderr=True, soft_wrap=True, highlight=False).print(
         f"[bold red]error:[/] {escape(text)}", markup=True
     )
+
+
+def wrote(path: Path) -> None:
+    """Name a file a command wrote besides its output (a plot), on standard error."""
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"wrote {path}", markup=False)
 
 
 def fail(exc: CnnCalcError) -> None:

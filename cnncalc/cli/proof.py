@@ -48,6 +48,7 @@ def verify(
         bool,
         typer.Option(
             "--flip",
+            metavar="",
             help="Run true convolution (kernels flipped) instead of "
             "cross-correlation; the counts are the same.",
         ),
@@ -90,7 +91,7 @@ def export(
     to: Annotated[Target, typer.Option("--to", help="What to write: pytorch.")] = Target.pytorch,
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+        typer.Option("--output", "-o", help="Write to this file (default: standard output)."),
     ] = None,
     input: InputOpt = None,
 ) -> None:

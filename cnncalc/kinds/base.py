@@ -178,6 +178,9 @@ class Kind(BaseModel):
     weighted: ClassVar[bool] = False
     """Counts toward depth and carries MACs (conv, deconv, fc, rbf, subsample)."""
     summary: ClassVar[str] = ""
+    formula: ClassVar[str] = ""
+    """The kind's rule in one line for ``cnncalc kinds`` (its docstring's first line when
+    that already says it)."""
 
     def out_shape(self, x: Shape) -> Shape:
         return x

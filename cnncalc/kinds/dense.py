@@ -35,6 +35,7 @@ class Flatten(_Global):
 
     kind: ClassVar[str] = "flatten"
     summary: ClassVar[str] = "flatten to a vector"
+    formula: ClassVar[str] = "C×H×W → C·H·W; no params"
 
     def is_view(self) -> bool:
         return True
@@ -54,6 +55,7 @@ class Fc(_Global):
     main: ClassVar[str] = "out_features"
     weighted: ClassVar[bool] = True
     summary: ClassVar[str] = "fully connected layer of OUT units"
+    formula: ClassVar[str] = "y = W·x + b; params n_in·n_out + n_out (n_in = C·H·W of its input)"
 
     out_features: Size
     bias: bool = True

@@ -268,10 +268,11 @@ def by_kind_table(t: Rows, share_of: str | None = None) -> Rows:
 
 
 def analysis_rows(a: Analysis, view: str) -> Rows:
-    """The forward params/flops views as Rows, for --by kind."""
+    """The forward params/flops/summary views as Rows, for --by kind and --plot."""
     keys = {
         "params": ("params", "buffers", "connections", "memory"),
         "flops": ("mults", "adds", "macs", "flops"),
+        "summary": ("params", "macs", "flops", "activations"),
     }[view]
     titles = {
         "params": "Params",
@@ -282,11 +283,12 @@ def analysis_rows(a: Analysis, view: str) -> Rows:
         "adds": "Adds",
         "macs": "MACs",
         "flops": "FLOPs",
+        "activations": "Activations",
     }
     cols = (Col("name", "Layer", "text"), Col("kind", "Kind", "text")) + tuple(
         Col(k, titles[k], "bytes" if k == "memory" else "int") for k in keys
     )
-    if view == "flops":
+    if view in ("flops", "summary"):
         cols += (Col("share", "Share of FLOPs", "share"),)
     rows = tuple(
         {"name": l.name, "kind": l.kind, **{k: getattr(l, k) for k in keys}, "share": l.share}
