@@ -355,3 +355,32 @@ def test_kinds_lists_every_kind_with_its_options_defaults_and_rule(cli):
     assert listed["relu"]["options"] == []
     table = cli("kinds").stdout
     assert "⌊(n − k + p + s)/s⌋" in table and "kernel" in table
+
+
+# ------------------------------------------------------------------ §7 the rest
+
+
+def test_receptive_field_working_in_explain(cli):
+    """d2l's LeNet: conv 5 (r 5), pool 2/2 (r 5 + 1·1 = 6, j 2), conv 5 (r 6 + 4·2 = 14),
+    pool 2/2 (r 14 + 1·2 = 16, j 4); flatten only reorders (16); fc1 sees the whole 5×5
+    map: r = 16 + (5 − 1)·4 = 32."""
+    result = cli("shape", "lenet", "--explain")
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "conv2 RF = r_prev + (k − 1)·j_prev = 6 + (5 − 1)·2 = 14" in lines
+    assert "pool2 jump = j_prev·s = 2·2 = 4" in lines
+    assert any(
+        line.startswith("flatten RF = r_prev = 16×16 (flatten only reorders") for line in lines
+    )
+    assert any(
+        line.startswith(f"fc1 RF = r_prev + (k − 1)·j_prev = 16 + (5 − 1)·4 = {16 + 4 * 4}")
+        and "sees its whole input" in line
+        for line in lines
+    )
+    import json
+
+    layers = {
+        l["name"]: l for l in json.loads(cli("shape", "lenet", "-f", "json").stdout)["layers"]
+    }
+    assert layers["flatten"]["rf"] == layers["pool2"]["rf"] == [16, 16]
+    assert layers["fc1"]["rf"] == [32, 32]

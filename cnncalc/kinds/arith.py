@@ -157,6 +157,9 @@ class Field(NamedTuple):
     rf: tuple[int | Fraction, ...]
     jump: tuple[int | Fraction, ...]
     """Ints, except after a transposed conv, whose jump is a fraction of a pixel."""
+    flattened: tuple[int, ...] = ()
+    """After a flatten: the spatial size of the map it flattened, so that the fc after it
+    can see that whole map (the flatten itself only reorders values)."""
 
     @staticmethod
     def of_input(ndim: int) -> "Field":

@@ -119,6 +119,11 @@ class TransposedGeometry:
         return len(self.kernel)
 
 
+def _whole(value):
+    """A Fraction that is a whole number as an int (k = 5, not 5/1)."""
+    return int(value) if getattr(value, "denominator", 1) == 1 else value
+
+
 def state_size(state: list[StateEntry], role: str) -> int:
     """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
     return sum(prod(e.shape) for e in state if e.role == role)
@@ -179,6 +184,8 @@ class Kind(BaseModel):
     """Counts toward depth and carries MACs (conv, deconv, fc, rbf, subsample)."""
     summary: ClassVar[str] = ""
     formula: ClassVar[str] = ""
+    receptive_note: ClassVar[str] = ""
+    """Said beside the receptive-field working (an fc sees its whole input)."""
     """The kind's rule in one line for ``cnncalc kinds`` (its docstring's first line when
     that already says it)."""
 
@@ -217,6 +224,40 @@ class Kind(BaseModel):
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field
+
+    def explain_receptive(self, before: Field, after: Field) -> list[Formula]:
+        """The receptive-field working (Araujo et al. 2019): a window of k positions at
+        stride s widens the field r by (k − 1) jumps and multiplies the jump j by s,
+        ``r = r_prev + (k − 1)·j_prev``, ``j = j_prev·s``. k and s are read off the
+        step this kind made; a kind that leaves the field as it is says nothing, unless
+        it has a note (flatten)."""
+        if before.rf == after.rf and before.jump == after.jump:
+            if not self.receptive_note:
+                return []
+            shown = "×".join(str(r) for r in after.rf)
+            return [Formula("RF", "r_prev", "", shown, self.receptive_note)]
+        steps = [
+            ((r1 - r0) / j0 + 1, j1 / j0, r0, j0, r1, j1)
+            for r0, j0, r1, j1 in zip(before.rf, before.jump, after.rf, after.jump)
+        ]
+        axes = AXES.get(len(steps), tuple(str(i) for i in range(len(steps))))
+        if len(set(steps)) == 1:
+            steps, axes = steps[:1], ("",)
+        lines = []
+        for axis, (k, s, r0, j0, r1, j1) in zip(axes, steps):
+            suffix = f"_{axis}" if axis else ""
+            k, s = _whole(k), _whole(s)
+            lines += [
+                Formula(
+                    "RF" + suffix,
+                    f"r_prev + (k{suffix} − 1)·j_prev",
+                    f"{r0} + ({k} − 1)·{j0}",
+                    str(r1),
+                    self.receptive_note,
+                ),
+                Formula("jump" + suffix, f"j_prev·s{suffix}", f"{j0}·{s}", str(j1)),
+            ]
+        return lines
 
     def is_view(self) -> bool:
         """Its output is its input's memory (flatten): autograd keeping one keeps the other."""
