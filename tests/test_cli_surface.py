@@ -384,3 +384,23 @@ def test_receptive_field_working_in_explain(cli):
     }
     assert layers["flatten"]["rf"] == layers["pool2"]["rf"] == [16, 16]
     assert layers["fc1"]["rf"] == [32, 32]
+
+
+def test_study_ratio_columns_say_which_way_they_divide(cli):
+    """vgg-stack: 2x3x3 has vs: 5x5; one 5x5 has 25·C² weights, two 3x3 have 18·C², so the
+    column '5x5 ÷ 2x3x3' reads 25/18 = 1.39×: 5x5 needs 1.39 times as much."""
+    result = cli("flops", "--compare", "vgg-stack", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "5x5 ÷ 2x3x3 (5x5 needs N× 2x3x3)" in result.stdout
+    assert f"{25 / 18:.2f}×" in result.stdout
+    import json
+
+    ratios = {
+        r["name"]: r
+        for r in json.loads(cli("flops", "--compare", "vgg-stack", "-f", "json").stdout)["ratios"]
+    }
+    assert ratios["2x3x3"]["ratio"] == "5x5 ÷ 2x3x3" and ratios["2x3x3"]["params"] == "25/18"
+    # 7x7 names no vs:, so it is measured against the first variant, 5x5: 25·C² ÷ 49·C²
+    assert ratios["7x7"]["vs"] == "5x5" and ratios["7x7"]["params"] == "25/49"
+    # activations are divided too: 5x5 (conv, ReLU) outputs two 256×56×56 maps, 2x3x3 four
+    assert ratios["2x3x3"]["activations"] == "1/2"

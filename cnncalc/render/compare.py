@@ -37,7 +37,12 @@ def _compare_rows(c: Comparison) -> list[tuple[str, str, list, list]]:
         for m in c.metrics
     ]
     rows += [
-        ("activations", "Activations", [e.analysis.total.activations for e in c.entries], []),
+        (
+            "activations",
+            "Activations",
+            [e.analysis.total.activations for e in c.entries],
+            [r.values["activations"] for r in c.ratios],
+        ),
         ("depth", "Depth", [e.analysis.depth for e in c.entries], []),
         (
             "rf",
@@ -56,8 +61,14 @@ def _ratio_text(value: Fraction | None) -> str:
     return "–" if value is None else f"{float(value):.2f}×"
 
 
-def _compare_headers(c: Comparison) -> list[str]:
-    return ["", *(e.name for e in c.entries), *(f"{r.vs} ÷ {r.name}" for r in c.ratios)]
+def _compare_headers(c: Comparison, sep: str = "\n") -> list[str]:
+    """Each ratio column says which way it divides: ``a ÷ b`` over ``(a needs N×)``,
+    N times as much as b."""
+    return [
+        "",
+        *(e.name for e in c.entries),
+        *(f"{r.vs} ÷ {r.name}{sep}({r.vs} needs N× {r.name})" for r in c.ratios),
+    ]
 
 
 def _compare_cells(c: Comparison) -> list[list[str]]:
@@ -91,7 +102,7 @@ def compare_table(c: Comparison) -> Group:
 
 
 def compare_markdown(c: Comparison) -> str:
-    headers = _compare_headers(c)
+    headers = _compare_headers(c, " ")
     lines = [
         f"**{c.title}**",
         "",
@@ -129,6 +140,9 @@ def compare_record(c: Comparison) -> dict:
             {
                 "name": r.name,
                 "vs": r.vs,
+                "ratio": f"{r.vs} ÷ {r.name}",
+                "meaning": f"{r.vs}'s count divided by {r.name}'s: how many times as much "
+                f"{r.vs} needs as {r.name}",
                 **{m: (None if v is None else exact(v)) for m, v in r.values.items()},
             }
             for r in c.ratios
