@@ -404,3 +404,32 @@ def test_study_ratio_columns_say_which_way_they_divide(cli):
     assert ratios["7x7"]["vs"] == "5x5" and ratios["7x7"]["params"] == "25/49"
     # activations are divided too: 5x5 (conv, ReLU) outputs two 256×56×56 maps, 2x3x3 four
     assert ratios["2x3x3"]["activations"] == "1/2"
+
+
+def test_plots_leave_out_zero_rows_use_units_and_name_their_file(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "resnet18.svg"
+    result = cli("flops", "resnet18", "--plot", target)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"wrote {target}"
+    svg = target.read_text(encoding="utf-8")
+    assert ">layer1.0.conv1<" in svg and ">fc<" in svg
+    # ReLUs, BatchNorms, pools and adds have 0 FLOPs under macs: not drawn
+    assert ">relu<" not in svg and ">bn1<" not in svg and ">maxpool<" not in svg
+    # the axis reads in M: resnet18's layers are up to a few hundred million FLOPs each
+    assert ">50 M<" in svg and ">100 M<" in svg
+    pdf = tmp_path / "sweep.pdf"
+    result = cli("sweep", "lenet", "--input", "1x28x28,1x56x56", "--plot", pdf)
+    assert result.exit_code == 0, result.output
+    assert pdf.read_bytes().startswith(b"%PDF") and f"wrote {pdf}" in result.stderr
+    result = cli("flops", "resnet18", "--plot", tmp_path / "x.jpg")
+    assert result.exit_code == 2 and "not a .png, .svg or .pdf file" in result.stderr
+
+
+def test_plot_tick_text():
+    from cnncalc.render.plot import tick_text
+
+    assert tick_text(50_000_000) == "50 M"
+    assert tick_text(2_500_000_000) == "2.5 G"
+    assert tick_text(0) == "0"
+    assert tick_text(3 * 2**20, "bytes") == "3 MiB"
