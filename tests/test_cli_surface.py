@@ -433,3 +433,51 @@ def test_plot_tick_text():
     assert tick_text(2_500_000_000) == "2.5 G"
     assert tick_text(0) == "0"
     assert tick_text(3 * 2**20, "bytes") == "3 MiB"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("params", "lenet5"),
+        ("summary", "resnet18"),
+        ("memory", "lenet5"),
+        ("flops", "lenet5", "--by", "kind"),
+        ("flops", "--compare", "bottleneck"),
+        ("zoo",),
+        ("sweep", "lenet5", "--input", "1x32x32,1x64x64"),
+        ("shape", "bottleneck"),
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_csv_writes_shapes_in_ascii_and_marks_its_total(cli, args):
+    import csv
+    import io
+
+    result = cli(*args, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "×" not in result.stdout
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    header = rows[0]
+    assert all(len(r) == len(header) for r in rows)
+    shape_columns = [i for i, h in enumerate(header) if h in ("out_shape", "input", "output")]
+    for row in rows[1:]:
+        for i in shape_columns:
+            assert row[i] == "" or all(part.isdigit() for part in row[i].split("x")), row
+    first = 1 if header[0] == "variant" else 0
+    names = [r[first] for r in rows[1:]]
+    if args[0] in ("params", "summary", "memory", "flops") and "--compare" not in args:
+        assert names[-1] == "total" and "Total" not in names
+
+
+def test_zoo_csv_has_the_columns_of_its_json(cli):
+    import csv
+    import io
+    import json
+
+    rows = list(csv.DictReader(io.StringIO(cli("zoo", "-f", "csv").stdout)))
+    records = json.loads(cli("zoo", "-f", "json").stdout)
+    assert set(rows[0]) == set(records[0])
+    by_name = {r["name"]: r for r in rows}
+    for record in records:
+        assert by_name[record["name"]]["variants"].split() == record["variants"]
+        assert by_name[record["name"]]["input"] == "x".join(map(str, record["input"]))

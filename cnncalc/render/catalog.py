@@ -8,7 +8,7 @@ from rich.table import Table
 
 from cnncalc.analysis.catalog import ZooEntry
 from cnncalc.kinds.describe import KindInfo, OptionInfo
-from cnncalc.render.numbers import shape_text
+from cnncalc.render.numbers import ascii_shape, shape_text
 
 
 def _json(records: list) -> str:
@@ -34,8 +34,18 @@ def catalog_render(entries: list[ZooEntry], fmt: str):
         )
     if fmt in ("csv", "markdown"):
         sep = "," if fmt == "csv" else " | "
-        rows = [("name", "title", "type", "input", "source")]
-        rows += [(e.name, e.title, e.kind, shape_text(e.input), e.source) for e in entries]
+        rows = [("name", "title", "type", "input", "source", "variants")]
+        rows += [
+            (
+                e.name,
+                e.title,
+                e.kind,
+                ascii_shape(e.input) if fmt == "csv" else shape_text(e.input),
+                e.source,
+                " ".join(e.variants),
+            )
+            for e in entries
+        ]
         if fmt == "csv":
             import csv
             import io

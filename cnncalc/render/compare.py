@@ -13,12 +13,15 @@ from rich.text import Text
 
 from cnncalc.analysis.compare import Comparison, metric
 from cnncalc.render.analysis import convention_line, total_record
-from cnncalc.render.numbers import exact, fraction_text, shape_text
+from cnncalc.render.numbers import ascii_shape, exact, fraction_text, shape_text
 from cnncalc.render.working import render_working, working_record
 
 
-def _compare_rows(c: Comparison) -> list[tuple[str, str, list, list]]:
-    """(key, label, value per entry, ratio per Ratio) for each row of a comparison."""
+def _compare_rows(
+    c: Comparison, shape=shape_text, field=fraction_text
+) -> list[tuple[str, str, list, list]]:
+    """(key, label, value per entry, ratio per Ratio) for each row of a comparison;
+    ``shape`` and ``field`` write the shapes and receptive fields (ASCII for CSV)."""
     label = c.entries[0].analysis.convention.flops_label
     titles = {
         "params": "Params",
@@ -29,8 +32,8 @@ def _compare_rows(c: Comparison) -> list[tuple[str, str, list, list]]:
         "space": "Space",
     }
     rows: list[tuple[str, str, list, list]] = [
-        ("input", "Input", [shape_text(e.analysis.input) for e in c.entries], []),
-        ("output", "Output", [shape_text(e.analysis.output) for e in c.entries], []),
+        ("input", "Input", [shape(e.analysis.input) for e in c.entries], []),
+        ("output", "Output", [shape(e.analysis.output) for e in c.entries], []),
     ]
     rows += [
         (m, titles[m], [metric(e.analysis, m) for e in c.entries], [r.values[m] for r in c.ratios])
@@ -47,10 +50,7 @@ def _compare_rows(c: Comparison) -> list[tuple[str, str, list, list]]:
         (
             "rf",
             "Receptive field",
-            [
-                fraction_text(e.analysis.layers[-1].rf) if e.analysis.layers else "–"
-                for e in c.entries
-            ],
+            [field(e.analysis.layers[-1].rf) if e.analysis.layers else "–" for e in c.entries],
             [],
         ),
     ]
@@ -156,7 +156,7 @@ def compare_csv(c: Comparison) -> str:
     writer.writerow(
         ["metric", *(e.name for e in c.entries), *(f"{r.vs} / {r.name}" for r in c.ratios)]
     )
-    for key, _, values, ratios in _compare_rows(c):
+    for key, _, values, ratios in _compare_rows(c, ascii_shape, ascii_shape):
         writer.writerow(
             [
                 key,
