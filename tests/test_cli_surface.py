@@ -481,3 +481,14 @@ def test_zoo_csv_has_the_columns_of_its_json(cli):
     for record in records:
         assert by_name[record["name"]]["variants"].split() == record["variants"]
         assert by_name[record["name"]]["input"] == "x".join(map(str, record["input"]))
+
+
+def test_d2l_channels_answer_reads_as_sentences(cli):
+    """c_i = 3, a 3×3 kernel: per output 3·3·3 = 27 mults and 26 adds; with a 1×1 kernel 3
+    and 2, so 27/3 = 9 and 26/2 = 13 times fewer."""
+    out = " ".join(cli("answers", "d2l-channels").stdout.split())
+    fan, per = 3 * 3 * 3, 3
+    assert f"c_i·k_h·k_w / c_i = {fan} / {per} = {fan // per} ({fan // per} times fewer" in out
+    assert f"= {fan - 1} / {per - 1} = {(fan - 1) // (per - 1)} (" in out
+    assert "→ c_i =" not in out and "for no c_i" not in out
+    assert "it is never 1/(k_h·k_w − 1) once the kernel is larger than 1×1" in out
