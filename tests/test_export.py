@@ -106,3 +106,40 @@ def test_export_does_not_import_torch(yaml_file):
         "assert 'class ResNet18' in r.stdout\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet18", "googlenet", "densenet121"])
+def test_torch_export_traces_the_exported_module(name):
+    """torch.export.export takes the generated module as it is (no Python control flow on
+    tensors), and the exported program computes what the module computes."""
+    model = torch_model(name)
+    x = torch.randn((1,) + build(load(name)).input)
+    program = torch.export.export(model, (x,))
+    with torch.no_grad():
+        assert torch.allclose(program.module()(x), model(x), rtol=1e-4, atol=1e-5)
+
+
+def test_exported_source_reads_like_code_a_person_wrote(cli, yaml_file):
+    """Named submodules built with PyTorch's defaults left out, a forward that calls them
+    in order, and only the helper classes the network needs."""
+    lenet = cli("export", "lenet").stdout
+    assert "self.conv1 = nn.Conv2d(1, 6, 5, padding=2)" in lenet
+    assert "conv1 = self.conv1(x)" in lenet and "fc3 = self.fc3(sigmoid4)" in lenet
+    for helper in ("TableConv", "Subsample", "RBF", "AvgPoolOverRealInputs", "PLAN"):
+        assert helper not in lenet
+    lenet5 = cli("export", "lenet5").stdout
+    assert "class TableConv" in lenet5 and "class Subsample" in lenet5 and "class RBF" in lenet5
+    assert "class AvgPoolOverRealInputs" not in lenet5
+    resnet = cli("export", "resnet18").stdout
+    assert 'self.layer2["0"].downsample["0"] = nn.Conv2d(64, 128, 1, stride=2, bias=False)' in (
+        resnet
+    )
+    path = yaml_file(
+        "input: [3, 9, 10]\nlayers:\n  - {conv: 4, kernel: 3, name: stem}\n"
+        "  - {pool: max, kernel: 2, padding: [0, 1, 0, 1], name: pool}\n"
+        "  - {concat: [[{conv: 2, kernel: 1, name: a}], []], name: join}\n"
+    )
+    user = cli("export", path).stdout
+    assert 'pool = self.pool(F.pad(stem, (0, 1, 0, 1), value=float("-inf")))' in user
+    assert "join_a = self.join.a(pool)" in user
+    assert "join = torch.cat([join_a, pool], 1)" in user
