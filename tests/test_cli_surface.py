@@ -492,3 +492,36 @@ def test_d2l_channels_answer_reads_as_sentences(cli):
     assert f"= {fan - 1} / {per - 1} = {(fan - 1) // (per - 1)} (" in out
     assert "→ c_i =" not in out and "for no c_i" not in out
     assert "it is never 1/(k_h·k_w − 1) once the kernel is larger than 1×1" in out
+
+
+def tour_commands() -> list[list[str]]:
+    """The commands of the README's tour, as a shell would split them (comments and
+    a redirection left out)."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("## A 30-second tour", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.splitlines():
+        if line.startswith("cnncalc "):
+            words = shlex.split(line.split("#", 1)[0].split(">", 1)[0])
+            commands.append(words[1:])
+    return commands
+
+
+def test_the_readme_tour_names_the_extras():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    tour = text.split("## A 30-second tour", 1)[1].split("```sh", 1)
+    assert "pip install 'cnncalc[plot]'" in tour[0] and "pip install 'cnncalc[executor]'" in tour[0]
+    assert "examples/" not in tour[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("args", tour_commands(), ids=" ".join)
+def test_the_readme_tour_runs_from_any_folder(cli, tmp_path, monkeypatch, args):
+    if "--plot" in args:
+        pytest.importorskip("matplotlib")
+    if args[0] == "verify":
+        pytest.importorskip("numpy")
+    monkeypatch.chdir(tmp_path)
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
