@@ -172,6 +172,10 @@ class Field(NamedTuple):
             tuple(j * s for j, s in zip(self.jump, stride)),
         )
 
+    def flatten(self, sizes: Sequence[int]) -> "Field":
+        """The same field, remembering the spatial size of the map a flatten made a vector."""
+        return Field(self.rf, self.jump, tuple(sizes))
+
     def whole(self, sizes: Sequence[int]) -> "Field":
         """A layer that sees its whole input: a window as large as the map."""
         return self.slide(sizes, sizes)

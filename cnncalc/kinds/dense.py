@@ -51,7 +51,7 @@ class Flatten(_Global):
         return True
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
-        return field._replace(flattened=spatial(x)) if len(x) > 1 else field
+        return field.flatten(spatial(x)) if len(x) > 1 else field
 
     def out_shape(self, x: Shape) -> Shape:
         return (prod(x),)
