@@ -129,6 +129,11 @@ class Analysis:
     total: Totals
     deconv: DeconvCount | None = None
     """``--deconv-count`` when given; None: the convention's own."""
+    file_input: Shape | None = None
+    """The input the file was written for, when the analysis is at another (--input)."""
+    resized: tuple = ()
+    """:class:`cnncalc.analysis.resized.Resized`: layers whose parameters differ from
+    the file's at its own input (an fc after a flatten)."""
 
     @property
     def depth(self) -> int:

@@ -347,16 +347,18 @@ def _d2l_channels():
                 _line(one, "mults"),
                 _line(one, "adds"),
                 Formula(
-                    "mults per output",
-                    "c_i·k_h·k_w → c_i",
-                    f"{fan} → {per}",
-                    _ratio(fan, per) + " times fewer",
+                    "mults per output, 3×3 ÷ 1×1",
+                    "c_i·k_h·k_w / c_i",
+                    f"{fan} / {per}",
+                    _ratio(fan, per),
+                    f"{_ratio(fan, per)} times fewer with the 1×1 kernel",
                 ),
                 Formula(
-                    "adds per output",
-                    "c_i·k_h·k_w − 1 → c_i − 1",
-                    f"{fan - 1} → {per - 1}",
-                    _ratio(fan - 1, per - 1) + " times fewer",
+                    "adds per output, 3×3 ÷ 1×1",
+                    "(c_i·k_h·k_w − 1) / (c_i − 1)",
+                    f"{fan - 1} / {per - 1}",
+                    _ratio(fan - 1, per - 1),
+                    f"{_ratio(fan - 1, per - 1)} times fewer with the 1×1 kernel",
                 ),
             ),
         )
@@ -397,9 +399,9 @@ def _d2l_channels():
                     str(Fraction(per - 1, fan - 1)),
                 ),
             ),
-            "Per output the additions go from c_i·k_h·k_w − 1 to c_i − 1, a ratio that "
-            "depends on c_i and is 1/(k_h·k_w − 1) for no c_i once the kernel is larger "
-            "than 1×1.",
+            "Per output the additions go from c_i·k_h·k_w − 1 to c_i − 1. That ratio depends "
+            "on c_i, and it is never 1/(k_h·k_w − 1) once the kernel is larger than 1×1: "
+            "(c_i − 1)·(k_h·k_w − 1) = c_i·k_h·k_w − 1 only when c_i + k_h·k_w = 2.",
         ),
     )
     values["1x1 adds per output"] = (fan - 1, per - 1)
@@ -541,10 +543,10 @@ def _inception_1x1():
                     str(sum(terms)),
                 ),
             ),
-            f"The 5² multiplies the second product (28²·32·5²·16 = {terms[1]:,}); written "
-            f"as a term of its own the expression is {sum(stated_terms):,}. And the total is "
-            f"{sum(terms):,}, {sum(terms) - 12_433_648:,} more than the 12,433,648 often "
-            "quoted.",
+            f"The 5² belongs inside the second product (28²·5²·16·32 = {terms[1]:,}); read "
+            f"literally, as a term of its own, the expression comes to {sum(stated_terms):,}. "
+            f"The right total is {sum(terms):,}, {sum(terms) - 12_433_648:,} more than the "
+            "12,433,648 often quoted.",
         ),
     )
     values = {"plain": plain.total.mults, "bottleneck": neck.total.mults, "terms": tuple(terms)}

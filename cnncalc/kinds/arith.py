@@ -157,6 +157,9 @@ class Field(NamedTuple):
     rf: tuple[int | Fraction, ...]
     jump: tuple[int | Fraction, ...]
     """Ints, except after a transposed conv, whose jump is a fraction of a pixel."""
+    flattened: tuple[int, ...] = ()
+    """After a flatten: the spatial size of the map it flattened, so that the fc after it
+    can see that whole map (the flatten itself only reorders values)."""
 
     @staticmethod
     def of_input(ndim: int) -> "Field":
@@ -168,6 +171,10 @@ class Field(NamedTuple):
             tuple(r + (k - 1) * j for r, k, j in zip(self.rf, k_eff, self.jump)),
             tuple(j * s for j, s in zip(self.jump, stride)),
         )
+
+    def flatten(self, sizes: Sequence[int]) -> "Field":
+        """The same field, remembering the spatial size of the map a flatten made a vector."""
+        return Field(self.rf, self.jump, tuple(sizes))
 
     def whole(self, sizes: Sequence[int]) -> "Field":
         """A layer that sees its whole input: a window as large as the map."""

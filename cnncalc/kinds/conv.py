@@ -42,6 +42,10 @@ class Conv(Sliding):
     main: ClassVar[str] = "out_channels"
     weighted: ClassVar[bool] = True
     summary: ClassVar[str] = "convolution: OUT filters of size kernel over the input channels"
+    formula: ClassVar[str] = (
+        "n_o = ⌊(n − k + p + s)/s⌋ per axis (k dilated: d·(k − 1) + 1; p both sides); "
+        "params c_o·(c_i/g)·∏k + c_o"
+    )
 
     out_channels: Size
     kernel: Sizes
@@ -274,6 +278,10 @@ class Deconv(Kind):
     main: ClassVar[str] = "out_channels"
     weighted: ClassVar[bool] = True
     summary: ClassVar[str] = "transposed convolution: each input scatters a kernel-sized patch"
+    formula: ClassVar[str] = (
+        "n_o = (n − 1)·s − 2p + d·(k − 1) + output_padding + 1 per axis; "
+        "params c_i·(c_o/g)·∏k + c_o"
+    )
 
     out_channels: Size
     kernel: Sizes

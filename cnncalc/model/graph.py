@@ -77,6 +77,11 @@ class _Builder:
         self.spec = spec
         self.nodes: list[Node] = []
         self.names: dict[str, Where] = {}
+        self.automatic: set[str] = set()
+        """The names the builder made up (for layers written without ``name:``), so that
+        a clash can say which of the two was not the user's."""
+        self.made_up: set[str] = set()
+        """The name the next node gets, if that name is made up (set by ``sequence``)."""
 
     def add(
         self,
@@ -96,14 +101,25 @@ class _Builder:
             )
         if name in self.names:
             first = self.names[name]
+            automatic = name in self.automatic
             raise CnnCalcError(
-                f"layer name '{name}' is used twice (first at line {first.line})",
+                f"layer name '{name}' is used twice (first at line {first.line}"
+                + (
+                    ", where it is the automatic name of a layer written without name:)"
+                    if automatic
+                    else ")"
+                ),
                 file=where.file,
                 line=where.line,
                 field=where.path,
-                hint="give one of them another name, or name the block or repeat around them",
+                hint="a layer without name: is called by its kind, numbered when the kind occurs "
+                "more than once; name that layer, or give this one another name"
+                if automatic
+                else "give one of them another name, or name the block or repeat around them",
             )
         self.names[name] = where
+        if name in self.made_up:
+            self.automatic.add(name)
         depth = max(c.depth for c in inputs) + (1 if layer.weighted else 0)
         node = Node(
             len(self.nodes),
@@ -133,7 +149,12 @@ class _Builder:
                 )
             else:
                 own_full, own_named, shown = full + (generated,), named, full + (generated,)
-            cur = self.item(item, cur, own_full, own_named, ".".join(shown))
+            name = ".".join(shown)
+            if item.name is None:
+                self.made_up.add(name)
+            else:
+                self.made_up.discard(name)
+            cur = self.item(item, cur, own_full, own_named, name)
         return cur
 
     def item(self, item, cur: _Cursor, full: tuple, named: tuple, name: str) -> _Cursor:

@@ -136,8 +136,14 @@ class _Context:
 
 
 def closest(word: str, choices) -> str | None:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return close[0] if close else None
+    """The choice that is plausibly a slip of the keyboard for ``word``: alike in at least
+    60 % of their letters (difflib's ratio, case ignored) and starting with the same
+    letter, so ``kernal`` → ``kernel`` and ``conv2d`` → ``conv``, but ``gelu`` is not taken
+    for ``relu`` nor ``upsample`` for ``subsample``: those are other things, not typos."""
+    typed = str(word).lower()
+    by_lower = {str(c).lower(): str(c) for c in choices if str(c)[:1].lower() == typed[:1]}
+    close = difflib.get_close_matches(typed, list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
 
 
 def suggest(word: str, choices, prefix: str = "") -> str | None:
@@ -484,7 +490,7 @@ def _parse_item(raw: Any, ctx: _Context, path: str, line: int | None) -> Item:
             file=ctx.file,
             line=raw.line_of(first),
             field=path,
-            hint=suggest(first, known) or "'cnncalc schema' lists the kinds",
+            hint=suggest(first, known) or "'cnncalc kinds' lists them",
         )
     kind = first
     where = Where(ctx.file, line, path)
@@ -551,8 +557,15 @@ def _parse_leaf(
                 msg = f"'{kind}' needs a value, e.g. {{{kind}: {_example_main(kind)}}}"
         elif not isinstance(got, (dict, list)) and got is not None:
             msg = f"{msg}, got {got!r}"
+        hint = None
+        if fname == cls.main and "kernel" in cls.model_fields and isinstance(got, int):
+            hint = f"the window is kernel:, e.g. {{{kind}: {_example_main(kind)}, kernel: {got}}}"
         raise CnnCalcError(
-            msg, file=ctx.file, line=lines.get(fname, where.line), field=f"{path}.{shown}"
+            msg,
+            file=ctx.file,
+            line=lines.get(fname, where.line),
+            field=f"{path}.{shown}",
+            hint=hint,
         ) from None
     return Leaf(
         layer=layer,
