@@ -31,11 +31,11 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from oracle_rules import as_tuple, per_side_padding, torch_pad_order  # noqa: E402
+from zoo_params import zoo_specs  # noqa: E402
 
-from cnncalc.analysis.pipeline import analyze, build, load, loads  # noqa: E402
+from cnncalc.analysis.pipeline import analyze, build, loads  # noqa: E402
 from cnncalc.errors import CnnCalcError  # noqa: E402
 from cnncalc.model.graph import INPUT  # noqa: E402
-from cnncalc.model.zoo import zoo_names  # noqa: E402
 
 POINTWISE = {"relu", "relu6", "sigmoid", "tanh", "softmax", "batchnorm", "lrn", "dropout"}
 """Kinds that move no pixel: element-wise, or across channels at one position."""
@@ -431,16 +431,6 @@ MAX_NODES = 6
 """Nodes measured per network, spread evenly over those that fit, the last always in."""
 
 
-def zoo_specs():
-    for name in zoo_names():
-        spec = load(name)
-        if spec.variants is None:
-            yield pytest.param(spec, id=name)
-        else:
-            for key, variant in spec.variants.items():
-                yield pytest.param(variant, id=f"{name}:{key}")
-
-
 def buildable(graph) -> set[int]:
     """The nodes the torch model above builds as feature maps: windows, pools and joins
     whose inputs are feature maps (element-wise kinds pass their input on)."""
@@ -453,7 +443,7 @@ def buildable(graph) -> set[int]:
     return maps
 
 
-@pytest.mark.parametrize("spec", list(zoo_specs()))
+@pytest.mark.parametrize("spec", zoo_specs())
 def test_zoo_fields_match_the_gradient(spec):
     """Every zoo network (a study: every variant) on an input wide enough for its fields,
     up to MAX_SIZE, one channel per map: window, pool and join nodes whose field cnncalc
