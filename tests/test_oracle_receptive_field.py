@@ -379,13 +379,16 @@ def test_global_pool_sees_the_whole_map(size):
 
 
 def random_branch(rng: random.Random) -> list[str]:
-    """1–3 layers that keep the size and the centre (odd extent, half of it padded on
-    each side)."""
+    """1–3 layers that keep the size: convs padded by their extent − 1 in all, split
+    between the sides at random (so the branches need not be centred alike), or pools
+    padded by half of an odd window on each side."""
     layers = []
     for _ in range(rng.randint(1, 3)):
         if rng.random() < 0.7:
-            k, d = rng.choice([1, 3, 5]), rng.randint(1, 3)
-            layers.append(f"{{conv: 2, kernel: {k}, dilation: {d}, padding: {d * (k - 1) // 2}}}")
+            k, d = rng.randint(1, 5), rng.randint(1, 3)
+            before = [rng.randint(0, d * (k - 1)) for _ in range(2)]
+            sides = [before[0], d * (k - 1) - before[0], before[1], d * (k - 1) - before[1]]
+            layers.append(f"{{conv: 2, kernel: {k}, dilation: {d}, padding: {sides}}}")
         else:
             k = rng.choice([3, 5])
             mode = rng.choice(["max", "avg"])
@@ -394,8 +397,8 @@ def random_branch(rng: random.Random) -> list[str]:
 
 
 def join_network(rng: random.Random, join: str) -> str:
-    """Two or three branches of different depth and dilation, sometimes an identity, each
-    ending in the same strided conv when one does (so all of them stay centred alike)."""
+    """Two or three branches of different depth, dilation and padding, sometimes an
+    identity, each ending in the same strided conv when one does."""
     branches = [random_branch(rng) for _ in range(rng.randint(2, 3))]
     if rng.random() < 0.3:
         branches.append([])  # the identity: a residual shortcut, DenseNet's "keep"
@@ -405,12 +408,13 @@ def join_network(rng: random.Random, join: str) -> str:
     return "input: [2, 40, 40]\nlayers:\n" + "\n".join(lines) + "\n  - {conv: 2, kernel: 3}\n"
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(25))
 @pytest.mark.parametrize("join", ["add", "concat"])
 def test_join_takes_the_widest_branch(seed, join):
     """A position after a join is reached through every branch (through every map of a
-    concat): its field is the union, whose extent is the widest branch's when the branches
-    are centred alike; the conv after it grows that by 2."""
+    concat): its field is the union of theirs, from the earliest start to the latest end
+    (the widest branch's only when they are centred alike); the conv after it grows it
+    by 2."""
     text = join_network(random.Random(seed), join)
     spec = loads(text)
     graph, rows = build(spec), analyze(spec).layers
@@ -511,3 +515,17 @@ def assert_interior(seen, size, name):
         assert s is not None, f"{name}: no input pixel reaches the unit"
         for (lo, hi), n in zip(s, size):
             assert 0 < lo and hi < n - 1, f"{name}: the field reaches the input's edge {s}"
+
+
+def test_branches_padded_on_opposite_sides_join_into_a_wider_field():
+    """3-tap convs padded [2, 0] and [0, 2]: unit o sees o − 2…o in one branch and o…o + 2
+    in the other, so the joined field is 5 wide, not max(3, 3)."""
+    text = (
+        "input: [1, 20]\nlayers:\n  - add:\n"
+        "      - [{conv: 1, kernel: 3, padding: [2, 0]}]\n"
+        "      - [{conv: 1, kernel: 3, padding: [0, 2]}]\n"
+    )
+    spec = loads(text)
+    graph, rows = build(spec), analyze(spec).layers
+    assert measured_field(graph, 2, (1,)) == ((5,), (1,))
+    assert rows[2].rf == (5,)

@@ -399,7 +399,12 @@ class Deconv(Sliding):
             (kk - 1) * gcd(dd, ss) // ss * (dd // gcd(dd, ss)) + 1
             for kk, dd, ss in zip(g.kernel, g.dilation, g.stride)
         ]
-        return field.slide(k_in, [Fraction(1, ss) for ss in g.stride])
+        # output 0 is centred on input (p − d·(k − 1)/2)/s; its field reaches k_in inputs
+        before = [
+            Fraction(k - 1, 2) - Fraction(2 * pp - dd * (kk - 1), 2 * ss)
+            for k, kk, dd, ss, pp in zip(k_in, g.kernel, g.dilation, g.stride, g.padding)
+        ]
+        return field.slide(k_in, [Fraction(1, ss) for ss in g.stride], before)
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         g = self.geometry(x)
