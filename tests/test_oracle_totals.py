@@ -1,7 +1,7 @@
 """Network totals against counts made elsewhere, not against the sum of cnncalc's own rows.
 
-- MACs (``macs`` convention) against PyTorch's ``FlopCounterMode`` ÷ 2 and parameters
-  against Σ ``numel()``, on the module that ``cnncalc export --to pytorch`` writes: the
+- MACs (``macs`` convention) against PyTorch's ``FlopCounterMode`` ÷ 2, parameters against
+  Σ ``numel()`` and buffers against BatchNorm's running statistics, on the module that ``cnncalc export --to pytorch`` writes: the
   export is cnncalc's, but what FlopCounterMode counts is what PyTorch executes, and the
   parameters are the tensors PyTorch allocated.
 - The raw operation totals (multiplications, additions, bias and branch additions,
@@ -69,6 +69,8 @@ def test_zoo_totals_match_pytorchs_flop_counter_and_parameters(spec):
     analysis = analyze(spec, shape, convention="macs")
     model = exported_model(torch, spec, shape)
     assert sum(p.numel() for p in model.parameters()) == analysis.total.params
+    running = [b for name, b in model.named_buffers() if not name.endswith("num_batches_tracked")]
+    assert sum(b.numel() for b in running) == analysis.total.buffers  # BatchNorm's statistics
     if any(r.kind in NOT_IN_FLOP_COUNTER for r in analysis.layers):
         return
     counter = FlopCounterMode(display=False)
