@@ -326,7 +326,7 @@ class Sliding(Kind):
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         g = self.geometry(x)
-        return field.slide(g.extent, g.stride)
+        return field.slide(g.extent, g.stride, [lo for lo, _ in g.padding])
 
     def explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
         g = self.geometry(x)

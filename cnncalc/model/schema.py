@@ -47,30 +47,32 @@ def _with_arguments(schema: dict) -> dict:
     return {"anyOf": [inner, ARGUMENT]}
 
 
-def kind_schema(cls: type[Kind], in_block: bool = False) -> dict:
+def kind_schema(cls: type[Kind], in_block: bool = False, key: str | None = None) -> dict:
     """One kind as a JSON Schema object: its key and options exactly, required ones
     required. The main option (``out_channels`` of conv) is written under the kind's key;
-    when it has a default, the key may be left empty (``{dropout: }``)."""
+    when it has a default, the key may be left empty (``{dropout: }``). ``key`` is the name
+    it is written under, when that is another name for the kind (``swish`` for silu)."""
+    key = key or cls.kind
     model = cls.model_json_schema()
     fields = model.get("properties", {})
     needed = set(model.get("required", []))
     props: dict[str, Any] = {}
     if cls.main is None:
-        main: dict[str, Any] = {"type": "null", "description": f"'{cls.kind}' takes no value"}
+        main: dict[str, Any] = {"type": "null", "description": f"'{key}' takes no value"}
     else:
         main = dict(fields[cls.main])
         if cls.main not in needed:
             main = {"anyOf": [main, {"type": "null"}]}
-    props[cls.kind] = main
+    props[key] = main
     for field, sub in fields.items():
         if field != cls.main:
             props[field] = sub
     if in_block:
         props = {k: _with_arguments(v) for k, v in props.items()}
-    required = [cls.kind] + [f for f in fields if f in needed and f != cls.main]
+    required = [key] + [f for f in fields if f in needed and f != cls.main]
     return {
         "type": "object",
-        "title": cls.kind,
+        "title": key,
         "description": cls.summary or (cls.__doc__ or "").strip().splitlines()[0],
         "properties": {**props, "name": NAME},
         "required": required,
@@ -131,7 +133,7 @@ def _family(ref: str, *, in_block: bool, calls: bool) -> dict:
         "required": ["repeat", "layers"],
         "additionalProperties": False,
     }
-    variants: list[dict] = [kind_schema(cls, in_block) for cls in LAYER_KINDS.values()]
+    variants: list[dict] = [kind_schema(cls, in_block, key) for key, cls in LAYER_KINDS.items()]
     variants += joins + [repeat, {"enum": bare_kinds(), "description": "a kind without options"}]
     if calls:
         reserved = list(LAYER_KINDS) + list(JOIN_KINDS) + list(STRUCTURE_KEYS)
