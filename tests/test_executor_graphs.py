@@ -22,16 +22,18 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from needs import optional_module
 
-torch = pytest.importorskip("torch")
-
-from cnncalc.analysis.pipeline import build, loads  # noqa: E402
-from cnncalc.analysis.stats import analyse_graph, node_ops  # noqa: E402
-from cnncalc.errors import CnnCalcError  # noqa: E402
+from cnncalc.analysis.pipeline import build, loads
+from cnncalc.analysis.stats import analyse_graph, node_ops
+from cnncalc.errors import CnnCalcError
 from cnncalc.proof.executor import OpCount
-from cnncalc.proof.executor.run import random_input, random_state, run  # noqa: E402
-from cnncalc.proof.export import to_pytorch  # noqa: E402
-from cnncalc.proof.verify import predicted_counts  # noqa: E402
+from cnncalc.proof.executor.run import random_input, random_state, run
+from cnncalc.proof.export import to_pytorch
+from cnncalc.proof.verify import predicted_counts
+
+torch = optional_module("torch")
+pytestmark = pytest.mark.requires("torch")  # every test here checks four ways, PyTorch one of them
 
 # CNNCALC_PROPERTY_EXAMPLES=3000 for a thorough run; the default keeps the suite quick
 GRAPHS = settings(

@@ -8,15 +8,16 @@ PyTorch's transposed conv lets through, cnncalc refuses.
 """
 
 import pytest
-
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
-
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import optional_module
 
-from cnncalc.analysis.pipeline import build, loads  # noqa: E402
-from cnncalc.errors import CnnCalcError  # noqa: E402
+from cnncalc.analysis.pipeline import build, loads
+from cnncalc.errors import CnnCalcError
+
+torch = optional_module("torch")
+F = torch.nn.functional if torch else None
+pytestmark = pytest.mark.requires("torch")  # every test here compares with PyTorch
 
 DIMS = st.integers(1, 3)
 
