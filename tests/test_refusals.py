@@ -97,6 +97,27 @@ REFUSED = {
         lambda: torch.nn.functional.conv_transpose2d(zeros(1, 3, 4, 4), zeros(3, 2, 3, 3), groups=2),
         "Given groups=2",
     ),
+    "deconv-groups-do-not-divide-the-output": (  # PyTorch's weight shape cannot say it
+        "[4, 4, 4]", "{deconv: 3, kernel: 3, groups: 2}", "groups",
+        "groups 2 must divide both the input channels 4 and the output channels 3", None, None,
+    ),
+    "batchnorm-channels-disagree": (
+        "[4, 2, 2]", "{batchnorm: 3}", "batchnorm", "says 3 channels but its input has 4",
+        lambda: torch.nn.functional.batch_norm(zeros(1, 4, 2, 2), zeros(3), zeros(3) + 1),
+        "running_mean should contain 4 elements not 3",
+    ),
+    "adaptive-sizes-for-another-dimension": (
+        "[1, 4, 4]", "{adaptive: [2, 2, 2]}", "adaptive",
+        "has 3 values but the input has 2 spatial axes",
+        lambda: torch.nn.functional.adaptive_avg_pool2d(zeros(1, 1, 4, 4), (2, 2, 2)),
+        "output_size must be 2",
+    ),
+    "gap-on-a-flat-input": (
+        "[4]", "{gap: }", None, "gap needs a 1-D, 2-D or 3-D feature map", None, None,
+    ),
+    "adaptive-on-a-flat-input": (
+        "[4]", "{adaptive: 2}", None, "adaptive needs a 1-D, 2-D or 3-D feature map", None, None,
+    ),
     "subsample-window-larger-than-the-input": (  # LeNet-5's sub-sampling: no PyTorch layer
         "[1, 3, 3]", "{subsample: 4}", "kernel",
         "kernel 4 is larger than the padded input 3 along h", None, None,
@@ -112,7 +133,8 @@ def test_cnncalc_refuses_it_in_one_line(name, cli, yaml_file):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     [line] = result.output.strip().splitlines()
-    assert line.startswith(f"error: {path}:3: layers.0.{field}: "), line
+    where = "layers.0" if field is None else f"layers.0.{field}"
+    assert line.startswith(f"error: {path}:3: {where}: "), line
     assert message in line, line
 
 
