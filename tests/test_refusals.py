@@ -102,7 +102,8 @@ REFUSED = {
         "groups 2 must divide both the input channels 4 and the output channels 3", None, None,
     ),
     "batchnorm-channels-disagree": (
-        "[4, 2, 2]", "{batchnorm: 3}", "batchnorm", "says 3 channels but its input has 4",
+        "[4, 2, 2]", "{batchnorm: 3}", "batchnorm",
+        "says 3 channels but its input has 4 (leave it empty to take the input's)",
         lambda: torch.nn.functional.batch_norm(zeros(1, 4, 2, 2), zeros(3), zeros(3) + 1),
         "running_mean should contain 4 elements not 3",
     ),

@@ -63,6 +63,11 @@ DECONVS = {
     "k2-dilation-2-padding-1": (1, 3, 1, [3], [2], [1], [1], [0], [2]),
     "2d-per-axis": (2, 4, 2, [3, 4], [3, 2], [2, 3], [1, 0], [1, 0], [1, 1]),
     "output-of-one": (1, 1, 1, [1], [1], [1], [0], [0], [1]),
+    # the padding crops the first tap of every input; output_padding adds a position no
+    # product reaches, or one that only the dilated tap reaches
+    "k1-d2-p1-output-padding": (1, 1, 1, [2], [1], [1], [1], [1], [2]),
+    "k2-d2-p1-one-output": (1, 1, 1, [1], [2], [1], [1], [0], [2]),
+    "k1-d2-output-padding-past-the-input": (1, 1, 1, [1], [1], [1], [0], [1], [2]),
 }
 
 
@@ -118,6 +123,10 @@ COUNTS = {
         "[5, 2, 2]", "{lrn: 2}", (5, 2, 2), Ops(mults=(9 + 5) * 4, adds=9 * 4, exps=20, divs=20)
     ),
     "batchnorm": ("[3, 2, 2]", "{batchnorm: }", (3, 2, 2), Ops(mults=12, adds=12)),
+    "batchnorm-channels-given": ("[3, 2, 2]", "{batchnorm: 3}", (3, 2, 2), Ops(mults=12, adds=12)),
+    "fc-without-bias": (
+        "[2, 3, 3]", "{fc: 5, bias: false}", (5,), Ops(mults=18 * 5, adds=17 * 5, macs=90)
+    ),
     "tanh": ("[3, 2, 2]", "{tanh: }", (3, 2, 2), Ops(adds=2 * 12, divs=12, exps=2 * 12)),
     "relu6": ("[3, 2, 2]", "{relu6: }", (3, 2, 2), Ops(compares=2 * 12)),
     # max pool, kernel 2 dilated 2 (extent 3), stride 2, ceil_mode on 6: ⌈(6 − 3)/2⌉ + 1 = 3
@@ -133,6 +142,20 @@ COUNTS = {
         "[1, 5, 5]", "{pool: avg, kernel: 3, stride: 2, padding: 1, count_include_pad: false}",
         (1, 3, 3), Ops(adds=49 - 9, divs=9),
     ),
+    # windows at the edges of the padded input, on a 1-pixel map
+    "max-pool-kernel-1-on-1": ("[1, 1]", "{pool: max, kernel: 1}", (1, 1), Ops(compares=1 - 1)),
+    # the one window [−1, 0]: the padding before and the input, both visited by max
+    "max-pool-padded-before": (
+        "[1, 1]", "{pool: max, kernel: 2, stride: 1, padding: [1, 0]}", (1, 1),
+        Ops(compares=2 - 1),
+    ),
+    # the one window [0, 1]: 1 is padding after, not counted: 1 element, 0 adds, 1 division
+    "avg-pool-padded-after-excluding-padding": (
+        "[1, 1]", "{pool: avg, kernel: 2, stride: 1, padding: [0, 1], count_include_pad: false}",
+        (1, 1), Ops(adds=1 - 1, divs=1),
+    ),
+    # a window as large as the input: one window visiting all 3
+    "max-pool-whole-input": ("[2, 3]", "{pool: max, kernel: 3}", (2, 1), Ops(compares=2 * (3 - 1))),
 }  # fmt: skip
 COUNTS |= {f"deconv-{name}": deconv_case(name) for name in DECONVS}
 
@@ -190,3 +213,22 @@ def test_weights_are_the_parameters_that_multiply_an_input(layer, input, weights
 def test_adaptive_pool_jump_is_the_step_of_its_window_starts(input, size, jump):
     row = analyze(loads(network(f"{{adaptive: {size}}}", input))).layers[0]
     assert row.jump == (jump,) and type(row.jump[0]) in (int, Fraction)
+
+
+@pytest.mark.parametrize(
+    "layer, input, connections",
+    [
+        # LeNet-5 (LeCun et al. 1998): each output's weighted inputs plus its bias
+        ("{conv: 6, kernel: 5}", "[1, 32, 32]", 6 * 28 * 28 * (5 * 5 + 1)),  # C1: 122,304
+        ("{subsample: 2}", "[6, 28, 28]", 6 * 14 * 14 * (2 * 2 + 1)),  # S2: 5,880
+        ("{subsample: 3}", "[2, 6, 6]", 2 * 2 * 2 * (3 * 3 + 1)),
+        ("{fc: 84}", "[120]", (120 + 1) * 84),  # F6: 10,164
+        ("{rbf: 10}", "[84]", 84 * 10),
+        # a transposed conv: the products that land in the output plus one bias per output;
+        # 1-D k 3, s 2 on 5 → 11 outputs, every one of the 5·3 products lands
+        ("{deconv: 1, kernel: 3, stride: 2}", "[1, 5]", 5 * 3 + 11),
+    ],
+)
+def test_connections_are_the_lenet_papers_count(layer, input, connections):
+    row = analyze(loads(network(layer, input))).layers[0]
+    assert row.connections == connections and type(row.connections) is int
