@@ -49,6 +49,16 @@ numbers and each refusal's one-line error (their PyTorch halves need torch and s
 it), a few seconds in all."""
 
 
+def pytest_ignore_collect(collection_path, config):
+    """With ``-m fast`` the other modules are not even imported (torch's import alone
+    would take seconds)."""
+    if config.option.markexpr != "fast" or collection_path.suffix != ".py":
+        return None
+    if FAST in collection_path.parents or collection_path.name in FAST_MODULES:
+        return None
+    return collection_path.name.startswith("test_") or None
+
+
 def pytest_collection_modifyitems(config, items):
     """The fast tier (``-m fast``): tests/fast/ and the modules of :data:`FAST_MODULES`."""
     for item in items:
