@@ -55,6 +55,21 @@ REFUSED = {
         lambda: torch.nn.functional.avg_pool2d(zeros(1, 1, 3, 3), 5, 1),
         "Output size is too small",
     ),
+    "pool-kernel-larger-than-the-input-with-ceil-mode": (  # ⌈(3 − 5)/1⌉ + 1 = −1 windows
+        "[1, 3]", "{pool: max, kernel: 5, stride: 1, ceil_mode: true}", "kernel",
+        "kernel 5 is larger than the padded input 3 along l",
+        lambda: torch.nn.functional.max_pool1d(zeros(1, 1, 3), 5, 1, 0, ceil_mode=True),
+        "Invalid computed output size",
+    ),
+    "padding-pairs-for-another-dimension": (
+        "[1, 4, 4]", "{conv: 1, kernel: 1, padding: [[0, 1]]}", "padding",
+        "needs 2 pairs [before, after]", None, None,
+    ),
+    "padding-with-three-values-on-two-axes": (
+        "[1, 4, 4]", "{conv: 1, kernel: 1, padding: [1, 1, 1]}", "padding",
+        "has 3 values; for 2 spatial axes give 2 (one per axis, both sides) or 4 (before and "
+        "after per axis)", None, None,
+    ),
     "max-pool-dilated-window-larger-than-the-input": (  # extent 2·(3 − 1) + 1 = 5 > 4
         "[1, 4]", "{pool: max, kernel: 3, stride: 1, dilation: 2}", "kernel",
         "kernel 5 is larger than the padded input 4 along l",

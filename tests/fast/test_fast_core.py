@@ -210,9 +210,12 @@ def tf_same_padding(n: int, k: int, s: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-@pytest.mark.parametrize("n, k, s", [(8, 3, 2), (7, 2, 3), (9, 4, 2), (6, 4, 1), (5, 3, 1)])
+@pytest.mark.parametrize(
+    "n, k, s", [(8, 3, 2), (7, 2, 3), (9, 4, 2), (6, 4, 1), (5, 3, 1), (8, 2, 2), (6, 1, 1)]
+)
 def test_same_padding_puts_the_larger_half_after(n, k, s):
-    """With stride 2 on 8 and k 3: out 4, total (4 − 1)·2 + 3 − 8 = 1 → (0, 1), never (1, 0)."""
+    """With stride 2 on 8 and k 3: out 4, total (4 − 1)·2 + 3 − 8 = 1 → (0, 1), never (1, 0);
+    k 2 there: (4 − 1)·2 + 2 − 8 = 0, no padding at all."""
     lo, hi = tf_same_padding(n, k, s)
     assert lo <= hi
     geometry = Conv(out_channels=1, kernel=k, stride=s, padding="same").geometry((1, n, n))

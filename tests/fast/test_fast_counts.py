@@ -142,6 +142,11 @@ COUNTS = {
         "[1, 5, 5]", "{pool: avg, kernel: 3, stride: 2, padding: 1, count_include_pad: false}",
         (1, 3, 3), Ops(adds=49 - 9, divs=9),
     ),
+    # 1-D, padding given as a one-value list: 1 on each side, 5 outputs of fan-in 3
+    "conv-1d-padding-list": (
+        "[1, 5]", "{conv: 1, kernel: 3, padding: [1]}", (1, 5),
+        Ops(mults=5 * 3, adds=5 * (3 - 1), bias_adds=5, macs=15),
+    ),
     # windows at the edges of the padded input, on a 1-pixel map
     "max-pool-kernel-1-on-1": ("[1, 1]", "{pool: max, kernel: 1}", (1, 1), Ops(compares=1 - 1)),
     # the one window [−1, 0]: the padding before and the input, both visited by max
