@@ -45,7 +45,7 @@ REFUSED = {
     ),
     "pool-padding-over-half-the-kernel": (
         "[1, 8, 8]", "{pool: max, kernel: 2, padding: 2}", "padding",
-        "padding 2 along h is more than half the kernel 2",
+        "padding 2 along h is more than half the kernel 2 (at most 1, as PyTorch requires)",
         lambda: torch.nn.functional.max_pool2d(zeros(1, 1, 8, 8), 2, 2, 2),
         "pad should be at most half of effective kernel size",
     ),
@@ -151,7 +151,7 @@ def test_cnncalc_refuses_it_in_one_line(name, cli, yaml_file):
     [line] = result.output.strip().splitlines()
     where = "layers.0" if field is None else f"layers.0.{field}"
     assert line.startswith(f"error: {path}:3: {where}: "), line
-    assert message in line, line
+    assert f": {message}" in line, line  # the message itself, not a word inside another
 
 
 @pytest.mark.requires("torch")

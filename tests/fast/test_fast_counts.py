@@ -142,6 +142,14 @@ COUNTS = {
         "[1, 5, 5]", "{pool: avg, kernel: 3, stride: 2, padding: 1, count_include_pad: false}",
         (1, 3, 3), Ops(adds=49 - 9, divs=9),
     ),
+    "conv-without-bias": (  # 2 maps of 2·2, fan-in 3·2·2 = 12: no bias add
+        "[3, 3, 3]", "{conv: 2, kernel: 2, bias: false}", (2, 2, 2),
+        Ops(mults=8 * 12, adds=8 * 11, macs=96),
+    ),
+    # 3-D average pooling with the kernel as long as the input (allowed: not shorter)
+    "avg-pool-3d-kernel-equals-input": (
+        "[1, 2, 2, 2]", "{pool: avg, kernel: 2}", (1, 1, 1, 1), Ops(adds=8 - 1, divs=1),
+    ),
     # 1-D, padding given as a one-value list: 1 on each side, 5 outputs of fan-in 3
     "conv-1d-padding-list": (
         "[1, 5]", "{conv: 1, kernel: 3, padding: [1]}", (1, 5),
@@ -237,3 +245,17 @@ def test_adaptive_pool_jump_is_the_step_of_its_window_starts(input, size, jump):
 def test_connections_are_the_lenet_papers_count(layer, input, connections):
     row = analyze(loads(network(layer, input))).layers[0]
     assert row.connections == connections and type(row.connections) is int
+
+
+@pytest.mark.parametrize(
+    "layers, input, rf",
+    [
+        ("  - {fc: 3}\n", "[1, 5, 7]", (5, 7)),  # an fc sees its whole input map
+        ("  - {fc: 3}\n", "[2, 9]", (9,)),
+        ("  - {flatten: }\n  - {fc: 3}\n", "[1, 5, 7]", (5, 7)),  # and keeps it once flat
+        ("  - {gap: }\n  - {flatten: }\n  - {fc: 3}\n", "[1, 4, 6]", (4, 6)),
+    ],
+)
+def test_a_layer_that_sees_the_whole_map_has_the_map_as_receptive_field(layers, input, rf):
+    rows = analyze(loads(f"input: {input}\nlayers:\n{layers}")).layers
+    assert rows[-1].rf == rf
