@@ -42,7 +42,7 @@ def yaml_file(tmp_path):
 FAST = Path(__file__).resolve().parent / "fast"
 FAST_MODULES = frozenset(
     {"test_kinds.py", "test_lenet5.py", "test_conventions.py", "test_zoo_textbook.py",
-     "test_zoo_torchvision.py", "test_refusals.py"}
+     "test_refusals.py"}
 )  # fmt: skip
 """Modules that join tests/fast/ in the fast tier: each kind's formulas, the zoo's published
 numbers and each refusal's one-line error (their PyTorch halves need torch and skip without
