@@ -24,16 +24,18 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from needs import optional_module
 
-torch = pytest.importorskip("torch")
-
-from cnncalc.analysis.pipeline import build, loads  # noqa: E402
-from cnncalc.analysis.stats import analyse_graph, node_ops  # noqa: E402
-from cnncalc.errors import CnnCalcError  # noqa: E402
+from cnncalc.analysis.pipeline import build, loads
+from cnncalc.analysis.stats import analyse_graph, node_ops
+from cnncalc.errors import CnnCalcError
 from cnncalc.proof.executor import OpCount
-from cnncalc.proof.executor.run import random_input, random_state, run  # noqa: E402
-from cnncalc.proof.export import to_pytorch  # noqa: E402
-from cnncalc.proof.verify import predicted_counts  # noqa: E402
+from cnncalc.proof.executor.run import random_input, random_state, run
+from cnncalc.proof.export import to_pytorch
+from cnncalc.proof.verify import predicted_counts
+
+torch = optional_module("torch")
+pytestmark = pytest.mark.requires("torch")  # every test here checks four ways, PyTorch one of them
 
 # CNNCALC_PROPERTY_EXAMPLES=3000 for a thorough run; the default keeps the suite quick
 GRAPHS = settings(
@@ -50,6 +52,35 @@ def per_axis(draw, nd: int, low: int, high: int):
     return values[0] if draw(st.booleans()) else values
 
 
+def per_axis_within(draw, highs: list[int]):
+    """An int within every axis's bound, or one value per axis within its own (≥ 1)."""
+    if draw(st.booleans()):
+        return draw(st.integers(1, min(highs)))
+    return [draw(st.integers(1, h)) for h in highs]
+
+
+def as_list(value, nd: int) -> list[int]:
+    return list(value) if isinstance(value, list) else [value] * nd
+
+
+def largest_fitting(room: int, dilation: int) -> int:
+    """The largest kernel k whose extent d·(k − 1) + 1 fits ``room`` (the padded input)."""
+    return (room - 1) // dilation + 1
+
+
+def padding_totals(pad, nd: int) -> list[int] | None:
+    """p_before + p_after per axis of each padding form; None for 'same' (any kernel fits)."""
+    if pad == "same":
+        return None
+    if pad == "valid":
+        return [0] * nd
+    if isinstance(pad, int):
+        return [2 * pad] * nd
+    if len(pad) == nd:
+        return [2 * p for p in pad]
+    return [pad[2 * i] + pad[2 * i + 1] for i in range(nd)]
+
+
 def padding(draw, nd: int, high: int = 1):
     """Every form: per side, same, valid, one per axis, or [top, bottom, left, right]."""
     return draw(
@@ -63,8 +94,9 @@ def padding(draw, nd: int, high: int = 1):
     )
 
 
-def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
-    """A conv; with ``keep_size`` stride 1 and ``same`` padding, with ``out`` that many maps."""
+def conv(draw, nd: int, c: int, sizes, keep_size: bool, out: int | None):
+    """A conv on maps of ``sizes``; with ``keep_size`` stride 1 and ``same`` padding, with
+    ``out`` that many maps. Its dilated kernel fits the padded input by construction."""
     groups = draw(st.sampled_from([g for g in (1, 2, 3) if c % g == 0 and (out or g) % g == 0]))
     out = out or groups * draw(st.integers(1, 3))
     layer = {"conv": out, "bias": draw(st.booleans())}
@@ -73,12 +105,13 @@ def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
         layer["table"] = [
             sorted(draw(st.sets(st.integers(0, c - 1), min_size=1, max_size=c))) for _ in range(out)
         ]
-        layer["kernel"] = (
-            per_axis(draw, nd, 1, 3) if not keep_size else draw(st.sampled_from([1, 3]))
-        )
         layer["padding"] = "same" if keep_size else draw(st.integers(0, 1))
+        layer["kernel"] = (
+            per_axis_within(draw, [min(3, n + 2 * layer["padding"]) for n in sizes])
+            if not keep_size
+            else draw(st.sampled_from([1, 3]))
+        )
         return layer
-    layer["kernel"] = per_axis(draw, nd, 1, 3)
     layer["dilation"] = per_axis(draw, nd, 1, 2)
     if groups > 1:
         layer["groups"] = groups
@@ -86,6 +119,14 @@ def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
         layer["padding"] = "same"
     else:
         layer.update(stride=per_axis(draw, nd, 1, 2), padding=padding(draw, nd))
+    totals = padding_totals(layer["padding"], nd) or [None] * nd
+    layer["kernel"] = per_axis_within(
+        draw,
+        [
+            3 if t is None else min(3, largest_fitting(n + t, d))
+            for n, t, d in zip(sizes, totals, as_list(layer["dilation"], nd))
+        ],
+    )
     return layer
 
 
@@ -105,27 +146,48 @@ def deconv(draw, nd: int, c: int):
     }
 
 
-def pool(draw, nd: int, keep_size: bool):
+def same_halves_fit(sizes, kernel, stride, dilation) -> bool:
+    """TensorFlow's 'same' (total = max((⌈n/s⌉ − 1)·s + d·(k − 1) + 1 − n, 0), the larger
+    half after) leaves each side at most half the kernel, as PyTorch's pooling requires."""
+    for n, k, s, d in zip(sizes, kernel, stride, dilation):
+        total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+        if total - total // 2 > k // 2:
+            return False
+    return True
+
+
+def pool(draw, nd: int, sizes, keep_size: bool):
+    """A pooling layer on maps of ``sizes``: its window fits the input unpadded and each
+    side's padding is at most half the kernel, by construction."""
     mode = draw(st.sampled_from(["max", "avg"]))
-    layer = {"pool": mode, "kernel": per_axis(draw, nd, 1, 3)}
+    layer = {"pool": mode}
     if keep_size:
-        layer.update(stride=1, padding="same")
+        # a kernel no longer than the input: 3-D average pooling requires it, padding aside
+        layer.update(
+            kernel=per_axis_within(draw, [min(3, n) for n in sizes]), stride=1, padding="same"
+        )
     else:
         layer["stride"] = per_axis(draw, nd, 1, 2)
-        pad = draw(
-            st.one_of(
-                st.integers(0, 1),
-                st.just("same"),
-                st.lists(st.integers(0, 1), min_size=2 * nd, max_size=2 * nd),
-            )
+        if mode == "max" and draw(st.booleans()):
+            layer["dilation"] = per_axis(draw, nd, 1, 2)
+        dilation = as_list(layer.get("dilation", 1), nd)
+        layer["kernel"] = per_axis_within(
+            draw, [min(3, largest_fitting(n, d)) for n, d in zip(sizes, dilation)]
         )
-        layer["padding"] = pad
+        kernel, stride = as_list(layer["kernel"], nd), as_list(layer["stride"], nd)
+        half = [min(1, k // 2) for k in kernel]
+        # an int, or [before, after] per axis; each side at most half the kernel
+        forms = [
+            st.integers(0, min(half)),
+            st.tuples(*(st.integers(0, h) for h in half for _ in "ba")).map(list),
+        ]
+        if same_halves_fit(sizes, kernel, stride, dilation):
+            forms.append(st.just("same"))
+        pad = layer["padding"] = draw(st.one_of(forms))
         if isinstance(pad, int):  # the export pads asymmetric padding apart, without ceil_mode
             layer["ceil_mode"] = draw(st.booleans())
             if layer["ceil_mode"]:
                 layer["stride"] = 2  # where ceil_mode makes a difference
-        if mode == "max" and draw(st.booleans()):
-            layer["dilation"] = per_axis(draw, nd, 1, 2)
     if mode == "avg":
         layer["count_include_pad"] = draw(st.booleans())
     return layer
@@ -206,13 +268,13 @@ def leaf(draw, nd: int, shape, keep: str | None):
     if what == "resample":
         return resample(draw, nd, shape)
     if what == "conv":
-        return conv(draw, nd, c, keep is not None, c if keep == "all" else None)
+        return conv(draw, nd, c, shape[1:], keep is not None, c if keep == "all" else None)
     if what == "pool":
-        return pool(draw, nd, keep is not None)
+        return pool(draw, nd, shape[1:], keep is not None)
     if what == "deconv":
         return deconv(draw, nd, c)
     if what == "subsample":
-        return {"subsample": draw(st.integers(1, 2))}
+        return {"subsample": draw(st.integers(1, min(2, *shape[1:])))}
     if what == "adaptive":
         return {"adaptive": per_axis(draw, nd, 1, 3), "mode": draw(st.sampled_from(["avg", "max"]))}
     if what == "gap":
