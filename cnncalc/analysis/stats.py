@@ -13,7 +13,7 @@ from cnncalc.conventions.presets import CONVENTIONS, get_convention
 from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.base import state_size
-from cnncalc.kinds.joins import Add
+from cnncalc.kinds.joins import Broadcasting
 from cnncalc.kinds.ops import Ops, total_ops
 from cnncalc.model.graph import Graph, Node
 
@@ -137,7 +137,7 @@ class Analysis:
 
 def node_ops(node: Node) -> Ops:
     """Raw operations of one node for one sample."""
-    if isinstance(node.layer, Add):
+    if isinstance(node.layer, Broadcasting):
         return node.layer.merge_ops(list(node.in_shapes))
     return node.layer.ops(node.in_shape, node.out_shape)
 
