@@ -129,6 +129,8 @@ class Analysis:
     total: Totals
     deconv: DeconvCount | None = None
     """``--deconv-count`` when given; None: the convention's own."""
+    outputs: tuple[tuple[str, Shape], ...] = ()
+    """(layer name, shape) of every output, in ``outputs:`` order; ``output`` is the first."""
 
     @property
     def depth(self) -> int:
@@ -216,6 +218,7 @@ def analyse_graph(
         tuple(layers),
         total,
         deconv,
+        tuple((graph.name_of(i), graph.shape_of(i)) for i in graph.output_nodes),
     )
 
 

@@ -13,6 +13,24 @@ from cnncalc.kinds.registry import LAYER_KINDS
 SCHEMA_ID = "https://cnncalc.invalid/schema/network.json"
 
 
+REFERENCE = {
+    "type": ["string", "integer"],
+    "description": "an earlier layer's name (a block call, repeat or join is known by its "
+    "name too): this item reads that layer's output instead of the previous item's",
+}
+EXPRESSION = {
+    "type": "string",
+    "pattern": "\\$",
+    "description": "inside a block: an argument ($c) or an integer expression of arguments "
+    "with + - * // % / and parentheses ($dim * 4, ($c + 7) // 8 * 8); / must divide exactly",
+}
+
+
+def _described(sub: dict) -> dict:
+    """The title and description of an option, kept beside its alternatives."""
+    return {k: sub[k] for k in ("title", "description", "default") if k in sub}
+
+
 def _kind_schema(kind: str, defs: dict) -> dict:
     cls = LAYER_KINDS[kind]
     schema = cls.model_json_schema(ref_template="#/$defs/{model}")
@@ -20,6 +38,7 @@ def _kind_schema(kind: str, defs: dict) -> dict:
     props: dict[str, Any] = {}
     main_schema: dict[str, Any] = {"type": "null"}
     for field, sub in schema.get("properties", {}).items():
+        sub = {"anyOf": [sub, {"$ref": "#/$defs/expression"}], **_described(sub)}
         if field == cls.main:
             main_schema = sub
         else:
@@ -29,7 +48,12 @@ def _kind_schema(kind: str, defs: dict) -> dict:
         "type": "object",
         "title": kind,
         "description": cls.summary or (cls.__doc__ or "").strip().splitlines()[0],
-        "properties": {kind: main_schema, **props, "name": {"type": ["string", "integer"]}},
+        "properties": {
+            kind: main_schema,
+            **props,
+            "name": {"type": ["string", "integer"]},
+            "from": REFERENCE,
+        },
         "required": required,
         "additionalProperties": False,
     }
@@ -43,6 +67,7 @@ def network_schema() -> dict:
         "anyOf": [
             layer_list,
             {"type": "null"},
+            {**REFERENCE, "description": "an earlier layer's output, by its name"},
             {
                 "type": "object",
                 "properties": {"name": {"type": "string"}, "layers": layer_list},
@@ -58,13 +83,22 @@ def network_schema() -> dict:
             "properties": {
                 key: {"type": "array", "items": branch, "minItems": 2},
                 "name": {"type": ["string", "integer"]},
+                "from": REFERENCE,
             },
             "required": [key],
             "additionalProperties": False,
         }
         for key, desc in (
             ("concat", "branches on the same input, joined on channels"),
-            ("add", "branches on the same input, summed; [] is the identity"),
+            (
+                "add",
+                "branches on the same input, summed (broadcast as PyTorch); [] is the identity",
+            ),
+            (
+                "mul",
+                "branches on the same input, multiplied element by element (broadcast as "
+                "PyTorch: a C×1×1 gate scales C×H×W); [] is the identity",
+            ),
         )
     ]
     repeat = {
@@ -77,6 +111,7 @@ def network_schema() -> dict:
             "name": {"type": ["string", "integer"]},
             "label": {"type": "string"},
             "start": {"type": "integer"},
+            "from": REFERENCE,
         },
         "required": ["repeat", "layers"],
         "additionalProperties": False,
@@ -88,6 +123,7 @@ def network_schema() -> dict:
         "minProperties": 1,
     }
     defs["layer"] = {"anyOf": layer_variants + joins + [repeat, call]}
+    defs["expression"] = EXPRESSION
     shape = {
         "anyOf": [
             {
@@ -123,6 +159,11 @@ def network_schema() -> dict:
                 },
             },
             "layers": layer_list,
+            "outputs": {
+                "description": "the layers the network returns, by name (default: its last "
+                "layer); with several, the exported forward returns a tuple",
+                "anyOf": [REFERENCE, {"type": "array", "items": REFERENCE, "minItems": 1}],
+            },
             "variants": {
                 "type": "object",
                 "additionalProperties": {
