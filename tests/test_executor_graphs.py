@@ -3,9 +3,11 @@
 Hypothesis draws networks of a few layers on 1-D, 2-D and 3-D inputs: chains of conv
 (stride, dilation, groups, asymmetric and ``same`` padding, connection tables), deconv,
 max/avg pooling (ceil_mode, count_include_pad), sub-sampling, adaptive and global pooling,
-BatchNorm, LRN, activations and dropout, with ``concat`` and ``add`` joins of branches
-(``[]`` the identity), sometimes ending in flatten + fc. Each layer is kept only if the
-calculator accepts it on the shape it meets. Then for every node:
+BatchNorm, LRN, activations and dropout, with ``concat``, ``add`` and ``mul`` joins of
+branches (``[]`` the identity; an ``add``/``mul`` branch may be a C×1×1 gate that is
+broadcast over the map, as in squeeze-and-excitation), sometimes ending in flatten + fc.
+Each layer is kept only if the calculator accepts it on the shape it meets. Then for every
+node:
 
     predicted shape == naive == fast == PyTorch (the exported module)
     naive output == fast output,  fast output == PyTorch output
@@ -171,6 +173,13 @@ def leaf(draw, nd: int, shape, keep: str | None):
     return pointwise(draw)
 
 
+def gate(draw, c: int):
+    """A branch that ends C×1×…×1 and is broadcast over the map: global pooling, a 1×1
+    conv back to C maps, maybe an activation (a squeeze-and-excitation gate)."""
+    branch = [{"gap": None}, {"conv": c, "kernel": 1, "bias": draw(st.booleans())}]
+    return branch + draw(st.sampled_from([[], [{"sigmoid": None}], [{"relu": None}]]))
+
+
 class Net:
     """A network grown one item at a time; an item the calculator refuses is left out."""
 
@@ -202,13 +211,16 @@ def networks(draw):
         current = net.shape(net.layers)
         if len(current) == 1:
             break  # flat: nothing spatial left
-        join = draw(st.sampled_from([None, None, None, None, "concat", "add"]))
+        join = draw(st.sampled_from([None, None, None, None, "concat", "add", "mul"]))
         if join is None:
             net.try_add(leaf(draw, nd, current, None))
             continue
         keep = "spatial" if join == "concat" else "all"
         branches = []
         for _ in range(draw(st.integers(2, 3))):
+            if join != "concat" and draw(st.integers(0, 3)) == 0:
+                branches.append(gate(draw, current[0]))
+                continue
             branch = [leaf(draw, nd, current, keep) for _ in range(draw(st.integers(0, 2)))]
             branches.append(branch)
         net.try_add({join: branches})
