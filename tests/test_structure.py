@@ -534,3 +534,38 @@ def test_schema_describes_mul_from_outputs_and_expressions(cli):
     mul = layers[titles.index("mul")]
     branch_forms = mul["properties"]["mul"]["items"]["anyOf"]
     assert any(f.get("type") == ["string", "integer"] for f in branch_forms)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_se_gate_backward_by_formula():
+    """x·g with x: C×H×W and g: C×1×1: dX = dY·g (C·H·W mults), dG = Σ_HW dY·x (C·H·W mults,
+    C·H·W − C adds), per sample."""
+    from cnncalc.analysis.pipeline import training
+
+    c, h, w, b = 8, 5, 6, 3
+    spec = loads(
+        f"input: [{c}, {h}, {w}]\nlayers:\n  - {{conv: {c}, kernel: 1}}\n"
+        f"  - mul: [[], [{{gap: }}, {{conv: {c}, kernel: 1}}, {{sigmoid: }}]]\n    name: se\n"
+    )
+    se = next(l for l in training(spec, batch=b, convention="exact").layers if l.name == "se")
+    assert se.dx_ops.mults == 2 * b * c * h * w
+    assert se.dx_ops.adds == b * (c * h * w - c)
+    add = loads(
+        f"input: [{c}, {h}, {w}]\nlayers:\n  - {{conv: {c}, kernel: 1}}\n"
+        f"  - add: [[], [{{gap: }}, {{conv: {c}, kernel: 1}}]]\n    name: se\n"
+    )
+    se_add = next(l for l in training(add, batch=b, convention="exact").layers if l.name == "se")
+    assert (se_add.dx_ops.mults, se_add.dx_ops.adds) == (0, b * (c * h * w - c))
+
+
+def test_mul_on_the_network_input_computes_only_the_gate_gradient():
+    from cnncalc.analysis.pipeline import training
+
+    spec = loads(
+        "input: [4, 3, 3]\nlayers:\n  - mul: [[], [{gap: }, {conv: 4, kernel: 1}]]\n    name: g\n"
+    )
+    g = next(l for l in training(spec, batch=1, convention="exact").layers if l.name == "g")
+    # the input needs no gradient; the gate's is Σ_HW dY·x: 36 mults, 36 − 4 adds
+    assert (g.dx_ops.mults, g.dx_ops.adds) == (4 * 9, 4 * 9 - 4)

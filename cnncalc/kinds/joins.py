@@ -17,6 +17,7 @@ from cnncalc.kinds.arith import (
     Shape,
     prod,
 )
+from cnncalc.kinds.backward import Backward, Saved
 from cnncalc.kinds.base import Kind, dotted, fmt_shape, op_line
 from cnncalc.kinds.formula import Formula
 from cnncalc.kinds.ops import Ops
@@ -117,6 +118,27 @@ class Broadcasting(Kind):
         """(branches − 1)·elements of the broadcast output."""
         y = self.merge(shapes)
         return Ops(**{self.op_field: (len(shapes) - 1) * prod(y)})
+
+    def merge_backward(self, shapes: list[Shape], needs: list[bool], batch: int) -> Backward:
+        """dX of each branch that needs one, whole batch, as autograd runs the forward's
+        chain of binary ops ((a ∘ b) ∘ c): at each op, the gradient of an input of shape t
+        is dY (``add``) or dY times the other input (``mul``: one mult per output element),
+        summed over the axes where t was broadcast (one add per output element beyond t's)."""
+        total = Ops()
+        acc, acc_needs = shapes[0], needs[0]
+        for s, need in zip(shapes[1:], needs[1:]):
+            out = tuple(max(a, b) for a, b in zip(acc, s))
+            for t, wanted in ((acc, acc_needs), (s, need)):
+                if wanted:
+                    products = prod(out) if self.op_field == "mults" else 0
+                    total += Ops(mults=products, adds=prod(out) - prod(t)).times(batch)
+            acc, acc_needs = out, acc_needs or need
+        return Backward(dx=total)
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """``mul`` keeps its inputs (each one's gradient is dY times the others); ``add``
+        keeps nothing."""
+        return Saved(input=self.op_field == "mults")
 
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
         broadcast = any(s != y for s in shapes)
