@@ -58,7 +58,12 @@ class Comparison:
 def metric(analysis: Analysis, name: str) -> int:
     """A network's total of one compared count (``space`` is the convention's)."""
     if name == "space":
-        return analysis.total.figures.space
+        space = analysis.total.figures.space
+        if space is None:
+            raise CnnCalcError(
+                "space is a figure of the nndl convention only", field="--convention"
+            )
+        return space
     return getattr(analysis.total, name)
 
 

@@ -14,7 +14,7 @@ from cnncalc.analysis.stats import Analysis, layer_basis
 from cnncalc.conventions.quantities import TERMS
 from cnncalc.kinds.arith import Shape
 from cnncalc.kinds.formula import Formula
-from cnncalc.kinds.registry import JOIN_KINDS
+from cnncalc.kinds.joins import JoinKind
 from cnncalc.model.graph import Graph, Node
 
 TOPICS = ("shape", "params", "flops", "all")
@@ -47,7 +47,7 @@ class Working:
 
 def node_formulas(node: Node) -> list[Formula]:
     """Every line a node's kind can explain (a join explains its merge)."""
-    if isinstance(node.layer, tuple(JOIN_KINDS.values())):
+    if isinstance(node.layer, JoinKind):
         return node.layer.explain_merge(list(node.in_shapes), node.out_shape)
     return node.layer.explain(node.in_shape, node.out_shape)
 

@@ -36,8 +36,8 @@ def _values(body: str, text: str) -> list[str]:
     """The values one brace stands for."""
     match = _RANGE.match(body)
     if match:
-        first, last, step = (int(g) if g is not None else None for g in match.groups())
-        step = 1 if step is None else step
+        first, last = int(match[1]), int(match[2])
+        step = 1 if match[3] is None else int(match[3])
         if step < 1:
             raise CnnCalcError(f"'{text}': the step of {{{body}}} must be at least 1", field=FIELD)
         if first > last:

@@ -218,8 +218,12 @@ class Convention:
     def figures(self, basis: Basis) -> Figures:
         counted = basis.counting(self.deconv)
         rows = self.rows(basis.site)
+        mults, adds, macs, flops = (rows[f].of(counted) for f in FIGURES)
         return Figures(
-            *(rows[f].of(counted) for f in FIGURES),
+            mults,
+            adds,
+            macs,
+            flops,
             space=rows["space"].of(counted) if "space" in rows else None,
         )
 

@@ -248,10 +248,14 @@ def get_convention(name: str) -> Convention:
 
 
 def check_deconv_count(value: str | None) -> DeconvCount | None:
-    if value is not None and value not in DECONV_COUNTS:
-        raise CnnCalcError(
-            f"unknown transposed-conv count '{value}'",
-            field="--deconv-count",
-            hint="input (cnncalc's) or output (thop, torchinfo, torchscan)",
-        )
-    return value
+    if value is None:
+        return None
+    if value == "input":
+        return "input"
+    if value == "output":
+        return "output"
+    raise CnnCalcError(
+        f"unknown transposed-conv count '{value}'",
+        field="--deconv-count",
+        hint=f"one of {', '.join(DECONV_COUNTS)}: input (cnncalc's) or output (thop, torchinfo, torchscan)",
+    )

@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING
 
 from cnncalc.conventions.site import Quantity, Site, per_call, per_sample, raw
 from cnncalc.kinds.arith import per_axis, prod
+from cnncalc.kinds.conv import Deconv
 from cnncalc.kinds.ops import OP_FIELDS
+from cnncalc.kinds.pointwise import Lrn
+from cnncalc.kinds.pool import Pool
 
 if TYPE_CHECKING:
     pass
@@ -25,7 +28,7 @@ def _torchscan_window(site: Site) -> int:
     taken as a window of 3, not 9. An adaptive pool's window per axis is n/o when o
     divides n, else n mod o + 1."""
     x, y = site.x, site.y
-    if site.layer.kind == "pool":
+    if isinstance(site.layer, Pool):
         k = per_axis(site.layer.kernel, site.axes, "kernel")
         window = k[0] if len(set(k)) == 1 else prod(k)
     else:
@@ -46,7 +49,7 @@ def _pool_inputs(site: Site) -> int:
     """Elements a PyTorch pooling module receives: PyTorch pads both sides alike, so an
     uneven padding (TensorFlow's 'same' with an even kernel) is an explicit pad before the
     pool (cnncalc's export writes it so), and the pool sees the padded map."""
-    if site.layer.kind != "pool":
+    if not isinstance(site.layer, Pool):
         return prod(site.x)
     pads = site.layer.geometry(site.x).padding
     if all(lo == hi for lo, hi in pads):
@@ -57,6 +60,7 @@ def _pool_inputs(site: Site) -> int:
 def _lrn_padded(site: Site) -> int:
     """PyTorch's local_response_norm averages x² over a channel window by padding the
     channels with size − 1 zeros and average-pooling: (c + size − 1) · positions."""
+    assert isinstance(site.layer, Lrn), "a quantity of LRN layers only"
     return (site.x[0] + site.layer.size - 1) * prod(site.x[1:])
 
 
@@ -64,6 +68,7 @@ def _calflops_deconv_macs(site: Site) -> int:
     """calflops 0.3.2 takes a transposed conv's weight.shape[1] = c_o/g for c_o and
     divides it by g again: c_i·(input positions)·⌊(c_o/g)/g⌋·k (right only when g = 1)."""
     layer, x = site.layer, site.x
+    assert isinstance(layer, Deconv), "a quantity of transposed convs only"
     k = per_axis(layer.kernel, site.axes, "kernel")
     return prod(x) * (layer.out_channels // layer.groups // layer.groups) * prod(k)
 
@@ -72,6 +77,7 @@ def _calflops_deconv_bias(site: Site) -> int:
     """calflops 0.3.2 counts a transposed conv's bias as (c_o/g) times the output size of an
     ordinary conv with the same options, ⌊(n + 2p − d·(k − 1) − 1)/s⌋ + 1 per axis."""
     layer = site.layer
+    assert isinstance(layer, Deconv), "a quantity of transposed convs only"
     if not layer.bias:
         return 0
     g = layer.geometry(site.x)
@@ -119,7 +125,7 @@ QUANTITIES: dict[str, Quantity] = {
         "outputs·(window − 1)", _torchscan_window.__doc__, _torchscan_window
     ),
     "thop_adaptive_avg": Quantity(
-        "⌊(Π n/o + 1)·outputs⌋", _thop_adaptive_avg.__doc__, _thop_adaptive_avg
+        "⌊(Π n/o + 1)·outputs⌋", _thop_adaptive_avg.__doc__ or "", _thop_adaptive_avg
     ),
     "lrn_padded": per_sample("padded channel window", _lrn_padded.__doc__, _lrn_padded),
     "calflops_deconv_macs": per_sample(

@@ -43,13 +43,13 @@ class Quantity:
     of: Callable[[Site, int], int]
 
 
-def per_sample(label: str, doc: str, fn: Callable[[Site], int]) -> Quantity:
-    return Quantity(label, doc, lambda site, batch: fn(site) * batch)
+def per_sample(label: str, doc: str | None, fn: Callable[[Site], int]) -> Quantity:
+    return Quantity(label, doc or "", lambda site, batch: fn(site) * batch)
 
 
-def per_call(label: str, doc: str, fn: Callable[[Site], int]) -> Quantity:
+def per_call(label: str, doc: str | None, fn: Callable[[Site], int]) -> Quantity:
     """Counted once per layer, whatever the batch: NNDL's weights, a few tools' constants."""
-    return Quantity(label, doc, lambda site, batch: fn(site))
+    return Quantity(label, doc or "", lambda site, batch: fn(site))
 
 
 def raw(field: str) -> Quantity:

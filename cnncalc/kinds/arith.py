@@ -9,14 +9,14 @@ p = lo + hi is the total).
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import NamedTuple, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from cnncalc.errors import CnnCalcError
 
 Shape = tuple[int, ...]
 
 
-def prod(values: Sequence[int]) -> int:
+def prod(values: Iterable[int]) -> int:
     result = 1
     for v in values:
         result *= v

@@ -20,7 +20,7 @@ Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydField
@@ -216,6 +216,9 @@ class Kind(BaseModel):
 class Sliding(Kind):
     """Shared by the kinds that slide a window along each spatial axis."""
 
+    if TYPE_CHECKING:  # every sliding kind declares its own kernel field, with its own type
+        kernel: Sizes
+
     def geometry(self, x: Shape) -> Geometry:
         """The window on input ``x``: kernel, stride, dilation, extent and padding per axis."""
         ndim = needs_spatial(x, self.kind)
@@ -229,7 +232,7 @@ class Sliding(Kind):
     def _stride(self):
         return self.stride
 
-    def _out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
+    def out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
         g = self.geometry(x)
         ndim, s, k_eff, pad = g.ndim, g.stride, g.extent, g.padding
         sizes = []
@@ -249,7 +252,7 @@ class Sliding(Kind):
         g = self.geometry(x)
         return field.slide(g.extent, g.stride)
 
-    def _explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
+    def explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
         g = self.geometry(x)
         ndim, k, s, d, k_eff, pad = g.ndim, g.kernel, g.stride, g.dilation, g.extent, g.padding
         lines = []

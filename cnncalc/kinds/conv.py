@@ -16,6 +16,7 @@ from cnncalc.kinds.arith import (
 from cnncalc.kinds.backward import Backward, Saved
 from cnncalc.kinds.base import (
     AXES,
+    Kind,
     NonNeg,
     Padding,
     Size,
@@ -96,11 +97,13 @@ class Conv(Sliding):
         return [len(r) for r in rows]
 
     def table_rows(self) -> list[list[int]]:
-        return LENET5_C3_TABLE if self.table == "lenet5" else [list(r) for r in self.table]
+        if self.table is None or self.table == "lenet5":
+            return LENET5_C3_TABLE
+        return [list(r) for r in self.table]
 
     def out_shape(self, x: Shape) -> Shape:
         self.inputs_seen(x)
-        return (self.out_channels,) + self._out_sizes(x)
+        return (self.out_channels,) + self.out_sizes(x)
 
     def state(self, x: Shape) -> list[StateEntry]:
         k = per_axis(self.kernel, len(x) - 1, "kernel")
@@ -156,7 +159,7 @@ class Conv(Sliding):
         return Saved(input=True)
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        lines = self._explain_sizes(x, y)
+        lines = self.explain_sizes(x, y)
         ndim = len(x) - 1
         k = per_axis(self.kernel, ndim, "kernel")
         c_o, out = self.out_channels, spatial(y)
@@ -264,7 +267,7 @@ LENET5_C3_TABLE = [
 """LeCun et al. 1998, Table I: the S2 maps (rows of the paper) each C3 map takes."""
 
 
-class Deconv(Sliding):
+class Deconv(Kind):
     """Transposed convolution (PyTorch's ConvTranspose), counted on its input."""
 
     kind: ClassVar[str] = "deconv"

@@ -65,7 +65,27 @@ def broadcast_field(fields: list[Field], shapes: list[Shape], y: Shape) -> Field
     return Field(tuple(rf), tuple(jump))
 
 
-class Concat(Kind):
+class JoinKind(Kind):
+    """A kind that joins branches: its rules take the shape of every branch."""
+
+    def merge(self, shapes: list[Shape]) -> Shape:
+        """The output shape of the joined branches."""
+        raise NotImplementedError
+
+    def merge_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
+        """The receptive field and jump after the join: the widest and the coarsest."""
+        return Field.merge(fields)
+
+    def merge_ops(self, shapes: list[Shape]) -> Ops:
+        """Raw operations of the join itself, one sample."""
+        return Ops()
+
+    def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
+        """The working of the join's shape and operations."""
+        return []
+
+
+class Concat(JoinKind):
     """Branches joined along the channels; their spatial sizes must agree."""
 
     kind: ClassVar[str] = "concat"
@@ -82,12 +102,6 @@ class Concat(Kind):
                 )
         return (sum(s[0] for s in shapes),) + first[1:]
 
-    def merge_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
-        return Field.merge(fields)
-
-    def merge_ops(self, shapes: list[Shape]) -> Ops:
-        return Ops()
-
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
         return [
             Formula(
@@ -99,7 +113,7 @@ class Concat(Kind):
         ]
 
 
-class Broadcasting(Kind):
+class Broadcasting(JoinKind):
     """An element-wise join of branches, broadcast as PyTorch broadcasts: one operation per
     output element for each branch after the first."""
 

@@ -74,7 +74,7 @@ class Pool(Sliding):
                     field="padding",
                     hint=f"at most {kk // 2}, as PyTorch requires",
                 )
-        return (x[0],) + self._out_sizes(x, self.ceil_mode)
+        return (x[0],) + self.out_sizes(x, self.ceil_mode)
 
     def ops(self, x: Shape, y: Shape) -> Ops:
         """Per window of w visited elements: max w − 1 compares; avg w − 1 adds and 1 division."""
@@ -111,7 +111,7 @@ class Pool(Sliding):
         return Saved(input=True)
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        lines = self._explain_sizes(x, y, self.ceil_mode)
+        lines = self.explain_sizes(x, y, self.ceil_mode)
         ndim, c = len(x) - 1, x[0]
         k = per_axis(self.kernel, ndim, "kernel")
         taps, windows = self._taps(x, y), prod(spatial(y))
@@ -153,7 +153,7 @@ class Subsample(Sliding):
         return self.kernel
 
     def out_shape(self, x: Shape) -> Shape:
-        return (x[0],) + self._out_sizes(x)
+        return (x[0],) + self.out_sizes(x)
 
     def state(self, x: Shape) -> list[StateEntry]:
         return [StateEntry("weight", (x[0],)), StateEntry("bias", (x[0],))]
@@ -185,7 +185,7 @@ class Subsample(Sliding):
         return Saved(extra=(Kept("window sums", prod(y) * batch),))
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
-        lines = self._explain_sizes(x, y)
+        lines = self.explain_sizes(x, y)
         ndim, ops = len(x) - 1, self.ops(x, y)
         sym_o, outputs = f"c·{axis_symbols('', ndim, '_o')}", dotted(*y)
         window = ("·".join(["k"] * ndim), self.kernel**ndim)

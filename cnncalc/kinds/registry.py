@@ -5,7 +5,7 @@ from __future__ import annotations
 from cnncalc.kinds.base import Kind
 from cnncalc.kinds.conv import Conv, Deconv
 from cnncalc.kinds.dense import Fc, Flatten, Rbf
-from cnncalc.kinds.joins import Add, Concat, Mul
+from cnncalc.kinds.joins import Add, Concat, JoinKind, Mul
 from cnncalc.kinds.pointwise import (
     BatchNorm,
     Dropout,
@@ -41,4 +41,4 @@ LAYER_KINDS: dict[str, type[Kind]] = {
     )
 }
 """Every kind a YAML layer may name, by its key."""
-JOIN_KINDS: dict[str, type[Kind]] = {"concat": Concat, "add": Add, "mul": Mul}
+JOIN_KINDS: dict[str, type[JoinKind]] = {"concat": Concat, "add": Add, "mul": Mul}

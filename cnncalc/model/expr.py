@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from cnncalc.errors import CnnCalcError
 
@@ -23,14 +23,14 @@ MAX_DIGITS = 60
 """Largest intermediate value, in digits: sizes are at most a million, so a longer number
 is a runaway expression, refused before it can take memory or time."""
 
-_BINARY = {
+_BINARY: dict[type, Callable[[int, int], int]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
 }
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_UNARY: dict[type, Callable[[int], int]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
 def is_expression(text: str) -> bool:

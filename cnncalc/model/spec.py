@@ -9,6 +9,7 @@ built once and walked ``count`` times by the graph builder).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.base import MAX_SIZE, Kind
-from cnncalc.kinds.joins import Add, Concat, Mul
+from cnncalc.kinds.joins import JoinKind
 from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
 from cnncalc.model.expr import evaluate, is_expression
 from cnncalc.model.yamlsource import LocDict, LocList, line_of
@@ -77,7 +78,7 @@ class Branch:
 
 @dataclass(frozen=True)
 class Join:
-    join: Union[Concat, Add, Mul]
+    join: JoinKind
     branches: tuple[Branch, ...]
     name: str | None
     where: Where
@@ -135,7 +136,7 @@ _REQUIRED = object()
 @dataclass
 class NetworkSpec:
     name: str
-    input: Shape | None
+    input: Shape
     layers: tuple | None
     variants: dict[str, "NetworkSpec"] | None
     file: str | None
@@ -257,17 +258,13 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
             hint="e.g. input: [3, 224, 224] (channels, height, width)",
         )
     ctx = _Context(file=file, blocks=blocks)
-    common = dict(
-        file=file,
-        description=str(data.get("description") or ""),
-        source=str(data.get("source") or ""),
+    meta = dict(
+        description=str(data.get("description") or ""), source=str(data.get("source") or "")
     )
     outputs = _parse_outputs(data, file, has_layers)
     if has_layers:
         layers = _parse_sequence(data["layers"], ctx, "layers", data.line_of("layers"))
-        return NetworkSpec(
-            name=str(name), input=shape, layers=layers, variants=None, outputs=outputs, **common
-        )
+        return NetworkSpec(str(name), shape, layers, None, file, outputs=outputs, **meta)
     variants = data["variants"]
     if not isinstance(variants, LocDict) or not variants:
         raise CnnCalcError(
@@ -319,7 +316,7 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
             description=vdesc,
             vs=vs,
         )
-    return NetworkSpec(name=str(name), input=shape, layers=None, variants=parsed, **common)
+    return NetworkSpec(str(name), shape, None, parsed, file, outputs=None, **meta)
 
 
 def _parse_outputs(data: LocDict, file: str | None, has_layers: bool) -> tuple[Ref, ...] | None:
@@ -653,7 +650,7 @@ def _parse_leaf(
     )
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: Mapping[str, Any]) -> str:
     """Pydantic's message, said the way the rest of cnncalc says things."""
     ctx = err.get("ctx") or {}
     kind = err["type"]

@@ -50,7 +50,13 @@ def line_of(container: Any, key: Any) -> int | None:
     return None
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+try:
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _BaseLoader
+
+
+class _Loader(_BaseLoader):
     """libyaml's parser where PyYAML has it (several times faster), else the pure-Python one."""
 
 
