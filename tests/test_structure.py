@@ -569,3 +569,20 @@ def test_mul_on_the_network_input_computes_only_the_gate_gradient():
     g = next(l for l in training(spec, batch=1, convention="exact").layers if l.name == "g")
     # the input needs no gradient; the gate's is Σ_HW dY·x: 36 mults, 36 − 4 adds
     assert (g.dx_ops.mults, g.dx_ops.adds) == (4 * 9, 4 * 9 - 4)
+
+
+def test_a_join_whose_branches_step_differently_says_so(cli, yaml_file):
+    """A 2×2 stride-2 conv (jump 2) beside a 5×5 stride-1 pool (jump 1), both 4×4 on 8×8:
+    the join keeps the coarser jump and its working names the disagreement."""
+    path = yaml_file(
+        "input: [2, 8, 8]\nlayers:\n  - concat:\n"
+        "      - [{conv: 2, kernel: 2, stride: 2}]\n"
+        "      - [{pool: avg, kernel: 5, stride: 1}]\n    name: j\n"
+    )
+    result = cli("shape", path, "--explain")
+    assert result.exit_code == 0, result.output
+    assert "max(2, 1) = 2" in result.stdout and "jumps disagree along H" in result.stdout
+    a = analyze(loads(path.read_text()))
+    assert a.layers[-1].jump == (2, 2)
+    agreeing = cli("shape", yaml_file(FLAT_UNET, "unet.yaml"), "--explain")
+    assert "disagree" not in agreeing.stdout

@@ -21,7 +21,7 @@ LABELS = {
 }
 """How a line of working names each raw operation count of :class:`~cnncalc.kinds.ops.Ops`."""
 
-SHAPE_LINES = frozenset({"L", "D", "H", "W", "C", "shape", "features"})
+SHAPE_LINES = frozenset({"L", "D", "H", "W", "C", "shape", "features", "jump"})
 PARAMS_LINES = frozenset({"params", "buffers", "connections"})
 
 

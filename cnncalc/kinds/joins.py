@@ -18,7 +18,7 @@ from cnncalc.kinds.arith import (
     prod,
 )
 from cnncalc.kinds.backward import Backward, Saved
-from cnncalc.kinds.base import Kind, dotted, fmt_shape, op_line
+from cnncalc.kinds.base import AXES, Kind, dotted, fmt_shape, op_line
 from cnncalc.kinds.formula import Formula
 from cnncalc.kinds.ops import Ops
 
@@ -53,16 +53,20 @@ def broadcast_shape(shapes: list[Shape], verb: str, hint: str | None = None) -> 
     return out
 
 
+def stepping_jumps(fields: list[Field], shapes: list[Shape], y: Shape, axis: int) -> list:
+    """The jumps along a spatial axis of the branches that are not broadcast along it (a
+    branch of size 1 stretched over the axis has no step of its own there)."""
+    return [f.jump[axis] for f, s in zip(fields, shapes) if s[axis + 1] == y[axis + 1]]
+
+
 def broadcast_field(fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
     """Each axis takes the widest field of all branches (a global gate sees the whole map)
-    and the coarsest jump of the branches that are not broadcast along it (a branch of
-    size 1 stretched over the axis has no step of its own there)."""
-    rf, jump = [], []
-    for axis in range(len(fields[0].rf)):
-        rf.append(max(f.rf[axis] for f in fields))
-        full = [f.jump[axis] for f, s in zip(fields, shapes) if s[axis + 1] == y[axis + 1]]
-        jump.append(max(full))
-    return Field(tuple(rf), tuple(jump))
+    and the coarsest jump of the branches that step along it."""
+    axes = range(len(fields[0].rf))
+    return Field(
+        tuple(max(f.rf[axis] for f in fields) for axis in axes),
+        tuple(max(stepping_jumps(fields, shapes, y, axis)) for axis in axes),
+    )
 
 
 class JoinKind(Kind):
@@ -83,6 +87,25 @@ class JoinKind(Kind):
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
         """The working of the join's shape and operations."""
         return []
+
+    def explain_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> list[Formula]:
+        """A line for each axis along which the branches step by different amounts (their
+        jumps disagree): the join's jump is then the coarsest, and it says so."""
+        lines = []
+        for axis, name in enumerate(AXES.get(len(y) - 1, ())):
+            jumps = stepping_jumps(fields, shapes, y, axis)
+            if len(set(jumps)) > 1:
+                lines.append(
+                    Formula(
+                        "jump",
+                        f"max of the branches' j_{name}",
+                        f"max({', '.join(str(j) for j in jumps)})",
+                        str(max(jumps)),
+                        f"the branches' jumps disagree along {name.upper()}: neighbouring "
+                        "outputs are not one step apart in every branch; the coarsest is kept",
+                    )
+                )
+        return lines
 
 
 class Concat(JoinKind):

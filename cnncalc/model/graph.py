@@ -52,6 +52,8 @@ class Node:
     field: Field
     depth: int
     where: Where
+    in_fields: tuple[Field, ...] = ()
+    """A join's branch fields (the explanation says where their jumps disagree)."""
 
     @property
     def kind(self) -> str:
@@ -120,6 +122,7 @@ class _Builder:
         out_shape: Shape,
         field: Field,
         where: Where,
+        in_fields: tuple[Field, ...] = (),
     ) -> _Cursor:
         if len(self.nodes) >= MAX_ITEMS:
             raise CnnCalcError(
@@ -149,6 +152,7 @@ class _Builder:
             field,
             depth,
             where,
+            in_fields,
         )
         self.nodes.append(node)
         cursor = _Cursor(node.index, out_shape, field, depth)
@@ -258,8 +262,9 @@ class _Builder:
             raise exc.located(
                 file=join.where.file, line=join.where.line, field=join.where.path
             ) from None
-        field = join.join.merge_field([e.field for e in ends], shapes, out)
-        return self.add(name, join.join, ends, out, field, join.where)
+        fields = tuple(e.field for e in ends)
+        field = join.join.merge_field(list(fields), shapes, out)
+        return self.add(name, join.join, ends, out, field, join.where, fields)
 
 
 def _names_written(items, found: dict | None = None) -> dict[str, Where]:
