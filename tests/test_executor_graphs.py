@@ -5,7 +5,8 @@ Hypothesis draws networks of a few layers on 1-D, 2-D and 3-D inputs: chains of 
 max/avg pooling (ceil_mode, count_include_pad), sub-sampling, adaptive and global pooling,
 BatchNorm, LRN, activations and dropout, with ``concat``, ``add`` and ``mul`` joins of
 branches (``[]`` the identity; an ``add``/``mul`` branch may be a C×1×1 gate that is
-broadcast over the map, as in squeeze-and-excitation), sometimes ending in flatten + fc.
+broadcast over the map, as in squeeze-and-excitation; or an earlier layer by name), layers
+that read an earlier layer (``from:``), sometimes ending in flatten + fc.
 Each layer is kept only if the calculator accepts it on the shape it meets. Then for every
 node:
 
@@ -211,19 +212,29 @@ def networks(draw):
         current = net.shape(net.layers)
         if len(current) == 1:
             break  # flat: nothing spatial left
+        name = f"n{len(net.layers)}"
         join = draw(st.sampled_from([None, None, None, None, "concat", "add", "mul"]))
         if join is None:
-            net.try_add(leaf(draw, nd, current, None))
+            if net.layers and draw(st.integers(0, 3)) == 0:  # read an earlier layer
+                source = draw(st.integers(0, len(net.layers) - 1))
+                earlier = net.shape(net.layers[: source + 1])
+                layer = leaf(draw, nd, earlier, None) if len(earlier) > 1 else {"relu": None}
+                net.try_add({**layer, "name": name, "from": f"n{source}"})
+            else:
+                net.try_add({**leaf(draw, nd, current, None), "name": name})
             continue
         keep = "spatial" if join == "concat" else "all"
         branches = []
         for _ in range(draw(st.integers(2, 3))):
-            if join != "concat" and draw(st.integers(0, 3)) == 0:
+            if net.layers and draw(st.integers(0, 4)) == 0:  # an earlier layer, by name
+                branches.append(f"n{draw(st.integers(0, len(net.layers) - 1))}")
+            elif join != "concat" and draw(st.integers(0, 3)) == 0:
                 branches.append(gate(draw, current[0]))
-                continue
-            branch = [leaf(draw, nd, current, keep) for _ in range(draw(st.integers(0, 2)))]
-            branches.append(branch)
-        net.try_add({join: branches})
+            else:
+                branches.append(
+                    [leaf(draw, nd, current, keep) for _ in range(draw(st.integers(0, 2)))]
+                )
+        net.try_add({join: branches, "name": name})
     if draw(st.booleans()):
         net.try_add({"flatten": None})
         net.try_add({"fc": draw(st.integers(1, 4)), "bias": draw(st.booleans())})
