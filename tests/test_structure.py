@@ -586,3 +586,24 @@ def test_a_join_whose_branches_step_differently_says_so(cli, yaml_file):
     assert a.layers[-1].jump == (2, 2)
     agreeing = cli("shape", yaml_file(FLAT_UNET, "unet.yaml"), "--explain")
     assert "disagree" not in agreeing.stdout
+
+
+def test_input_names_the_network_input():
+    torch = pytest.importorskip("torch")
+    from pytorch_model import exported_yaml_module
+
+    text = (
+        "input: [3, 6, 6]\nlayers:\n  - {conv: 5, kernel: 3, padding: 1, name: a}\n"
+        "  - {conv: 2, kernel: 1, from: input, name: b}\n  - {concat: [input, a, b]}\n"
+    )
+    graph = build(loads(text))
+    assert graph.out_shape == (3 + 5 + 2, 6, 6)
+    assert analyze(loads(text)).depth == 1  # a and b each read the input directly
+    state = random_state(graph, seed=1)
+    model = exported_yaml_module(text).build().double().eval()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+    x = random_input(graph, 1, seed=1)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(run(graph, "naive", weights=state, x=x).output, expected, rtol=1e-9)
+    np.testing.assert_allclose(expected[:, :3], x)  # the input itself comes first

@@ -9,7 +9,8 @@ don't name gets a path through every structure (``3a.concat.1.conv2``).
 References (``from: NAME``, a join's branch written as a name, ``outputs:``)
 read an earlier layer's output: the name is looked up in the enclosing named
 scopes, innermost first, then as a full layer name; a block call, a repeat or
-a join is also known by its name, as its last layer's output. Only earlier
+a join is also known by its name, as its last layer's output, and ``input`` is
+the network's input. Only earlier
 layers can be named, so references never form a cycle; the depth of a node is
 the longest path to it through every input, references included.
 """
@@ -36,6 +37,9 @@ from cnncalc.model.spec import (
 
 INPUT = -1
 """The index that stands for the network's input in ``Node.inputs``."""
+INPUT_NAME = "input"
+"""What a reference calls the network's input (``from: input``), unless a layer takes
+the name."""
 
 
 @dataclass(slots=True)
@@ -296,6 +300,7 @@ def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
     shape = input or spec.input
     builder = _Builder(spec)
     start = _Cursor(INPUT, shape, Field.of_input(len(shape) - 1), 0)
+    builder.known[INPUT_NAME] = start
     end = builder.sequence(spec.layers, start, (), ())
     outputs = tuple(builder.lookup(ref, ()).node for ref in spec.outputs or ())
     return Graph(
