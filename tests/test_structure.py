@@ -607,3 +607,20 @@ def test_input_names_the_network_input():
         expected = model(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(run(graph, "naive", weights=state, x=x).output, expected, rtol=1e-9)
     np.testing.assert_allclose(expected[:, :3], x)  # the input itself comes first
+
+
+def test_exported_feature_pyramid_file_prints_each_output(cli, yaml_file, tmp_path):
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+
+    out = tmp_path / "fpn_model.py"
+    result = cli("export", yaml_file(TINY_FPN), "--to", "pytorch", "--output", out)
+    assert result.exit_code == 0, result.output
+    printed = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, check=True)
+    shapes = [line for line in printed.stdout.splitlines() if line.startswith("output shape")]
+    assert shapes == [
+        "output shape: (1, 8, 16, 16)",
+        "output shape: (1, 8, 8, 8)",
+        "output shape: (1, 8, 4, 4)",
+    ]
