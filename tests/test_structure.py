@@ -624,3 +624,27 @@ def test_exported_feature_pyramid_file_prints_each_output(cli, yaml_file, tmp_pa
         "output shape: (1, 8, 8, 8)",
         "output shape: (1, 8, 4, 4)",
     ]
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        "  - {conv: 4, kernel: 1}\n  - mul: [[], [{gap: }, {conv: 4, kernel: 1}, {sigmoid: }]]\n",
+        "  - mul: [[], [{gap: }, {conv: 4, kernel: 1}, {sigmoid: }]]\n",
+        "  - {conv: 4, kernel: 1}\n  - add: [[], [{gap: }, {conv: 4, kernel: 1}]]\n",
+        "  - {conv: 4, kernel: 1, name: a}\n  - {relu: }\n  - {conv: 4, kernel: 1, name: b}\n"
+        "  - {mul: [a, b]}\n",
+    ],
+    ids=["se-gate", "gate-on-the-input", "broadcast-add", "mul-of-references"],
+)
+def test_training_memory_of_joins_equals_what_pytorch_saves(layers):
+    torch = pytest.importorskip("torch")
+    from pytorch_model import exported_yaml_module
+    from test_memory import torch_memory
+
+    from cnncalc.analysis.pipeline import memory
+
+    text = f"input: [4, 6, 6]\nlayers:\n{layers}"
+    model = exported_yaml_module(text).build().train()
+    saved, *_ = torch_memory(model, torch.randn(2, 4, 6, 6))
+    assert memory(loads(text), batch=2).activations == saved
