@@ -10,6 +10,9 @@ Two kinds of evidence, neither of them produced by cnncalc:
 * numbers documented by torchvision (the model docs' "num_params" and
   "GFLOPS" columns, i.e. the ``meta`` of each ``*_Weights`` enum in
   torchvision/models/*.py) and by the papers; each test names its source.
+* PyTorch's own count: FlopCounterMode on the module ``cnncalc export --to pytorch``
+  writes (torchvision itself does not import beside torch 2.13 here), which the
+  state_dict tests tie to torchvision's layers.
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ REF_DIR = REPO / "tests" / "reference" / "torchvision"
 """A verbatim copy of shared/reference/torchvision (torchvision 0.29.1 state_dicts), kept
 in the repository so the tests never depend on a folder outside the clone."""
 REF_FILES = sorted(REF_DIR.glob("*.json"))
-assert len(REF_FILES) == 16, f"expected the 16 reference files in {REF_DIR}"
+assert len(REF_FILES) == 28, f"expected the 28 reference files in {REF_DIR}"
 
 
 def zoo_name(torchvision_name: str) -> str:
-    return ZOO_NAME.get(torchvision_name, torchvision_name)
+    """``video.r3d_18`` -> ``r3d_18``; the zoo's own spelling where it differs."""
+    name = torchvision_name.removeprefix("video.")
+    return ZOO_NAME.get(name, name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -62,6 +67,14 @@ def first_difference(got: list, want: list) -> str:
 # --------------------------------------------------------------------------
 # Against torchvision 0.29.1's state_dicts (reference/torchvision/*.json)
 # --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
+def test_zoo_input_is_the_reference_input(ref_file: Path):
+    """The shape torchvision's dump was made at: 3x224x224, 3x299x299 for Inception v3,
+    3x16x112x112 (16 frames) for the video models."""
+    ref = json.loads(ref_file.read_text())
+    assert load(zoo_name(ref["model"])).input == tuple(ref["input"])
 
 
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
@@ -98,12 +111,18 @@ def test_buffers_are_the_bn_running_statistics(ref_file: Path):
     assert sum(r.buffers for r in result.layers) == want
 
 
+def classes(torchvision_name: str) -> int:
+    """The video models are trained on Kinetics-400 (400 actions), the others on
+    ImageNet-1K (1000 classes): the "categories" of their weights' meta."""
+    return 400 if torchvision_name.startswith("video.") else 1000
+
+
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
 def test_classifier_output_and_unique_names(ref_file: Path):
-    """Every ImageNet model ends in 1000 logits; layer names are unique."""
+    """Every model ends in one logit per class; layer names are unique."""
     ref = json.loads(ref_file.read_text())
     result = result_of(zoo_name(ref["model"]))
-    assert tuple(result.layers[-1].out_shape) == (1000,)
+    assert tuple(result.layers[-1].out_shape) == (classes(ref["model"]),)
     names = [r.name for r in result.layers]
     assert len(names) == len(set(names))
 
@@ -121,18 +140,42 @@ DOCUMENTED_PARAMS = {
     "resnet18": 11_689_512,
     "resnet50": 25_557_032,
     "densenet121": 7_978_856,
+    "squeezenet1_0": 1_248_424,
+    "squeezenet1_1": 1_235_496,
+    "resnext50_32x4d": 25_028_904,
+    "resnext101_32x8d": 88_791_336,
+    "wide_resnet50_2": 68_883_240,
+    "mnasnet0_5": 2_218_512,
+    "mnasnet1_0": 4_383_312,
+    "regnet_x_400mf": 5_495_976,
+    "r3d_18": 33_371_472,
+    "mc3_18": 11_695_440,
+    "r2plus1d_18": 31_505_325,
 }
 
 
 @pytest.mark.parametrize("name,params", sorted(DOCUMENTED_PARAMS.items()))
 def test_documented_param_counts(name: str, params: int):
     """torchvision docs' parameter counts (Weights.meta["num_params"] in
-    torchvision/models/alexnet.py, vgg.py, googlenet.py, resnet.py, densenet.py)."""
+    torchvision/models/alexnet.py, vgg.py, googlenet.py, resnet.py, densenet.py,
+    squeezenet.py, mnasnet.py, regnet.py, video/resnet.py)."""
     assert result_of(name).total.params == params
 
 
+def test_inception_v3_params_are_the_documented_count_without_the_aux_classifier():
+    """torchvision documents 27,161,264 parameters for inception_v3 (Inception_V3_Weights
+    meta), AuxLogits included; the zoo's inference graph leaves InceptionAux out
+    (aux_logits=False, as reference/torchvision/inception_v3.json). InceptionAux(768, 1000)
+    by hand: conv0 = BasicConv2d 768 -> 128, 1x1, no bias, + BatchNorm γ, β; conv1 =
+    BasicConv2d 128 -> 768, 5x5, + BatchNorm; fc = Linear(768, 1000)."""
+    aux = (768 * 128 + 2 * 128) + (128 * 768 * 5 * 5 + 2 * 768) + (768 * 1000 + 1000)
+    assert aux == 3_326_696
+    assert result_of("inception_v3").total.params == 27_161_264 - aux
+
+
 # torchvision model docs, "GFLOPS" column / Weights.meta["_ops"]: multiply-adds
-# of conv and linear layers at 224x224, in units of 1e9, rounded to 3 decimals.
+# of conv and linear layers at the model's input (224x224; 299x299 for Inception v3;
+# 16 frames of 112x112 for the video models), in units of 1e9, rounded to 3 decimals.
 DOCUMENTED_GFLOPS = {
     "alexnet": 0.714,
     "vgg11": 7.609,
@@ -150,6 +193,18 @@ DOCUMENTED_GFLOPS = {
     "densenet169": 3.36,
     "densenet201": 4.291,
     "mobilenet-v2": 0.301,
+    "squeezenet1_0": 0.819,
+    "squeezenet1_1": 0.349,
+    "resnext50_32x4d": 4.23,
+    "resnext101_32x8d": 16.414,
+    "wide_resnet50_2": 11.398,
+    "inception_v3": 5.713,
+    "mnasnet0_5": 0.104,
+    "mnasnet1_0": 0.314,
+    "regnet_x_400mf": 0.414,
+    "r3d_18": 40.697,
+    "mc3_18": 43.343,
+    "r2plus1d_18": 40.519,
 }
 
 
@@ -159,6 +214,27 @@ def test_macs_round_to_torchvision_gflops_column(name: str, gflops: float):
     models/*.py; it counts multiply-adds) equals our MACs / 1e9 to 3 decimals."""
     macs = result_of(name).total.macs
     assert round(macs / 1e9, 3) == pytest.approx(gflops, abs=1e-9)
+
+
+@pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
+def test_macs_equal_flop_counter_mode_on_the_exported_module(ref_file: Path):
+    """PyTorch's FlopCounterMode counts 2 FLOPs per multiply-accumulate of conv and
+    linear (and nothing for BatchNorm, pooling, activations or adds): its total / 2 on
+    the exported module, whose weights are torchvision's (test_export), equals the
+    MACs exactly. Built on the meta device: shapes only, no memory, no arithmetic."""
+    torch = pytest.importorskip("torch")
+    from pytorch_model import exported_module
+    from torch.utils.flop_counter import FlopCounterMode
+
+    ref = json.loads(ref_file.read_text())
+    name = zoo_name(ref["model"])
+    with torch.device("meta"):
+        model = exported_module(name).build().eval()
+        x = torch.zeros((1, *ref["input"]))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        y = model(x)
+    assert tuple(y.shape) == (1, classes(ref["model"]))
+    assert counter.get_total_flops() == 2 * result_of(name).total.macs
 
 
 def test_resnet50_macs_exact():
@@ -230,10 +306,81 @@ def test_googlenet_stage_shapes():
         assert tuple(row(result, name).out_shape) == shape, name
 
 
-@pytest.mark.parametrize("name,depth", [("vgg16", 16), ("googlenet", 22), ("resnet101", 101)])
+@pytest.mark.parametrize(
+    "name,depth",
+    [
+        ("vgg16", 16),
+        ("googlenet", 22),
+        ("resnet101", 101),
+        ("resnext50_32x4d", 50),
+        ("resnext101_32x8d", 101),
+        ("r3d_18", 18),
+        ("mc3_18", 18),
+    ],
+)
 def test_documented_depth(name: str, depth: int):
     """Depth = longest path counting conv/fc layers: VGG-16 has 16 weight layers
     (Simonyan & Zisserman, Table 1), GoogLeNet is "22 layers deep when counting
     only layers with parameters" (Szegedy et al., section 5), ResNet-101 has 101
-    (He et al., Table 1)."""
+    (He et al., Table 1), ResNeXt-50 and -101 the depth of the ResNet they widen (Xie
+    et al., Table 1), and R3D-18 and MC3-18 the 18 of ResNet-18 (Tran et al. 2018,
+    Table 1). R(2+1)D-18 is not here: each of its 3-D convs is two convs in a row, so
+    its chain is longer."""
     assert result_of(name).depth == depth
+
+
+def test_inception_v3_depth_is_its_longest_chain_of_convs():
+    """The stem's 5 convs, then each module's longest branch (Szegedy et al. 2015,
+    figures 5-7; torchvision's InceptionA-E): A 1x1-3x3-3x3 = 3 (three modules), B 3,
+    C 1x1-7x1-1x7-7x1-1x7 = 5 (four modules), D 1x1-1x7-7x1-3x3 = 4, E 1x1-3x3-(1x3 or
+    3x1) = 3 (two modules), and the fc: 48, the "48 layers deep" often quoted for it."""
+    depth = 5 + 3 * 3 + 3 + 5 * 4 + 4 + 3 * 2 + 1
+    assert depth == 48
+    assert result_of("inception_v3").depth == depth
+
+
+def test_inception_v3_stage_shapes():
+    """The shapes Inception3._forward notes after each step at 3x299x299 (torchvision
+    0.29.1, torchvision/models/inception.py)."""
+    result = result_of("inception_v3")
+    expected = {
+        "Conv2d_1a_3x3.bn": (32, 149, 149),
+        "Conv2d_2a_3x3.bn": (32, 147, 147),
+        "Conv2d_2b_3x3.bn": (64, 147, 147),
+        "maxpool1": (64, 73, 73),
+        "Conv2d_3b_1x1.bn": (80, 73, 73),
+        "Conv2d_4a_3x3.bn": (192, 71, 71),
+        "maxpool2": (192, 35, 35),
+        "avgpool": (2048, 1, 1),
+    }
+    for name, shape in expected.items():
+        assert tuple(row(result, name).out_shape) == shape, name
+    ends = {
+        # the concat that ends each Inception module
+        "Mixed_5b": (256, 35, 35),
+        "Mixed_5c": (288, 35, 35),
+        "Mixed_5d": (288, 35, 35),
+        "Mixed_6a": (768, 17, 17),
+        "Mixed_6e": (768, 17, 17),
+        "Mixed_7a": (1280, 8, 8),
+        "Mixed_7b": (2048, 8, 8),
+        "Mixed_7c": (2048, 8, 8),
+    }
+    for name, shape in ends.items():
+        last = [r for r in result.layers if r.name.startswith(name + ".")][-1]
+        assert last.kind == "concat" and tuple(last.out_shape) == shape, name
+
+
+def test_video_networks_stage_shapes():
+    """Tran et al. 2018, Table 1 (and torchvision's strides): on 16 frames of 112x112,
+    R3D-18 and R(2+1)D-18 halve time with space in conv3_x..conv5_x (L/2, L/4, L/8);
+    MC3-18's stages above the first are 2-D (1x3x3 kernels, stride (1, 2, 2)), so its
+    16 frames stay 16."""
+    stages = {"layer1": 56, "layer2": 28, "layer3": 14, "layer4": 7}
+    for name in ("r3d_18", "r2plus1d_18", "mc3_18"):
+        result = result_of(name)
+        for i, (stage, size) in enumerate(stages.items()):
+            frames = 16 if name == "mc3_18" else 16 // 2**i
+            channels = 64 * 2**i
+            got = tuple(row(result, f"{stage}.1.relu").out_shape)
+            assert got == (channels, frames, size, size), (name, stage)

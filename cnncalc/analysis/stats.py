@@ -21,7 +21,7 @@ FP32_BYTES = 4
 """Memory columns assume float32, as torchinfo and Keras do."""
 
 
-class _Counted:
+class Counted:
     """The figures and parameter memory of a layer or a network, read off its fields."""
 
     __slots__ = ()
@@ -52,7 +52,7 @@ class _Counted:
 
 
 @dataclass(slots=True)
-class LayerStats(_Counted):
+class LayerStats(Counted):
     name: str
     kind: str
     in_shape: Shape
@@ -102,7 +102,7 @@ class NetworkBasis:
 
 
 @dataclass(frozen=True)
-class Totals(_Counted):
+class Totals(Counted):
     params: int
     buffers: int
     connections: int

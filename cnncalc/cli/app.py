@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import calc, proof, reference, training
+from cnncalc.cli import calc, picture, proof, reference, training
 
 app = typer.Typer(
     name="cnncalc",
@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 
-for group in (calc, reference, proof, training):
+for group in (calc, reference, proof, training, picture):
     app.add_typer(group.commands)
 
 

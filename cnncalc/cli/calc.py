@@ -15,6 +15,8 @@ from cnncalc.cli.options import (
     ConventionOpt,
     DeconvChoice,
     DeconvOpt,
+    DepthOpt,
+    ExactOpt,
     ExplainOpt,
     Format,
     FormatOpt,
@@ -41,6 +43,8 @@ def _report(
     convention: ConventionName,
     explain: bool = False,
     deconv: DeconvChoice | None = None,
+    depth: int | None = None,
+    exact: bool = False,
 ) -> None:
     from cnncalc.analysis.pipeline import (
         analyze_each,
@@ -58,6 +62,13 @@ def _report(
         options = dict(
             input=input_shape(input), batch=batch, deconv=deconv.value if deconv else None
         )
+        if depth is not None and (explain or convention.value == "all"):
+            raise CnnCalcError(
+                "--depth folds the table of layers; --explain and --convention all have "
+                "no such table",
+                field="--depth",
+                hint="drop --depth",
+            )
         if convention.value == "all":
             if view != "flops" or explain:
                 raise CnnCalcError(
@@ -67,7 +78,9 @@ def _report(
                     hint=f"cnncalc flops {net} --convention all",
                 )
             print_out(
-                render_conventions_each(compare_conventions(spec, **options), fmt.value, study)
+                render_conventions_each(
+                    compare_conventions(spec, **options), fmt.value, study, exact
+                )
             )
             return
         options["convention"] = convention.value
@@ -76,7 +89,7 @@ def _report(
             if explain
             else analyze_each(spec, **options)
         )
-        print_out(render_each(items, view, fmt.value, study))
+        print_out(render_each(items, view, fmt.value, study, depth, exact))
 
     guard(run)
 
@@ -89,9 +102,11 @@ def shape(
     format: FormatOpt = Format.table,
     convention: ConventionOpt = ConventionName.macs,
     explain: ExplainOpt = False,
+    depth: DepthOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Per-layer output shape, receptive field and jump."""
-    _report("shape", net, input, batch, format, convention, explain)
+    _report("shape", net, input, batch, format, convention, explain, depth=depth, exact=exact)
 
 
 @commands.command()
@@ -104,13 +119,25 @@ def params(
     explain: ExplainOpt = False,
     by: ByOpt = None,
     plot: PlotOpt = None,
+    depth: DepthOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Per-layer trainable parameters, buffers, connections (as LeNet-5 counts them) and memory."""
     if by is not None or plot is not None:
         return layer_views(
-            "params", net, input, batch, format, convention, by, plot, explain=explain
+            "params",
+            net,
+            input,
+            batch,
+            format,
+            convention,
+            by,
+            plot,
+            explain=explain,
+            depth=depth,
+            exact=exact,
         )
-    _report("params", net, input, batch, format, convention, explain)
+    _report("params", net, input, batch, format, convention, explain, depth=depth, exact=exact)
 
 
 @commands.command()
@@ -139,6 +166,8 @@ def flops(
     training: TrainingOpt = False,
     by: ByOpt = None,
     plot: PlotOpt = None,
+    depth: DepthOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Per-layer multiplications, additions, MACs, FLOPs and share of the total; with
     --compare, networks and study variants side by side with the ratios between them; with
@@ -158,6 +187,8 @@ def flops(
             explain,
             compare,
             deconv_count,
+            depth,
+            exact,
         )
     if not compare:
         if net is None:
@@ -167,15 +198,15 @@ def flops(
                     hint="cnncalc flops resnet18, or cnncalc flops --compare bottleneck",
                 )
             )
-        _report("flops", net, input, batch, format, convention, explain, deconv_count)
+        _report("flops", net, input, batch, format, convention, explain, deconv_count, depth, exact)
         return
-    if convention.value == "all" or deconv_count is not None:
+    if convention.value == "all" or deconv_count is not None or depth is not None:
         fail(
             CnnCalcError(
-                "--compare compares under one convention, with each convention's "
-                "own transposed-conv count",
+                "--compare compares whole networks under one convention, with each "
+                "convention's own transposed-conv count, not folded by --depth",
                 field="--compare",
-                hint="drop --convention all and --deconv-count, or --compare",
+                hint="drop --convention all, --deconv-count and --depth, or --compare",
             )
         )
     from cnncalc.analysis.compare import compare_files
@@ -190,7 +221,7 @@ def flops(
             convention.value,
             "flops" if explain else None,
         )
-        print_out(render_compare(comparison, format.value))
+        print_out(render_compare(comparison, format.value, exact))
 
     guard(run)
 
@@ -204,9 +235,11 @@ def summary(
     convention: ConventionOpt = ConventionName.macs,
     explain: ExplainOpt = False,
     deconv_count: DeconvOpt = None,
+    depth: DepthOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field."""
-    _report("summary", net, input, batch, format, convention, explain, deconv_count)
+    _report("summary", net, input, batch, format, convention, explain, deconv_count, depth, exact)
 
 
 class PoolMode(str, Enum):

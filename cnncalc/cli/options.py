@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -122,9 +123,33 @@ TrainingOpt = Annotated[
 ]
 
 
+DepthOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--depth",
+        min=1,
+        help="Fold layers into their blocks by their dotted names, to this many parts "
+        "(--depth 1: layer1, layer2, ...; --depth 2: layer1.0, ...), each block with its "
+        "subtotals and the shape out of it. JSON keeps every layer and adds the blocks. "
+        "Default: every layer.",
+        show_default=False,
+    ),
+]
+ExactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exact",
+        help="Keep every number of the table a whole integer however narrow the terminal "
+        "(a wide table is split rather than shown in K/M/G units). Default: compact units "
+        "only where a table would not fit.",
+    ),
+]
+
+
 def stdout() -> Console:
-    """Colour and the terminal's width for people; plain 200-column text when piped."""
-    if sys.stdout.isatty():
+    """Colour and the terminal's width for people; plain text at its natural width when
+    piped. TTY_COMPATIBLE=1 declares a terminal, as rich reads it (with COLUMNS its width)."""
+    if sys.stdout.isatty() or os.environ.get("TTY_COMPATIBLE") == "1":
         return Console()
     return Console(width=200, color_system=None, force_terminal=False)
 
@@ -151,4 +176,4 @@ def print_out(out) -> None:
     if isinstance(out, str):
         sys.stdout.write(out)
     else:
-        stdout().print(out)
+        stdout().print(out, crop=False)

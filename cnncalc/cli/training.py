@@ -15,13 +15,15 @@ from cnncalc.cli.options import (
     ByOpt,
     ConventionName,
     ConventionOpt,
+    DepthOpt,
+    ExactOpt,
     Format,
     FormatOpt,
     InputOpt,
     Net,
     PlotOpt,
     guard,
-    stdout,
+    print_out,
 )
 
 commands = typer.Typer()
@@ -61,14 +63,10 @@ PLOT_SERIES = {
 }
 
 
-def _emit(tables, fmt: Format, study: str | None) -> None:
+def _emit(tables, fmt: Format, study: str | None, exact: bool = False) -> None:
     from cnncalc.render.tables import render_rows
 
-    out = render_rows(tables, fmt.value, study)
-    if isinstance(out, str):
-        typer.echo(out, nl=False)
-    else:
-        stdout().print(out)
+    print_out(render_rows(tables, fmt.value, study, exact))
 
 
 def _check_plot(path: Path | None) -> None:
@@ -109,12 +107,15 @@ def layer_views(
     explain: bool = False,
     compare: list[str] | None = None,
     deconv: Enum | None = None,
+    depth: int | None = None,
+    exact: bool = False,
 ) -> None:
     """``flops``/``params`` with --training, --by kind or --plot."""
     from cnncalc.analysis.pipeline import analyze, input_shape, load, variants
     from cnncalc.analysis.pipeline import training as training_cost
     from cnncalc.errors import CnnCalcError
-    from cnncalc.render.views import analysis_rows, by_kind_table, training_rows
+    from cnncalc.render.analysis import analysis_table
+    from cnncalc.render.views import by_kind_table, training_rows
 
     def run() -> None:
         if explain or compare:
@@ -126,6 +127,13 @@ def layer_views(
             )
         if net is None:
             raise CnnCalcError("give a network", hint=f"cnncalc {view} resnet18 --training")
+        if depth is not None and (training or by is not None):
+            raise CnnCalcError(
+                "--depth folds the table of layers into blocks; --training and --by kind "
+                "show other tables",
+                field="--depth",
+                hint="run them as separate commands",
+            )
         if convention.value == "all":
             raise CnnCalcError(
                 "--training, --by and --plot show one convention; --convention "
@@ -147,16 +155,17 @@ def layer_views(
             if training:
                 t = training_rows(training_cost(s, shape, batch, convention.value))
             else:
-                t = analysis_rows(
+                t = analysis_table(
                     analyze(s, shape, batch, convention.value, deconv.value if deconv else None),
                     view,
+                    depth,
                 )
             if by is not None:
                 t = by_kind_table(
                     t, "training" if training else ("flops" if view == "flops" else None)
                 )
             tables.append(t)
-        _emit(tables, fmt, spec.name if spec.variants else None)
+        _emit(tables, fmt, spec.name if spec.variants else None, exact)
         _plot(tables, "training" if training else view, plot)
 
     guard(run)
@@ -172,24 +181,33 @@ def memory(
     format: FormatOpt = Format.table,
     by: ByOpt = None,
     plot: PlotOpt = None,
+    depth: DepthOpt = None,
+    exact: ExactOpt = False,
 ) -> None:
     """Training memory per layer: parameters, gradients, optimizer state, buffers, and the
     activations autograd keeps for the backward pass, in exact bytes."""
     from cnncalc.analysis.pipeline import input_shape, load, variants
     from cnncalc.analysis.pipeline import memory as memory_of
+    from cnncalc.errors import CnnCalcError
     from cnncalc.render.views import by_kind_table, memory_rows
 
     def run() -> None:
+        if depth is not None and by is not None:
+            raise CnnCalcError(
+                "--depth folds layers into blocks and --by kind into kinds: one at a time",
+                field="--depth",
+                hint="drop --depth or --by",
+            )
         _check_plot(plot)
         spec = load(net)
         shape = input_shape(input)
         tables = [
-            memory_rows(memory_of(s, shape, batch, dtype.value, optimizer.value))
+            memory_rows(memory_of(s, shape, batch, dtype.value, optimizer.value), depth)
             for s in variants(spec)
         ]
         if by is not None:
             tables = [by_kind_table(t) for t in tables]
-        _emit(tables, format, spec.name if spec.variants else None)
+        _emit(tables, format, spec.name if spec.variants else None, exact)
         _plot(tables, "memory", plot)
 
     guard(run)

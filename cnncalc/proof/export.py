@@ -191,13 +191,15 @@ broadcast as cnncalc's add and mul do)."""
 
 def _segments(name: str, node: Node) -> list[str]:
     parts = name.split(".")
-    if not all(re.fullmatch(r"\w+", p) for p in parts):
+    # nn.Module.add_module takes any name without a dot; torchvision's RegNet names its
+    # blocks "block1-0", so a hyphen is allowed beside letters, digits and underscores
+    if not all(re.fullmatch(r"[\w-]+", p) for p in parts):
         raise CnnCalcError(
             f"layer name '{name}' cannot be a PyTorch module path",
             file=node.where.file,
             line=node.where.line,
             field=node.where.path,
-            hint="use letters, digits and underscores between the dots",
+            hint="use letters, digits, underscores and hyphens between the dots",
         )
     return parts
 

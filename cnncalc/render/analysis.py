@@ -5,69 +5,36 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
-from typing import Any, Callable
 
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-
+from cnncalc.analysis.fold import BLOCK, Block, fold_analysis, layer_path
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
-from cnncalc.render.numbers import (
-    bar,
-    exact,
-    fraction_text,
-    human,
-    human_bytes,
-    shape_text,
-)
+from cnncalc.render.numbers import exact, fraction_text, human, human_bytes, shape_text
+from cnncalc.render.tables import Col, Rows, markdown_rows, rich_rows
 
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    cell: Callable[[LayerStats], Any]
-    total: Callable[[Analysis], Any] | None = None
-    numeric: bool = True
-
-
-def _num(getter):
-    return lambda row: getter(row)
-
-
-COLUMNS: dict[str, Column] = {
+ANALYSIS_COLS: dict[str, Col] = {
     c.key: c
     for c in (
-        Column("name", "Layer", lambda r: r.name, lambda a: "Total", numeric=False),
-        Column("kind", "Kind", lambda r: r.kind, lambda a: "", numeric=False),
-        Column(
-            "out_shape",
-            "Output",
-            lambda r: shape_text(r.out_shape),
-            lambda a: shape_text(a.output),
-            numeric=False,
-        ),
-        Column("params", "Params", lambda r: r.params, lambda a: a.total.params),
-        Column("buffers", "Buffers", lambda r: r.buffers, lambda a: a.total.buffers),
-        Column(
-            "connections", "Connections", lambda r: r.connections, lambda a: a.total.connections
-        ),
-        Column("memory", "Param memory", lambda r: r.memory, lambda a: a.total.memory),
-        Column("mults", "Mults", lambda r: r.mults, lambda a: a.total.mults),
-        Column("adds", "Adds", lambda r: r.adds, lambda a: a.total.adds),
-        Column("macs", "MACs", lambda r: r.macs, lambda a: a.total.macs),
-        Column("flops", "FLOPs", lambda r: r.flops, lambda a: a.total.flops),
-        Column("space", "Space", lambda r: r.figures.space, lambda a: a.total.figures.space),
-        Column(
-            "activations", "Activations", lambda r: r.activations, lambda a: a.total.activations
-        ),
-        Column("rf", "RF", lambda r: fraction_text(r.rf), lambda a: "", numeric=False),
-        Column("jump", "Jump", lambda r: fraction_text(r.jump), lambda a: "", numeric=False),
-        Column("share", "Share of FLOPs", lambda r: r.share, lambda a: Fraction(1), numeric=False),
+        Col("name", "Layer", "text"),
+        Col("kind", "Kind", "text"),
+        Col("out_shape", "Output", "shape"),
+        Col("params", "Params"),
+        Col("buffers", "Buffers"),
+        Col("connections", "Connections", short="Connec- tions"),
+        Col("memory", "Param memory", "bytes"),
+        Col("mults", "Mults"),
+        Col("adds", "Adds"),
+        Col("macs", "MACs"),
+        Col("flops", "FLOPs"),
+        Col("space", "Space"),
+        Col("activations", "Activations", short="Activ- ations"),
+        Col("rf", "RF", "fixed"),
+        Col("jump", "Jump", "fixed"),
+        Col("share", "Share of FLOPs", "share"),
     )
 }
+"""Every column an analysis view may show, keyed as its rows and its JSON are."""
 
 VIEWS: dict[str, tuple[str, ...]] = {
     "shape": ("name", "kind", "out_shape", "rf", "jump"),
@@ -87,31 +54,84 @@ VIEWS: dict[str, tuple[str, ...]] = {
 }
 
 
-def view_columns(analysis: Analysis, view: str) -> list[Column]:
+def view_columns(analysis: Analysis, view: str) -> tuple[Col, ...]:
     """A view's columns as its convention names them (NNDL's FLOPs are its 'time'),
     with the convention's space column where it has one."""
     label = analysis.convention.flops_label
     columns = []
     for key in VIEWS[view]:
-        column = COLUMNS[key]
+        column = ANALYSIS_COLS[key]
         if key == "flops" and label != "FLOPs":
             column = replace(column, title=label.capitalize())
         if key == "share":
             column = replace(column, title=f"Share of {label}")
         columns.append(column)
         if key == "flops" and analysis.convention.space is not None:
-            columns.append(COLUMNS["space"])
-    return columns
+            columns.append(ANALYSIS_COLS["space"])
+    return tuple(columns)
 
 
-def _cell_text(column: Column, value: Any) -> str:
-    if column.key == "share":
-        return bar(value)
-    if column.key == "memory":
-        return human_bytes(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+def kind_text(row: LayerStats | Block) -> str:
+    """A layer's kind; a folded block's layer count."""
+    if isinstance(row, Block) and row.kind == BLOCK:
+        return f"{len(row.layers)} layers"
+    return row.kind
+
+
+def stats_row(row: LayerStats | Block) -> dict:
+    """One layer's (or a folded block's) numbers, keyed as :data:`ANALYSIS_COLS`."""
+    return {
+        "name": row.name,
+        "kind": kind_text(row),
+        "out_shape": row.out_shape,
+        "params": row.params,
+        "buffers": row.buffers,
+        "connections": row.connections,
+        "memory": row.memory,
+        "mults": row.mults,
+        "adds": row.adds,
+        "macs": row.macs,
+        "flops": row.flops,
+        "space": row.figures.space,
+        "activations": row.activations,
+        "rf": fraction_text(row.rf),
+        "jump": fraction_text(row.jump),
+        "share": row.share,
+    }
+
+
+def total_row(analysis: Analysis) -> dict:
+    t = analysis.total
+    return {
+        "name": "Total",
+        "out_shape": analysis.output,
+        "params": t.params,
+        "buffers": t.buffers,
+        "connections": t.connections,
+        "memory": t.memory,
+        "mults": t.mults,
+        "adds": t.adds,
+        "macs": t.macs,
+        "flops": t.flops,
+        "space": t.figures.space,
+        "activations": t.activations,
+        "share": Fraction(1),
+    }
+
+
+def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> Rows:
+    """The shape/params/flops/summary view of an analysis as one table; with ``depth``,
+    the layers folded into their blocks (:func:`cnncalc.analysis.fold.fold_analysis`)."""
+    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    title = headline(analysis) + ("" if depth is None else f" — blocks to depth {depth}")
+    return Rows(
+        title,
+        view_columns(analysis, view),
+        tuple(stats_row(r) for r in rows),
+        total_row(analysis),
+        (totals_line(analysis), convention_line(analysis)),
+        json_record(analysis, depth),
+    )
 
 
 def convention_line(analysis: Analysis) -> str:
@@ -152,47 +172,12 @@ def _space_text(space: int | None) -> str:
     return "" if space is None else f", space {space:,} ({human(space)})"
 
 
-def rich_table(analysis: Analysis, view: str) -> Group:
-    columns = view_columns(analysis, view)
-    table = Table(title=headline(analysis), title_justify="left")
-    for c in columns:
-        table.add_column(
-            c.title,
-            justify="right" if c.numeric else "left",
-            no_wrap=c.key in ("name", "share", "out_shape"),
-        )
-    for row in analysis.layers:
-        table.add_row(*(_cell_text(c, c.cell(row)) for c in columns))
-    table.add_section()
-    table.add_row(
-        *(Text(_cell_text(c, c.total(analysis)), style="bold") if c.total else "" for c in columns)
-    )
-    return Group(table, Text(totals_line(analysis)), Text(convention_line(analysis), style="dim"))
+def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: bool = False):
+    return rich_rows(analysis_table(analysis, view, depth), exact)
 
 
-def markdown_table(analysis: Analysis, view: str) -> str:
-    columns = view_columns(analysis, view)
-    lines = [
-        f"**{headline(analysis)}**",
-        "",
-        "| " + " | ".join(c.title for c in columns) + " |",
-        "|" + "|".join("---:" if c.numeric else ":---" for c in columns) + "|",
-    ]
-    for row in analysis.layers:
-        cells = [_cell_text(c, c.cell(row)) for c in columns]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    lines.append(
-        "| "
-        + " | ".join(
-            f"**{_cell_text(c, c.total(analysis))}**"
-            if c.total and _cell_text(c, c.total(analysis))
-            else ""
-            for c in columns
-        )
-        + " |"
-    )
-    lines += ["", totals_line(analysis), "", f"*{convention_line(analysis)}*", ""]
-    return "\n".join(lines)
+def markdown_table(analysis: Analysis, view: str, depth: int | None = None) -> str:
+    return markdown_rows(analysis_table(analysis, view, depth))
 
 
 def _with_space(record: dict, space: int | None) -> dict:
@@ -212,6 +197,7 @@ def layer_record(row: LayerStats) -> dict:
     return _with_space(
         {
             "name": row.name,
+            "path": list(layer_path(row.name)),
             "kind": row.kind,
             "in_shape": list(row.in_shape),
             "out_shape": list(row.out_shape),
@@ -250,8 +236,32 @@ def total_record(total: Totals) -> dict:
     )
 
 
-def json_record(analysis: Analysis) -> dict:
-    return {
+def block_record(block: Block) -> dict:
+    """A folded block in JSON: its subtotals, its layers' names, the shape out of it."""
+    return _with_space(
+        {
+            "name": block.name,
+            "path": list(layer_path(block.name)),
+            "kind": block.kind,
+            "layers": [l.name for l in block.layers],
+            "in_shape": list(block.in_shape),
+            "out_shape": list(block.out_shape),
+            "params": block.params,
+            "buffers": block.buffers,
+            "connections": block.connections,
+            "mults": block.mults,
+            "adds": block.adds,
+            "macs": block.macs,
+            "flops": block.flops,
+            "activations": block.activations,
+        },
+        block.figures.space,
+    )
+
+
+def json_record(analysis: Analysis, depth: int | None = None) -> dict:
+    """The JSON contract; every layer always, and with ``depth`` the folded blocks too."""
+    record = {
         "network": analysis.network,
         "input": list(analysis.input),
         "output": list(analysis.output),
@@ -261,6 +271,10 @@ def json_record(analysis: Analysis) -> dict:
         "layers": [layer_record(r) for r in analysis.layers],
         "total": total_record(analysis.total),
     }
+    if depth is not None:
+        record["fold_depth"] = depth
+        record["blocks"] = [block_record(b) for b in fold_analysis(analysis, depth)]
+    return record
 
 
 def _outputs_record(analysis: Analysis) -> dict:
@@ -273,8 +287,8 @@ def _outputs_record(analysis: Analysis) -> dict:
     }
 
 
-def json_text(analysis: Analysis) -> str:
-    return json.dumps(json_record(analysis), indent=2, ensure_ascii=False) + "\n"
+def json_text(analysis: Analysis, depth: int | None = None) -> str:
+    return json.dumps(json_record(analysis, depth), indent=2, ensure_ascii=False) + "\n"
 
 
 CSV_FIELDS = (

@@ -8,10 +8,9 @@ import json
 import re
 from fractions import Fraction
 
-from rich.table import Table
-
 from cnncalc.answers.worked import Answer
 from cnncalc.render.numbers import exact
+from cnncalc.render.tables import Col, Rows, rich_rows
 from cnncalc.render.working import (
     formula_latex,
     formula_record,
@@ -203,9 +202,14 @@ def render_answer_list(entries, fmt: str):
             )
             + "\n"
         )
-    table = Table(title="Worked answers ('cnncalc answers NAME' shows one)", title_justify="left")
-    for column in ("Name", "Title", "Question"):
-        table.add_column(column, no_wrap=column == "Name")
-    for row in rows:
-        table.add_row(*row)
-    return table
+    cols = (Col("name", "Name", "fixed"), Col("title", "Title", "text"))
+    cols += (Col("question", "Question", "text"),)
+    table = Rows(
+        "Worked answers ('cnncalc answers NAME' shows one)",
+        cols,
+        tuple({"name": n, "title": t, "question": q} for n, t, q in rows),
+        None,
+        (),
+        {},
+    )
+    return rich_rows(table)

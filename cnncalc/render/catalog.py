@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from cnncalc.analysis.catalog import ZooEntry
 from cnncalc.render.numbers import shape_text
+from cnncalc.render.tables import Col, Rows, rich_rows
+
+CATALOG_TITLE = "Built-in networks and studies (use the name wherever a file goes)"
+CATALOG_COLS = (
+    Col("name", "Name", "fixed"),
+    Col("title", "Title", "text"),
+    Col("type", "Type", "text"),
+    Col("input", "Input", "shape"),
+    Col("source", "Source", "text"),
+)
 
 
 def catalog_render(entries: list[ZooEntry], fmt: str):
@@ -43,10 +51,14 @@ def catalog_render(entries: list[ZooEntry], fmt: str):
         lines = ["| " + sep.join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
         lines += ["| " + sep.join(r) + " |" for r in rows[1:]]
         return "\n".join(lines) + "\n"
-    table = Table(title="Built-in networks and studies (use the name wherever a file goes)")
-    for col in ("Name", "Title", "Type", "Input", "Source"):
-        table.add_column(col)
-    for e in entries:
-        title = e.title + (f" ({', '.join(e.variants)})" if e.variants else "")
-        table.add_row(e.name, title, e.kind, shape_text(e.input), e.source)
-    return table
+    rows = tuple(
+        {
+            "name": e.name,
+            "title": e.title + (f" ({', '.join(e.variants)})" if e.variants else ""),
+            "type": e.kind,
+            "input": e.input,
+            "source": e.source,
+        }
+        for e in entries
+    )
+    return rich_rows(Rows(CATALOG_TITLE, CATALOG_COLS, rows, None, (), {}))

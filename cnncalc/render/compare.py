@@ -8,12 +8,12 @@ import json
 from fractions import Fraction
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from cnncalc.analysis.compare import Comparison, metric
 from cnncalc.render.analysis import convention_line, total_record
 from cnncalc.render.numbers import exact, fraction_text, shape_text
+from cnncalc.render.tables import Col, Rows, rich_rows
 from cnncalc.render.working import render_working, working_record
 
 
@@ -80,14 +80,29 @@ def _compare_notes(c: Comparison) -> list[str]:
     return notes
 
 
-def compare_table(c: Comparison) -> Group:
-    table = Table(title=c.title, title_justify="left")
-    for i, header in enumerate(_compare_headers(c)):
-        table.add_column(header, justify="left" if i == 0 else "right")
-    for cells in _compare_cells(c):
-        table.add_row(*cells)
-    lines = _compare_notes(c) + [convention_line(c.entries[0].analysis)]
-    return Group(table, *(Text(line) for line in lines[:-1]), Text(lines[-1], style="dim"))
+def compare_rows(c: Comparison) -> Rows:
+    """The comparison as a table: one row per metric, one column per entry, then the
+    ratios."""
+    headers = _compare_headers(c)
+    cols = (
+        (Col("metric", headers[0], "text"),)
+        + tuple(Col(f"entry{i}", h, "int") for i, h in enumerate(headers[1 : 1 + len(c.entries)]))
+        + tuple(Col(f"ratio{i}", h, "figure") for i, h in enumerate(headers[1 + len(c.entries) :]))
+    )
+    rows = tuple(
+        {
+            "metric": label,
+            **{f"entry{i}": v for i, v in enumerate(values)},
+            **{f"ratio{i}": _ratio_text(r) for i, r in enumerate(ratios)},
+        }
+        for _, label, values, ratios in _compare_rows(c)
+    )
+    notes = (*_compare_notes(c), convention_line(c.entries[0].analysis))
+    return Rows(c.title, cols, rows, None, notes, compare_record(c))
+
+
+def compare_table(c: Comparison, exact: bool = False) -> Group:
+    return rich_rows(compare_rows(c), exact)
 
 
 def compare_markdown(c: Comparison) -> str:
@@ -157,14 +172,17 @@ def compare_csv(c: Comparison) -> str:
     return buf.getvalue()
 
 
-def render_compare(c: Comparison, fmt: str):
+def render_compare(c: Comparison, fmt: str, exact: bool = False):
     """A comparison, and each entry's working after it where it has one."""
     if fmt == "json":
         record = compare_record(c)
         if c.entries[0].working:
             record["working"] = [working_record(e.working) for e in c.entries]
         return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    out = {"csv": compare_csv, "markdown": compare_markdown}.get(fmt, compare_table)(c)
+    if fmt == "table":
+        out = compare_table(c, exact)
+    else:
+        out = {"csv": compare_csv, "markdown": compare_markdown}[fmt](c)
     if not c.entries[0].working or fmt == "csv":
         return out
     workings = [render_working(e.working, fmt) for e in c.entries]

@@ -6,13 +6,10 @@ import csv
 import io
 import json
 
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-
 from cnncalc.analysis.stats import ConventionTotals
 from cnncalc.render.document import join_documents
 from cnncalc.render.numbers import shape_text
+from cnncalc.render.tables import Col, Rows, rich_rows
 
 CONVENTIONS_FIELDS = (
     "convention",
@@ -75,7 +72,16 @@ def conventions_record(totals: ConventionTotals) -> dict:
     }
 
 
-def render_conventions(totals: ConventionTotals, fmt: str):
+CONVENTIONS_COLS = (
+    Col("convention", "Convention", "text"),
+    Col("reports", "Reports", "text"),
+    Col("total", "Total"),
+    Col("vs_macs", "vs macs", "figure"),
+    Col("reason", "Why it differs from macs", "text"),
+)
+
+
+def render_conventions(totals: ConventionTotals, fmt: str, exact: bool = False):
     """One row per convention: its total, what its tool calls it, and why it differs."""
     records = conventions_records(totals)
     if fmt == "json":
@@ -87,7 +93,7 @@ def render_conventions(totals: ConventionTotals, fmt: str):
         for rec in records:
             writer.writerow([rec[f] for f in CONVENTIONS_FIELDS])
         return buf.getvalue()
-    columns = ("Convention", "Reports", "Total", "vs macs", "Why it differs from macs")
+    columns = tuple(c.title for c in CONVENTIONS_COLS)
     rows = [
         (r["convention"], r["reports"], f"{r['total']:,}", r["vs_macs"], r["reason"])
         for r in records
@@ -101,19 +107,24 @@ def render_conventions(totals: ConventionTotals, fmt: str):
         ]
         lines += ["| " + " | ".join(cells) + " |" for cells in rows]
         return "\n".join(lines + ["", f"*{CONVENTIONS_NOTE}*", ""])
-    table = Table(title=conventions_headline(totals), title_justify="left")
-    for title in columns:
-        table.add_column(
-            title,
-            justify="right" if title in ("Total", "vs macs") else "left",
-            no_wrap=title != columns[-1],
-        )
-    for cells in rows:
-        table.add_row(*cells)
-    return Group(table, Text(CONVENTIONS_NOTE, style="dim"))
+    table = Rows(
+        conventions_headline(totals),
+        CONVENTIONS_COLS,
+        tuple(records),
+        None,
+        ("", CONVENTIONS_NOTE),
+        conventions_record(totals),
+    )
+    return rich_rows(table, exact)
 
 
-def render_conventions_each(each: list[ConventionTotals], fmt: str, study: str | None = None):
+def render_conventions_each(
+    each: list[ConventionTotals], fmt: str, study: str | None = None, exact: bool = False
+):
     """Every convention's totals for several networks (a study's variants), one after
     another; JSON keeps one document."""
-    return join_documents(each, fmt, study, render_conventions, conventions_record)
+
+    def one(totals: ConventionTotals, fmt: str):
+        return render_conventions(totals, fmt, exact)
+
+    return join_documents(each, fmt, study, one, conventions_record)

@@ -19,28 +19,37 @@ from cnncalc.render.analysis import (
 from cnncalc.render.working import render_working, working_record
 
 
-def render(analysis: Analysis, view: str, fmt: str):
-    """A rich renderable for ``table``; text for the other formats."""
+def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None, exact: bool = False):
+    """A rich renderable for ``table``; text for the other formats. ``depth`` folds the
+    table's layers into blocks (JSON keeps every layer and adds the blocks); ``exact``
+    keeps a table's integers whole whatever the width."""
     if fmt == "table":
-        return rich_table(analysis, view)
+        return rich_table(analysis, view, depth, exact)
     if fmt == "json":
-        return json_text(analysis)
+        return json_text(analysis, depth)
     if fmt == "csv":
         return csv_text(analysis)
-    return markdown_table(analysis, view)
+    return markdown_table(analysis, view, depth)
 
 
-def render_each(items: list[Analysis | Working], view: str, fmt: str, study: str | None = None):
+def render_each(
+    items: list[Analysis | Working],
+    view: str,
+    fmt: str,
+    study: str | None = None,
+    depth: int | None = None,
+    exact: bool = False,
+):
     """Several analyses or workings (a study's variants) one after another; JSON keeps
     them in one document."""
 
     def one(item, fmt: str):
         if isinstance(item, Working):
             return render_working(item, fmt)
-        return render(item, view, fmt)
+        return render(item, view, fmt, depth, exact)
 
     def record(item) -> dict:
-        return working_record(item) if isinstance(item, Working) else json_record(item)
+        return working_record(item) if isinstance(item, Working) else json_record(item, depth)
 
     return join_documents(items, fmt, study, one, record)
 

@@ -1,10 +1,17 @@
-"""Rows of records → a rich table, Markdown, CSV or JSON (presentation only).
+"""The one table model: rows of records → a rich table that fits, Markdown, CSV or JSON.
 
-The training, memory, by-kind and sweep views give rows as plain dicts of exact
-ints, shapes and text, and a list of :class:`Col` saying how to show them. JSON
-gets the caller's structured record; CSV the raw values (never rounded); the
-table and Markdown readable units and, for shares, the inline bars of
-:mod:`cnncalc.render`.
+Every command's table is a :class:`Rows`: plain dicts of exact ints, shapes and text,
+and a list of :class:`Col` saying how to show them. JSON gets the caller's structured
+record; CSV the raw values (never rounded); Markdown readable units and, for shares,
+the inline bars of :func:`cnncalc.render.numbers.bar`.
+
+In a terminal the table is laid out for the terminal's width (:class:`FittedTable`)
+and never cuts a number. When the table is wider than the terminal it gives way in
+this order: the share bars narrow to their percentage, the box goes (columns two
+spaces apart), then the widest number
+columns switch to compact units (``4.09 G``, said in a note under the table; not with
+``--exact``), then the text columns wrap, and last the columns are split over several
+tables that each repeat the first column. Piped output keeps every number exact.
 """
 
 from __future__ import annotations
@@ -12,14 +19,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from rich.console import Group
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from cnncalc.render.numbers import bar, human_bytes, shape_text
+from cnncalc.render.numbers import bar, human, human_bytes, shape_text
+
+SHOWS = ("text", "int", "bytes", "share", "shape", "fixed", "figure")
+"""How a column shows its values: text (wraps), int (exact, or compact units to fit),
+bytes (KiB/MiB, or exact bytes with --exact), share (a bar and a percentage), shape
+(3×224×224), fixed (text that never wraps: a receptive field) and figure (a number
+already written out, right-aligned, never wrapped: a ratio, a percentage)."""
+
+COMPACT_NOTE = (
+    "Numbers in {columns} are in compact units (K = 10³, M = 10⁶, G = 10⁹, T = 10¹²) "
+    "so the table fits; --exact, --format json or --format csv give the exact integers."
+)
 
 
 @dataclass(frozen=True)
@@ -27,11 +46,22 @@ class Col:
     key: str
     title: str
     show: str = "int"
-    """'text', 'int', 'bytes', 'share' or 'shape'."""
+    """One of :data:`SHOWS`."""
+    short: str | None = None
+    """The title hyphenated where it may wrap (``Activ- ations``), for a narrow table."""
 
     @property
     def numeric(self) -> bool:
+        """Exact counts that add up (a by-kind table sums these)."""
         return self.show in ("int", "bytes")
+
+    @property
+    def right(self) -> bool:
+        return self.show in ("int", "bytes", "figure")
+
+    @property
+    def wraps(self) -> bool:
+        return self.show == "text"
 
 
 @dataclass(frozen=True)
@@ -47,17 +77,18 @@ class Rows:
     """What ``--format json`` prints."""
 
 
-def cell(col: Col, value) -> str:
+def cell(col: Col, value, compact: bool = False, exact: bool = False) -> str:
+    """A value as a table cell: grouped digits, or compact units when ``compact``."""
     if value is None or value == "":
         return ""
-    if col.show == "bytes":
-        return human_bytes(value)
+    if col.show == "bytes" and isinstance(value, int):
+        return f"{value:,}" if exact else human_bytes(value)
     if col.show == "share":
-        return bar(value)
-    if col.show == "shape":
+        return f"{float(value) * 100:.1f}%" if compact else bar(value)
+    if col.show == "shape" and isinstance(value, tuple):
         return shape_text(value)
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return human(value) if compact else f"{value:,}"
     return str(value)
 
 
@@ -70,20 +101,201 @@ def raw(value):
     return "" if value is None else value
 
 
-def rich_rows(t: Rows) -> Group:
-    table = Table(title=t.title, title_justify="left")
-    for c in t.cols:
-        table.add_column(
-            c.title,
-            justify="right" if c.numeric else "left",
-            no_wrap=c.show in ("share", "shape") or c.key == "name",
+# --------------------------------------------------------------------------- fitting
+
+
+def frame_width(columns: int, boxed: bool) -> int:
+    """What a table adds to its columns' widths: in rich's heavy-head box, a border and a
+    space each side of every column and the last border (3n + 1); without the box, two
+    spaces between columns (2(n − 1))."""
+    return 3 * columns + 1 if boxed else 2 * max(columns - 1, 0)
+
+
+TEXT_MIN = 8
+WORD_MAX = 12
+"""A wrapping text column is not squeezed below TEXT_MIN, its longest header word, or its
+longest word up to WORD_MAX (a longer name, ``layer1.0.downsample.0``, is folded)."""
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for w in text.split()), default=0)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Cell texts and column widths for one way of showing a table."""
+
+    cols: tuple[Col, ...]
+    titles: tuple[str, ...]
+    cells: tuple[tuple[str, ...], ...]
+    total: tuple[str, ...] | None
+    widths: tuple[int, ...]
+    minimum: tuple[int, ...]
+    compacted: tuple[str, ...]
+    boxed: bool = True
+
+    def width(self, widths: tuple[int, ...] | None = None) -> int:
+        return sum(widths or self.widths) + frame_width(len(self.cols), self.boxed)
+
+    def need(self, columns: list[int]) -> int:
+        """The narrowest these columns can be drawn together."""
+        return sum(self.minimum[j] for j in columns) + frame_width(len(columns), self.boxed)
+
+    @property
+    def unwrapped(self) -> tuple[int, ...]:
+        """Widths with the text columns whole and only the headers of the others wrapped."""
+        return tuple(w if c.wraps else m for c, w, m in zip(self.cols, self.widths, self.minimum))
+
+
+def _layout(t: Rows, compact: frozenset[str], exact: bool, brief: bool = False) -> _Layout:
+    cols = t.cols
+    titles = tuple((c.short or c.title) if brief else c.title for c in cols)
+    body = tuple(
+        tuple(cell(c, r.get(c.key), c.key in compact, exact) for c in cols) for r in t.rows
+    )
+    total = (
+        None
+        if t.total is None
+        else tuple(cell(c, t.total.get(c.key), c.key in compact, exact) for c in cols)
+    )
+    lines = body + ((total,) if total else ())
+    widths, minimum = [], []
+    for i, (c, title) in enumerate(zip(cols, titles)):
+        longest = max((len(line[i]) for line in lines), default=0)
+        natural = max(longest, len(c.title))
+        widths.append(natural)
+        if c.wraps:
+            word = min(WORD_MAX, max((_longest_word(line[i]) for line in lines), default=0))
+            minimum.append(min(natural, max(TEXT_MIN, word, _longest_word(title))))
+        else:
+            minimum.append(max(longest, _longest_word(title)))
+    compacted = tuple(c.title for c in cols if c.key in compact and c.show == "int")
+    return _Layout(cols, titles, body, total, tuple(widths), tuple(minimum), compacted)
+
+
+def _squeezed(layout: _Layout, room: int) -> tuple[int, ...] | None:
+    """Column widths within ``room``: every column at least its minimum, the text columns
+    given what is left in proportion to what they lack; None when even the minimum does
+    not fit."""
+    spare = room - layout.width(layout.minimum)
+    if spare < 0:
+        return None
+    lack = [w - m for w, m in zip(layout.widths, layout.minimum)]
+    want = sum(lack)
+    if want <= spare:
+        return layout.widths
+    widths = list(layout.minimum)
+    given = 0
+    for i, gap in enumerate(lack):
+        extra = gap * spare // want
+        widths[i] += extra
+        given += extra
+    for i, gap in enumerate(lack):  # the remainder of the division, one column at a time
+        if given < spare and widths[i] < layout.widths[i]:
+            widths[i] += 1
+            given += 1
+    return tuple(widths)
+
+
+def _split(layout: _Layout, room: int) -> list[tuple[int, ...]]:
+    """Columns in groups that each fit ``room`` with the first column repeated."""
+    groups: list[list[int]] = []
+    current = [0]
+    for i in range(1, len(layout.cols)):
+        trial = current + [i]
+        if layout.need(trial) > room and len(current) > 1:
+            groups.append(current)
+            current = [0, i]
+        else:
+            current = trial
+    groups.append(current)
+    return [tuple(g) for g in groups]
+
+
+def fit(
+    t: Rows, room: int | None, exact: bool = False, compact: bool = True
+) -> tuple[_Layout, list[tuple[int, ...]]]:
+    """How to show ``t`` in ``room`` columns (None: unlimited): the layout and the groups of
+    columns (one group unless the table had to be split). ``exact`` shows bytes as exact
+    integers too; ``compact`` allows compact units where the table would not fit."""
+    everything = tuple(range(len(t.cols)))
+    layout = _layout(t, frozenset(), exact)
+    if room is None or layout.width() <= room:
+        return layout, [everything]
+    # the decorations first: the share bars, then the box
+    shorter = {c.key for c in t.cols if c.show == "share"}
+    layout = _layout(t, frozenset(shorter), exact)
+    for boxed in (True, False):
+        layout = replace(layout, boxed=boxed)
+        if layout.width(layout.unwrapped) <= room:
+            return layout, [everything]
+    if compact and not exact:
+        by_width = sorted(
+            (i for i, c in enumerate(t.cols) if c.show == "int"),
+            key=lambda i: -layout.minimum[i],
         )
-    for row in t.rows:
-        table.add_row(*(cell(c, row.get(c.key)) for c in t.cols))
-    if t.total is not None:
-        table.add_section()
-        table.add_row(*(Text(cell(c, t.total.get(c.key)), style="bold") for c in t.cols))
-    return Group(table, *(Text(n, style="dim" if i else "") for i, n in enumerate(t.notes)))
+        for i in by_width:
+            if layout.width(layout.unwrapped) <= room:
+                break
+            shorter.add(t.cols[i].key)
+            layout = replace(_layout(t, frozenset(shorter), exact), boxed=False)
+    if _squeezed(layout, room) is None:  # the long one-word titles hyphenated
+        layout = replace(_layout(t, frozenset(shorter), exact, brief=True), boxed=False)
+    if _squeezed(layout, room) is not None:
+        return layout, [everything]
+    return layout, _split(layout, room)
+
+
+class FittedTable:
+    """A :class:`Rows` table laid out, when it is drawn, for the width it is given."""
+
+    def __init__(self, t: Rows, exact: bool = False):
+        self.rows = t
+        self.exact = exact
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # piped: never compact units (the text still wraps to the width, 200 columns)
+        room = options.max_width
+        layout, groups = fit(self.rows, room, self.exact, compact=options.is_terminal)
+        for n, group in enumerate(groups):
+            sub = replace(
+                layout,
+                cols=tuple(layout.cols[i] for i in group),
+                titles=tuple(layout.titles[i] for i in group),
+                widths=tuple(layout.widths[i] for i in group),
+                minimum=tuple(layout.minimum[i] for i in group),
+            )
+            widths = _squeezed(sub, room) or sub.minimum
+            title = self.rows.title if n == 0 else f"{self.rows.title} (continued)"
+            table = Table(
+                title=title,
+                title_justify="left",
+                box=box.HEAVY_HEAD if layout.boxed else None,
+                show_edge=layout.boxed,
+                pad_edge=layout.boxed,
+            )
+            for c, title, w in zip(sub.cols, sub.titles, widths):
+                table.add_column(
+                    title,
+                    justify="right" if c.right else "left",
+                    width=w,
+                    overflow="fold",
+                )
+            for line in layout.cells:
+                table.add_row(*(Text(line[i]) for i in group))
+            if layout.total is not None:
+                table.add_section()
+                table.add_row(*(Text(layout.total[i], style="bold") for i in group))
+            yield from console.render(table, options.update(width=sub.width(widths)))
+        if layout.compacted:
+            note = COMPACT_NOTE.format(columns=", ".join(layout.compacted))
+            yield from console.render(Text(note, style="dim"), options)
+
+
+def rich_rows(t: Rows, exact: bool = False) -> Group:
+    return Group(
+        FittedTable(t, exact), *(Text(n, style="dim" if i else "") for i, n in enumerate(t.notes))
+    )
 
 
 def markdown_rows(t: Rows) -> str:
@@ -91,7 +303,7 @@ def markdown_rows(t: Rows) -> str:
         f"**{t.title}**",
         "",
         "| " + " | ".join(c.title for c in t.cols) + " |",
-        "|" + "|".join("---:" if c.numeric else ":---" for c in t.cols) + "|",
+        "|" + "|".join("---:" if c.right else ":---" for c in t.cols) + "|",
     ]
     for row in t.rows:
         lines.append(
@@ -106,7 +318,9 @@ def markdown_rows(t: Rows) -> str:
             )
             + " |"
         )
-    return "\n".join(lines + [""] + [f"*{n}*" if i else n for i, n in enumerate(t.notes)] + [""])
+    for i, note in enumerate(t.notes):  # each note its own paragraph, all but the first italic
+        lines += ["", f"*{note}*" if i else note]
+    return "\n".join(lines + [""])
 
 
 def csv_rows(t: Rows) -> str:
@@ -118,7 +332,7 @@ def csv_rows(t: Rows) -> str:
     return buf.getvalue()
 
 
-def render_rows(tables: list[Rows], fmt: str, study: str | None = None):
+def render_rows(tables: list[Rows], fmt: str, study: str | None = None, exact: bool = False):
     """One or several tables (a study's variants) in a format."""
     if fmt == "json":
         if len(tables) == 1 and study is None:
@@ -132,7 +346,7 @@ def render_rows(tables: list[Rows], fmt: str, study: str | None = None):
             + "\n"
         )
     if fmt == "table":
-        return Group(*(rich_rows(t) for t in tables))
+        return Group(*(rich_rows(t, exact) for t in tables))
     if fmt == "csv":
         if len(tables) == 1 and study is None:
             return csv_rows(tables[0])

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from cnncalc.proof.verify import CHECKED, LayerCheck, Verification
 from cnncalc.render.numbers import shape_text
+from cnncalc.render.tables import Col, Rows, rich_rows
 
 IMPL_TEXT = {
     "naive": "naive executor (explicit loops, each operation counted as performed)",
@@ -79,10 +79,6 @@ def settings_line(result: Verification) -> str:
     )
 
 
-def _pair(predicted, performed, fmt=lambda v: f"{v:,}") -> tuple[str, str]:
-    return fmt(predicted), "–" if performed is None else fmt(performed)
-
-
 def _other(layer: LayerCheck) -> str:
     parts = []
     for field, short in OTHER.items():
@@ -95,47 +91,58 @@ def _other(layer: LayerCheck) -> str:
     return ", ".join(parts) or "–"
 
 
-def verification_table(result: Verification) -> Group:
-    table = Table(
-        title=f"{result.network}: input {shape_text(result.input)}, batch "
-        f"{result.batch}, {result.impl} executor",
-        title_justify="left",
-    )
-    for title, justify in (
-        ("Layer", "left"),
-        ("Kind", "left"),
-        ("Shape predicted", "left"),
-        ("executed", "left"),
-        ("Mults predicted", "right"),
-        ("performed", "right"),
-        ("Adds predicted", "right"),
-        ("performed", "right"),
-        ("Other ops", "left"),
-        ("", "center"),
-    ):
-        table.add_column(title, justify=justify, no_wrap=title in ("Layer", "Shape predicted"))
+VERIFY_COLS = (
+    Col("name", "Layer", "text"),
+    Col("kind", "Kind", "text"),
+    Col("shape", "Shape predicted", "shape"),
+    Col("executed", "executed", "shape"),
+    Col("mults", "Mults predicted"),
+    Col("mults_done", "performed"),
+    Col("adds", "Adds predicted"),
+    Col("adds_done", "performed"),
+    Col("other", "Other ops", "text"),
+    Col("ok", "", "fixed"),
+)
+
+
+def _mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def verification_table(result: Verification, exact: bool = False) -> Group:
+    rows = []
     for layer in result.layers:
-        shape = _pair(layer.predicted_shape, layer.executed_shape, shape_text)
-        mults = _pair(layer.predicted["mults"], layer.performed and layer.performed["mults"])
-        adds = _pair(layer.predicted["adds"], layer.performed and layer.performed["adds"])
-        mark = Text("✓", style="green") if layer.ok else Text("✗", style="bold red")
-        table.add_row(layer.name, layer.kind, *shape, *mults, *adds, _other(layer), mark)
-    table.add_section()
+        performed = layer.performed or {}
+        rows.append(
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "shape": layer.predicted_shape,
+                "executed": "–" if layer.executed_shape is None else layer.executed_shape,
+                "mults": layer.predicted["mults"],
+                "mults_done": performed.get("mults", "–"),
+                "adds": layer.predicted["adds"],
+                "adds_done": performed.get("adds", "–"),
+                "other": _other(layer),
+                "ok": _mark(layer.ok),
+            }
+        )
     predicted, performed = result.total("predicted"), result.total("performed")
-    table.add_row(
-        Text("Total", style="bold"),
-        "",
-        "",
-        "",
-        f"{predicted['mults']:,}",
-        f"{performed['mults']:,}",
-        f"{predicted['adds']:,}",
-        f"{performed['adds']:,}",
-        "",
-        Text("✓", style="green") if result.ok else Text("✗", style="bold red"),
+    total = {
+        "name": "Total",
+        "mults": predicted["mults"],
+        "mults_done": performed["mults"],
+        "adds": predicted["adds"],
+        "adds_done": performed["adds"],
+        "ok": _mark(result.ok),
+    }
+    title = (
+        f"{result.network}: input {shape_text(result.input)}, batch "
+        f"{result.batch}, {result.impl} executor"
     )
+    table = Rows(title, VERIFY_COLS, tuple(rows), total, (), verification_record(result))
     return Group(
-        table,
+        rich_rows(table, exact),
         Text(verdict(result), style="green" if result.ok else "bold red"),
         Text(settings_line(result), style="dim"),
     )

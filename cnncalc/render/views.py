@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from cnncalc.analysis.fold import fold_memory, layer_path
 from cnncalc.analysis.memory import MemoryAnalysis
-from cnncalc.analysis.stats import Analysis
 from cnncalc.analysis.sweep import MinSize, Sweep
 from cnncalc.analysis.training import TrainingCost
 from cnncalc.conventions.engine import Figures
@@ -152,7 +152,9 @@ def _kept_text(what: tuple[str, ...], readers: tuple[str, ...]) -> str:
     return ", ".join(what) + who
 
 
-def memory_rows(m: MemoryAnalysis) -> Rows:
+def memory_rows(m: MemoryAnalysis, depth: int | None = None) -> Rows:
+    """Training memory per layer; with ``depth``, per block
+    (:func:`cnncalc.analysis.fold.fold_memory`), the JSON keeping every layer."""
     rows = []
     if m.input_kept:
         rows.append(
@@ -172,23 +174,25 @@ def memory_rows(m: MemoryAnalysis) -> Rows:
     records = []
     for l in m.layers:
         values = {f: getattr(l, f) for f in MEMORY_FIELDS}
-        rows.append(
-            {
-                "name": l.name,
-                "kind": l.kind,
-                "out_shape": l.out_shape,
-                **values,
-                "kept": _kept_text(l.kept_what, l.kept_for),
-            }
-        )
         records.append(
             {
                 "name": l.name,
+                "path": list(layer_path(l.name)),
                 "kind": l.kind,
                 "out_shape": list(l.out_shape),
                 **values,
                 "kept": list(l.kept_what),
                 "kept_for": list(l.kept_for),
+            }
+        )
+    for l in m.layers if depth is None else fold_memory(m, depth):
+        rows.append(
+            {
+                "name": l.name,
+                "kind": l.kind,
+                "out_shape": l.out_shape,
+                **{f: getattr(l, f) for f in MEMORY_FIELDS},
+                "kept": _kept_text(l.kept_what, l.kept_for),
             }
         )
     totals = {
@@ -212,6 +216,18 @@ def memory_rows(m: MemoryAnalysis) -> Rows:
         "layers": records,
         "total": totals,
     }
+    if depth is not None:
+        record["fold_depth"] = depth
+        record["blocks"] = [
+            {
+                "name": b.name,
+                "path": list(layer_path(b.name)),
+                "kind": b.kind,
+                "out_shape": list(b.out_shape),
+                **{f: getattr(b, f) for f in MEMORY_FIELDS},
+            }
+            for b in fold_memory(m, depth)
+        ]
     notes = (
         f"Training memory {m.total:,} B ({human_bytes(m.total)}): parameters "
         f"{human_bytes(m.params)}, gradients {human_bytes(m.gradients)}, optimizer "
@@ -225,6 +241,8 @@ def memory_rows(m: MemoryAnalysis) -> Rows:
         f"{m.network}: input {shape_text(m.input)}, batch {m.batch}, {m.dtype}, "
         f"{opt.name} — training memory"
     )
+    if depth is not None:
+        title += f" — blocks to depth {depth}"
     return Rows(title, MEMORY_COLS, tuple(rows), {"name": "Total", **totals}, notes, record)
 
 
@@ -265,42 +283,6 @@ def by_kind_table(t: Rows, share_of: str | None = None) -> Rows:
     )
     total = dict(t.total, layers=sum(g["layers"] for g in groups))
     return Rows(t.title + " — by kind", cols, tuple(groups), total, t.notes, record)
-
-
-def analysis_rows(a: Analysis, view: str) -> Rows:
-    """The forward params/flops views as Rows, for --by kind."""
-    keys = {
-        "params": ("params", "buffers", "connections", "memory"),
-        "flops": ("mults", "adds", "macs", "flops"),
-    }[view]
-    titles = {
-        "params": "Params",
-        "buffers": "Buffers",
-        "connections": "Connections",
-        "memory": "Param memory",
-        "mults": "Mults",
-        "adds": "Adds",
-        "macs": "MACs",
-        "flops": "FLOPs",
-    }
-    cols = (Col("name", "Layer", "text"), Col("kind", "Kind", "text")) + tuple(
-        Col(k, titles[k], "bytes" if k == "memory" else "int") for k in keys
-    )
-    if view == "flops":
-        cols += (Col("share", "Share of FLOPs", "share"),)
-    rows = tuple(
-        {"name": l.name, "kind": l.kind, **{k: getattr(l, k) for k in keys}, "share": l.share}
-        for l in a.layers
-    )
-    total = {"name": "Total", **{k: getattr(a.total, k) for k in keys}, "share": Fraction(1)}
-    record = {
-        "network": a.network,
-        "input": list(a.input),
-        "output": list(a.output),
-        "batch": a.batch,
-        "convention": a.convention.name,
-    }
-    return Rows(headline(a), cols, rows, total, (convention_line(a),), record)
 
 
 # --------------------------------------------------------------------------- sweep
