@@ -5,9 +5,11 @@ Hypothesis draws networks of a few layers on 1-D, 2-D and 3-D inputs: chains of 
 max/avg pooling (ceil_mode, count_include_pad), sub-sampling, adaptive and global pooling,
 BatchNorm, LRN, activations and dropout, issue 9's activations, layer/group/instance
 norms, channel select and shuffle, a Linear at every position, layer scale, drop path,
-upsampling and crops, with ``concat`` and ``add`` joins of branches (``[]`` the identity),
-sometimes ending in flatten + fc. Each layer is kept only if the calculator accepts it on
-the shape it meets. Then for every node:
+upsampling and crops, with ``concat``, ``add`` and ``mul`` joins of branches (``[]`` the
+identity; an ``add``/``mul`` branch may be a C×1×1 gate that is broadcast over the map, as in
+squeeze-and-excitation; or an earlier layer by name), layers that read an earlier layer
+(``from:``), sometimes ending in flatten + fc. Each layer is kept only if the calculator
+accepts it on the shape it meets. Then for every node:
 
     predicted shape == naive == fast == PyTorch (the exported module)
     naive output == fast output,  fast output == PyTorch output
@@ -282,6 +284,13 @@ def leaf(draw, nd: int, shape, keep: str | None):
     return pointwise(draw)
 
 
+def gate(draw, c: int):
+    """A branch that ends C×1×…×1 and is broadcast over the map: global pooling, a 1×1
+    conv back to C maps, maybe an activation (a squeeze-and-excitation gate)."""
+    branch = [{"gap": None}, {"conv": c, "kernel": 1, "bias": draw(st.booleans())}]
+    return branch + draw(st.sampled_from([[], [{"sigmoid": None}], [{"relu": None}]]))
+
+
 class Net:
     """A network grown one item at a time; an item the calculator refuses is left out."""
 
@@ -313,16 +322,29 @@ def networks(draw):
         current = net.shape(net.layers)
         if len(current) == 1:
             break  # flat: nothing spatial left
-        join = draw(st.sampled_from([None, None, None, None, "concat", "add"]))
+        name = f"n{len(net.layers)}"
+        join = draw(st.sampled_from([None, None, None, None, "concat", "add", "mul"]))
         if join is None:
-            net.try_add(leaf(draw, nd, current, None))
+            if net.layers and draw(st.integers(0, 3)) == 0:  # read an earlier layer
+                source = draw(st.integers(0, len(net.layers) - 1))
+                earlier = net.shape(net.layers[: source + 1])
+                layer = leaf(draw, nd, earlier, None) if len(earlier) > 1 else {"relu": None}
+                net.try_add({**layer, "name": name, "from": f"n{source}"})
+            else:
+                net.try_add({**leaf(draw, nd, current, None), "name": name})
             continue
         keep = "spatial" if join == "concat" else "all"
         branches = []
         for _ in range(draw(st.integers(2, 3))):
-            branch = [leaf(draw, nd, current, keep) for _ in range(draw(st.integers(0, 2)))]
-            branches.append(branch)
-        net.try_add({join: branches})
+            if net.layers and draw(st.integers(0, 4)) == 0:  # an earlier layer, by name
+                branches.append(f"n{draw(st.integers(0, len(net.layers) - 1))}")
+            elif join != "concat" and draw(st.integers(0, 3)) == 0:
+                branches.append(gate(draw, current[0]))
+            else:
+                branches.append(
+                    [leaf(draw, nd, current, keep) for _ in range(draw(st.integers(0, 2)))]
+                )
+        net.try_add({join: branches, "name": name})
     if draw(st.booleans()):
         net.try_add({"flatten": None})
         net.try_add({"fc": draw(st.integers(1, 4)), "bias": draw(st.booleans())})

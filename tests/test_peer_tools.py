@@ -40,6 +40,9 @@ layers:
   - add:
       - [{conv: 8, kernel: 3, padding: 1, bias: false}, {tanh: }]
       - []
+  - mul:
+      - []
+      - [{gap: }, {conv: 8, kernel: 1}, {sigmoid: }]
   - concat:
       - [{pool: avg, kernel: 3, stride: 1, padding: 1}]
       - [{pool: max, kernel: [3, 1], stride: 1, padding: [1, 0]}]
@@ -53,7 +56,8 @@ layers:
   - {softmax: }
 """
 """A network with every kind a PyTorch module stands for, and the odd cases: a grouped
-transposed conv, a 3×1 pool kernel, adaptive pools whose sizes do not divide."""
+transposed conv, a 3×1 pool kernel, adaptive pools whose sizes do not divide, a
+squeeze-and-excitation gate broadcast by ``mul``."""
 
 EVERY_NEW_KIND = """
 name: every new kind
@@ -560,6 +564,12 @@ CASES = {
     "add": (
         "[4, 5, 5]",
         "{add: [[{relu: }], []]}",
+        {"ptflops": 2 * 100, "torchscan": 100, "calflops": 100},
+    ),
+    # element-wise products (the exported forward's `*`, as an SE gate's): nobody counts them
+    "mul": (
+        "[4, 5, 5]",
+        "{mul: [[{relu: }], []]}",
         {"ptflops": 2 * 100, "torchscan": 100, "calflops": 100},
     ),
 }
