@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,12 +40,22 @@ def main() -> None:
     run()
 
 
-def __getattr__(name: str):
-    if name == "app":
+class _Package(types.ModuleType):
+    """This package, whose ``app`` is the application, built on first use. (The import
+    system binds a loaded submodule to its package's attribute of that name, so once
+    anything imported the submodule ``cnncalc.cli.app``, a plain attribute would be the
+    module, not the application: this property keeps the name for the application.)"""
+
+    @property
+    def app(self):
         from cnncalc.cli.app import app
 
-        # importing the submodule cnncalc.cli.app bound the name to the module: the
-        # application is what ``from cnncalc.cli import app`` means
-        globals()["app"] = app
         return app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    @app.setter
+    def app(self, value) -> None:
+        """The submodule ``cnncalc.cli.app`` being bound here on import: it stays in
+        ``sys.modules``, and ``cnncalc.cli.app`` keeps meaning the application."""
+
+
+sys.modules[__name__].__class__ = _Package
