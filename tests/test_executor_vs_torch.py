@@ -49,6 +49,10 @@ EXECUTOR_INPUTS = {
     "resnext50-32x4d": (3, 64, 64),
     "resnext101-32x8d": (3, 64, 64),
     "wide-resnet50-2": (3, 64, 64),
+    "shufflenet-v2-x0-5": (3, 64, 64),
+    "shufflenet-v2-x1-0": (3, 64, 64),
+    "convnext-tiny": (3, 32, 32),  # torchvision's min_size: 1 x 1 after its /32 downsampling
+    "convnext-small": (3, 32, 32),
     "r3d-18": (3, 4, 32, 32),  # 4 frames of 32 x 32 instead of 16 of 112 x 112
     "mc3-18": (3, 4, 32, 32),
     "r2plus1d-18": (3, 4, 32, 32),
