@@ -18,6 +18,7 @@ import pytest
 from cnncalc.analysis.explain import work
 from cnncalc.analysis.pipeline import build, load, loads
 from cnncalc.analysis.stats import analyse_graph
+from cnncalc.kinds.formula import RECEPTIVE_LINES
 from cnncalc.model.zoo import zoo_names
 
 NETWORKS = [n for n in zoo_names() if load(n).variants is None]
@@ -249,8 +250,15 @@ def test_every_kind_explains_itself_and_every_line_evaluates(convention):
 )
 def test_1d_and_3d_lines_name_their_axes(layer, input):
     lines = one(layer, input, "all").lines
-    axes = [f.what for f in lines if f.topic == "shape"]
+    axes = [f.what for f in lines if f.topic == "shape" and f.what not in RECEPTIVE_LINES]
     assert axes == (["L"] if input.count(",") == 1 else ["D", "H", "W"])
+    fields = [f.what for f in lines if f.what in RECEPTIVE_LINES]
+    # one RF and one jump line when every axis steps alike; one per axis when they differ
+    assert fields == (
+        ["RF_d", "jump_d", "RF_h", "jump_h", "RF_w", "jump_w"]
+        if "[1, 3, 3]" in layer
+        else ["RF", "jump"]
+    )
     for line in lines:
         if arithmetic(line):
             assert evaluate(line.substituted) == int(line.result), line

@@ -115,7 +115,13 @@ def test_vgg_stack_weights():
     assert total("vgg-stack", "3x3x3", "params") == 27 * C * C
     assert study("vgg-stack").ratio("2x3x3").values["params"] == Fraction(25, 18)
     assert study("vgg-stack").ratio("3x3x3").values["params"] == Fraction(49, 27)
-    assert {r.name: r.vs for r in study("vgg-stack").ratios} == {"2x3x3": "5x5", "3x3x3": "7x7"}
+    # 7x7 names no vs:, so it is measured against the study's first (issue 10 §7)
+    assert {r.name: r.vs for r in study("vgg-stack").ratios} == {
+        "2x3x3": "5x5",
+        "7x7": "5x5",
+        "3x3x3": "7x7",
+    }
+    assert study("vgg-stack").ratio("7x7").values["params"] == Fraction(25, 49)
 
 
 def test_vgg_stack_receptive_fields_are_equal():

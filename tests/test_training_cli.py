@@ -109,7 +109,7 @@ def test_memory_table_and_csv(cli):
     out = ok(cli("memory", "lenet5", "--optimizer", "adam"))
     assert "Kept for backward" in out and "adam" in out and "(input)" in out
     rows = list(csv.DictReader(io.StringIO(ok(cli("memory", "lenet5", "-f", "csv")))))
-    assert rows[-1]["name"] == "Total"
+    assert rows[-1]["name"] == "total"
     assert int(rows[-1]["total"]) == sum(int(r["total"]) for r in rows[:-1])
 
 
@@ -126,7 +126,7 @@ def test_memory_of_a_study_prints_each_variant(cli):
         (("memory", "lenet5", "-b", "0"), ("--batch",)),
         (("sweep", "lenet5", "--input", "1x{32..16}"), ("--input", "runs backwards")),
         (("sweep", "lenet5", "--input", "1x{1..100000}"), ("--input", "more than the 256")),
-        (("flops", "lenet5", "--plot", "out.pdf"), ("--plot", "neither a .png nor a .svg")),
+        (("flops", "lenet5", "--plot", "out.jpg"), ("--plot", "not a .png, .svg or .pdf file")),
         (("memory", "lenet5", "--plot", "/no/such/dir/m.png"), ("--plot", "does not exist")),
         (("minsize", "no-such-net"), ("neither a file nor a built-in network",)),
         (("flops", "lenet5", "--training", "--explain"), ("--explain", "separate commands")),

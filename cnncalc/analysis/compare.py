@@ -21,6 +21,8 @@ from cnncalc.model.spec import NetworkSpec
 
 METRICS = ("params", "macs", "mults", "adds", "flops")
 """The counts compared and divided, in order; ``space`` joins them under nndl."""
+ALSO_DIVIDED = ("activations",)
+"""Compared and divided too, shown after the depth-free counts."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,8 @@ def metric(analysis: Analysis, name: str) -> int:
 def _candidates(nets: list[str]) -> list[tuple[str, NetworkSpec, str | None]]:
     """(name, spec, vs) for every network, a study counting for each of its variants.
 
-    Within a study that names ``vs:`` anywhere, only those variants are measured; in one
-    that does not, every variant is measured against its first. A network on its own,
+    A variant is measured against the one its ``vs:`` names, and a variant without
+    ``vs:`` against the study's first; the first is the baseline. A network on its own,
     after the first entry, is measured against the first entry."""
     out: list[tuple[str, NetworkSpec, str | None]] = []
     for net in nets:
@@ -80,10 +82,9 @@ def _candidates(nets: list[str]) -> list[tuple[str, NetworkSpec, str | None]]:
             out.append((spec.name, spec, out[0][0] if out else None))
             continue
         prefix = f"{spec.name}: " if len(nets) > 1 else ""
-        declared = any(v.vs for v in spec.variants.values())
         first = next(iter(spec.variants))
         for name, variant in spec.variants.items():
-            vs = variant.vs if declared else (None if name == first else first)
+            vs = variant.vs or (None if name == first else first)
             out.append((prefix + name, variant, prefix + vs if vs else None))
     names = [n for n, _, _ in out]
     if len(set(names)) != len(names):
@@ -145,7 +146,7 @@ def build(title: str, entries: list[Entry]) -> Comparison:
                     m: Fraction(metric(other, m), metric(e.analysis, m))
                     if metric(e.analysis, m)
                     else None
-                    for m in metrics
+                    for m in metrics + ALSO_DIVIDED
                 },
             )
         )

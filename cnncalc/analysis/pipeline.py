@@ -7,10 +7,12 @@ result.total.params, result.total.macs, result.layers[0].out_shape
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from cnncalc.analysis.explain import Working, work
 from cnncalc.analysis.memory import MemoryAnalysis
+from cnncalc.analysis.resized import resized_layers
 from cnncalc.analysis.stats import (
     Analysis,
     ConventionTotals,
@@ -64,7 +66,46 @@ def _graph(spec: NetworkSpec, input: Shape | str | None, batch: int) -> Graph:
         raise CnnCalcError(
             f"batch must be a whole number from 1 to {MAX_BATCH:,}, got {batch}", field="--batch"
         )
-    return build_graph(spec, input)
+    try:
+        return build_graph(spec, input)
+    except CnnCalcError as exc:
+        if input is None or spec.input is None or tuple(input) == tuple(spec.input):
+            raise
+        raise input_misfit(spec, tuple(input), exc) from None
+
+
+AXIS_NAMES = {1: ("C",), 2: ("C", "L"), 3: ("C", "H", "W"), 4: ("C", "D", "H", "W")}
+
+
+def read_as(shape: Shape) -> str:
+    """How a shape is read, channels first: (224, 224) → ``C=224, L=224``."""
+    return ", ".join(f"{a}={n}" for a, n in zip(AXIS_NAMES[len(shape)], shape))
+
+
+def input_misfit(spec: NetworkSpec, given: Shape, exc: CnnCalcError) -> CnnCalcError:
+    """An --input the network cannot take, blamed on --input (not on a line of a file the
+    user may never have seen): how it was read, what the network was written for, and the
+    first layer that refused it."""
+    written = tuple(spec.input)
+    shown, written_shown = "x".join(map(str, given)), "x".join(map(str, written))
+    if len(given) != len(written):
+        hint = f"give {len(written)} numbers, channels first, as in {written_shown}"
+    elif given[0] != written[0]:
+        hint = f"its first layer takes {written[0]} channels"
+    else:
+        net = spec.file if spec.file and Path(spec.file).exists() else Path(spec.file or "").stem
+        hint = f"'cnncalc minsize {net or spec.name}' gives the smallest size it takes"
+    where = ""
+    if spec.file and Path(spec.file).exists() and exc.line:  # the user's own file
+        where = (
+            f" ({spec.file}:{exc.line}, {exc.field})" if exc.field else f" ({spec.file}:{exc.line})"
+        )
+    return CnnCalcError(
+        f"{shown} is read as {read_as(given)}, but {spec.name} is written for "
+        f"{written_shown} ({read_as(written)}); at {shown}, {exc.message}{where}",
+        field="--input",
+        hint=hint,
+    )
 
 
 def analyze(
@@ -78,7 +119,11 @@ def analyze(
 
     ``deconv`` ('input' or 'output') says where a transposed conv's MACs are counted;
     None leaves it to the convention (cnncalc's: on the input)."""
-    return analyse_graph(_graph(spec, input, batch), batch, convention, check_deconv_count(deconv))
+    graph = _graph(spec, input, batch)
+    analysis = analyse_graph(graph, batch, convention, check_deconv_count(deconv))
+    if spec.input is None or tuple(graph.input) == tuple(spec.input):
+        return analysis
+    return dataclasses.replace(analysis, file_input=spec.input, resized=resized_layers(spec, graph))
 
 
 def explain(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import product
 
 from cnncalc.analysis.memory import MemoryAnalysis, training_memory
+from cnncalc.analysis.resized import resized_layers
 from cnncalc.analysis.stats import Analysis, analyse_graph
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
@@ -132,6 +133,9 @@ class SweepPoint:
     memory: MemoryAnalysis | None
     error: str | None
     """Why the network does not run at this size (None when it does)."""
+    resized: tuple = ()
+    """Layers whose parameters differ from the file's at its own input
+    (:class:`cnncalc.analysis.resized.Resized`)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,8 @@ class MinSize:
 @dataclass(frozen=True)
 class Sweep:
     network: str
+    input: Shape
+    """The input the file was written for."""
     batch: int
     dtype: str
     optimizer: str
@@ -205,6 +211,10 @@ def sweep(
 ) -> Sweep:
     """Shapes, parameters, operations and training memory at each input size."""
     points = []
+    try:
+        file_graph = build_graph(spec)
+    except CnnCalcError:
+        file_graph = None
     for shape in shapes:
         try:
             graph = build_graph(spec, shape)
@@ -217,10 +227,11 @@ def sweep(
                 analyse_graph(graph, batch, convention),
                 training_memory(graph, batch, dtype, optimizer),
                 None,
+                resized_layers(spec, graph, file_graph) if file_graph else (),
             )
         )
     try:
         smallest = min_size(spec)
     except CnnCalcError:
         smallest = None
-    return Sweep(spec.name, batch, dtype, optimizer, tuple(points), smallest)
+    return Sweep(spec.name, spec.input, batch, dtype, optimizer, tuple(points), smallest)

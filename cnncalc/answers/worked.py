@@ -16,11 +16,11 @@ from typing import Callable
 
 from cnncalc.analysis.compare import compare_files
 from cnncalc.analysis.explain import LayerWorking, Working
-from cnncalc.analysis.pipeline import explain, load, loads
+from cnncalc.analysis.pipeline import build, explain, load, loads
 from cnncalc.analysis.single import explain_single
 from cnncalc.analysis.stats import Analysis
 from cnncalc.errors import CnnCalcError
-from cnncalc.kinds.arith import window_out
+from cnncalc.kinds.arith import prod, window_out
 from cnncalc.kinds.formula import Formula
 from cnncalc.model.spec import closest
 
@@ -254,18 +254,37 @@ def _nndl_5_4():
 # --------------------------------------------------------------------------- d2l 7.3
 
 
+D2L_PADDING_STRIDE_INPUT = "8x8"
 D2L_PADDING_STRIDE = (
-    ("3×3, padding 1", dict(kernel="3", pad="1")),
-    ("5×3, padding (2, 1)", dict(kernel="5x3", pad="2,1")),
-    ("3×3, padding 1, stride 2", dict(kernel="3", pad="1", stride="2")),
-    ("3×5, padding (0, 1), stride (3, 4)", dict(kernel="3x5", pad="0,1", stride="3,4")),
+    dict(kernel="3", pad="1"),
+    dict(kernel="5x3", pad="2,1"),
+    dict(kernel="3", pad="1", stride="2"),
+    dict(kernel="3x5", pad="0,1", stride="3,4"),
 )
+"""d2l 7.3's four settings, as the single-layer flags take them."""
+
+
+_FLAG_LABELS = (("pad", "padding"), ("stride", "stride"))
+
+
+def _flags_title(flags: dict) -> str:
+    """'3×3, padding 1', '3×5, padding (0, 1), stride (3, 4)': a setting as d2l writes it."""
+
+    def per_axis(text: str) -> str:
+        parts = text.replace("x", ",").split(",")
+        return parts[0] if len(parts) == 1 else f"({', '.join(parts)})"
+
+    kernel = flags["kernel"].replace("x", "×")
+    parts = [kernel if "×" in kernel else f"{kernel}×{kernel}"]
+    parts += [f"{label} {per_axis(flags[key])}" for key, label in _FLAG_LABELS if key in flags]
+    return ", ".join(parts)
 
 
 def _d2l_padding_stride():
     steps, answer, values = [], [], {}
-    for title, flags in D2L_PADDING_STRIDE:
-        w = explain_single("shape", input="8x8", **flags)
+    for flags in D2L_PADDING_STRIDE:
+        title = _flags_title(flags)
+        w = explain_single("shape", input=D2L_PADDING_STRIDE_INPUT, **flags)
         steps.append(Step(title, layers=w.layers))
         out = w.analysis.output[1:]
         answer.append(_result(title, "×".join(map(str, out))))
@@ -279,16 +298,31 @@ def _d2l_padding_stride():
 CHANNELS = dict(input="32x32", kernel="3", pad="1", in_channels=3, out_channels=16, bias=False)
 """The worked example: c_i = 3, 32×32, c_o = 16, 3×3, padding 1 per side (p_h = 2), stride 1."""
 
+ONE_BY_ONE = dict(kernel="1", pad="0")
+"""The example's 1×1 alternative: a 1×1 kernel, no padding."""
+
 
 def _counts(**changes) -> tuple[LayerWorking, Analysis]:
     w = explain_single("flops", convention="exact", **{**CHANNELS, **changes})
     return w.layers[0], w.analysis
 
 
+def _weight_shape(analysis: Analysis) -> tuple[int, ...]:
+    """(c_o, c_i, k_h, k_w) of a one-conv analysis, read off its weight."""
+    return analysis.layers[0].state_dict[0][1]
+
+
+def _kernel_text(analysis: Analysis) -> str:
+    """'1×1', '3×5': the kernel of a one-conv analysis, read off its weight."""
+    return "×".join(map(str, _weight_shape(analysis)[2:]))
+
+
 def _d2l_channels():
     shape = explain_single("shape", **CHANNELS).layers[0]
     base, a = _counts()
     mults, adds = a.total.mults, a.total.adds
+    c_o, per, k_h, k_w = _weight_shape(a)
+    h_o, w_o = a.output[1:]
     steps = [
         Step("Output size (d2l 7.3)", layers=(shape,)),
         Step(
@@ -337,50 +371,52 @@ def _d2l_channels():
         )
         values[title] = (b.total.mults, b.total.adds)
     steps.append(Step("Doubling the channels or the padding", lines=tuple(lines)))
-    one, b = _counts(kernel="1", pad="0")
-    per = CHANNELS["in_channels"]
-    fan = per * 9
+    one, b = _counts(**ONE_BY_ONE)
+    fan = per * k_h * k_w
+    per_one = per * prod(_weight_shape(b)[2:])
+    size = "×".join(map(str, b.output[1:]))
+    same = b.output[1:] == a.output[1:]
+    keeps = f"keeps the {size} output" if same else f"gives {size}, not {h_o}×{w_o}"
     steps.append(
         Step(
-            "A 1×1 kernel (padding 0 keeps the 32×32 output)",
+            f"A {_kernel_text(b)} kernel (padding {ONE_BY_ONE['pad']} {keeps})",
             lines=(
                 _line(one, "mults"),
                 _line(one, "adds"),
                 Formula(
-                    "mults per output",
-                    "c_i·k_h·k_w → c_i",
-                    f"{fan} → {per}",
-                    _ratio(fan, per) + " times fewer",
+                    f"mults per output, {_kernel_text(a)} ÷ {_kernel_text(b)}",
+                    "c_i·k_h·k_w / c_i",
+                    f"{fan} / {per_one}",
+                    _ratio(fan, per_one),
+                    f"{_ratio(fan, per_one)} times fewer with the {_kernel_text(b)} kernel",
                 ),
                 Formula(
-                    "adds per output",
-                    "c_i·k_h·k_w − 1 → c_i − 1",
-                    f"{fan - 1} → {per - 1}",
-                    _ratio(fan - 1, per - 1) + " times fewer",
+                    f"adds per output, {_kernel_text(a)} ÷ {_kernel_text(b)}",
+                    "(c_i·k_h·k_w − 1) / (c_i − 1)",
+                    f"{fan - 1} / {per_one - 1}",
+                    _ratio(fan - 1, per_one - 1),
+                    f"{_ratio(fan - 1, per_one - 1)} times fewer with the {_kernel_text(b)} kernel",
                 ),
             ),
         )
     )
     answer.append(
         _result(
-            "1×1 kernel, same output size",
+            f"{_kernel_text(b)} kernel, {'same output size' if same else f'{size} output'}",
             f"mults ÷ {_ratio(mults, b.total.mults)}, adds ÷ {_ratio(adds, b.total.adds)}",
         )
     )
     values["1x1"] = (b.total.mults, b.total.adds)
-    k_h, k_w = 3, 3
-    c_o, h_o = CHANNELS["out_channels"], a.output[1]
     notes = (
         Note(
             Formula(
                 "mults",
                 "k_h·k_w·c_o·H_o·W_o",
-                f"{k_h}·{k_w}·{c_o}·{h_o}·{h_o}",
-                str(k_h * k_w * c_o * h_o * h_o),
+                f"{k_h}·{k_w}·{c_o}·{h_o}·{w_o}",
+                str(k_h * k_w * c_o * h_o * w_o),
             ),
             (_line(base, "mults"),),
-            f"The count needs the factor c_i = {CHANNELS['in_channels']}: every output sums over "
-            "all input channels.",
+            f"The count needs the factor c_i = {per}: every output sums over all input channels.",
         ),
         Note(
             Formula(
@@ -393,16 +429,16 @@ def _d2l_channels():
                 Formula(
                     "adds per output",
                     "(c_i − 1)/(c_i·k_h·k_w − 1)",
-                    f"{per - 1}/{fan - 1}",
-                    str(Fraction(per - 1, fan - 1)),
+                    f"{per_one - 1}/{fan - 1}",
+                    str(Fraction(per_one - 1, fan - 1)),
                 ),
             ),
-            "Per output the additions go from c_i·k_h·k_w − 1 to c_i − 1, a ratio that "
-            "depends on c_i and is 1/(k_h·k_w − 1) for no c_i once the kernel is larger "
-            "than 1×1.",
+            "Per output the additions go from c_i·k_h·k_w − 1 to c_i − 1. That ratio depends "
+            "on c_i, and it is never 1/(k_h·k_w − 1) once the kernel is larger than 1×1: "
+            "(c_i − 1)·(k_h·k_w − 1) = c_i·k_h·k_w − 1 only when c_i + k_h·k_w = 2.",
         ),
     )
-    values["1x1 adds per output"] = (fan - 1, per - 1)
+    values["1x1 adds per output"] = (fan - 1, per_one - 1)
     return tuple(steps), tuple(answer), notes, values
 
 
@@ -462,9 +498,16 @@ def conv_matrix(n: int, k: int, s: int = 1, p: int = 0) -> list[list[str]]:
     return rows
 
 
+NNDL_5_7_SIZES = ((5, 3, 2, 1), (6, 3, 2, 1))
+"""The exercise's (i, k, s, p): input, kernel, stride, padding per side."""
+
+NNDL_5_7_MATRIX = (4, 3)
+"""The exercise's (i, k) for the matrix C: a 3×3 kernel on a 4×4 input, s = 1, p = 0."""
+
+
 def _nndl_5_7():
     steps, answer, values = [], [], {}
-    for i, k, s, p in ((5, 3, 2, 1), (6, 3, 2, 1)):
+    for i, k, s, p in NNDL_5_7_SIZES:
         w = explain_single("shape", input=f"{i}x{i}", kernel=str(k), stride=str(s), pad=str(p))
         o = w.analysis.output[1]
         nndl = Formula(
@@ -477,7 +520,7 @@ def _nndl_5_7():
         steps.append(Step(f"i = {i}, k = {k}, s = {s}, p = {p}", lines=(nndl,), layers=w.layers))
         answer.append(_result(f"i = {i}, k = {k}, s = {s}, p = {p}: o", o))
         values[f"o({i},{k},{s},{p})"] = o
-    n, k = 4, 3
+    n, k = NNDL_5_7_MATRIX
     matrix = conv_matrix(n, k)
     fwd = explain_single("shape", input=f"{n}x{n}", kernel=str(k))
     o = fwd.analysis.output[1]
@@ -541,10 +584,10 @@ def _inception_1x1():
                     str(sum(terms)),
                 ),
             ),
-            f"The 5² multiplies the second product (28²·32·5²·16 = {terms[1]:,}); written "
-            f"as a term of its own the expression is {sum(stated_terms):,}. And the total is "
-            f"{sum(terms):,}, {sum(terms) - 12_433_648:,} more than the 12,433,648 often "
-            "quoted.",
+            f"The 5² belongs inside the second product (28²·5²·16·32 = {terms[1]:,}); read "
+            f"literally, as a term of its own, the expression comes to {sum(stated_terms):,}. "
+            f"The right total is {sum(terms):,}, {sum(terms) - 12_433_648:,} more than the "
+            "12,433,648 often quoted.",
         ),
     )
     values = {"plain": plain.total.mults, "bottleneck": neck.total.mults, "terms": tuple(terms)}
@@ -618,6 +661,15 @@ def _resnet_bottleneck():
 # --------------------------------------------------------------------------- shapes
 
 
+STATED_ALEXNET_INPUT = 224
+"""The input size the AlexNet paper states (section 3.5), which its Figure 2 contradicts."""
+
+
+def _flag(value) -> str:
+    """A layer option as the single-layer flags take it: 11, [3, 5] → '3,5'."""
+    return str(value) if isinstance(value, (int, str)) else ",".join(map(str, value))
+
+
 def _alexnet_shapes():
     w = explain(load("alexnet-2gpu"), "shape")
     names = ["conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5"]
@@ -630,16 +682,25 @@ def _alexnet_shapes():
             note=" → ".join(f"{n} {v}" for n, v in zip(names, sizes[1:])),
         ),
     )
+    conv1 = next(n for n in build(load("alexnet-2gpu")).nodes if n.name == "conv1")
     at224 = explain_single(
-        "shape", input="224x224", kernel="11", stride="4", in_channels=3, out_channels=96
+        "shape",
+        input=f"{STATED_ALEXNET_INPUT}x{STATED_ALEXNET_INPUT}",
+        kernel=_flag(conv1.layer.kernel),
+        stride=_flag(conv1.layer.stride),
+        pad=_flag(conv1.layer.padding),
+        in_channels=conv1.in_shape[0],
+        out_channels=conv1.layer.out_channels,
+        groups=conv1.layer.groups,
     )
+    stated, first, own = STATED_ALEXNET_INPUT, sizes[1], w.analysis.input[1:]
     notes = (
         Note(
-            _result("the input", "224×224"),
+            _result("the input", f"{stated}×{stated}"),
             (_line(at224.layers[0], "H"),),
-            f"With 224 the first layer gives {at224.analysis.output[1]}, not 55: the "
-            "55×55 maps of Figure 2 need a 227×227 input (or padding, as torchvision "
-            "uses).",
+            f"With {stated} the first layer gives {at224.analysis.output[1]}, not {first}: the "
+            f"{first}×{first} maps of Figure 2 need a {'×'.join(map(str, own))} input (or "
+            "padding, as torchvision uses).",
         ),
     )
     values = {"chain": tuple(chain), "at 224": at224.analysis.output[1]}
@@ -686,6 +747,18 @@ def _depth_groups(analysis: Analysis, key: Callable[[str], str]) -> list[tuple[s
     return [(g, d) for g, d in groups if d]
 
 
+def _longest_branches(analysis: Analysis, module: str, convs: int) -> str:
+    """The kernels along a module's branches of ``convs`` weighted layers (a branch is the
+    first part of a layer's name after the module's): '1×1 then 3×3 or 1×1 then 5×5'."""
+    branches: dict[str, list[str]] = {}
+    for r in analysis.layers:
+        if r.name.startswith(module + ".") and r.weighted:
+            branch = r.name[len(module) + 1 :].split(".")[0]
+            branches.setdefault(branch, []).append("×".join(map(str, r.state_dict[0][1][2:])))
+    paths = [" then ".join(k) for k in branches.values() if len(k) == convs]
+    return " or ".join(dict.fromkeys(paths))
+
+
 def _depth():
     lines, values = [], {}
     vgg = explain(load("vgg16"), "shape").analysis
@@ -724,7 +797,7 @@ def _depth():
             "conv1 + (convs per block)·(blocks per stage) + fc",
             f"{head} + {unit}·({' + '.join(map(str, counts))}) + {tail}",
             str(resnet.depth),
-            "the longest path: 3 convs per bottleneck block",
+            f"the longest path: {unit} convs per bottleneck block",
         )
     )
     values["resnet101"] = (resnet.depth, head, unit, tuple(counts), tail)
@@ -732,12 +805,8 @@ def _depth():
     google = explain(load("googlenet"), "shape").analysis
     groups = _depth_groups(google, lambda n: n.split(".")[0])
     modules = [d for g, d in groups if g.startswith("inception")]
-    stem = sum(
-        d
-        for g, d in groups[
-            : next(i for i, (g, _) in enumerate(groups) if g.startswith("inception"))
-        ]
-    )
+    first = next(i for i, (g, _) in enumerate(groups) if g.startswith("inception"))
+    stem = sum(d for g, d in groups[:first])
     tail = groups[-1][1]
     (unit,) = set(modules)
     lines.append(
@@ -746,8 +815,8 @@ def _depth():
             "stem convs + (layers per module)·modules + fc",
             f"{stem} + {unit}·{len(modules)} + {tail}",
             str(google.depth),
-            "conv1, conv2, conv3; each Inception module's longest branch has 2 "
-            "convs (1×1 then 3×3 or 5×5)",
+            f"{', '.join(g for g, _ in groups[:first])}; each Inception module's longest "
+            f"branch has {unit} convs ({_longest_branches(google, groups[first][0], unit)})",
         )
     )
     values["googlenet"] = (google.depth, stem, unit, len(modules), tail)

@@ -2,14 +2,77 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from cnncalc import __version__
 from cnncalc.cli import calc, picture, proof, reference, training
+from cnncalc.cli.options import error_line
+
+BROKEN_PIPE_EXIT = 128 + 13
+"""What a shell reports for a program stopped by SIGPIPE (``cnncalc … | head``)."""
+
+
+class Cli(TyperGroup):
+    """The command group, failing the way every cnncalc error fails: one ``error:`` line on
+    standard error and exit 2, for a mistyped option, a missing argument, an output that
+    cannot be written (a missing folder, a full disk) or a terminal that cannot show the
+    characters; never a traceback or a box. A closed pipe ends quietly."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+            sys.stdout.flush()
+        except typer.TyperException as exc:  # click's errors: typer vendors click
+            usage = exc.ctx.command_path if getattr(exc, "ctx", None) else "cnncalc"
+            error_line(_usage_message(exc.format_message()), f"see '{usage} --help'")
+            sys.exit(2)
+        except typer.Abort:
+            sys.exit(130)
+        except UnicodeEncodeError as exc:
+            _quiet_stdout()
+            error_line(
+                f"the output's encoding ({exc.encoding}) cannot write {exc.object[exc.start]!r}",
+                "set PYTHONIOENCODING=utf-8, or LC_ALL=C.UTF-8",
+            )
+            sys.exit(2)
+        except OSError as exc:
+            _quiet_stdout()
+            if exc.errno == errno.EPIPE:
+                sys.exit(BROKEN_PIPE_EXIT)
+            target = f"'{exc.filename}'" if exc.filename else "the output"
+            error_line(f"cannot write {target}: {exc.strerror or exc}")
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(text: str) -> str:
+    """click's sentence said as cnncalc says things: lower case, no full stop, no
+    pydantic prefix."""
+    text = text.replace("Value error, ", "").strip().rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's last flush at exit cannot fail
+    again on what is still buffered (a closed pipe, a full disk)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (a test's capture)
+        pass
+
 
 app = typer.Typer(
+    cls=Cli,
+    rich_markup_mode="markdown",
     name="cnncalc",
     no_args_is_help=True,
     add_completion=False,

@@ -94,6 +94,44 @@ def _report(
     guard(run)
 
 
+def _layer_views(
+    view,
+    net,
+    input,
+    batch,
+    fmt,
+    convention,
+    explain,
+    deconv,
+    training,
+    by,
+    plot,
+    compare=None,
+    depth=None,
+    exact=False,
+) -> bool:
+    """--training, --by or --plot: the table as layer views (and True); else False."""
+    if not (training or by is not None or plot is not None):
+        return False
+    layer_views(
+        view,
+        net,
+        input,
+        batch,
+        fmt,
+        convention,
+        by,
+        plot,
+        training,
+        explain,
+        compare,
+        deconv,
+        depth,
+        exact,
+    )
+    return True
+
+
 @commands.command()
 def shape(
     net: Net,
@@ -154,7 +192,7 @@ def flops(
             "--compare",
             help="Side by side with ratios: a study's variants (--compare "
             "bottleneck, or a YAML file with variants:), or NET next to "
-            "another network (NET --compare OTHER; repeatable).",
+            "another network (NET --compare OTHER; repeatable). Default: no comparison.",
         ),
     ] = None,
     input: InputOpt = None,
@@ -173,23 +211,23 @@ def flops(
     --compare, networks and study variants side by side with the ratios between them; with
     --convention all, every convention's total and why each differs from macs. --training
     adds the backward pass, --by kind totals per kind, --plot draws the bars."""
-    if training or by is not None or plot is not None:
-        return layer_views(
-            "flops",
-            net,
-            input,
-            batch,
-            format,
-            convention,
-            by,
-            plot,
-            training,
-            explain,
-            compare,
-            deconv_count,
-            depth,
-            exact,
-        )
+    if _layer_views(
+        "flops",
+        net,
+        input,
+        batch,
+        format,
+        convention,
+        explain,
+        deconv_count,
+        training,
+        by,
+        plot,
+        compare,
+        depth,
+        exact,
+    ):
+        return
     if not compare:
         if net is None:
             fail(
@@ -237,8 +275,29 @@ def summary(
     deconv_count: DeconvOpt = None,
     depth: DepthOpt = None,
     exact: ExactOpt = False,
+    training: TrainingOpt = False,
+    by: ByOpt = None,
+    plot: PlotOpt = None,
 ) -> None:
-    """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field."""
+    """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field.
+    --training adds the backward pass, --by kind totals per kind, --plot draws the bars."""
+    if _layer_views(
+        "summary",
+        net,
+        input,
+        batch,
+        format,
+        convention,
+        explain,
+        deconv_count,
+        training,
+        by,
+        plot,
+        None,
+        depth,
+        exact,
+    ):
+        return
     _report("summary", net, input, batch, format, convention, explain, deconv_count, depth, exact)
 
 
@@ -275,7 +334,7 @@ def conv(
             "left, right), same or valid (default 0). The working shows the total."
         ),
     ] = None,
-    dilation: Annotated[Optional[str], typer.Option(help="Dilation: 2 or 1,2.")] = None,
+    dilation: Annotated[Optional[str], typer.Option(help="Dilation: 2 or 1,2 (default 1).")] = None,
     in_channels: Annotated[int, typer.Option("--in-channels", help="Input channels c_i.")] = 1,
     out_channels: Annotated[
         Optional[int], typer.Option("--out-channels", help="Output channels c_o (default 1).")
@@ -284,7 +343,9 @@ def conv(
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="A bias per output map.")] = True,
     pool: Annotated[
         Optional[PoolMode],
-        typer.Option(help="A max or avg pooling layer instead of a convolution."),
+        typer.Option(
+            help="A max or avg pooling layer instead of a convolution (default: a convolution)."
+        ),
     ] = None,
     batch: BatchOpt = 1,
     format: FormatOpt = Format.table,

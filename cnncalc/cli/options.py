@@ -41,7 +41,11 @@ Net = Annotated[
 ]
 InputOpt = Annotated[
     Optional[str],
-    typer.Option("--input", "-i", help="Override the input shape, channels first: 3x224x224."),
+    typer.Option(
+        "--input",
+        "-i",
+        help="Override the input shape, channels first: 3x224x224 (default: the file's input).",
+    ),
 ]
 BatchOpt = Annotated[
     int, typer.Option("--batch", "-b", help="Batch size; counts are for the whole batch.")
@@ -84,6 +88,7 @@ ExplainOpt = Annotated[
     typer.Option(
         "--explain",
         "-e",
+        metavar="",
         help="Show each layer's working: the formula, the formula with the "
         "layer's numbers, the result (Markdown/LaTeX with --format markdown).",
     ),
@@ -98,16 +103,16 @@ ByOpt = Annotated[
     Optional[By],
     typer.Option(
         "--by",
-        help="Totals per layer kind instead of per layer (conv vs fc: the AlexNet and VGG "
-        "exercises).",
+        help="--by kind: totals per layer kind (conv vs fc: the AlexNet and VGG exercises); "
+        "kind is the one grouping so far (default: one row per layer).",
     ),
 ]
 PlotOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--plot",
-        help="Also draw the table as bars in FILE.png or FILE.svg (needs matplotlib: "
-        "pip install 'cnncalc[plot]').",
+        help="Also draw the table as bars in FILE (.png, .svg or .pdf; default: no plot). "
+        "Needs matplotlib: pip install 'cnncalc[plot]'.",
         dir_okay=False,
         show_default=False,
     ),
@@ -117,6 +122,7 @@ TrainingOpt = Annotated[
     typer.Option(
         "--training",
         "-t",
+        metavar="",
         help="Add the backward pass: multiplications and additions of the "
         "input gradient (dX) and the weight gradient (dW) per layer.",
     ),
@@ -154,11 +160,42 @@ def stdout() -> Console:
     return Console(width=200, color_system=None, force_terminal=False)
 
 
-def fail(exc: CnnCalcError) -> None:
+def error_line(message: str, hint: str | None = None) -> None:
+    """The one line every failure prints on standard error: ``error: what (what to do)``."""
+    text = f"{message} ({hint})" if hint else message
     Console(stderr=True, soft_wrap=True, highlight=False).print(
-        f"[bold red]error:[/] {escape(str(exc))}", markup=True
+        f"[bold red]error:[/] {escape(text)}", markup=True
     )
+
+
+def wrote(path: Path) -> None:
+    """Name a file a command wrote besides its output (a plot), on standard error."""
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"wrote {path}", markup=False)
+
+
+def fail(exc: CnnCalcError) -> None:
+    error_line(str(exc))
     raise typer.Exit(2)
+
+
+def write_file(path: Path, text: str, option: str) -> None:
+    """Write an output file, or fail in one line naming the option, the file and why."""
+    if path.is_dir():
+        raise CnnCalcError(
+            f"'{path}' is a folder",
+            field=option,
+            hint=f"give a file name, e.g. {path / 'model.py'}",
+        )
+    if not path.parent.is_dir():
+        raise CnnCalcError(
+            f"the folder '{path.parent}' of '{path}' does not exist",
+            field=option,
+            hint="create it first",
+        )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CnnCalcError(f"cannot write '{path}': {exc.strerror or exc}", field=option) from None
 
 
 def guard(fn: Callable[[], None]) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli.options import BatchOpt, InputOpt, Net, guard, stdout
+from cnncalc.cli.options import BatchOpt, InputOpt, Net, guard, stdout, write_file
 
 commands = typer.Typer()
 
@@ -48,6 +48,7 @@ def verify(
         bool,
         typer.Option(
             "--flip",
+            metavar="",
             help="Run true convolution (kernels flipped) instead of "
             "cross-correlation; the counts are the same.",
         ),
@@ -90,7 +91,7 @@ def export(
     to: Annotated[Target, typer.Option("--to", help="What to write: pytorch.")] = Target.pytorch,
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+        typer.Option("--output", "-o", help="Write to this file (default: standard output)."),
     ] = None,
     input: InputOpt = None,
 ) -> None:
@@ -118,6 +119,6 @@ def export(
         if output is None:
             sys.stdout.write(source)
         else:
-            output.write_text(source, encoding="utf-8")
+            write_file(output, source, "--output")
 
     guard(run)

@@ -1,4 +1,4 @@
-"""Reference commands: ``answers``, ``zoo`` and ``schema``."""
+"""Reference commands: ``answers``, ``zoo``, ``kinds`` and ``schema``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,19 @@ def zoo(format: FormatOpt = Format.table) -> None:
 
     def run() -> None:
         print_out(catalog_render(catalog(), format.value))
+
+    guard(run)
+
+
+@commands.command()
+def kinds(format: FormatOpt = Format.table) -> None:
+    """Every layer kind: how it is written, its options with their types and defaults, and
+    its rule in one line."""
+    from cnncalc.kinds.describe import describe_kinds
+    from cnncalc.render.catalog import kinds_render
+
+    def run() -> None:
+        print_out(kinds_render(describe_kinds(), format.value))
 
     guard(run)
 

@@ -24,6 +24,7 @@ from cnncalc.cli.options import (
     PlotOpt,
     guard,
     print_out,
+    wrote,
 )
 
 commands = typer.Typer()
@@ -57,6 +58,7 @@ OptimizerOpt = Annotated[
 
 PLOT_SERIES = {
     "flops": (("flops",), "FLOPs"),
+    "summary": (("flops",), "FLOPs"),
     "params": (("params",), "parameters"),
     "training": (("forward", "backward"), "FLOPs"),
     "memory": (("params", "gradients", "optimizer", "buffers", "activations"), "bytes"),
@@ -92,6 +94,7 @@ def _plot(tables, view: str, path: Path | None) -> None:
     series, unit = PLOT_SERIES[view]
     for t, target in zip(tables, _targets(path, len(tables))):
         bars(t, series, target, unit)
+        wrote(target)
 
 
 def layer_views(
@@ -110,7 +113,7 @@ def layer_views(
     depth: int | None = None,
     exact: bool = False,
 ) -> None:
-    """``flops``/``params`` with --training, --by kind or --plot."""
+    """``flops``/``params``/``summary`` with --training, --by kind or --plot."""
     from cnncalc.analysis.pipeline import analyze, input_shape, load, variants
     from cnncalc.analysis.pipeline import training as training_cost
     from cnncalc.errors import CnnCalcError
@@ -162,7 +165,8 @@ def layer_views(
                 )
             if by is not None:
                 t = by_kind_table(
-                    t, "training" if training else ("flops" if view == "flops" else None)
+                    t,
+                    "training" if training else ("flops" if view in ("flops", "summary") else None),
                 )
             tables.append(t)
         _emit(tables, fmt, spec.name if spec.variants else None, exact)
@@ -238,7 +242,17 @@ def sweep(
     optimizer: OptimizerOpt = OptimizerName.sgd,
     convention: ConventionOpt = ConventionName.macs,
     format: FormatOpt = Format.table,
-    plot: PlotOpt = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            help="Also draw parameters, MACs and training memory as curves against the "
+            "input size in FILE (.png, .svg or .pdf; default: no plot). Needs matplotlib: "
+            "pip install 'cnncalc[plot]'.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Output shape, parameters, MACs and training memory at each input size, and the
     smallest input size every layer takes."""
@@ -272,6 +286,7 @@ def sweep(
                     ),
                     target,
                 )
+                wrote(target)
 
     guard(run)
 

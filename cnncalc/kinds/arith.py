@@ -152,22 +152,39 @@ def transposed_reach(n: int, k: int, s: int, d: int, p: int, out: int) -> tuple[
 
 
 class Field(NamedTuple):
-    """Receptive field and jump per spatial axis, in input pixels (Araujo et al. 2019)."""
+    """Receptive field and jump per spatial axis, in input pixels (Araujo et al. 2019), and
+    where the field of the first output unit starts."""
 
     rf: tuple[int | Fraction, ...]
     jump: tuple[int | Fraction, ...]
     """Ints, except after a transposed conv, whose jump is a fraction of a pixel."""
+    flattened: tuple[int, ...] = ()
+    """After a flatten: the spatial size of the map it flattened, so that the fc after it
+    can see that whole map (the flatten itself only reorders values)."""
+    start: tuple[int | Fraction, ...] = ()
+    """Where unit 0's field starts, in input pixels (negative: in the padding); () is 0 on
+    every axis. Branches joined must be lined up by it."""
 
     @staticmethod
     def of_input(ndim: int) -> "Field":
-        return Field((1,) * ndim, (1,) * ndim)
+        return Field((1,) * ndim, (1,) * ndim, start=(0,) * ndim)
 
-    def slide(self, k_eff: Sequence[int], stride: Sequence) -> "Field":
-        """r' = r + (k − 1)·j, j' = j·s."""
+    def starts(self) -> tuple[int | Fraction, ...]:
+        return self.start or (0,) * len(self.rf)
+
+    def slide(self, k_eff: Sequence[int], stride: Sequence, before: Sequence = ()) -> "Field":
+        """r' = r + (k − 1)·j, j' = j·s; unit 0's window starts ``before`` pixels into the
+        padding (0 when not given), so its field starts at start − before·j."""
+        before = before or (0,) * len(self.rf)
         return Field(
             tuple(r + (k - 1) * j for r, k, j in zip(self.rf, k_eff, self.jump)),
             tuple(j * s for j, s in zip(self.jump, stride)),
+            start=tuple(a - b * j for a, b, j in zip(self.starts(), before, self.jump)),
         )
+
+    def flatten(self, sizes: Sequence[int]) -> "Field":
+        """The same field, remembering the spatial size of the map a flatten made a vector."""
+        return Field(self.rf, self.jump, flattened=tuple(sizes), start=self.start)
 
     def whole(self, sizes: Sequence[int]) -> "Field":
         """A layer that sees its whole input: a window as large as the map."""
@@ -175,8 +192,13 @@ class Field(NamedTuple):
 
     @staticmethod
     def merge(fields: Sequence["Field"]) -> "Field":
-        """Branches joined: each axis takes the widest field and the coarsest jump."""
+        """Branches joined: a position is reached through every branch, so its field runs
+        from the earliest start to the latest end (the widest branch's when the branches
+        are centred alike); the jump is the coarsest."""
+        starts = list(zip(*(f.starts() for f in fields)))
+        ends = list(zip(*(tuple(a + r for a, r in zip(f.starts(), f.rf)) for f in fields)))
         return Field(
-            tuple(max(rs) for rs in zip(*(f.rf for f in fields))),
+            tuple(max(e) - min(a) for a, e in zip(starts, ends)),
             tuple(max(js) for js in zip(*(f.jump for f in fields))),
+            start=tuple(min(a) for a in starts),
         )

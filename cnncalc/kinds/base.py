@@ -19,10 +19,11 @@ Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic import Field as PydField
 
 from cnncalc.errors import CnnCalcError
@@ -45,7 +46,29 @@ a network but a typo, and refusing it keeps every count instant."""
 
 Size = Annotated[int, PydField(strict=True, ge=1, le=MAX_SIZE)]
 NonNeg = Annotated[int, PydField(strict=True, ge=0, le=MAX_SIZE)]
-Sizes = Union[Size, list[Size]]
+SIZES_TEXT = r"^[0-9]+([x×][0-9]+){0,2}$"
+"""One size per spatial axis written as text, like a shape: ``3x3``, ``1x7``, ``3x3x3``."""
+
+
+def sizes_from_text(value):
+    """``kernel: 3x3`` read as ``[3, 3]`` (and ``7`` as ``7``), as ``input: 3x32x32`` is
+    read as a shape; anything else goes on to the type check unchanged."""
+    if isinstance(value, str) and re.fullmatch(SIZES_TEXT, value.strip()):
+        sizes = [int(v) for v in value.strip().replace("×", "x").split("x")]
+        return sizes[0] if len(sizes) == 1 else sizes
+    return value
+
+
+Sizes = Annotated[
+    Union[Size, list[Size]],
+    BeforeValidator(
+        sizes_from_text,
+        json_schema_input_type=Union[
+            Size, list[Size], Annotated[str, StringConstraints(pattern=SIZES_TEXT)]
+        ],
+    ),
+]
+"""A size for every spatial axis (``3``), or one per axis (``[3, 5]`` or ``3x5``)."""
 Padding = Union[NonNeg, Literal["same", "valid"], list[NonNeg], list[list[NonNeg]]]
 Number = Annotated[float, PydField(strict=False)]
 
@@ -100,6 +123,11 @@ class TransposedGeometry:
     @property
     def ndim(self) -> int:
         return len(self.kernel)
+
+
+def _whole(value):
+    """A Fraction that is a whole number as an int (k = 5, not 5/1)."""
+    return int(value) if getattr(value, "denominator", 1) == 1 else value
 
 
 def state_size(state: list[StateEntry], role: str) -> int:
@@ -161,6 +189,11 @@ class Kind(BaseModel):
     weighted: ClassVar[bool] = False
     """Counts toward depth and carries MACs (conv, deconv, fc, rbf, subsample)."""
     summary: ClassVar[str] = ""
+    formula: ClassVar[str] = ""
+    receptive_note: ClassVar[str] = ""
+    """Said beside the receptive-field working (an fc sees its whole input)."""
+    """The kind's rule in one line for ``cnncalc kinds`` (its docstring's first line when
+    that already says it)."""
 
     def out_shape(self, x: Shape) -> Shape:
         return x
@@ -197,6 +230,40 @@ class Kind(BaseModel):
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field
+
+    def explain_receptive(self, before: Field, after: Field) -> list[Formula]:
+        """The receptive-field working (Araujo et al. 2019): a window of k positions at
+        stride s widens the field r by (k − 1) jumps and multiplies the jump j by s,
+        ``r = r_prev + (k − 1)·j_prev``, ``j = j_prev·s``. k and s are read off the
+        step this kind made; a kind that leaves the field as it is says nothing, unless
+        it has a note (flatten)."""
+        if before.rf == after.rf and before.jump == after.jump:
+            if not self.receptive_note:
+                return []
+            shown = "×".join(str(r) for r in after.rf)
+            return [Formula("RF", "r_prev", "", shown, self.receptive_note)]
+        steps = [
+            ((r1 - r0) / j0 + 1, j1 / j0, r0, j0, r1, j1)
+            for r0, j0, r1, j1 in zip(before.rf, before.jump, after.rf, after.jump)
+        ]
+        axes = AXES.get(len(steps), tuple(str(i) for i in range(len(steps))))
+        if len(set(steps)) == 1:
+            steps, axes = steps[:1], ("",)
+        lines = []
+        for axis, (k, s, r0, j0, r1, j1) in zip(axes, steps):
+            suffix = f"_{axis}" if axis else ""
+            k, s = _whole(k), _whole(s)
+            lines += [
+                Formula(
+                    "RF" + suffix,
+                    f"r_prev + (k{suffix} − 1)·j_prev",
+                    f"{r0} + ({k} − 1)·{j0}",
+                    str(r1),
+                    self.receptive_note,
+                ),
+                Formula("jump" + suffix, f"j_prev·s{suffix}", f"{j0}·{s}", str(j1)),
+            ]
+        return lines
 
     def is_view(self) -> bool:
         """Its output is its input's memory (flatten): autograd keeping one keeps the other."""
@@ -245,9 +312,12 @@ class Sliding(Kind):
         for axis, n, ke, st, (lo, hi) in zip(AXES[ndim], spatial(x), k_eff, s, pad):
             out = window_out(n, ke, st, lo, hi, ceil_mode)
             if out < 1:
+                left, right = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
+                quotient = n - ke + lo + hi + st
+                rounded = -(-quotient // st) if ceil_mode else quotient // st
                 raise CnnCalcError(
                     f"kernel {ke} is larger than the padded input {n + lo + hi} along {axis}: "
-                    f"⌊({n} − {ke} + {lo + hi} + {st}) / {st}⌋ = {(n - ke + lo + hi + st) // st}",
+                    f"{left}({n} − {ke} + {lo + hi} + {st}) / {st}{right} = {rounded}",
                     field="kernel",
                     hint="use a smaller kernel, more padding, or a larger input",
                 )
@@ -256,7 +326,7 @@ class Sliding(Kind):
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         g = self.geometry(x)
-        return field.slide(g.extent, g.stride)
+        return field.slide(g.extent, g.stride, [lo for lo, _ in g.padding])
 
     def explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
         g = self.geometry(x)

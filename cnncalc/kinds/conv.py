@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from math import gcd
 from typing import ClassVar, Literal, Union
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import (
     Field,
     Shape,
-    effective_kernel,
     per_axis,
     prod,
     transposed_reach,
@@ -42,6 +43,10 @@ class Conv(Sliding):
     main: ClassVar[str] = "out_channels"
     weighted: ClassVar[bool] = True
     summary: ClassVar[str] = "convolution: OUT filters of size kernel over the input channels"
+    formula: ClassVar[str] = (
+        "n_o = ⌊(n − k + p + s)/s⌋ per axis (k dilated: d·(k − 1) + 1; p both sides); "
+        "params c_o·(c_i/g)·∏k + c_o"
+    )
 
     out_channels: Size
     kernel: Sizes
@@ -274,6 +279,10 @@ class Deconv(Kind):
     main: ClassVar[str] = "out_channels"
     weighted: ClassVar[bool] = True
     summary: ClassVar[str] = "transposed convolution: each input scatters a kernel-sized patch"
+    formula: ClassVar[str] = (
+        "n_o = (n − 1)·s − 2p + d·(k − 1) + output_padding + 1 per axis; "
+        "params c_i·(c_o/g)·∏k + c_o"
+    )
 
     out_channels: Size
     kernel: Sizes
@@ -392,13 +401,21 @@ class Deconv(Kind):
         return ops.mults + ops.bias_adds
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
-        """Each output sees ⌈k/s⌉ inputs along an axis; the jump shrinks by s."""
+        """Output o receives input i through tap j when i·s = o + p − j·d, so the taps that
+        reach one output are those of one phase, s/g apart (g = gcd(d, s)): it sees inputs
+        ⌊(k − 1)·g/s⌋·(d/g) + 1 apart from first to last (⌈k/s⌉ when d = 1). The field
+        moves one input every s outputs: the jump is divided by s."""
         g = self.geometry(x)
-        k, s, d = g.kernel, g.stride, g.dilation
-        from fractions import Fraction
-
-        k_in = [-(-effective_kernel(kk, dd) // ss) for kk, dd, ss in zip(k, d, s)]
-        return field.slide(k_in, [Fraction(1, ss) for ss in s])
+        k_in = [
+            (kk - 1) * gcd(dd, ss) // ss * (dd // gcd(dd, ss)) + 1
+            for kk, dd, ss in zip(g.kernel, g.dilation, g.stride)
+        ]
+        # output 0 is centred on input (p − d·(k − 1)/2)/s; its field reaches k_in inputs
+        before = [
+            Fraction(k - 1, 2) - Fraction(2 * pp - dd * (kk - 1), 2 * ss)
+            for k, kk, dd, ss, pp in zip(k_in, g.kernel, g.dilation, g.stride, g.padding)
+        ]
+        return field.slide(k_in, [Fraction(1, ss) for ss in g.stride], before)
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         g = self.geometry(x)

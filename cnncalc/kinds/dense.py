@@ -26,8 +26,14 @@ from cnncalc.kinds.ops import Ops
 
 
 class _Global(Kind):
+    receptive_note: ClassVar[str] = "each unit sees its whole input: the window is the whole map"
+
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
-        return field.whole(spatial(x)) if len(x) > 1 else field
+        """Every output depends on every input: a window as large as the map (the map a
+        flatten before it flattened)."""
+        if len(x) > 1:
+            return field.whole(spatial(x))
+        return field.whole(field.flattened) if field.flattened else field
 
 
 class Flatten(_Global):
@@ -35,9 +41,17 @@ class Flatten(_Global):
 
     kind: ClassVar[str] = "flatten"
     summary: ClassVar[str] = "flatten to a vector"
+    formula: ClassVar[str] = "C×H×W → C·H·W; no params"
+
+    receptive_note: ClassVar[str] = (
+        "flatten only reorders: each feature is one position, so the field is unchanged"
+    )
 
     def is_view(self) -> bool:
         return True
+
+    def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
+        return field.flatten(spatial(x)) if len(x) > 1 else field
 
     def out_shape(self, x: Shape) -> Shape:
         return (prod(x),)
@@ -54,6 +68,7 @@ class Fc(_Global):
     main: ClassVar[str] = "out_features"
     weighted: ClassVar[bool] = True
     summary: ClassVar[str] = "fully connected layer of OUT units"
+    formula: ClassVar[str] = "y = W·x + b; params n_in·n_out + n_out (n_in = C·H·W of its input)"
 
     out_features: Size
     bias: bool = True

@@ -21,7 +21,11 @@ LABELS = {
 }
 """How a line of working names each raw operation count of :class:`~cnncalc.kinds.ops.Ops`."""
 
-SHAPE_LINES = frozenset({"L", "D", "H", "W", "C", "shape", "features"})
+RECEPTIVE_LINES = frozenset(
+    {"RF", "jump"} | {f"{what}_{axis}" for what in ("RF", "jump") for axis in "ldhw"}
+)
+"""The receptive field r and jump j, per axis when the axes differ (RF_h, jump_w)."""
+SHAPE_LINES = frozenset({"L", "D", "H", "W", "C", "shape", "features"}) | RECEPTIVE_LINES
 PARAMS_LINES = frozenset({"params", "buffers", "connections"})
 
 

@@ -40,6 +40,10 @@ class Pool(Sliding):
     kind: ClassVar[str] = "pool"
     main: ClassVar[str] = "mode"
     summary: ClassVar[str] = "max or average over each window"
+    formula: ClassVar[str] = (
+        "n_o = ⌊(n − k + p + s)/s⌋ per axis (⌈⌉ with ceil_mode; stride defaults to the "
+        "kernel); no params"
+    )
 
     mode: Literal["max", "avg"]
     kernel: Sizes
@@ -222,6 +226,7 @@ class GlobalAvgPool(Kind):
 
     kind: ClassVar[str] = "gap"
     summary: ClassVar[str] = "global average pooling: each map to one number"
+    formula: ClassVar[str] = "C×H×W → C, each map's mean; no params"
 
     def out_shape(self, x: Shape) -> Shape:
         ndim = needs_spatial(x, self.kind)
@@ -269,6 +274,9 @@ class Adaptive(Kind):
     kind: ClassVar[str] = "adaptive"
     main: ClassVar[str] = "size"
     summary: ClassVar[str] = "adaptive pooling to a fixed size"
+    formula: ClassVar[str] = (
+        "n → size per axis; window i spans ⌊i·n/size⌋ … ⌈(i + 1)·n/size⌉ (PyTorch); no params"
+    )
 
     size: Sizes
     mode: Literal["avg", "max"] = "avg"

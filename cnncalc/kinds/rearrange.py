@@ -170,6 +170,7 @@ class Upsample(Kind):
             tuple(
                 _exact(j * Fraction(n, o)) for j, n, o in zip(field.jump, spatial(x), spatial(y))
             ),
+            start=field.start,
         )
 
     def backward(self, x: Shape, y: Shape, batch: int) -> Backward:

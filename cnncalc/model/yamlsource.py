@@ -121,6 +121,16 @@ def _expanded_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Whether the YAML parser stopped on a tab in the indentation (or at it)."""
+    lines = text.splitlines()
+    if not 0 <= line < len(lines):
+        return False
+    row = lines[line]
+    indent = row[: len(row) - len(row.lstrip(" \t"))]
+    return "\t" in indent or row[column : column + 1] == "\t"
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Parse one YAML document into LocDict/LocList/scalars, within the limits."""
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
@@ -148,6 +158,13 @@ def parse_yaml(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or "not valid YAML"
+        if mark is not None and _tab_at(text, mark.line, mark.column):
+            raise CnnCalcError(
+                "YAML syntax error: a tab indents this line",
+                file=file,
+                line=line,
+                hint="YAML indents with spaces only; replace the tab by spaces",
+            ) from None
         raise CnnCalcError(f"YAML syntax error: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise CnnCalcError(f"YAML error: {exc}", file=file) from None

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from cnncalc.analysis.fold import BLOCK, Block, fold_analysis, layer_path
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
+from cnncalc.kinds.arith import prod
 from cnncalc.render.numbers import exact, fraction_text, human, human_bytes, shape_text
 from cnncalc.render.tables import Col, Rows, markdown_rows, rich_rows
 
@@ -129,7 +130,11 @@ def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> R
         view_columns(analysis, view),
         tuple(stats_row(r) for r in rows),
         total_row(analysis),
-        (totals_line(analysis), convention_line(analysis)),
+        (
+            *resized_notes(analysis.resized, analysis.file_input),
+            totals_line(analysis),
+            convention_line(analysis),
+        ),
         json_record(analysis, depth),
     )
 
@@ -147,10 +152,30 @@ def deconv_note(analysis: Analysis) -> str:
     return f" Transposed convs counted on their {analysis.deconv} (--deconv-count)."
 
 
+def intake(in_shape, out_shape) -> str:
+    """What a layer takes in: an fc's number of inputs (8,192), another layer's input
+    shape (1×224×224)."""
+    return f"{prod(in_shape):,}" if len(out_shape) == 1 else shape_text(in_shape)
+
+
+def resized_notes(resized, file_input) -> list[str]:
+    """``fc1 takes 8,192 inputs at this size, 2,048 at the file's 3×32×32``: the layers
+    whose parameters --input changed, said under the table."""
+    return [
+        f"{r.name} takes {intake(r.in_shape, r.out_shape)}"
+        f"{' inputs' if len(r.out_shape) == 1 else ''} at this size, "
+        f"{intake(r.file_in_shape, r.out_shape)} at the file's {shape_text(file_input)}: "
+        f"{r.params:,} parameters instead of {r.file_params:,}."
+        for r in resized
+    ]
+
+
 def headline(analysis: Analysis) -> str:
+    shown = f"output {shape_text(analysis.output)}"
+    if len(analysis.outputs) > 1:
+        shown = "outputs " + ", ".join(f"{n} {shape_text(s)}" for n, s in analysis.outputs)
     return (
-        f"{analysis.network}: input {shape_text(analysis.input)}, batch {analysis.batch} "
-        f"→ output {shape_text(analysis.output)}"
+        f"{analysis.network}: input {shape_text(analysis.input)}, batch {analysis.batch} → {shown}"
     )
 
 
@@ -234,6 +259,17 @@ def total_record(total: Totals) -> dict:
     )
 
 
+def resized_record(r) -> dict:
+    """A layer whose parameters --input changed, as JSON."""
+    return {
+        "name": r.name,
+        "in_shape": list(r.in_shape),
+        "file_in_shape": list(r.file_in_shape),
+        "params": r.params,
+        "file_params": r.file_params,
+    }
+
+
 def block_record(block: Block) -> dict:
     """A folded block in JSON: its subtotals, its layers' names, the shape out of it."""
     return _with_space(
@@ -263,15 +299,34 @@ def json_record(analysis: Analysis, depth: int | None = None) -> dict:
         "network": analysis.network,
         "input": list(analysis.input),
         "output": list(analysis.output),
+        **_outputs_record(analysis),
         "batch": analysis.batch,
         "convention": analysis.convention.name,
         "layers": [layer_record(r) for r in analysis.layers],
         "total": total_record(analysis.total),
+        **(
+            {
+                "file_input": list(analysis.file_input),
+                "resized": [resized_record(r) for r in analysis.resized],
+            }
+            if analysis.resized
+            else {}
+        ),
     }
     if depth is not None:
         record["fold_depth"] = depth
         record["blocks"] = [block_record(b) for b in fold_analysis(analysis, depth)]
     return record
+
+
+def _outputs_record(analysis: Analysis) -> dict:
+    """``"outputs": [{"name", "out_shape"}, ...]`` for a network with several outputs
+    (``output`` is then the first one's shape)."""
+    if len(analysis.outputs) < 2:
+        return {}
+    return {
+        "outputs": [{"name": name, "out_shape": list(shape)} for name, shape in analysis.outputs]
+    }
 
 
 def json_text(analysis: Analysis, depth: int | None = None) -> str:

@@ -12,13 +12,16 @@ from rich.text import Text
 
 from cnncalc.analysis.compare import Comparison, metric
 from cnncalc.render.analysis import convention_line, total_record
-from cnncalc.render.numbers import exact, fraction_text, shape_text
+from cnncalc.render.numbers import ascii_shape, exact, fraction_text, shape_text
 from cnncalc.render.tables import Col, Rows, rich_rows
 from cnncalc.render.working import render_working, working_record
 
 
-def _compare_rows(c: Comparison) -> list[tuple[str, str, list, list]]:
-    """(key, label, value per entry, ratio per Ratio) for each row of a comparison."""
+def _compare_rows(
+    c: Comparison, shape=shape_text, field=fraction_text
+) -> list[tuple[str, str, list, list]]:
+    """(key, label, value per entry, ratio per Ratio) for each row of a comparison;
+    ``shape`` and ``field`` write the shapes and receptive fields (ASCII for CSV)."""
     label = c.entries[0].analysis.convention.flops_label
     titles = {
         "params": "Params",
@@ -29,23 +32,25 @@ def _compare_rows(c: Comparison) -> list[tuple[str, str, list, list]]:
         "space": "Space",
     }
     rows: list[tuple[str, str, list, list]] = [
-        ("input", "Input", [shape_text(e.analysis.input) for e in c.entries], []),
-        ("output", "Output", [shape_text(e.analysis.output) for e in c.entries], []),
+        ("input", "Input", [shape(e.analysis.input) for e in c.entries], []),
+        ("output", "Output", [shape(e.analysis.output) for e in c.entries], []),
     ]
     rows += [
         (m, titles[m], [metric(e.analysis, m) for e in c.entries], [r.values[m] for r in c.ratios])
         for m in c.metrics
     ]
     rows += [
-        ("activations", "Activations", [e.analysis.total.activations for e in c.entries], []),
+        (
+            "activations",
+            "Activations",
+            [e.analysis.total.activations for e in c.entries],
+            [r.values["activations"] for r in c.ratios],
+        ),
         ("depth", "Depth", [e.analysis.depth for e in c.entries], []),
         (
             "rf",
             "Receptive field",
-            [
-                fraction_text(e.analysis.layers[-1].rf) if e.analysis.layers else "–"
-                for e in c.entries
-            ],
+            [field(e.analysis.layers[-1].rf) if e.analysis.layers else "–" for e in c.entries],
             [],
         ),
     ]
@@ -56,8 +61,14 @@ def _ratio_text(value: Fraction | None) -> str:
     return "–" if value is None else f"{float(value):.2f}×"
 
 
-def _compare_headers(c: Comparison) -> list[str]:
-    return ["", *(e.name for e in c.entries), *(f"{r.vs} ÷ {r.name}" for r in c.ratios)]
+def _compare_headers(c: Comparison, sep: str = "\n") -> list[str]:
+    """Each ratio column says which way it divides: ``a ÷ b`` over ``(a needs N×)``,
+    N times as much as b."""
+    return [
+        "",
+        *(e.name for e in c.entries),
+        *(f"{r.vs} ÷ {r.name}{sep}({r.vs} needs N× {r.name})" for r in c.ratios),
+    ]
 
 
 def _compare_cells(c: Comparison) -> list[list[str]]:
@@ -106,7 +117,7 @@ def compare_table(c: Comparison, exact: bool = False) -> Group:
 
 
 def compare_markdown(c: Comparison) -> str:
-    headers = _compare_headers(c)
+    headers = _compare_headers(c, " ")
     lines = [
         f"**{c.title}**",
         "",
@@ -144,6 +155,9 @@ def compare_record(c: Comparison) -> dict:
             {
                 "name": r.name,
                 "vs": r.vs,
+                "ratio": f"{r.vs} ÷ {r.name}",
+                "meaning": f"{r.vs}'s count divided by {r.name}'s: how many times as much "
+                f"{r.vs} needs as {r.name}",
                 **{m: (None if v is None else exact(v)) for m, v in r.values.items()},
             }
             for r in c.ratios
@@ -157,7 +171,7 @@ def compare_csv(c: Comparison) -> str:
     writer.writerow(
         ["metric", *(e.name for e in c.entries), *(f"{r.vs} / {r.name}" for r in c.ratios)]
     )
-    for key, _, values, ratios in _compare_rows(c):
+    for key, _, values, ratios in _compare_rows(c, ascii_shape, ascii_shape):
         writer.writerow(
             [
                 key,

@@ -36,6 +36,11 @@ def fraction_text(values) -> str:
     return "×".join(str(exact(v)) for v in values) if values else "–"
 
 
+def ascii_shape(values) -> str:
+    """A shape or a receptive field as every CSV writes it: ``3x224x224``, ``7/2x7/2``."""
+    return "x".join(str(exact(v) if isinstance(v, Fraction) else v) for v in values)
+
+
 def bar(share: Fraction, width: int = 10) -> str:
     eighths = round(share * width * 8)
     full, part = divmod(eighths, 8)

@@ -1,4 +1,4 @@
-"""``--plot FILE.png|svg``: per-layer bars or a sweep's curves, drawn with matplotlib.
+"""``--plot FILE.png|svg|pdf``: per-layer bars or a sweep's curves, drawn with matplotlib.
 
 matplotlib is an optional extra (``pip install cnncalc[plot]``), imported only
 when a plot is asked for. The numbers come from the same :class:`Rows` the
@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnncalc.errors import CnnCalcError
+from cnncalc.render.numbers import human, human_bytes
 from cnncalc.render.tables import Rows
 
-FORMATS = (".png", ".svg")
+FORMATS = (".png", ".svg", ".pdf")
 
 
 def _pyplot():
@@ -25,6 +26,7 @@ def _pyplot():
             hint="pip install 'cnncalc[plot]'",
         ) from None
     matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # an SVG's labels stay text, to edit or search
     import matplotlib.pyplot as plt
 
     return plt
@@ -35,13 +37,29 @@ def check_path(path: Path) -> Path:
     _pyplot()
     if path.suffix.lower() not in FORMATS:
         raise CnnCalcError(
-            f"'{path}' is neither a .png nor a .svg file",
+            f"'{path}' is not a .png, .svg or .pdf file",
             field="--plot",
             hint="e.g. --plot layers.png",
         )
     if not path.parent.is_dir():
         raise CnnCalcError(f"the folder '{path.parent}' does not exist", field="--plot")
     return path
+
+
+def tick_text(value: float, unit: str = "") -> str:
+    """An axis tick in the table's units: 2500000 → '2.5 M', 1048576 bytes → '1 MiB'."""
+    n = int(value) if float(value).is_integer() else value
+    text = human_bytes(n) if unit == "bytes" else human(n)
+    number, _, prefix = text.partition(" ")
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    return f"{number} {prefix}".rstrip()
+
+
+def _units(axis, unit: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: tick_text(v, unit)))
 
 
 def _save(fig, path: Path) -> None:
@@ -52,21 +70,26 @@ def _save(fig, path: Path) -> None:
 
 
 def bars(t: Rows, series: tuple[str, ...], path: Path, ylabel: str) -> None:
-    """One bar per row (layer or kind), ``series`` stacked; the total row is left out."""
+    """One bar per row (layer or kind), ``series`` stacked; the total row and the rows
+    that are 0 in every series (a ReLU's FLOPs under macs) are left out."""
     plt = _pyplot()
-    labels = [str(r["name"]) for r in t.rows]
+    rows = [r for r in t.rows if any(r.get(key) for key in series)]
+    if not rows:
+        raise CnnCalcError(f"every row's {ylabel} is 0: there is nothing to draw", field="--plot")
+    labels = [str(r["name"]) for r in rows]
     titles = {c.key: c.title for c in t.cols}
     height = max(3.0, 0.22 * len(labels) + 1.5)
     fig, ax = plt.subplots(figsize=(10, min(height, 200)))
     left = [0] * len(labels)
     positions = list(range(len(labels)))
     for key in series:
-        values = [r.get(key) or 0 for r in t.rows]
+        values = [r.get(key) or 0 for r in rows]
         ax.barh(positions, values, left=left, label=titles.get(key, key))
         left = [a + b for a, b in zip(left, values)]
     ax.set_yticks(positions, labels, fontsize=7 if len(labels) > 40 else 9)
     ax.invert_yaxis()
     ax.set_xlabel(ylabel)
+    _units(ax.xaxis, ylabel)
     ax.set_title(t.title, fontsize=10, loc="left")
     if len(series) > 1:
         ax.legend(loc="lower right")
@@ -88,6 +111,7 @@ def curves(t: Rows, series: tuple[tuple[str, str], ...], path: Path) -> None:
     for ax, (key, label) in zip(axes, series):
         ax.plot(x, [r[key] for r in valid], marker="o")
         ax.set_ylabel(label)
+        _units(ax.yaxis, "bytes" if "bytes" in label else "")
         ax.grid(True, alpha=0.3)
     axes[-1].set_xlabel("input size (pixels a side)")
     axes[0].set_title(t.title, fontsize=10, loc="left")

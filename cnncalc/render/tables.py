@@ -327,8 +327,11 @@ def csv_rows(t: Rows) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([c.key for c in t.cols])
-    for row in t.rows + ((t.total,) if t.total is not None else ()):
+    for row in t.rows:
         writer.writerow([raw(row.get(c.key)) for c in t.cols])
+    if t.total is not None:  # marked 'total' in its first column, as every CSV marks it
+        total = dict(t.total, **{t.cols[0].key: "total"})
+        writer.writerow([raw(total.get(c.key)) for c in t.cols])
     return buf.getvalue()
 
 

@@ -13,7 +13,7 @@ from cnncalc.analysis.memory import MemoryAnalysis
 from cnncalc.analysis.sweep import MinSize, Sweep
 from cnncalc.analysis.training import TrainingCost
 from cnncalc.conventions.engine import Figures
-from cnncalc.render.analysis import convention_line, headline
+from cnncalc.render.analysis import convention_line, headline, intake, resized_record
 from cnncalc.render.numbers import human, human_bytes, shape_text
 from cnncalc.render.tables import Col, Rows
 
@@ -299,6 +299,28 @@ SWEEP_COLS = (
 )
 
 
+def sweep_resized_notes(s: Sweep) -> list[str]:
+    """One line per layer whose parameters follow the input size (an fc after a flatten):
+    ``fc1 takes 400 inputs at the file's 1×28×28, 2,304 at 1×56×56: 276,600 parameters``."""
+    by_layer: dict[str, list] = {}
+    for p in s.points:
+        for r in p.resized:
+            by_layer.setdefault(r.name, []).append((p.input, r))
+    notes = []
+    for name, seen in by_layer.items():
+        first = seen[0][1]
+        unit = " inputs" if len(first.out_shape) == 1 else ""
+        sizes = ", ".join(
+            f"{intake(r.in_shape, r.out_shape)} at {shape_text(shape)} ({r.params:,} parameters)"
+            for shape, r in seen
+        )
+        notes.append(
+            f"{name} takes {intake(first.file_in_shape, first.out_shape)}{unit} at the file's "
+            f"{shape_text(s.input)} ({first.file_params:,} parameters), {sizes}."
+        )
+    return notes
+
+
 def sweep_rows(s: Sweep) -> Rows:
     rows, records = [], []
     convention = None
@@ -326,6 +348,7 @@ def sweep_rows(s: Sweep) -> Rows:
                 "valid": True,
                 "output": list(a.output),
                 **{k: row[k] for k in ("params", "macs", "flops", "activations", "memory")},
+                **({"resized": [resized_record(r) for r in p.resized]} if p.resized else {}),
             }
         )
     smallest = s.smallest_valid
@@ -336,6 +359,7 @@ def sweep_rows(s: Sweep) -> Rows:
     ]
     if s.minsize:
         notes.append(minsize_sentence(s.minsize))
+    notes += sweep_resized_notes(s)
     notes.append(
         f"Training memory at batch {s.batch}, {s.dtype}, {s.optimizer}"
         + (f"; convention {convention.name}" if convention else "")
