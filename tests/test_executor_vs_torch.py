@@ -56,6 +56,12 @@ EXECUTOR_INPUTS = {
     "shufflenet-v2-x1-0": (3, 64, 64),
     "convnext-tiny": (3, 32, 32),  # torchvision's min_size: 1 x 1 after its /32 downsampling
     "convnext-small": (3, 32, 32),
+    "mobilenet-v3-small": (3, 32, 32),
+    "mobilenet-v3-large": (3, 32, 32),
+    "efficientnet-b0": (3, 32, 32),
+    "efficientnet-b1": (3, 32, 32),
+    "efficientnet-v2-s": (3, 32, 32),
+    "regnet-y-400mf": (3, 64, 64),
     "r3d-18": (3, 4, 32, 32),  # 4 frames of 32 x 32 instead of 16 of 112 x 112
     "mc3-18": (3, 4, 32, 32),
     "r2plus1d-18": (3, 4, 32, 32),
