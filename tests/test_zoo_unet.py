@@ -135,7 +135,7 @@ def at_small_tile() -> str:
     the up-sampled map has there (8 at every level, as SMALL_TILE's note works out)."""
     text = zoo_path("unet-2015").read_text()
     text = text.replace("input: [1, 572, 572]", f"input: [1, {SMALL_TILE}, {SMALL_TILE}]")
-    text, crops = re.subn(r"\{crop: \d+\}", "{crop: 8}", text)
+    text, crops = re.subn(r"\{crop: \d+,", "{crop: 8,", text)
     assert crops == 4
     return text
 
