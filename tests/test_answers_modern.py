@@ -90,11 +90,13 @@ ISSUE_12 = [
     "d2l-nin-1x1",
     "d2l-parameter-sizes",
     "d2l-bias-before-bn",
+    "d2l-bn-not-affine",
     "resnet-table1",
     "d2l-preactivation",
     "d2l-densenet-params",
     "d2l-densenet-memory",
     "densenet-table1",
+    "d2l-edges",
     "d2l-im2col",
 ]
 
@@ -130,7 +132,7 @@ def test_every_new_answer_renders(cli, name, fmt):
     assert result.stdout.strip()
 
 
-@pytest.mark.parametrize("name", ["d2l-bias-before-bn", "resnet-table1", "d2l-im2col"])
+@pytest.mark.parametrize("name", ["d2l-bias-before-bn", "resnet-table1", "d2l-im2col", "d2l-edges"])
 def test_answer_markdown_golden(cli, name):
     result = cli("answers", name, "--format", "markdown")
     assert result.exit_code == 0, result.output
@@ -614,3 +616,89 @@ def test_im2col_is_the_executors_conv():
     product = (torch.from_numpy(w).reshape(v["weights"]) @ cols[0]).reshape(256, 26, 26)
     y, _ = get_ops("fast").conv(x, w, pad=2)
     assert np.allclose(y[0], product.numpy(), atol=1e-3)
+
+
+# --------------------------------------------------------------------------- 8. γ and β not learnt
+
+
+def test_bn_not_affine_by_formula():
+    v = values("d2l-bn-not-affine")
+    channels = {"net.1": 6, "net.5": 16, "net.10": 120, "net.13": 84}
+    assert v["per layer"] == {n: (2 * c, 2 * c) for n, c in channels.items()}
+    assert v["params"] - v["params without affine"] == 2 * sum(channels.values())
+
+
+def test_bn_not_affine_equals_pytorch():
+    """BNLeNet with affine=False BatchNorms: its parameters; its buffers, less the four
+    int64 num_batches_tracked counters that cnncalc counts apart from the statistics."""
+    pytest.importorskip("torch")
+    from torch import nn
+
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5),
+        nn.BatchNorm2d(6, affine=False),
+        nn.Sigmoid(),
+        nn.AvgPool2d(2, 2),
+        nn.Conv2d(6, 16, 5),
+        nn.BatchNorm2d(16, affine=False),
+        nn.Sigmoid(),
+        nn.AvgPool2d(2, 2),
+        nn.Flatten(),
+        nn.Linear(256, 120),
+        nn.BatchNorm1d(120, affine=False),
+        nn.Sigmoid(),
+        nn.Linear(120, 84),
+        nn.BatchNorm1d(84, affine=False),
+        nn.Sigmoid(),
+        nn.Linear(84, 10),
+    )
+    v = values("d2l-bn-not-affine")
+    assert v["params without affine"] == numel(model)
+    stats = [b for name, b in model.named_buffers() if not name.endswith("num_batches_tracked")]
+    assert v["buffers"] == sum(b.numel() for b in stats)
+
+
+# --------------------------------------------------------------------------- 15. edges
+
+
+def edge_images():
+    """d2l 7.2.4's stripe, transposed (8×6, rows 2 to 5 black), and a 6×6 triangle white
+    strictly above the main diagonal."""
+    import numpy as np
+
+    stripe = np.ones((6, 8))
+    stripe[:, 2:6] = 0
+    return stripe.T.copy(), np.triu(np.ones((6, 6)), k=1)
+
+
+def test_edges_by_hand():
+    v = values("d2l-edges")
+    horizontal = v["horizontal"]
+    assert horizontal[1] == (1,) * 6 and horizontal[5] == (-1,) * 6
+    assert all(not any(r) for i, r in enumerate(horizontal) if i not in (1, 5))
+    assert not any(map(any, v["vertical"])) and not any(map(any, v["anti-diagonal"]))
+    # X[i, j+1] − X[i+1, j] on the triangle: 1 where j = i or j = i + 1
+    assert v["diagonal"] == tuple(tuple(int(j in (i, i + 1)) for j in range(5)) for i in range(5))
+
+
+def test_edges_equal_the_executor_and_pytorch():
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    from cnncalc.answers.modern import EDGE_KERNELS
+    from cnncalc.executor import get_ops
+
+    horizontal_image, triangle = edge_images()
+    v = values("d2l-edges")
+    for name, image in (
+        ("horizontal", horizontal_image),
+        ("vertical", horizontal_image),
+        ("diagonal", triangle),
+        ("anti-diagonal", triangle),
+    ):
+        k = np.array(EDGE_KERNELS[name], dtype=float)
+        x4, k4 = image[None, None], k[None, None]
+        by_torch = torch.nn.functional.conv2d(torch.from_numpy(x4), torch.from_numpy(k4))
+        by_executor, _ = get_ops("fast").conv(x4, k4)
+        assert np.array_equal(by_torch[0, 0].numpy(), np.array(v[name], dtype=float)), name
+        assert np.array_equal(by_executor[0, 0], np.array(v[name], dtype=float)), name

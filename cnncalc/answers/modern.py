@@ -461,7 +461,7 @@ def _bias_before_bn():
         line(
             "params without them",
             no_bias.total.params,
-            " − ".join(["Σ params"] + [d[0] for d in dropped]),
+            " − ".join(["Σ params"] + [f"b({d[0]})" for d in dropped]),
             " − ".join([str(with_bias.total.params)] + [str(d[2]) for d in dropped]),
         ),
         line(
@@ -472,6 +472,59 @@ def _bias_before_bn():
         "with": with_bias.total.params,
         "without": no_bias.total.params,
         "dropped": {d[0]: d[2] for d in dropped},
+    }
+    return steps, answer, (), values
+
+
+# --------------------------------------------------------------------------- 8. γ and β not learnt
+
+
+def _bn_not_affine():
+    a = net("d2l-lenet-bn")
+    norms = kind_rows(a, "batchnorm")
+    learnt = sum(r.params for r in norms)
+    steps = (
+        Step(
+            "d2l's BNLeNet, 1×28×28: each BatchNorm's state (nn.BatchNorm…(affine=False) "
+            "drops the weight γ and the bias β; the running statistics stay)",
+            headers=("layer", "channels", "γ and β", "running mean and variance"),
+            rows=tuple(
+                (
+                    r.name,
+                    r.in_shape[0],
+                    r.params,
+                    r.buffers,
+                )
+                for r in norms
+            ),
+        ),
+    )
+    answer = (
+        line("params with γ and β learnt", a.total.params),
+        line(
+            "params with affine=False",
+            a.total.params - learnt,
+            "Σ params − Σ 2·c",
+            " − ".join([str(a.total.params)] + [str(r.params) for r in norms]),
+        ),
+        line(
+            "buffers, either way",
+            a.total.buffers,
+            note="2·c per layer: running mean and variance; and each layer keeps its int64 "
+            "num_batches_tracked counter",
+        ),
+        line(
+            "what the network loses",
+            "the learnt scale and shift",
+            note="every normalised channel then reaches the next layer with mean 0 and "
+            "variance 1 over the batch, whatever scale would have suited the sigmoid after it",
+        ),
+    )
+    values = {
+        "params": a.total.params,
+        "params without affine": a.total.params - learnt,
+        "buffers": a.total.buffers,
+        "per layer": {r.name: (r.params, r.buffers) for r in norms},
     }
     return steps, answer, (), values
 
@@ -825,6 +878,93 @@ def _im2col():
     return steps, answer, (), values
 
 
+# --------------------------------------------------------------------------- 15. edges
+
+
+Grid = tuple[tuple[int, ...], ...]
+
+
+def correlate(x: Grid, k: Grid) -> Grid:
+    """d2l 7.2's corr2d: Y[i, j] = Σ_a Σ_b X[i + a, j + b]·K[a, b], no padding, stride 1."""
+    kh, kw = len(k), len(k[0])
+    return tuple(
+        tuple(
+            sum(x[i + a][j + b] * k[a][b] for a in range(kh) for b in range(kw))
+            for j in range(len(x[0]) - kw + 1)
+        )
+        for i in range(len(x) - kh + 1)
+    )
+
+
+def stripe() -> Grid:
+    """d2l 7.2.4's X: 6×8 ones (white) with columns 2 to 5 zero (a black stripe)."""
+    return tuple(tuple(0 if 2 <= j <= 5 else 1 for j in range(8)) for _ in range(6))
+
+
+def transpose(x: Grid) -> Grid:
+    return tuple(zip(*x))
+
+
+def triangle(n: int = 6) -> Grid:
+    """n×n, white (1) above the main diagonal and black (0) on and below it."""
+    return tuple(tuple(int(j > i) for j in range(n)) for i in range(n))
+
+
+EDGE_KERNELS: dict[str, Grid] = {
+    "vertical": ((1, -1),),
+    "horizontal": ((1,), (-1,)),
+    "diagonal": ((0, 1), (-1, 0)),
+    "anti-diagonal": ((1, 0), (0, -1)),
+}
+"""d2l's K = [1, −1], its transpose, and two 2×2 kernels: 'diagonal' Y = X[i, j+1] − X[i+1, j]
+compares pixels across the main diagonal (white up-right of black: an edge along it);
+'anti-diagonal' Y = X[i, j] − X[i+1, j+1] compares pixels along the main diagonal, so it
+finds edges along the other diagonal and none along the main one."""
+
+
+def grid_step(title: str, g: Grid) -> Step:
+    return Step(
+        title,
+        headers=("", *(str(j) for j in range(len(g[0])))),
+        rows=tuple((f"row {i}", *r) for i, r in enumerate(g)),
+    )
+
+
+def _edges():
+    horizontal_image, diagonal_image = transpose(stripe()), triangle()
+    runs = (
+        ("horizontal", horizontal_image, "Xᵀ (horizontal stripe)"),
+        ("vertical", horizontal_image, "Xᵀ (horizontal stripe)"),
+        ("diagonal", diagonal_image, "the triangle"),
+        ("anti-diagonal", diagonal_image, "the triangle"),
+    )
+    steps = [
+        grid_step(
+            "Xᵀ: d2l's 6×8 stripe image transposed, a black band between white rows",
+            horizontal_image,
+        ),
+        grid_step(
+            "The triangle: white above the main diagonal, black on and below it", diagonal_image
+        ),
+    ]
+    answer, values = [], {}
+    for kernel, image, label in runs:
+        k = EDGE_KERNELS[kernel]
+        y = correlate(image, k)
+        steps.append(grid_step(f"{kernel} kernel K = {[list(r) for r in k]} on {label}", y))
+        found = sorted({(i, j) for i, r in enumerate(y) for j, v in enumerate(r) if v})
+        answer.append(
+            line(
+                f"{kernel} kernel on {label}",
+                f"{len(found)} nonzero outputs" if found else "all zeros",
+                note=f"{size((len(y), len(y[0])))} output"
+                + (f"; values {sorted({v for r in y for v in r if v})}" if found else ""),
+            )
+        )
+        values[kernel] = y
+    return tuple(steps), tuple(answer), (), values
+
+
 # --------------------------------------------------------------------------- the list
 
 
@@ -899,6 +1039,15 @@ MODERN: tuple[Entry, ...] = (
         _bias_before_bn,
     ),
     _entry(
+        "d2l 8.5 BatchNorm",
+        "d2l-bn-not-affine",
+        "d2l 8.5: BatchNorm without γ and β",
+        "What if γ and β are not learnt (affine=False)? How many parameters are left, and what "
+        "stays as buffers?",
+        "d2l 8.5, exercises",
+        _bn_not_affine,
+    ),
+    _entry(
         "papers",
         "resnet-table1",
         "ResNet's Table 1: parameters and multiply-adds",
@@ -940,6 +1089,14 @@ MODERN: tuple[Entry, ...] = (
         "Parameters and MACs of DenseNet-121/169/201/264 (growth 32) and DenseNet-161 (growth 48)?",
         "Huang, Liu, van der Maaten, Weinberger 2017, Table 1",
         _densenet_table1,
+    ),
+    _entry(
+        "d2l 7.2 convolution",
+        "d2l-edges",
+        "d2l 7.2: horizontal and diagonal edges",
+        "Which kernels detect horizontal and diagonal edges? Run them on constructed images.",
+        "d2l 7.2, exercises",
+        _edges,
     ),
     _entry(
         "d2l 7.4 channels",
