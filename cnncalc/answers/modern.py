@@ -122,7 +122,7 @@ def _batch_memory():
         line(
             "kept activations per sample",
             per_sample,
-            "(A₂₅₆ − A₁)/255",
+            f"(A_{BATCHES[-1]} − A_{BATCHES[0]})/({BATCHES[-1]} − {BATCHES[0]})",
             f"({last.activations} − {first.activations})/{BATCHES[-1] - BATCHES[0]}",
             f"≈ {float(per_sample) / 2**20:.2f} MiB a sample",
         ),
