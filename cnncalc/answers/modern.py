@@ -12,6 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from cnncalc.analysis.compare import compare_files
+from cnncalc.analysis.explain import LayerWorking
 from cnncalc.analysis.memory import MemoryAnalysis
 from cnncalc.analysis.pipeline import analyze, explain, load, memory
 from cnncalc.analysis.stats import Analysis, LayerStats
@@ -87,6 +88,13 @@ def kept_by_layer(m: MemoryAnalysis, top: int) -> list[tuple[str, str, int]]:
     """The layers that keep the most activation bytes: (name, shape, bytes)."""
     rows = sorted(m.layers, key=lambda l: -l.activations)[:top]
     return [(l.name, size(l.out_shape), l.activations) for l in rows]
+
+
+def output_size(name: str, layer: str) -> LayerWorking:
+    """A layer's working for its output's height and width (the H and W lines)."""
+    w = explain(load(name), "shape").layer(layer)
+    lines = tuple(f for f in w.lines if f.what in ("H", "W"))
+    return LayerWorking(w.name, w.kind, w.in_shapes, w.out_shape, lines)
 
 
 # --------------------------------------------------------------------------- 1. batch and memory
@@ -819,7 +827,7 @@ def _im2col():
     rows_, cols_ = c_in * k_h * k_w, h_o * w_o
     col_bytes, in_bytes = 4 * rows_ * cols_, 4 * r.in_shape[0] * r.in_shape[1] * r.in_shape[2]
     steps = (
-        Step(f"{name}'s {layer}", layers=(explain(load(name), "shape").layer(layer),)),
+        Step(f"{name}'s {layer}: its output size", layers=(output_size(name, layer),)),
         Step(
             "im2col: each column holds one output position's receptive field over all input "
             "channels; the weights become a c_out × (c_in·k_h·k_w) matrix; the conv is their "
