@@ -275,7 +275,7 @@ def test_answer_markdown_golden(cli, name):
 
 def test_answers_lists_the_entries(cli):
     data = json.loads(cli("answers", "--format", "json").stdout)
-    assert [e["name"] for e in data] == list(ENTRIES)
+    assert sorted(e["name"] for e in data) == sorted(ENTRIES)  # grouped by chapter section
     assert "lenet5" in cli("answers").stdout
 
 

@@ -23,14 +23,14 @@ def answers(
 ) -> None:
     """Worked textbook answers: the question, the working, the answer, and a note where
     course notes commonly state another number. --format markdown for an answer key."""
-    from cnncalc.answers.worked import answer, entries
+    from cnncalc.answers import answer, entries, grouped
     from cnncalc.render.answers import render_answer, render_answer_list
 
     def run() -> None:
         print_out(
             render_answer(answer(name), format.value)
             if name
-            else render_answer_list(entries(), format.value)
+            else render_answer_list(grouped(entries()), format.value)
         )
 
     guard(run)

@@ -176,38 +176,32 @@ def render_answer(a: Answer, fmt: str) -> str:
     return {"csv": answer_csv, "markdown": answer_markdown}.get(fmt, answer_text)(a)
 
 
-def render_answer_list(entries, fmt: str):
-    rows = [(e.name, e.title, e.question) for e in entries]
+def render_answer_list(sections, fmt: str):
+    """The list of answers, given as (chapter section, entry) pairs in the order to show."""
+    rows = [(sec, e.name, e.title, e.question) for sec, e in sections]
+    keys = ("section", "name", "title", "question")
     if fmt == "json":
-        return (
-            json.dumps(
-                [{"name": n, "title": t, "question": q} for n, t, q in rows],
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        return json.dumps([dict(zip(keys, r)) for r in rows], indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows([("name", "title", "question"), *rows])
+        csv.writer(buf, lineterminator="\n").writerows([keys, *rows])
         return buf.getvalue()
     if fmt == "markdown":
-        return (
-            "\n".join(
-                [
-                    "| Name | Title | Question |",
-                    "|:---|:---|:---|",
-                    *(f"| `{n}` | {t} | {q} |" for n, t, q in rows),
-                ]
-            )
-            + "\n"
+        lines = []
+        for sec, n, t, q in rows:
+            if not lines or lines[-1][0] != sec:
+                lines.append((sec, []))
+            lines[-1][1].append(f"| `{n}` | {t} | {q} |")
+        return "\n".join(
+            f"### {sec}\n\n| Name | Title | Question |\n|:---|:---|:---|\n" + "\n".join(body) + "\n"
+            for sec, body in lines
         )
-    cols = (Col("name", "Name", "fixed"), Col("title", "Title", "text"))
-    cols += (Col("question", "Question", "text"),)
+    cols = (Col("section", "Section", "text"), Col("name", "Name", "fixed"))
+    cols += (Col("title", "Title", "text"), Col("question", "Question", "text"))
     table = Rows(
         "Worked answers ('cnncalc answers NAME' shows one)",
         cols,
-        tuple({"name": n, "title": t, "question": q} for n, t, q in rows),
+        tuple(dict(zip(keys, r)) for r in rows),
         None,
         (),
         {},
