@@ -436,7 +436,7 @@ def _modern_constructor(layer, x) -> tuple[str, None, float, str] | None:
     ctor = None
     op = "call"
     if isinstance(layer, Gelu):
-        ctor = f"nn.GELU(approximate={layer.approximate!r})"
+        ctor = _call("nn.GELU", [], approximate=(repr(layer.approximate), repr("none")))
     elif isinstance(layer, LeakyRelu):
         ctor = f"nn.LeakyReLU({layer.negative_slope!r})"
     elif isinstance(layer, Elu):
@@ -444,19 +444,26 @@ def _modern_constructor(layer, x) -> tuple[str, None, float, str] | None:
     elif isinstance(layer, Prelu):
         ctor = f"nn.PReLU({layer.num_parameters}, init={layer.init!r})"
     elif isinstance(layer, LayerNorm):
-        affine = (
-            f"eps={layer.eps!r}, elementwise_affine={layer.elementwise_affine}, bias={layer.bias}"
+        shape = x[0] if layer.over == "channels" and dims else list(layer.normalized_shape(x))
+        ctor = _call(
+            "LayerNorm2d" if layer.over == "channels" and dims else "nn.LayerNorm",
+            [shape],
+            eps=(layer.eps, 1e-5),
+            elementwise_affine=(layer.elementwise_affine, True),
+            bias=(layer.bias, True),
         )
-        if layer.over == "channels" and dims:
-            ctor = f"LayerNorm2d({x[0]}, {affine})"
-        else:
-            ctor = f"nn.LayerNorm({list(layer.normalized_shape(x))!r}, {affine})"
     elif isinstance(layer, GroupNorm):
-        ctor = f"nn.GroupNorm({layer.groups}, {x[0]}, eps={layer.eps!r}, affine={layer.affine})"
+        ctor = _call(
+            "nn.GroupNorm", [layer.groups, x[0]], eps=(layer.eps, 1e-5), affine=(layer.affine, True)
+        )
     elif isinstance(layer, InstanceNorm):
-        ctor = (
-            f"nn.InstanceNorm{dims}d({x[0]}, eps={layer.eps!r}, momentum={layer.momentum!r}, "
-            f"affine={layer.affine}, track_running_stats={layer.track_running_stats})"
+        ctor = _call(
+            f"nn.InstanceNorm{dims}d",
+            [x[0]],
+            eps=(layer.eps, 1e-5),
+            momentum=(layer.momentum, 0.1),
+            affine=(layer.affine, False),
+            track_running_stats=(layer.track_running_stats, False),
         )
     elif isinstance(layer, Select):
         ctor = f"Select({layer.channels[0]}, {layer.channels[1]})"
@@ -475,7 +482,7 @@ def _modern_constructor(layer, x) -> tuple[str, None, float, str] | None:
     elif isinstance(layer, DropPath):
         ctor = f"StochasticDepth({layer.p!r}, {layer.mode!r})"
     elif isinstance(layer, Linear):
-        ctor = f"nn.Linear({x[0]}, {layer.out_features}, bias={layer.bias})"
+        ctor = _call("nn.Linear", [x[0], layer.out_features], bias=(layer.bias, True))
         op = "channels_last" if dims else "call"
     return None if ctor is None else (ctor, None, 0.0, op)
 
