@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from needs import optional_module
-from pytorch_model import torch_model
+from pytorch_model import exported_yaml_module, torch_model
 
-from cnncalc.analysis.pipeline import analyze, build, load
+from cnncalc.analysis.pipeline import analyze, build, load, loads
 from cnncalc.model.zoo import zoo_names
 
 torch = optional_module("torch")
@@ -118,3 +118,117 @@ def test_export_does_not_import_torch(yaml_file):
         "assert 'class ResNet18' in r.stdout\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.requires("torch")
+@pytest.mark.parametrize("name", ["lenet5", "resnet18", "googlenet", "densenet121", "mobilenet-v2"])
+def test_torch_export_traces_the_exported_module(name):
+    """torch.export.export takes the generated module as it is (no Python control flow on
+    tensors), and the exported program computes what the module computes."""
+    model = torch_model(name)
+    x = torch.randn((1,) + build(load(name)).input)
+    program = torch.export.export(model, (x,))
+    with torch.no_grad():
+        assert torch.allclose(program.module()(x), model(x), rtol=1e-4, atol=1e-5)
+
+
+def test_exported_source_reads_like_code_a_person_wrote(cli, yaml_file):
+    """Named submodules built with PyTorch's defaults left out, a forward that calls them
+    in order, and only the helper classes the network needs."""
+    lenet = cli("export", "lenet").stdout
+    assert "self.conv1 = nn.Conv2d(1, 6, 5, padding=2)" in lenet
+    assert "conv1 = self.conv1(x)" in lenet and "fc3 = self.fc3(sigmoid4)" in lenet
+    for helper in ("TableConv", "Subsample", "RBF", "AvgPoolOverRealInputs", "PLAN", "Select"):
+        assert helper not in lenet
+    lenet5 = cli("export", "lenet5").stdout
+    assert "class TableConv" in lenet5 and "class Subsample" in lenet5 and "class RBF" in lenet5
+    assert "class AvgPoolOverRealInputs" not in lenet5
+    resnet = cli("export", "resnet18").stdout
+    assert 'self.layer2["0"].downsample["0"] = nn.Conv2d(64, 128, 1, stride=2, bias=False)' in (
+        resnet
+    )
+    path = yaml_file(
+        "input: [3, 9, 10]\nlayers:\n  - {conv: 4, kernel: 3, name: stem}\n"
+        "  - {pool: max, kernel: 2, padding: [0, 1, 0, 1], name: pool}\n"
+        "  - {concat: [[{conv: 2, kernel: 1, name: a}], []], name: join}\n"
+    )
+    user = cli("export", path).stdout
+    assert 'pool = self.pool(F.pad(stem, (0, 1, 0, 1), value=float("-inf")))' in user
+    assert "join_a = self.join.a(pool)" in user
+    assert "join = torch.cat([join_a, pool], 1)" in user
+
+
+MODERN = """
+name: modern
+input: [8, 6, 6]
+layers:
+  - concat:
+      - [{select: [0, 4]}]
+      - [{select: [4, 8]}, {conv: 4, kernel: 1, bias: false}, {batchnorm: }, {relu: },
+         {conv: 4, kernel: 3, padding: 1, groups: 4, bias: false}, {batchnorm: }]
+    name: unit
+  - {shuffle: 2, name: shuffle}
+  - add:
+      - [{conv: 8, kernel: 7, padding: 3, groups: 8, name: dwconv},
+         {layernorm: , eps: 1.0e-6, name: norm}, {linear: 32, name: pwconv1}, {gelu: },
+         {linear: 8, name: pwconv2}, {layer_scale: 1.0e-6, name: layer_scale},
+         {drop_path: 0.1}]
+      - []
+    name: block
+  - mul:
+      - []
+      - [{gap: }, {conv: 2, kernel: 1, name: fc1}, {relu: }, {conv: 8, kernel: 1, name: fc2},
+         {sigmoid: }]
+    name: se
+"""
+"""A ShuffleNet v2 unit, a ConvNeXt block and a squeeze-and-excitation gate in a row."""
+
+
+def test_new_kinds_are_exported_as_calls_a_person_writes(cli, yaml_file):
+    source = cli("export", yaml_file(MODERN)).stdout
+    assert "unit = torch.cat([unit_0_select, unit_1_batchnorm2], 1)" in source
+    assert "self.block.norm = LayerNorm2d(8, eps=1e-06" in source
+    # the positionwise linear moves the channels last and back, as ConvNeXt's Permute does
+    assert "self.block.pwconv1(block_norm.movedim(1, -1)).movedim(-1, 1)" in source
+    # layer scale is the block's own parameter, as in torchvision's CNBlock
+    assert "self.block.layer_scale = nn.Parameter(torch.full((8, 1, 1), 1e-06))" in source
+    assert "block_layer_scale = block_pwconv2 * self.block.layer_scale" in source
+    assert "block = block_0_drop_path + shuffle" in source
+    assert "se = block * se_1_sigmoid" in source
+    for helper in ("Select", "LayerNorm2d", "StochasticDepth"):
+        assert f"class {helper}(" in source
+    for helper in ("TableConv", "CenterCrop", "AvgPoolOverRealInputs", "RBF"):
+        assert f"class {helper}(" not in source
+
+
+@pytest.mark.requires("torch")
+def test_torch_export_traces_new_kinds_and_several_outputs():
+    """The exported program equals the module on the new kinds (select, shuffle, layer norm
+    over channels, positionwise linear, layer scale, drop path, the mul gate) and on a
+    feature pyramid that reads earlier layers by name and returns three outputs."""
+    pyramid = (
+        "input: [3, 32, 32]\noutputs: [p3, p4, p5]\nlayers:\n"
+        "  - {conv: 8, kernel: 3, stride: 2, padding: 1, name: c3}\n"
+        "  - {conv: 16, kernel: 3, stride: 2, padding: 1, name: c4}\n"
+        "  - {conv: 32, kernel: 3, stride: 2, padding: 1, name: c5}\n"
+        "  - {conv: 8, kernel: 1, name: p5}\n"
+        "  - {deconv: 8, kernel: 2, stride: 2, name: up5}\n"
+        "  - {add: [[], [{conv: 8, kernel: 1, from: c4, name: lat4}]], name: p4}\n"
+        "  - {deconv: 8, kernel: 2, stride: 2, name: up4}\n"
+        "  - {add: [[], [{conv: 8, kernel: 1, from: c3, name: lat3}]], name: p3}\n"
+    )
+    for text, shapes in (
+        (MODERN, [(1, 8, 6, 6)]),
+        (pyramid, [(1, 8, 16, 16), (1, 8, 8, 8), (1, 8, 4, 4)]),
+    ):
+        model = exported_yaml_module(text).build().eval()
+        x = torch.randn((1,) + build(loads(text)).input)
+        program = torch.export.export(model, (x,))
+        with torch.no_grad():
+            expected, got = model(x), program.module()(x)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        got = got if isinstance(got, tuple) else (got,)
+        assert [tuple(t.shape) for t in expected] == shapes
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected, strict=True):
+            assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)

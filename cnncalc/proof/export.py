@@ -13,6 +13,7 @@ cnncalc's shapes and parameter counts independently.
 
 from __future__ import annotations
 
+import keyword
 import re
 
 from cnncalc.errors import CnnCalcError
@@ -50,21 +51,23 @@ from cnncalc.kinds.pool import Adaptive, GlobalAvgPool, Pool, Subsample
 from cnncalc.kinds.rearrange import Crop, Select, Shuffle, Upsample
 from cnncalc.model.graph import INPUT, Graph, Node
 
-_RUNTIME = '''
+HELPERS = {
+    "TableConv": '''
 class TableConv(nn.Module):
-    """A partially connected convolution (LeNet-5's C3): output map i sees only TABLE[i]."""
+    """A partially connected convolution (LeNet-5's C3): output map i sees only table[i]."""
 
     def __init__(self, table, kernel, bias, dims, padding=0):
         super().__init__()
         conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
         self.table = [list(row) for row in table]
-        self.maps = nn.ModuleList(conv(len(row), 1, kernel, padding=padding, bias=bias)
-                                  for row in table)
+        self.maps = nn.ModuleList(
+            conv(len(row), 1, kernel, padding=padding, bias=bias) for row in table
+        )
 
     def forward(self, x):
         return torch.cat([m(x[:, row]) for m, row in zip(self.maps, self.table)], 1)
-
-
+''',
+    "Subsample": '''
 class Subsample(nn.Module):
     """LeNet-5's sub-sampling: a k-by-k window sum times a coefficient, plus a bias, per map."""
 
@@ -76,11 +79,11 @@ class Subsample(nn.Module):
 
     def forward(self, x):
         pool = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[self.dims - 1]
-        sums = pool(x, self.kernel) * self.kernel ** self.dims
+        sums = pool(x, self.kernel) * self.kernel**self.dims
         shape = (1, -1) + (1,) * self.dims
         return sums * self.weight.view(shape) + self.bias.view(shape)
-
-
+''',
+    "RBF": '''
 class RBF(nn.Module):
     """LeNet-5's Euclidean RBF units: y_i = sum_j (x_j - w_ij)^2."""
 
@@ -90,19 +93,8 @@ class RBF(nn.Module):
 
     def forward(self, x):
         return ((x.flatten(1)[:, None, :] - self.weight[None]) ** 2).sum(-1)
-
-
-class Padded(nn.Module):
-    """Asymmetric padding (F.pad order: last axis first) before the wrapped layer's own."""
-
-    def __init__(self, pad, value):
-        super().__init__()
-        self.pad, self.value = pad, value
-
-    def forward(self, x):
-        return F.pad(x, self.pad, value=self.value)
-
-
+''',
+    "AvgPoolOverRealInputs": '''
 class AvgPoolOverRealInputs(nn.Module):
     """Average pooling after asymmetric padding that divides by the window's real inputs
     only (count_include_pad=False): window sums of the padded input over those of a mask."""
@@ -114,8 +106,8 @@ class AvgPoolOverRealInputs(nn.Module):
     def forward(self, x):
         mask = torch.ones_like(x[:1, :1])
         return self.pool(F.pad(x, self.pad)) / self.pool(F.pad(mask, self.pad))
-
-
+''',
+    "LayerNorm2d": '''
 class LayerNorm2d(nn.LayerNorm):
     """LayerNorm over the channels at each position (torchvision's ConvNeXt LayerNorm2d):
     the channels moved last, normalised, moved back."""
@@ -124,8 +116,8 @@ class LayerNorm2d(nn.LayerNorm):
         x = x.movedim(1, -1)
         x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return x.movedim(-1, 1)
-
-
+''',
+    "Select": '''
 class Select(nn.Module):
     """Channels start .. stop - 1 (ShuffleNet v2's split)."""
 
@@ -135,8 +127,8 @@ class Select(nn.Module):
 
     def forward(self, x):
         return x[:, self.start:self.stop]
-
-
+''',
+    "CenterCrop": '''
 class CenterCrop(nn.Module):
     """The window [offset, offset + size) of each spatial axis (U-Net's crop)."""
 
@@ -146,8 +138,8 @@ class CenterCrop(nn.Module):
 
     def forward(self, x):
         return x[(slice(None), slice(None)) + self.window]
-
-
+''',
+    "StochasticDepth": '''
 class StochasticDepth(nn.Module):
     """Drop path (torchvision.ops.StochasticDepth): the identity at inference."""
 
@@ -162,17 +154,27 @@ class StochasticDepth(nn.Module):
         shape = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
         noise = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(survival)
         return x * noise.div_(survival)
+''',
+}
+"""The classes a generated file defines, each only when the network uses it."""
 
+MODULE_NAMES = frozenset(
+    """T_destination add_module apply bfloat16 buffers call_super_init children clear compile
+    cpu cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state
+    get_parameter get_submodule half ipu items keys load_state_dict modules mtia named_buffers
+    named_children named_modules named_parameters parameters pop register_backward_hook
+    register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+    register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train
+    training type update values xpu zero_grad""".split()
+)
+"""What nn.Module and nn.ModuleDict already call an attribute (torch 2.x): a layer with one
+of these names is reached by subscript, not as an attribute."""
 
-def _container(root, path):
-    """The module that holds `path`'s last segment, making plain containers on the way."""
-    module = root
-    for segment in path[:-1]:
-        if segment not in module._modules:
-            module.add_module(segment, nn.Module())
-        module = module._modules[segment]
-    return module
-'''
+RESERVED = frozenset({"x", "self", "torch", "nn", "F", "return_all"})
+"""Names the generated forward already uses."""
 
 _TEMPLATE = '''"""{title}: generated by cnncalc {version} from {source}.
 
@@ -188,55 +190,22 @@ import torch.nn.functional as F
 INPUT_SHAPE = {input_shape!r}
 PARAMS = {params}
 """Trainable parameters as cnncalc counts them."""
-{runtime}
-
-# (name, inputs (-1 = the network input), operation)
-PLAN = [
-{plan}
-]
-OUTPUTS = {outputs}
-"""The nodes the forward returns: one tensor, or a tuple when the network has several."""
-
+{helpers}
 
 class {class_name}(nn.Module):
     def __init__(self):
         super().__init__()
 {constructors}
-        self.pads = {{}}
-{pads}
 
     def forward(self, x, return_all=False):
-        values = {{-1: x}}
-        for index, (name, inputs, op) in enumerate(PLAN):
-            args = [values[i] for i in inputs]
-            if op == "cat":
-                y = torch.cat(args, 1)
-            elif op == "add":
-                y = args[0]
-                for other in args[1:]:
-                    y = y + other
-            elif op == "mul":
-                y = args[0]
-                for other in args[1:]:
-                    y = y * other
-            else:
-                y = args[0]
-                if name in self.pads:
-                    y = self.pads[name](y)
-                if op == "flatten_call":
-                    y = y.flatten(1)
-                if op == "scale":
-                    y = y * self.get_parameter(name)
-                elif op == "channels_last":
-                    y = self.get_submodule(name)(y.movedim(1, -1)).movedim(-1, 1)
-                else:
-                    y = self.get_submodule(name)(y)
-            values[index] = y
+        """The output (a tuple when the network has several); with return_all, every
+        layer's output by its index in cnncalc's graph (-1: the input)."""
+{calls}
         if return_all:
-            return values
-        if len(OUTPUTS) == 1:
-            return values[OUTPUTS[0]]
-        return tuple(values[i] for i in OUTPUTS)
+            return {{
+{everything}
+            }}
+        return {output}
 
 
 def build():
@@ -254,11 +223,6 @@ if __name__ == "__main__":
 '''
 
 
-JOIN_OPS = {Concat: "cat", Add: "add", Mul: "mul"}
-"""How the generated forward joins branches: torch.cat on channels, ``+``, ``*`` (both
-broadcast as cnncalc's add and mul do)."""
-
-
 def _segments(name: str, node: Node) -> list[str]:
     parts = name.split(".")
     # nn.Module.add_module takes any name without a dot; torchvision's RegNet names its
@@ -272,6 +236,18 @@ def _segments(name: str, node: Node) -> list[str]:
             hint="use letters, digits, underscores and hyphens between the dots",
         )
     return parts
+
+
+def _call(function: str, positional: list, **named: tuple) -> str:
+    """``nn.Conv2d(3, 64, 7, stride=2, padding=3)``: the call as a person writes it, each
+    keyword left out where it is PyTorch's default (``named``: name → (value, default))."""
+    args = [str(a) for a in positional]
+    args += [
+        f"{k}={v!r}" if isinstance(v, float) else f"{k}={v}"
+        for k, (v, default) in named.items()
+        if v != default and str(v) != str(default)
+    ]
+    return f"{function}({', '.join(args)})"
 
 
 def _tuple(values) -> str:
@@ -313,9 +289,15 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
                 "call",
             )
         return (
-            f"nn.Conv{nd}({x[0]}, {layer.out_channels}, {_tuple(k)}, stride={_tuple(s)}, "
-            f"padding={padding}, dilation={_tuple(d)}, groups={layer.groups}, "
-            f"bias={layer.bias})",
+            _call(
+                f"nn.Conv{nd}",
+                [x[0], layer.out_channels, _tuple(k)],
+                stride=(_tuple(s), "1"),
+                padding=(padding, "0"),
+                dilation=(_tuple(d), "1"),
+                groups=(layer.groups, 1),
+                bias=(layer.bias, True),
+            ),
             pad,
             0.0,
             "call",
@@ -324,9 +306,16 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
         g = layer.geometry(x)
         k, s, d, p, op = g.kernel, g.stride, g.dilation, g.padding, g.output_padding
         return (
-            f"nn.ConvTranspose{nd}({x[0]}, {layer.out_channels}, {_tuple(k)}, "
-            f"stride={_tuple(s)}, padding={_tuple(p)}, output_padding={_tuple(op)}, "
-            f"groups={layer.groups}, bias={layer.bias}, dilation={_tuple(d)})",
+            _call(
+                f"nn.ConvTranspose{nd}",
+                [x[0], layer.out_channels, _tuple(k)],
+                stride=(_tuple(s), "1"),
+                padding=(_tuple(p), "0"),
+                output_padding=(_tuple(op), "0"),
+                groups=(layer.groups, 1),
+                bias=(layer.bias, True),
+                dilation=(_tuple(d), "1"),
+            ),
             None,
             0.0,
             "call",
@@ -342,15 +331,25 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
             )
         if layer.mode == "max":
             return (
-                f"nn.MaxPool{nd}({_tuple(k)}, stride={_tuple(s)}, padding={padding}, "
-                f"dilation={_tuple(d)}, ceil_mode={layer.ceil_mode})",
+                _call(
+                    f"nn.MaxPool{nd}",
+                    [_tuple(k)],
+                    stride=(_tuple(s), _tuple(k)),
+                    padding=(padding, "0"),
+                    dilation=(_tuple(d), "1"),
+                    ceil_mode=(layer.ceil_mode, False),
+                ),
                 pad,
                 float("-inf"),
                 "call",
             )
-        avg = (
-            f"nn.AvgPool{nd}({_tuple(k)}, stride={_tuple(s)}, padding={padding}, "
-            f"ceil_mode={layer.ceil_mode}, count_include_pad={layer.count_include_pad})"
+        avg = _call(
+            f"nn.AvgPool{nd}",
+            [_tuple(k)],
+            stride=(_tuple(s), _tuple(k)),
+            padding=(padding, "0"),
+            ceil_mode=(layer.ceil_mode, False),
+            count_include_pad=(layer.count_include_pad, True),
         )
         if pad is not None and not layer.count_include_pad:
             return f"AvgPoolOverRealInputs({avg}, {pad})", None, 0.0, "call"
@@ -368,7 +367,7 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
         for v in x:
             n *= v
         return (
-            f"nn.Linear({n}, {layer.out_features}, bias={layer.bias})",
+            _call("nn.Linear", [n, layer.out_features], bias=(layer.bias, True)),
             None,
             0.0,
             "flatten_call" if len(x) > 1 else "call",
@@ -381,15 +380,25 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
     if isinstance(layer, BatchNorm):
         dims_bn = max(dims, 1)
         return (
-            f"nn.BatchNorm{dims_bn}d({x[0]}, eps={layer.eps!r}, momentum={layer.momentum!r})",
+            _call(
+                f"nn.BatchNorm{dims_bn}d",
+                [x[0]],
+                eps=(layer.eps, 1e-5),
+                momentum=(layer.momentum, 0.1),
+            ),
             None,
             0.0,
             "call",
         )
     if isinstance(layer, Lrn):
         return (
-            f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, beta={layer.beta!r}, "
-            f"k={layer.k!r})",
+            _call(
+                "nn.LocalResponseNorm",
+                [layer.size],
+                alpha=(layer.alpha, 1e-4),
+                beta=(layer.beta, 0.75),
+                k=(layer.k, 1.0),
+            ),
             None,
             0.0,
             "call",
@@ -411,7 +420,7 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
     if type(layer) in simple:
         return simple[type(layer)], None, 0.0, "call"
     if isinstance(layer, Dropout):
-        return f"nn.Dropout({layer.p!r})", None, 0.0, "call"
+        return _call("nn.Dropout", [], p=(layer.p, 0.5)), None, 0.0, "call"
     modern = _modern_constructor(layer, x)
     if modern is not None:
         return modern
@@ -427,7 +436,7 @@ def _modern_constructor(layer, x) -> tuple[str, None, float, str] | None:
     ctor = None
     op = "call"
     if isinstance(layer, Gelu):
-        ctor = f"nn.GELU(approximate={layer.approximate!r})"
+        ctor = _call("nn.GELU", [], approximate=(repr(layer.approximate), repr("none")))
     elif isinstance(layer, LeakyRelu):
         ctor = f"nn.LeakyReLU({layer.negative_slope!r})"
     elif isinstance(layer, Elu):
@@ -435,19 +444,26 @@ def _modern_constructor(layer, x) -> tuple[str, None, float, str] | None:
     elif isinstance(layer, Prelu):
         ctor = f"nn.PReLU({layer.num_parameters}, init={layer.init!r})"
     elif isinstance(layer, LayerNorm):
-        affine = (
-            f"eps={layer.eps!r}, elementwise_affine={layer.elementwise_affine}, bias={layer.bias}"
+        shape = x[0] if layer.over == "channels" and dims else list(layer.normalized_shape(x))
+        ctor = _call(
+            "LayerNorm2d" if layer.over == "channels" and dims else "nn.LayerNorm",
+            [shape],
+            eps=(layer.eps, 1e-5),
+            elementwise_affine=(layer.elementwise_affine, True),
+            bias=(layer.bias, True),
         )
-        if layer.over == "channels" and dims:
-            ctor = f"LayerNorm2d({x[0]}, {affine})"
-        else:
-            ctor = f"nn.LayerNorm({list(layer.normalized_shape(x))!r}, {affine})"
     elif isinstance(layer, GroupNorm):
-        ctor = f"nn.GroupNorm({layer.groups}, {x[0]}, eps={layer.eps!r}, affine={layer.affine})"
+        ctor = _call(
+            "nn.GroupNorm", [layer.groups, x[0]], eps=(layer.eps, 1e-5), affine=(layer.affine, True)
+        )
     elif isinstance(layer, InstanceNorm):
-        ctor = (
-            f"nn.InstanceNorm{dims}d({x[0]}, eps={layer.eps!r}, momentum={layer.momentum!r}, "
-            f"affine={layer.affine}, track_running_stats={layer.track_running_stats})"
+        ctor = _call(
+            f"nn.InstanceNorm{dims}d",
+            [x[0]],
+            eps=(layer.eps, 1e-5),
+            momentum=(layer.momentum, 0.1),
+            affine=(layer.affine, False),
+            track_running_stats=(layer.track_running_stats, False),
         )
     elif isinstance(layer, Select):
         ctor = f"Select({layer.channels[0]}, {layer.channels[1]})"
@@ -466,7 +482,7 @@ def _modern_constructor(layer, x) -> tuple[str, None, float, str] | None:
     elif isinstance(layer, DropPath):
         ctor = f"StochasticDepth({layer.p!r}, {layer.mode!r})"
     elif isinstance(layer, Linear):
-        ctor = f"nn.Linear({x[0]}, {layer.out_features}, bias={layer.bias})"
+        ctor = _call("nn.Linear", [x[0], layer.out_features], bias=(layer.bias, True))
         op = "channels_last" if dims else "call"
     return None if ctor is None else (ctor, None, 0.0, op)
 
@@ -477,32 +493,119 @@ def class_name_for(title: str) -> str:
     return name if name[0].isalpha() else "Net" + name
 
 
+def _attribute_ok(segment: str) -> bool:
+    """Whether ``module.segment`` reaches the child of that name."""
+    return (
+        segment.isidentifier() and not keyword.iskeyword(segment) and (segment not in MODULE_NAMES)
+    )
+
+
+def _access(path: list[str]) -> str:
+    """``self.layer1["0"].conv1``: the expression that reaches a submodule (containers are
+    nn.ModuleDict, so a child whose name is not an attribute is reached by subscript)."""
+    first = path[0]
+    out = f"self.{first}" if _attribute_ok(first) else f"self.get_submodule({first!r})"
+    for segment in path[1:]:
+        out += f".{segment}" if _attribute_ok(segment) else f'["{segment}"]'
+    return out
+
+
+def _assign(path: list[str], value: str) -> str:
+    """The statement that registers ``value`` at ``path``."""
+    if len(path) == 1:
+        name = path[0]
+        if _attribute_ok(name):
+            return f"self.{name} = {value}"
+        return f"self.add_module({name!r}, {value})"
+    parent, last = _access(path[:-1]), path[-1]
+    if _attribute_ok(last):
+        return f"{parent}.{last} = {value}"
+    return f'{parent}["{last}"] = {value}'
+
+
+def _variables(graph: Graph) -> dict[int, str]:
+    """A Python name for each node's output, from its layer name (``layer1.0.conv1`` →
+    ``layer1_0_conv1``), and ``x`` for the input."""
+    names = {INPUT: "x"}
+    taken = set(RESERVED)
+    for node in graph.nodes:
+        base = re.sub(r"\W", "_", node.name)
+        if not base.isidentifier() or keyword.iskeyword(base) or base in RESERVED:
+            base = "out_" + base
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        names[node.index] = name
+    return names
+
+
+JOIN_OPERATORS = {Add: " + ", Mul: " * "}
+"""How the generated forward joins branches besides torch.cat on channels: ``+`` and ``*``
+(both broadcast as cnncalc's add and mul do)."""
+
+
+def _parameter(path: list[str], value: str) -> tuple[str, str]:
+    """(the statement that registers parameter ``value`` at ``path``, the expression that
+    reads it): an attribute where the name allows, else register_parameter/get_parameter."""
+    last = path[-1]
+    owner = "self" if len(path) == 1 else _access(path[:-1])
+    if _attribute_ok(last):
+        return f"{owner}.{last} = {value}", f"{owner}.{last}"
+    return (
+        f"{owner}.register_parameter({last!r}, {value})",
+        f"self.get_parameter({'.'.join(path)!r})",
+    )
+
+
+def _leaf(node: Node, path: list[str], given: str) -> tuple[str, str]:
+    """(constructor statement, call expression) for a layer that is not a join."""
+    if isinstance(node.layer, LayerScale):
+        shape = node.layer.state(node.in_shape)[0].shape
+        register, read = _parameter(
+            path, f"nn.Parameter(torch.full({shape!r}, {node.layer.init!r}))"
+        )
+        return register, f"{given} * {read}"
+    ctor, pad, value, op = _constructor(node)
+    if pad is not None:
+        fill = 'float("-inf")' if value == float("-inf") else repr(value)
+        given = f"F.pad({given}, {pad}, value={fill})"
+    if op == "flatten_call":
+        given = f"torch.flatten({given}, 1)"
+    if op == "channels_last":
+        return _assign(path, ctor), f"{_access(path)}({given}.movedim(1, -1)).movedim(-1, 1)"
+    return _assign(path, ctor), f"{_access(path)}({given})"
+
+
 def to_pytorch(
     graph: Graph, *, params: int, source: str, filename: str = "model.py", version: str = ""
 ) -> str:
-    """The source of a Python module that builds ``graph`` as a torch.nn.Module."""
-    constructors, pads, plan = [], [], []
+    """The source of a Python module that builds ``graph`` as a torch.nn.Module: one
+    submodule per layer at its cnncalc name, and a forward that calls them in order."""
+    variables = _variables(graph)
+    constructors, calls, containers = [], [], set()
     for node in graph.nodes:
-        inputs = tuple(i if i != INPUT else -1 for i in node.inputs)
-        if type(node.layer) in JOIN_OPS:
-            plan.append(f"    ({node.name!r}, {inputs!r}, {JOIN_OPS[type(node.layer)]!r}),")
+        args = [variables[i] for i in node.inputs]
+        target = variables[node.index]
+        if isinstance(node.layer, Concat):
+            calls.append(f"{target} = torch.cat([{', '.join(args)}], 1)")
+            continue
+        if type(node.layer) in JOIN_OPERATORS:
+            calls.append(f"{target} = {JOIN_OPERATORS[type(node.layer)].join(args)}")
             continue
         path = _segments(node.name, node)
-        if isinstance(node.layer, LayerScale):
-            shape = node.layer.state(node.in_shape)[0].shape
-            constructors.append(
-                f"        _container(self, {path!r}).register_parameter({path[-1]!r}, "
-                f"nn.Parameter(torch.full({shape!r}, {node.layer.init!r})))"
-            )
-            plan.append(f"    ({node.name!r}, {inputs!r}, 'scale'),")
-            continue
-        ctor, pad, value, op = _constructor(node)
-        constructors.append(f"        _container(self, {path!r}).add_module({path[-1]!r}, {ctor})")
-        if pad is not None:
-            fill = "float('-inf')" if value == float("-inf") else repr(value)
-            pads.append(f"        self.pads[{node.name!r}] = Padded({pad}, {fill})")
-        plan.append(f"    ({node.name!r}, {inputs!r}, {op!r}),")
+        for depth in range(1, len(path)):
+            prefix = tuple(path[:depth])
+            if prefix not in containers:
+                containers.add(prefix)
+                constructors.append(_assign(list(prefix), "nn.ModuleDict()"))
+        constructor, call = _leaf(node, path, args[0])
+        constructors.append(constructor)
+        calls.append(f"{target} = {call}")
+    used = [n for n in HELPERS if any(re.search(rf"\b{n}\(", c) for c in constructors)]
+    outputs = [variables[i] for i in graph.output_nodes]
     title = graph.name
+    indent = " " * 8
     return _TEMPLATE.format(
         title=title,
         version=version,
@@ -511,10 +614,12 @@ def to_pytorch(
         input_text="×".join(map(str, graph.input)),
         input_shape=tuple(graph.input),
         params=params,
-        runtime=_RUNTIME,
-        plan="\n".join(plan),
-        outputs=repr(graph.output_nodes),
+        helpers="".join("\n" + HELPERS[name] for name in used),
         class_name=class_name_for(title),
-        constructors="\n".join(constructors) or "        pass",
-        pads="\n".join(pads),
+        constructors="\n".join(indent + c for c in constructors) or indent + "pass",
+        calls="\n".join(indent + c for c in calls),
+        everything="\n".join(
+            f"{indent}        {index}: {name}," for index, name in variables.items()
+        ),
+        output=outputs[0] if len(outputs) == 1 else f"({', '.join(outputs)})",
     )
