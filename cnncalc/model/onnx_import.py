@@ -473,7 +473,7 @@ class _Nester:
                 if end in ends:
                     raise self.refuse(join, "two branches end in one tensor")
                 ends[end] = [step.layer, *branch]
-            branches = []
+            branches: list[list] = []
             for i in join.inputs:
                 if i == cur:
                     branches.append([])
