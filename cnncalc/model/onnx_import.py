@@ -129,7 +129,7 @@ class _Reader:
         self.graph = graph
         self.const: dict[str, Any] = {}
         for init in graph.initializer:
-            self.const[init.name] = self.numpy_helper.to_array(init)
+            self.const[init.name] = init  # a TensorProto, read into numpy only when needed
         self.alias: dict[str, str] = {}
         self.steps: list[Step] = []
         self.names: set[str] = set()
@@ -158,7 +158,17 @@ class _Reader:
                 f"{self.where(node)}: input {position} is computed, not a constant; "
                 "cnncalc reads it only when it is folded"
             )
-        return self.const[name]
+        value = self.const[name]
+        if not hasattr(value, "shape"):  # weights are never read; options' scalars are
+            value = self.const[name] = self.numpy_helper.to_array(value)
+        return value
+
+    def shape_of(self, node, position: int) -> tuple[int, ...]:
+        """The shape of a constant input (a weight), without reading its values."""
+        if len(node.input) <= position or self.real(node.input[position]) not in self.const:
+            raise CnnCalcError(f"{self.where(node)}: input {position} is not a constant weight")
+        value = self.const[self.real(node.input[position])]
+        return tuple(int(d) for d in (value.shape if hasattr(value, "shape") else value.dims))
 
     def layer_name(self, node, weight_position: int = 1) -> str | None:
         """The module path PyTorch gave the weight (``layer1.0.conv1.weight`` → ``layer1.0.conv1``)."""
@@ -205,7 +215,7 @@ class _Reader:
             return
         if not data:  # every input constant: folded, as the exporter should have done
             if op == "Identity":
-                self.const[node.output[0]] = self.const[self.real(node.input[0])]
+                self.alias[node.output[0]] = self.real(node.input[0])
                 return
             raise CnnCalcError(f"{where}: a node of constants only cannot be read")
         if op in ("Identity",) or (op == "Dropout" and self._dropout_p(node, a) == 0):
@@ -261,16 +271,14 @@ class _Reader:
 
     def leaf(self, node, op, a, where) -> dict | list:  # noqa: C901
         if op in ("Conv", "ConvTranspose"):
-            weight = self.constant(node, 1)
-            if weight is None:
-                raise CnnCalcError(f"{where}: a convolution without a weight")
-            dims = weight.ndim - 2
+            weight = self.shape_of(node, 1)
+            dims = len(weight) - 2
             if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
                 raise CnnCalcError(f"{where}: auto_pad {a['auto_pad']!r}: give explicit pads")
             groups = int(a.get("group", 1))
-            out = weight.shape[0] if op == "Conv" else weight.shape[1] * groups
+            out = weight[0] if op == "Conv" else weight[1] * groups
             layer: dict[str, Any] = {"conv" if op == "Conv" else "deconv": int(out)}
-            layer["kernel"] = _compact(a.get("kernel_shape", weight.shape[2:]))
+            layer["kernel"] = _compact(a.get("kernel_shape", weight[2:]))
             self._option(layer, "stride", a.get("strides"), 1)
             layer["padding"] = _padding(list(a.get("pads", [])), dims, where)
             if layer["padding"] == 0:
@@ -286,8 +294,7 @@ class _Reader:
                 layer["bias"] = False
             return self._named(layer, node)
         if op == "BatchNormalization":
-            scale = self.constant(node, 1)
-            layer = {"batchnorm": int(scale.shape[0])}
+            layer = {"batchnorm": self.shape_of(node, 1)[0]}
             eps = float(a.get("epsilon", 1e-5))
             if not math.isclose(eps, 1e-5, rel_tol=1e-6):
                 layer["eps"] = eps
@@ -360,19 +367,19 @@ class _Reader:
                 return {"flatten": None}
             raise CnnCalcError(f"{where}: Reshape to {target} is not a flatten")
         if op == "Gemm":
-            weight = self.constant(node, 1)
+            weight = self.shape_of(node, 1)
             if a.get("transA", 0) or float(a.get("alpha", 1)) != 1 or float(a.get("beta", 1)) != 1:
                 raise CnnCalcError(f"{where}: Gemm with transA, alpha or beta other than 1")
-            out = weight.shape[0] if a.get("transB", 0) else weight.shape[1]
+            out = weight[0] if a.get("transB", 0) else weight[1]
             layer = {"fc": int(out)}
             if len(node.input) < 3 or not node.input[2]:
                 layer["bias"] = False
             return self._named(layer, node)
         if op == "MatMul":
-            weight = self.constant(node, 1)
-            if weight is None or weight.ndim != 2:
-                raise CnnCalcError(f"{where}: MatMul whose second input is not a constant matrix")
-            return self._named({"fc": int(weight.shape[1]), "bias": False}, node)
+            weight = self.shape_of(node, 1)
+            if len(weight) != 2:
+                raise CnnCalcError(f"{where}: MatMul by a {len(weight)}-D constant, not a matrix")
+            return self._named({"fc": weight[1], "bias": False}, node)
         if op == "LRN":
             layer = {"lrn": int(a["size"])}
             for key, ours, default in (("alpha", "alpha", 1e-4), ("beta", "beta", 0.75)):
