@@ -243,3 +243,79 @@ def test_round_trip_through_torch_onnx_export(name, tmp_path):
         if lost:
             zoo_totals.pop(tool), back_totals.pop(tool)
     assert back_totals == zoo_totals
+
+
+# ---------------------------------------------------------------- operators PyTorch writes in pieces
+
+
+def _export(module, shape, tmp_path, opset=None):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "m.onnx"
+    extra = {"opset_version": opset} if opset else {}
+    torch.onnx.export(module.eval(), (torch.zeros(1, *shape),), str(path), dynamo=False, **extra)
+    result = _run("import", str(path))
+    assert result.exit_code == 0, result.output
+    with torch.no_grad():
+        out = tuple(module(torch.zeros(1, *shape)).shape[1:])
+    return result.stdout, analyze(loads(result.stdout)), out
+
+
+@pytest.mark.parametrize("opset", [17, 20])
+def test_gelu_as_erf_pieces_or_one_operator(opset, tmp_path):
+    """Opset 17 has no Gelu: PyTorch writes x·0.5·(1 + erf(x/√2)); opset 20 writes Gelu."""
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.GELU())
+    text, a, out = _export(net, (3, 10, 10), tmp_path, opset)
+    assert [layer.kind for layer in a.layers] == ["conv", "gelu"]
+    assert a.layers[-1].out_shape == out == (8, 8, 8)
+    assert a.total.params == 8 * 3 * 3 * 3 + 8
+
+
+def test_shufflenet_unit_split_concat_and_shuffle(tmp_path):
+    """ShuffleNet v2's unit (Ma et al. 2018): split the channels in two, convolve one half,
+    concatenate, shuffle in 2 groups (torchvision's channel_shuffle: view, transpose, view)."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Unit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.branch = nn.Sequential(
+                nn.Conv2d(8, 8, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1)
+            )
+
+        def forward(self, x):
+            x1, x2 = x.chunk(2, dim=1)
+            y = torch.cat((x1, self.branch(x2)), dim=1)
+            n, c, h, w = y.shape  # the tracer writes Shape, Gather, Div…: folded on import
+            return y.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+    unit = Unit()
+    text, a, out = _export(unit, (16, 6, 6), tmp_path)
+    assert "concat:" in text and "{shuffle: 2}" in text
+    assert "{select: [0, 8]}" in text and "{select: [8, 16]}" in text
+    assert a.layers[-1].out_shape == out == (16, 6, 6)
+    assert (
+        a.total.params == sum(p.numel() for p in unit.parameters()) == (8 * 8 + 8) + (8 * 8 * 9 + 8)
+    )
+
+
+def test_slice_of_channels_is_select(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Head(torch.nn.Module):
+        def forward(self, x):
+            return x[:, 2:]
+
+    text, a, out = _export(Head(), (5, 4, 4), tmp_path)
+    assert "{select: [2, 5]}" in text
+    assert a.layers[-1].out_shape == out == (3, 4, 4)
+
+
+def test_layernorm_over_the_last_two_axes(tmp_path):
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.LayerNorm([6, 6]))
+    text, a, out = _export(net, (3, 8, 8), tmp_path)
+    assert a.layers[-1].kind == "layernorm"
+    assert a.layers[-1].out_shape == out
+    assert a.total.params == (4 * 3 * 9 + 4) + 2 * 6 * 6  # γ and β over 6×6

@@ -126,6 +126,7 @@ class _Reader:
         self.helper = onnx.helper
         self.shown = shown
         graph = model.graph
+        self.model = model
         self.graph = graph
         self.const: dict[str, Any] = {}
         for init in graph.initializer:
@@ -197,6 +198,10 @@ class _Reader:
                 consumers.setdefault(i, []).append(node)
         self.node_consumers = consumers
         fused: set[int] = set()
+        for node in self.graph.node:  # constants first: a pattern reads those after it
+            if node.op_type == "Constant":
+                self.one(node, fused)
+                fused.add(id(node))
         for node in self.graph.node:
             if id(node) in fused:
                 continue
@@ -213,11 +218,17 @@ class _Reader:
                 raise CnnCalcError(f"{where}: only a tensor Constant can be read")
             self.const[node.output[0]] = self.numpy_helper.to_array(value)
             return
+        if op == "Shape":  # the size arithmetic of x.chunk, x.view(n, …): folded
+            dims = self.shape(data[0], where)
+            start, end = a.get("start", 0), a.get("end", len(dims))
+            self.const[node.output[0]] = self.numpy().array(dims[start:end], dtype="int64")
+            return
         if not data:  # every input constant: folded, as the exporter should have done
             if op == "Identity":
                 self.alias[node.output[0]] = self.real(node.input[0])
                 return
-            raise CnnCalcError(f"{where}: a node of constants only cannot be read")
+            self.const[node.output[0]] = self._fold(node, op, a, where)
+            return
         if op in ("Identity",) or (op == "Dropout" and self._dropout_p(node, a) == 0):
             self.alias[node.output[0]] = data[0]
             return
@@ -236,7 +247,14 @@ class _Reader:
             return
         if len(data) != 1:
             raise CnnCalcError(f"{where}: {len(data)} computed inputs where one is expected")
-        layer = self.leaf(node, op, a, where)
+        if op == "Split":
+            self._split(node, a, data[0], where)
+            return
+        pattern = self._pattern(node, fused)
+        if pattern is not None:
+            layer, node = pattern
+        else:
+            layer = self.leaf(node, op, a, where)
         if op == "MatMul":
             layer, node = self._matmul_bias(node, layer, fused)
         if isinstance(layer, list):  # two layers (ReduceMean without keepdims)
@@ -246,6 +264,126 @@ class _Reader:
                 data = [self.steps[-1].output]
             layer = layer[-1]
         self.add(node, data, layer)
+
+    def _only_consumer(self, tensor: str, op: str):
+        after = self.node_consumers.get(tensor, [])
+        return after[0] if len(after) == 1 and after[0].op_type == op else None
+
+    def _scalar(self, name: str) -> float | None:
+        name = self.real(name)
+        if name not in self.const:
+            return None
+        value = self.const[name]
+        value = value if hasattr(value, "shape") else self.numpy_helper.to_array(value)
+        return float(value) if value.size == 1 else None
+
+    def _pattern(self, node, fused: set[int]):
+        """Operators PyTorch writes as several nodes, read back as one layer:
+        GELU as x·0.5·(1 + erf(x/√2)) (Div, Erf, Add, Mul, Mul), and the channel shuffle
+        as Reshape to (N, g, C/g, H, W), Transpose (0, 2, 1, 3, 4), Reshape back."""
+        if node.op_type == "Div" and self._scalar(node.input[1]) is not None:
+            x = self.real(node.input[0])
+            erf = self._only_consumer(node.output[0], "Erf")
+            plus = erf and self._only_consumer(erf.output[0], "Add")
+            times = plus and self._only_consumer(plus.output[0], "Mul")
+            half = times and self._only_consumer(times.output[0], "Mul")
+            if (
+                half
+                and math.isclose(self._scalar(node.input[1]) or 0, math.sqrt(2), rel_tol=1e-4)
+                and 1.0 in (self._scalar(i) for i in plus.input)
+                and x in (self.real(i) for i in times.input)
+                and 0.5 in (self._scalar(i) for i in half.input)
+            ):
+                fused.update(id(n) for n in (erf, plus, times, half))
+                return {"gelu": None}, half
+        if node.op_type == "Reshape" and self.real(node.input[1]) in self.const:
+            target = [int(v) for v in self.constant(node, 1)]
+            turn = self._only_consumer(node.output[0], "Transpose")
+            back = turn and self._only_consumer(turn.output[0], "Reshape")
+            if (
+                len(target) == 5
+                and back
+                and list(self.attrs(turn).get("perm", [])) == [0, 2, 1, 3, 4]
+            ):
+                fused.update(id(n) for n in (turn, back))
+                return {"shuffle": target[1]}, back
+        return None
+
+    @staticmethod
+    def numpy():
+        import numpy  # onnx's own dependency
+
+        return numpy
+
+    def _fold(self, node, op: str, a: dict, where: str):
+        """A node of constants only (shape arithmetic), computed with numpy."""
+        np = self.numpy()
+        values = [self.constant(node, i) for i in range(len(node.input))]
+        binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}
+        if op in binary:
+            return binary[op](values[0], values[1])
+        if op == "Div":
+            x, y = values
+            return x // y if x.dtype.kind in "iu" and y.dtype.kind in "iu" else x / y
+        if op == "Gather":
+            return np.take(values[0], values[1], axis=a.get("axis", 0))
+        if op in ("Unsqueeze", "Squeeze"):
+            axes = a.get("axes")
+            axes = axes if axes is not None else (None if len(values) < 2 else values[1])
+            axes = None if axes is None else tuple(int(v) for v in np.atleast_1d(axes))
+            if op == "Squeeze":
+                return np.squeeze(values[0], axis=axes)
+            out = values[0]
+            for axis in sorted(axes or ()):
+                out = np.expand_dims(out, axis)
+            return out
+        if op == "Concat":
+            return np.concatenate([np.atleast_1d(v) for v in values], axis=a.get("axis", 0))
+        if op == "Cast":
+            return values[0]
+        raise CnnCalcError(f"{where}: a node of constants only ({op}) cannot be folded")
+
+    def shape(self, tensor: str, where: str) -> list[int]:
+        """A tensor's full shape, from ONNX's shape inference (run once, only when needed)."""
+        if not hasattr(self, "inferred"):
+            onnx = _onnx()
+            try:
+                model = onnx.shape_inference.infer_shapes(self.model)
+            except Exception as exc:
+                raise CnnCalcError(f"{where}: ONNX shape inference failed ({exc})") from None
+            self.inferred = {
+                v.name: v.type.tensor_type.shape.dim
+                for v in list(model.graph.value_info) + list(model.graph.input)
+            }
+        dims = self.inferred.get(tensor)
+        if not dims or not all(d.HasField("dim_value") for d in dims):
+            raise CnnCalcError(f"{where}: the shape of '{tensor}' is not known")
+        return [int(d.dim_value) for d in dims]
+
+    def channels(self, tensor: str, where: str) -> int:
+        """A tensor's channels, from ONNX's shape inference (run once, only when needed)."""
+        shape = self.shape(tensor, where)
+        if len(shape) < 2:
+            raise CnnCalcError(f"{where}: '{tensor}' has no channel axis")
+        return shape[1]
+
+    def _split(self, node, a, x: str, where: str) -> None:
+        """Split on channels: one ``select: [start, stop]`` per output, each a branch."""
+        if a.get("axis", 0) not in (1, -3):
+            raise CnnCalcError(f"{where}: Split on axis {a.get('axis', 0)}, not on channels")
+        sizes = a.get("split")
+        if sizes is None:
+            found = self.constant(node, 1)
+            sizes = None if found is None else [int(v) for v in found]
+        if sizes is None:
+            count = len(node.output)
+            channels = self.channels(x, where)
+            sizes = [channels // count] * count
+        start = 0
+        for output, size in zip(node.output, sizes):
+            self.add(node, [x], {"select": [start, start + int(size)]})
+            self.steps[-1].output = output
+            start += int(size)
 
     def _dropout_p(self, node, a) -> float:
         ratio = a.get("ratio")
@@ -366,6 +504,21 @@ class _Reader:
             if len(target) == 2 and target[1] == -1 or (len(target) == 2 and target[0] in (0, 1)):
                 return {"flatten": None}
             raise CnnCalcError(f"{where}: Reshape to {target} is not a flatten")
+        if op == "Slice":
+            return self._slice(node, where)
+        if op == "Gelu":
+            approximate = a.get("approximate", b"none")
+            approximate = approximate.decode() if isinstance(approximate, bytes) else approximate
+            return {"gelu": None} if approximate == "none" else {"gelu": approximate}
+        if op == "LayerNormalization":
+            over = len(self.shape_of(node, 1))
+            layer = {"layernorm": over}
+            if len(node.input) < 3 or not node.input[2]:
+                layer["bias"] = False
+            eps = float(a.get("epsilon", 1e-5))
+            if not math.isclose(eps, 1e-5, rel_tol=1e-6):
+                layer["eps"] = eps
+            return self._named(layer, node)
         if op == "Gemm":
             weight = self.shape_of(node, 1)
             if a.get("transA", 0) or float(a.get("alpha", 1)) != 1 or float(a.get("beta", 1)) != 1:
@@ -405,6 +558,19 @@ class _Reader:
                 layer["mode"] = {"linear": "bilinear", "cubic": "bicubic"}.get(mode, mode)
             return layer
         raise CnnCalcError(f"{where}: the operator {op} has no cnncalc kind")
+
+    def _slice(self, node, where: str) -> dict:
+        """Slice of channels start … stop − 1 with step 1 (``x[:, a:b]``) → select."""
+        starts, ends = self.constant(node, 1), self.constant(node, 2)
+        axes, steps = self.constant(node, 3), self.constant(node, 4)
+        axes = [1] if axes is None else [int(v) for v in axes]
+        if axes not in ([1], [-3]) or (steps is not None and [int(v) for v in steps] != [1]):
+            raise CnnCalcError(f"{where}: Slice on axes {axes}, not a channel range")
+        start, stop = int(starts[0]), int(ends[0])
+        if stop < 0 or stop > 2**31 or start < 0:
+            channels = self.channels(self.real(node.input[0]), where)
+            start, stop = (v + channels if v < 0 else min(v, channels) for v in (start, stop))
+        return {"select": [start, stop]}
 
     @staticmethod
     def _option(layer: dict, key: str, values, default: int) -> None:
