@@ -23,10 +23,12 @@ import types
 import warnings
 from typing import Callable
 
-import torch
-from torch import nn
+import pytest
+from needs import optional_module
 
-Build = Callable[[], nn.Module]
+torch = optional_module("torch")
+
+Build = Callable[[], "torch.nn.Module"]
 
 
 def _batch(shape, device) -> torch.Tensor:
@@ -118,7 +120,7 @@ def run_calflops(build: Build, shape, device: str) -> dict[str, int]:
     model = build()
     if next(model.parameters(), None) is None:
         # calflops reads the device from the first parameter; an unused one costs nothing
-        model.register_parameter("unused", nn.Parameter(torch.zeros(1, device=device)))
+        model.register_parameter("unused", torch.nn.Parameter(torch.zeros(1, device=device)))
     with _quiet():
         flops, macs, _ = calflops_engine().calculate_flops(
             model,
@@ -143,10 +145,26 @@ TOOLS: dict[str, tuple[Callable[[Build, tuple, str], dict[str, int]], str]] = {
 """preset name → (runner, device it runs on)."""
 
 
+def tool_module(preset: str) -> str:
+    """The module a preset's tool is installed as: ``ptflops-aten`` is ptflops."""
+    return preset.removesuffix("-macs").removesuffix("-aten")
+
+
+def needs_tool(*presets: str) -> pytest.MarkDecorator:
+    """The marker of a test that runs the tools of ``presets`` (on an exported PyTorch
+    module): it skips alone when torch or one of them is not installed."""
+    return pytest.mark.requires(*dict.fromkeys(["torch"] + [tool_module(p) for p in presets]))
+
+
+def tool_params(pairs) -> list:
+    """(preset, figure) pairs as parameters, each marked with the tool it needs."""
+    return [pytest.param(p, f, marks=needs_tool(p), id=f"{p}-{f}") for p, f in pairs]
+
+
 def builder(module: types.ModuleType, device: str) -> Build:
     """A function that builds the exported network of ``module`` on ``device``, in eval mode."""
 
-    def build() -> nn.Module:
+    def build() -> torch.nn.Module:
         with torch.device(device):
             return module.build().eval()
 

@@ -185,3 +185,17 @@ def test_a_study_prints_every_variant(cli):
     }
     table = cli("flops", "bottleneck").stdout
     assert "plain: input 256×100×100" in table and "bottleneck: input 256×100×100" in table
+
+
+def test_short_help_and_version_flags_work_like_the_long_ones():
+    """-h is --help on every command and -V is --version (issue 10 §4)."""
+    from typer.testing import CliRunner
+
+    from cnncalc import __version__
+    from cnncalc.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["-V"]).output == f"cnncalc {__version__}\n"
+    for args in (["-h"], ["shape", "-h"], ["flops", "-h"]):
+        short, long = runner.invoke(app, args), runner.invoke(app, args[:-1] + ["--help"])
+        assert short.exit_code == 0 and short.output == long.output

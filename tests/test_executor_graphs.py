@@ -5,9 +5,11 @@ Hypothesis draws networks of a few layers on 1-D, 2-D and 3-D inputs: chains of 
 max/avg pooling (ceil_mode, count_include_pad), sub-sampling, adaptive and global pooling,
 BatchNorm, LRN, activations and dropout, issue 9's activations, layer/group/instance
 norms, channel select and shuffle, a Linear at every position, layer scale, drop path,
-upsampling and crops, with ``concat`` and ``add`` joins of branches (``[]`` the identity),
-sometimes ending in flatten + fc. Each layer is kept only if the calculator accepts it on
-the shape it meets. Then for every node:
+upsampling and crops, with ``concat``, ``add`` and ``mul`` joins of branches (``[]`` the
+identity; an ``add``/``mul`` branch may be a C×1×1 gate that is broadcast over the map, as in
+squeeze-and-excitation; or an earlier layer by name), layers that read an earlier layer
+(``from:``), sometimes ending in flatten + fc. Each layer is kept only if the calculator
+accepts it on the shape it meets. Then for every node:
 
     predicted shape == naive == fast == PyTorch (the exported module)
     naive output == fast output,  fast output == PyTorch output
@@ -24,16 +26,18 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from needs import optional_module
 
-torch = pytest.importorskip("torch")
-
-from cnncalc.analysis.pipeline import build, loads  # noqa: E402
-from cnncalc.analysis.stats import analyse_graph, node_ops  # noqa: E402
-from cnncalc.errors import CnnCalcError  # noqa: E402
+from cnncalc.analysis.pipeline import build, loads
+from cnncalc.analysis.stats import analyse_graph, node_ops
+from cnncalc.errors import CnnCalcError
 from cnncalc.proof.executor import OpCount
-from cnncalc.proof.executor.run import random_input, random_state, run  # noqa: E402
-from cnncalc.proof.export import to_pytorch  # noqa: E402
-from cnncalc.proof.verify import predicted_counts  # noqa: E402
+from cnncalc.proof.executor.run import random_input, random_state, run
+from cnncalc.proof.export import to_pytorch
+from cnncalc.proof.verify import predicted_counts
+
+torch = optional_module("torch")
+pytestmark = pytest.mark.requires("torch")  # every test here checks four ways, PyTorch one of them
 
 # CNNCALC_PROPERTY_EXAMPLES=3000 for a thorough run; the default keeps the suite quick
 GRAPHS = settings(
@@ -50,6 +54,35 @@ def per_axis(draw, nd: int, low: int, high: int):
     return values[0] if draw(st.booleans()) else values
 
 
+def per_axis_within(draw, highs: list[int]):
+    """An int within every axis's bound, or one value per axis within its own (≥ 1)."""
+    if draw(st.booleans()):
+        return draw(st.integers(1, min(highs)))
+    return [draw(st.integers(1, h)) for h in highs]
+
+
+def as_list(value, nd: int) -> list[int]:
+    return list(value) if isinstance(value, list) else [value] * nd
+
+
+def largest_fitting(room: int, dilation: int) -> int:
+    """The largest kernel k whose extent d·(k − 1) + 1 fits ``room`` (the padded input)."""
+    return (room - 1) // dilation + 1
+
+
+def padding_totals(pad, nd: int) -> list[int] | None:
+    """p_before + p_after per axis of each padding form; None for 'same' (any kernel fits)."""
+    if pad == "same":
+        return None
+    if pad == "valid":
+        return [0] * nd
+    if isinstance(pad, int):
+        return [2 * pad] * nd
+    if len(pad) == nd:
+        return [2 * p for p in pad]
+    return [pad[2 * i] + pad[2 * i + 1] for i in range(nd)]
+
+
 def padding(draw, nd: int, high: int = 1):
     """Every form: per side, same, valid, one per axis, or [top, bottom, left, right]."""
     return draw(
@@ -63,8 +96,9 @@ def padding(draw, nd: int, high: int = 1):
     )
 
 
-def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
-    """A conv; with ``keep_size`` stride 1 and ``same`` padding, with ``out`` that many maps."""
+def conv(draw, nd: int, c: int, sizes, keep_size: bool, out: int | None):
+    """A conv on maps of ``sizes``; with ``keep_size`` stride 1 and ``same`` padding, with
+    ``out`` that many maps. Its dilated kernel fits the padded input by construction."""
     groups = draw(st.sampled_from([g for g in (1, 2, 3) if c % g == 0 and (out or g) % g == 0]))
     out = out or groups * draw(st.integers(1, 3))
     layer = {"conv": out, "bias": draw(st.booleans())}
@@ -73,12 +107,13 @@ def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
         layer["table"] = [
             sorted(draw(st.sets(st.integers(0, c - 1), min_size=1, max_size=c))) for _ in range(out)
         ]
-        layer["kernel"] = (
-            per_axis(draw, nd, 1, 3) if not keep_size else draw(st.sampled_from([1, 3]))
-        )
         layer["padding"] = "same" if keep_size else draw(st.integers(0, 1))
+        layer["kernel"] = (
+            per_axis_within(draw, [min(3, n + 2 * layer["padding"]) for n in sizes])
+            if not keep_size
+            else draw(st.sampled_from([1, 3]))
+        )
         return layer
-    layer["kernel"] = per_axis(draw, nd, 1, 3)
     layer["dilation"] = per_axis(draw, nd, 1, 2)
     if groups > 1:
         layer["groups"] = groups
@@ -86,6 +121,14 @@ def conv(draw, nd: int, c: int, keep_size: bool, out: int | None):
         layer["padding"] = "same"
     else:
         layer.update(stride=per_axis(draw, nd, 1, 2), padding=padding(draw, nd))
+    totals = padding_totals(layer["padding"], nd) or [None] * nd
+    layer["kernel"] = per_axis_within(
+        draw,
+        [
+            3 if t is None else min(3, largest_fitting(n + t, d))
+            for n, t, d in zip(sizes, totals, as_list(layer["dilation"], nd))
+        ],
+    )
     return layer
 
 
@@ -105,27 +148,48 @@ def deconv(draw, nd: int, c: int):
     }
 
 
-def pool(draw, nd: int, keep_size: bool):
+def same_halves_fit(sizes, kernel, stride, dilation) -> bool:
+    """TensorFlow's 'same' (total = max((⌈n/s⌉ − 1)·s + d·(k − 1) + 1 − n, 0), the larger
+    half after) leaves each side at most half the kernel, as PyTorch's pooling requires."""
+    for n, k, s, d in zip(sizes, kernel, stride, dilation):
+        total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+        if total - total // 2 > k // 2:
+            return False
+    return True
+
+
+def pool(draw, nd: int, sizes, keep_size: bool):
+    """A pooling layer on maps of ``sizes``: its window fits the input unpadded and each
+    side's padding is at most half the kernel, by construction."""
     mode = draw(st.sampled_from(["max", "avg"]))
-    layer = {"pool": mode, "kernel": per_axis(draw, nd, 1, 3)}
+    layer = {"pool": mode}
     if keep_size:
-        layer.update(stride=1, padding="same")
+        # a kernel no longer than the input: 3-D average pooling requires it, padding aside
+        layer.update(
+            kernel=per_axis_within(draw, [min(3, n) for n in sizes]), stride=1, padding="same"
+        )
     else:
         layer["stride"] = per_axis(draw, nd, 1, 2)
-        pad = draw(
-            st.one_of(
-                st.integers(0, 1),
-                st.just("same"),
-                st.lists(st.integers(0, 1), min_size=2 * nd, max_size=2 * nd),
-            )
+        if mode == "max" and draw(st.booleans()):
+            layer["dilation"] = per_axis(draw, nd, 1, 2)
+        dilation = as_list(layer.get("dilation", 1), nd)
+        layer["kernel"] = per_axis_within(
+            draw, [min(3, largest_fitting(n, d)) for n, d in zip(sizes, dilation)]
         )
-        layer["padding"] = pad
+        kernel, stride = as_list(layer["kernel"], nd), as_list(layer["stride"], nd)
+        half = [min(1, k // 2) for k in kernel]
+        # an int, or [before, after] per axis; each side at most half the kernel
+        forms = [
+            st.integers(0, min(half)),
+            st.tuples(*(st.integers(0, h) for h in half for _ in "ba")).map(list),
+        ]
+        if same_halves_fit(sizes, kernel, stride, dilation):
+            forms.append(st.just("same"))
+        pad = layer["padding"] = draw(st.one_of(forms))
         if isinstance(pad, int):  # the export pads asymmetric padding apart, without ceil_mode
             layer["ceil_mode"] = draw(st.booleans())
             if layer["ceil_mode"]:
                 layer["stride"] = 2  # where ceil_mode makes a difference
-        if mode == "max" and draw(st.booleans()):
-            layer["dilation"] = per_axis(draw, nd, 1, 2)
     if mode == "avg":
         layer["count_include_pad"] = draw(st.booleans())
     return layer
@@ -206,18 +270,25 @@ def leaf(draw, nd: int, shape, keep: str | None):
     if what == "resample":
         return resample(draw, nd, shape)
     if what == "conv":
-        return conv(draw, nd, c, keep is not None, c if keep == "all" else None)
+        return conv(draw, nd, c, shape[1:], keep is not None, c if keep == "all" else None)
     if what == "pool":
-        return pool(draw, nd, keep is not None)
+        return pool(draw, nd, shape[1:], keep is not None)
     if what == "deconv":
         return deconv(draw, nd, c)
     if what == "subsample":
-        return {"subsample": draw(st.integers(1, 2))}
+        return {"subsample": draw(st.integers(1, min(2, *shape[1:])))}
     if what == "adaptive":
         return {"adaptive": per_axis(draw, nd, 1, 3), "mode": draw(st.sampled_from(["avg", "max"]))}
     if what == "gap":
         return {"gap": None}
     return pointwise(draw)
+
+
+def gate(draw, c: int):
+    """A branch that ends C×1×…×1 and is broadcast over the map: global pooling, a 1×1
+    conv back to C maps, maybe an activation (a squeeze-and-excitation gate)."""
+    branch = [{"gap": None}, {"conv": c, "kernel": 1, "bias": draw(st.booleans())}]
+    return branch + draw(st.sampled_from([[], [{"sigmoid": None}], [{"relu": None}]]))
 
 
 class Net:
@@ -251,16 +322,29 @@ def networks(draw):
         current = net.shape(net.layers)
         if len(current) == 1:
             break  # flat: nothing spatial left
-        join = draw(st.sampled_from([None, None, None, None, "concat", "add"]))
+        name = f"n{len(net.layers)}"
+        join = draw(st.sampled_from([None, None, None, None, "concat", "add", "mul"]))
         if join is None:
-            net.try_add(leaf(draw, nd, current, None))
+            if net.layers and draw(st.integers(0, 3)) == 0:  # read an earlier layer
+                source = draw(st.integers(0, len(net.layers) - 1))
+                earlier = net.shape(net.layers[: source + 1])
+                layer = leaf(draw, nd, earlier, None) if len(earlier) > 1 else {"relu": None}
+                net.try_add({**layer, "name": name, "from": f"n{source}"})
+            else:
+                net.try_add({**leaf(draw, nd, current, None), "name": name})
             continue
         keep = "spatial" if join == "concat" else "all"
         branches = []
         for _ in range(draw(st.integers(2, 3))):
-            branch = [leaf(draw, nd, current, keep) for _ in range(draw(st.integers(0, 2)))]
-            branches.append(branch)
-        net.try_add({join: branches})
+            if net.layers and draw(st.integers(0, 4)) == 0:  # an earlier layer, by name
+                branches.append(f"n{draw(st.integers(0, len(net.layers) - 1))}")
+            elif join != "concat" and draw(st.integers(0, 3)) == 0:
+                branches.append(gate(draw, current[0]))
+            else:
+                branches.append(
+                    [leaf(draw, nd, current, keep) for _ in range(draw(st.integers(0, 2)))]
+                )
+        net.try_add({join: branches, "name": name})
     if draw(st.booleans()):
         net.try_add({"flatten": None})
         net.try_add({"fc": draw(st.integers(1, 4)), "bias": draw(st.booleans())})

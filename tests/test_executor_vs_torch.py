@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from needs import optional_module
+from pytorch_model import torch_model
 
-torch = pytest.importorskip("torch")
-
-from pytorch_model import torch_model  # noqa: E402
-
-from cnncalc.analysis.pipeline import build, load  # noqa: E402
-from cnncalc.analysis.stats import node_ops  # noqa: E402
-from cnncalc.model.zoo import zoo_names  # noqa: E402
+from cnncalc.analysis.pipeline import build, load
+from cnncalc.analysis.stats import node_ops
+from cnncalc.model.zoo import zoo_names
 from cnncalc.proof.executor import OpCount
-from cnncalc.proof.executor.run import random_input, run  # noqa: E402
-from cnncalc.proof.verify import predicted_counts  # noqa: E402
+from cnncalc.proof.executor.run import random_input, run
+from cnncalc.proof.verify import predicted_counts
+
+torch = optional_module("torch")
 
 NETWORKS = [n for n in zoo_names() if load(n).variants is None]
 SMALL = ["lenet5", "lenet", "mnist-inception", "mnist-resnet"]
@@ -80,6 +80,7 @@ def assert_close(y: np.ndarray, ref, what: str):
     )
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("name", NETWORKS)
 def test_executor_equals_pytorch_and_counts_equal_predictions(name):
     graph = build(load(name), EXECUTOR_INPUTS.get(name))
@@ -123,6 +124,7 @@ def test_naive_equals_fast_on_a_tiny_input(name):
     assert_naive_equals_fast(build(load(name), TINY_INPUTS[name]), batch=1)
 
 
+@pytest.mark.requires("torch")
 def test_lenet5_table_weights_scatter_into_the_dense_layout():
     """C3's state is one (1, n, 5, 5) weight per output map; map 15 sees all six S2 maps,
     map 0 sees maps 0, 1, 2 (LeCun et al. 1998, Table I)."""

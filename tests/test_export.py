@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import optional_module
+from pytorch_model import torch_model
 
-torch = pytest.importorskip("torch")
+from cnncalc.analysis.pipeline import analyze, build, load
+from cnncalc.model.zoo import zoo_names
 
-from pytorch_model import torch_model  # noqa: E402
-
-from cnncalc.analysis.pipeline import analyze, build, load  # noqa: E402
-from cnncalc.model.zoo import zoo_names  # noqa: E402
+torch = optional_module("torch")
 
 REFERENCE = Path(__file__).parent / "reference" / "torchvision"
 TORCHVISION_NAMES = {"vgg16_bn": "vgg16-bn", "mobilenet_v2": "mobilenet-v2"}
@@ -25,6 +25,7 @@ SMALL_BATCH = 2
 # passes alone would take seconds each).
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("name", NETWORKS)
 def test_exported_parameter_count_equals_cnncalc(name):
     with torch.device("meta"):
@@ -32,6 +33,7 @@ def test_exported_parameter_count_equals_cnncalc(name):
     assert sum(p.numel() for p in model.parameters()) == analyze(load(name)).total.params
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("name", NETWORKS)
 def test_every_intermediate_shape_equals_pytorch(name):
     graph = build(load(name))
@@ -42,6 +44,7 @@ def test_every_intermediate_shape_equals_pytorch(name):
         assert tuple(values[node.index].shape) == (SMALL_BATCH,) + node.out_shape, node.name
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("path", sorted(REFERENCE.glob("*.json")), ids=lambda p: p.stem)
 def test_exported_state_dict_is_torchvisions(path):
     """Keys and shapes, in order, equal torchvision 0.29.1's, so a strict load works."""
@@ -61,6 +64,7 @@ def test_exported_state_dict_is_torchvisions(path):
         model.load_state_dict(foreign, strict=True)
 
 
+@pytest.mark.requires("torch")
 def test_generated_file_runs_and_prints_its_parameter_count(cli, tmp_path):
     out = tmp_path / "lenet5_model.py"
     result = cli("export", "lenet5", "--to", "pytorch", "--output", out)
@@ -70,6 +74,7 @@ def test_generated_file_runs_and_prints_its_parameter_count(cli, tmp_path):
     assert "output shape: (1, 10)" in run.stdout
 
 
+@pytest.mark.requires("torch")
 def test_export_keeps_a_user_networks_names_and_asymmetric_padding(cli, yaml_file):
     path = yaml_file("""
         input: [3, 9, 10]

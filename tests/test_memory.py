@@ -10,16 +10,18 @@ gradients and optimizer state against the tensors PyTorch allocates.
 from __future__ import annotations
 
 import pytest
+from needs import optional_module
+from pytorch_model import torch_model
 
 from cnncalc.analysis.memory import DTYPES, OPTIMIZERS
 from cnncalc.analysis.pipeline import load, loads, memory
 from cnncalc.errors import CnnCalcError
 
-torch = pytest.importorskip("torch")
+torch = optional_module("torch")
 
-from pytorch_model import torch_model  # noqa: E402
 
-TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+def torch_dtype(name: str):
+    return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[name]
 
 
 def net(layers: str, input: str = "[3, 8, 8]"):
@@ -150,6 +152,7 @@ NETWORKS = [
 ]
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("name,input", NETWORKS)
 def test_memory_equals_pytorch(name, input):
     """Every native-kind zoo network, training mode, batch 2, fp32."""
@@ -165,14 +168,15 @@ def test_memory_equals_pytorch(name, input):
         assert m.optimizer_state == nbytes, opt
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet-v2", "vgg11"])
 @pytest.mark.parametrize("dtype", ["fp16", "bf16"])
 def test_half_precision_memory_equals_pytorch(name, dtype):
     """The same in half precision: BatchNorm's saved statistics follow the dtype, pooling
     indices stay int64, Adam's step stays float32."""
-    model = torch_model(name).train().to(TORCH_DTYPES[dtype])
+    model = torch_model(name).train().to(torch_dtype(dtype))
     saved, state, grads, optimizer = torch_memory(
-        model, torch.randn(2, 3, 64, 64, dtype=TORCH_DTYPES[dtype])
+        model, torch.randn(2, 3, 64, 64, dtype=torch_dtype(dtype))
     )
     m = memory(load(name), (3, 64, 64), batch=2, dtype=dtype, optimizer="adam")
     assert (m.activations, m.params + m.buffers, m.gradients, m.optimizer_state) == (
@@ -183,6 +187,7 @@ def test_half_precision_memory_equals_pytorch(name, dtype):
     )
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize(
     "layer_yaml,module",
     [

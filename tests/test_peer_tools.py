@@ -10,25 +10,19 @@ written out.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 
 import pytest
+from peer_tools import TOOLS, needs_tool, run_tool, tool_params
+from pytorch_model import exported_module, exported_yaml_module
 
-torch = pytest.importorskip("torch")
-for _tool in ("fvcore", "ptflops", "thop", "torchinfo", "torchscan"):
-    pytest.importorskip(_tool)
-if importlib.util.find_spec("calflops") is None:  # its __init__ needs transformers: see peer_tools
-    pytest.skip("calflops is not installed (pip install -e '.[test]')", allow_module_level=True)
-
-from peer_tools import TOOLS, run_tool  # noqa: E402
-from pytorch_model import exported_module, exported_yaml_module  # noqa: E402
-
-from cnncalc.analysis.pipeline import analyze, build, load, loads  # noqa: E402
-from cnncalc.conventions.presets import CONVENTIONS  # noqa: E402
+from cnncalc.analysis.pipeline import analyze, build, load, loads
+from cnncalc.conventions.presets import CONVENTIONS
 from cnncalc.conventions.quantities import QUANTITIES
-from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS  # noqa: E402
+from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+
+EVERY_TOOL = needs_tool(*TOOLS)
 
 NETWORKS = ["resnet18", "resnet50", "vgg16", "googlenet", "densenet121", "mobilenet-v2", "lenet"]
 
@@ -46,6 +40,9 @@ layers:
   - add:
       - [{conv: 8, kernel: 3, padding: 1, bias: false}, {tanh: }]
       - []
+  - mul:
+      - []
+      - [{gap: }, {conv: 8, kernel: 1}, {sigmoid: }]
   - concat:
       - [{pool: avg, kernel: 3, stride: 1, padding: 1}]
       - [{pool: max, kernel: [3, 1], stride: 1, padding: [1, 0]}]
@@ -59,7 +56,8 @@ layers:
   - {softmax: }
 """
 """A network with every kind a PyTorch module stands for, and the odd cases: a grouped
-transposed conv, a 3×1 pool kernel, adaptive pools whose sizes do not divide."""
+transposed conv, a 3×1 pool kernel, adaptive pools whose sizes do not divide, a
+squeeze-and-excitation gate broadcast by ``mul``."""
 
 EVERY_NEW_KIND = """
 name: every new kind
@@ -132,19 +130,21 @@ def spec_of(name: str):
 # --------------------------------------------------------------------------- whole networks
 
 
-@pytest.mark.parametrize("preset,figure", PRESET_FIGURES, ids=lambda v: v)
+@pytest.mark.parametrize("preset,figure", tool_params(PRESET_FIGURES))
 @pytest.mark.parametrize("name", NETWORKS + list(SPECIAL))
 def test_preset_total_equals_the_tool(name, preset, figure):
     expected = tool_numbers(name, preset)[figure]
     assert preset_total(spec_of(name), preset, figure) == expected
 
 
+@needs_tool("torch")
 @pytest.mark.parametrize("name", NETWORKS)
 def test_macs_is_flop_counter_mode_halved(name):
     """DESIGN.md: macs is PyTorch's FlopCounterMode divided by two (conv and fc only here)."""
     assert analyze(load(name)).total.macs * 2 == tool_numbers(name, "torch")["flops"]
 
 
+@needs_tool("torch", "fvcore")
 def test_resnet50_acceptance_numbers():
     """The issue's numbers, as the real tools print them."""
     assert tool_numbers("resnet50", "torch")["flops"] == 2 * 4_089_184_256
@@ -153,6 +153,7 @@ def test_resnet50_acceptance_numbers():
     assert preset_total(load("resnet50"), "fvcore", "macs") == 4_111_512_576
 
 
+@needs_tool("torch", "fvcore")
 def test_fvcore_resnet50_is_macs_plus_batchnorm_and_pool_written_out():
     """fvcore = MACs + 2 per BatchNorm element + 1 per input element of the final
     adaptive average pool (2048×7×7); the BatchNorm elements are the outputs of the
@@ -167,7 +168,10 @@ def test_fvcore_resnet50_is_macs_plus_batchnorm_and_pool_written_out():
 
 
 @pytest.mark.parametrize("name", list(SPECIAL))
-@pytest.mark.parametrize("tool", [t for t, (_, device) in TOOLS.items() if device == "meta"])
+@pytest.mark.parametrize(
+    "tool",
+    [pytest.param(t, marks=needs_tool(t)) for t, (_, device) in TOOLS.items() if device == "meta"],
+)
 def test_meta_device_gives_the_cpu_numbers(tool, name):
     """The shape-only tools run on the meta device to save time; here they run both ways."""
     module = network_module(name)
@@ -562,6 +566,12 @@ CASES = {
         "{add: [[{relu: }], []]}",
         {"ptflops": 2 * 100, "torchscan": 100, "calflops": 100},
     ),
+    # element-wise products (the exported forward's `*`, as an SE gate's): nobody counts them
+    "mul": (
+        "[4, 5, 5]",
+        "{mul: [[{relu: }], []]}",
+        {"ptflops": 2 * 100, "torchscan": 100, "calflops": 100},
+    ),
 }
 
 CASE_FIGURES = [
@@ -593,7 +603,7 @@ def case_tool(case: str, tool: str) -> dict[str, int]:
     return run_tool(tool, case_module(case))
 
 
-@pytest.mark.parametrize("entry,figure", CASE_FIGURES, ids=lambda v: v)
+@pytest.mark.parametrize("entry,figure", tool_params(CASE_FIGURES))
 @pytest.mark.parametrize("case", CASES)
 def test_single_layer_rule(case, entry, figure):
     """The written-out rule is what the tool prints and what the preset gives."""
@@ -640,6 +650,7 @@ def test_tables_name_only_known_kinds_and_quantities(name):
 # --------------------------------------------------------------------------- the command
 
 
+@EVERY_TOOL
 def test_convention_all_prints_every_tool_number(cli):
     result = cli("flops", "resnet50", "--convention", "all", "--format", "json")
     assert result.exit_code == 0, result.output

@@ -94,8 +94,10 @@ def test_minsize_gives_up_with_a_clear_error():
         min_size(spec, limit=4)
 
 
-torch = pytest.importorskip("torch")
+from needs import optional_module  # noqa: E402
 from pytorch_model import torch_model  # noqa: E402
+
+torch = optional_module("torch")
 
 
 def runs_in_torch(model, shape) -> bool:
@@ -107,6 +109,7 @@ def runs_in_torch(model, shape) -> bool:
     return True
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("name", ["googlenet", "resnet50", "vgg16", "densenet121", "alexnet"])
 def test_minsize_agrees_with_pytorch(name):
     """The reported size runs in PyTorch; one pixel less fails (0 for ResNet-50, whose

@@ -12,6 +12,8 @@ size-keeping padding.
 from __future__ import annotations
 
 import pytest
+from needs import optional_module
+from pytorch_model import torch_model
 
 from cnncalc.analysis.pipeline import build, load, loads, training
 from cnncalc.analysis.training import grad_flow
@@ -19,9 +21,7 @@ from cnncalc.conventions.presets import get_convention
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.conv import Conv
 
-torch = pytest.importorskip("torch")
-from pytorch_model import torch_model  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+torch = optional_module("torch")
 
 
 def net(layers: str, input: str = "[3, 16, 16]"):
@@ -163,13 +163,21 @@ def test_totals_add_up():
 # --------------------------------------------------------------------------- PyTorch
 
 
+def flop_counter():
+    """PyTorch's FlopCounterMode, silent."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    return FlopCounterMode(display=False)
+
+
 def backward_flops(model, x):
     y = model(x)
-    with FlopCounterMode(display=False) as counter:
+    with flop_counter() as counter:
         y.sum().backward()
     return counter.get_total_flops()
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize(
     "options,input",
     [
@@ -201,7 +209,7 @@ def test_conv_backward_equals_flop_counter(options, input):
         bias=layer.bias,
     )
     x = torch.randn((batch,) + tuple(input), requires_grad=True)
-    with FlopCounterMode(display=False) as counter:
+    with flop_counter() as counter:
         module(x)
     forward = counter.get_total_flops()
     assert forward == 2 * c.forward.macs
@@ -216,6 +224,7 @@ def test_conv_backward_equals_flop_counter(options, input):
         assert grads.dx.macs == grads.dw.macs == c.forward.macs == macs
 
 
+@pytest.mark.requires("torch")
 def test_deconv_backward_equals_flop_counter():
     spec = net("  - {deconv: 8, kernel: 4, stride: 2, padding: 1, name: d}", "[16, 8, 8]")
     d = only(training(spec, batch=2), "d")
@@ -228,6 +237,7 @@ def test_deconv_backward_equals_flop_counter():
     assert backward_flops(module, x.detach()) == 2 * d.dw.macs
 
 
+@pytest.mark.requires("torch")
 @pytest.mark.parametrize("name", ["resnet18", "vgg16", "googlenet", "densenet121", "alexnet"])
 def test_network_backward_equals_flop_counter(name):
     """Whole networks, input not requiring grad: the first conv computes only its dW."""
@@ -236,6 +246,7 @@ def test_network_backward_equals_flop_counter(name):
     assert backward_flops(torch_model(name).train(), x) == 2 * (cost.dx.macs + cost.dw.macs)
 
 
+@pytest.mark.requires("torch")
 def test_grouped_conv_weight_gradient_flop_counter_ignores_groups():
     """FlopCounterMode's grad_weight formula transposes the input to (C_in, N, ...) and
     takes C_in as the batch, so a grouped conv's dW is counted g times (MobileNetV2's

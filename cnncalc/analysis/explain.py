@@ -48,7 +48,10 @@ class Working:
 def node_formulas(node: Node) -> list[Formula]:
     """Every line a node's kind can explain (a join explains its merge)."""
     if isinstance(node.layer, JoinKind):
-        return node.layer.explain_merge(list(node.in_shapes), node.out_shape)
+        shapes = list(node.in_shapes)
+        return node.layer.explain_merge(shapes, node.out_shape) + node.layer.explain_field(
+            list(node.in_fields), shapes, node.out_shape
+        )
     return node.layer.explain(node.in_shape, node.out_shape)
 
 

@@ -13,7 +13,7 @@ from cnncalc.conventions.presets import CONVENTIONS, get_convention
 from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.base import state_size
-from cnncalc.kinds.joins import Add
+from cnncalc.kinds.joins import Broadcasting
 from cnncalc.kinds.ops import Ops, total_ops
 from cnncalc.model.graph import Graph, Node
 
@@ -134,6 +134,8 @@ class Analysis:
     resized: tuple = ()
     """:class:`cnncalc.analysis.resized.Resized`: layers whose parameters differ from
     the file's at its own input (an fc after a flatten)."""
+    outputs: tuple[tuple[str, Shape], ...] = ()
+    """(layer name, shape) of every output, in ``outputs:`` order; ``output`` is the first."""
 
     @property
     def depth(self) -> int:
@@ -142,7 +144,7 @@ class Analysis:
 
 def node_ops(node: Node) -> Ops:
     """Raw operations of one node for one sample."""
-    if isinstance(node.layer, Add):
+    if isinstance(node.layer, Broadcasting):
         return node.layer.merge_ops(list(node.in_shapes))
     return node.layer.ops(node.in_shape, node.out_shape)
 
@@ -221,6 +223,7 @@ def analyse_graph(
         tuple(layers),
         total,
         deconv,
+        outputs=tuple((graph.name_of(i), graph.shape_of(i)) for i in graph.output_nodes),
     )
 
 

@@ -9,6 +9,8 @@ this module decides, from the graph, which of them run:
   whatever comes before the first trained layer) has none, as in PyTorch, where
   the network input does not require grad;
 - dW runs for every layer with parameters;
+- an ``add`` or ``mul`` join computes the gradient of each branch that needs one (a
+  broadcast branch's summed over the axes it was stretched along);
 - a tensor read by k > 1 layers (the input of a residual or inception block)
   receives k gradients, and autograd sums them: (k − 1) adds per element,
   counted on the layer that produced the tensor (``dy_sum``, an eltwise add).
@@ -26,6 +28,7 @@ from cnncalc.conventions.site import Site
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import prod
 from cnncalc.kinds.backward import Backward
+from cnncalc.kinds.joins import Broadcasting
 from cnncalc.kinds.ops import Ops
 from cnncalc.model.graph import INPUT, Graph
 
@@ -66,7 +69,11 @@ def node_backward(node, flow: GradFlow, batch: int) -> tuple[Ops, Ops, Ops]:
     i = node.index
     if not flow.trains[i]:
         return Ops(), Ops(), Ops()
-    grads: Backward = node.layer.backward(node.in_shape, node.out_shape, batch)
+    if isinstance(node.layer, Broadcasting):
+        needs = [j != INPUT and flow.trains[j] for j in node.inputs]
+        grads: Backward = node.layer.merge_backward(list(node.in_shapes), needs, batch)
+    else:
+        grads = node.layer.backward(node.in_shape, node.out_shape, batch)
     dx = grads.dx if flow.needs_dx[i] else Ops()
     extra = max(flow.consumers[i] - 1, 0)
     sums = Ops(eltwise_adds=extra * prod(node.out_shape) * batch)

@@ -76,6 +76,7 @@ app = typer.Typer(
     name="cnncalc",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Shapes, parameters, operations and receptive fields of convolutional networks, "
     "from a YAML description or a built-in name, with every convention stated.",
 )
@@ -94,7 +95,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     """cnncalc: a calculator for convolutional networks."""

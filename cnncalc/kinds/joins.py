@@ -1,4 +1,11 @@
-"""Joins: branches concatenated on channels or summed."""
+"""Joins: branches concatenated on channels, summed, or multiplied element by element.
+
+``add`` and ``mul`` broadcast as PyTorch does on the batched tensors: the branches have
+the same number of axes, and along each axis their sizes are equal or 1 (a C×1×1
+squeeze-and-excitation gate scales a C×H×W map). Different numbers of axes are refused:
+with the batch axis in front, PyTorch would line the batch of one branch up with a
+feature axis of the other.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,60 @@ from typing import ClassVar
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import (
+    Field,
     Shape,
     prod,
 )
-from cnncalc.kinds.base import Kind, dotted, fmt_shape, op_line
+from cnncalc.kinds.backward import Backward, Saved
+from cnncalc.kinds.base import AXES, Kind, dotted, fmt_shape, op_line
 from cnncalc.kinds.formula import Formula
 from cnncalc.kinds.ops import Ops
+
+
+def axis_name(shape: Shape, axis: int) -> str:
+    """``C`` for the channels, then ``L`` / ``H, W`` / ``D, H, W``."""
+    names = ("C",) + {1: (), 2: ("L",), 3: ("H", "W"), 4: ("D", "H", "W")}[len(shape)]
+    return names[axis]
+
+
+def broadcast_shape(shapes: list[Shape], verb: str, hint: str | None = None) -> Shape:
+    """PyTorch's broadcasting of branches with the same number of axes: along each axis the
+    sizes are equal or 1, and the result takes the size that is not 1."""
+    out = shapes[0]
+    for i, s in enumerate(shapes[1:], 1):
+        against = "branch 0 gives" if out == shapes[0] else "the branches before it broadcast to"
+        if len(s) != len(out):
+            raise CnnCalcError(
+                f"branch {i} gives {fmt_shape(s)} but {against} {fmt_shape(out)}: "
+                f"{verb} branches must have the same number of axes",
+                hint="flatten both, or keep both as feature maps",
+            )
+        for axis, (a, b) in enumerate(zip(out, s)):
+            if a != b and 1 not in (a, b):
+                raise CnnCalcError(
+                    f"branch {i} gives {fmt_shape(s)} but {against} {fmt_shape(out)}: "
+                    f"{verb} branches must have the same shape, or size 1 where they differ "
+                    f"(PyTorch's broadcasting); along {axis_name(s, axis)} {b} ≠ {a}",
+                    hint=hint,
+                )
+        out = tuple(max(a, b) for a, b in zip(out, s))
+    return out
+
+
+def stepping_jumps(fields: list[Field], shapes: list[Shape], y: Shape, axis: int) -> list:
+    """The jumps along a spatial axis of the branches that are not broadcast along it (a
+    branch of size 1 stretched over the axis has no step of its own there)."""
+    return [f.jump[axis] for f, s in zip(fields, shapes) if s[axis + 1] == y[axis + 1]]
+
+
+def broadcast_field(fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
+    """Each axis takes the widest field of all branches (a global gate sees the whole map)
+    and the coarsest jump of the branches that step along it."""
+    axes = range(len(fields[0].rf))
+    return Field(
+        tuple(max(f.rf[axis] for f in fields) for axis in axes),
+        tuple(max(stepping_jumps(fields, shapes, y, axis)) for axis in axes),
+    )
 
 
 class JoinKind(Kind):
@@ -21,6 +76,10 @@ class JoinKind(Kind):
         """The output shape of the joined branches."""
         raise NotImplementedError
 
+    def merge_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
+        """The receptive field and jump after the join: the widest and the coarsest."""
+        return Field.merge(fields)
+
     def merge_ops(self, shapes: list[Shape]) -> Ops:
         """Raw operations of the join itself, one sample."""
         return Ops()
@@ -28,6 +87,25 @@ class JoinKind(Kind):
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
         """The working of the join's shape and operations."""
         return []
+
+    def explain_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> list[Formula]:
+        """A line for each axis along which the branches step by different amounts (their
+        jumps disagree): the join's jump is then the coarsest, and it says so."""
+        lines = []
+        for axis, name in enumerate(AXES.get(len(y) - 1, ())):
+            jumps = stepping_jumps(fields, shapes, y, axis)
+            if len(set(jumps)) > 1:
+                lines.append(
+                    Formula(
+                        "jump",
+                        f"max of the branches' j_{name}",
+                        f"max({', '.join(str(j) for j in jumps)})",
+                        str(max(jumps)),
+                        f"the branches' jumps disagree along {name.upper()}: neighbouring "
+                        "outputs are not one step apart in every branch; the coarsest is kept",
+                    )
+                )
+        return lines
 
 
 class Concat(JoinKind):
@@ -58,33 +136,86 @@ class Concat(JoinKind):
         ]
 
 
-class Add(JoinKind):
-    """Branches summed element by element; their shapes must be equal."""
+class Broadcasting(JoinKind):
+    """An element-wise join of branches, broadcast as PyTorch broadcasts: one operation per
+    output element for each branch after the first."""
+
+    verb: ClassVar[str] = ""
+    op_field: ClassVar[str] = ""
+    """The raw count the join's operations go to (:class:`~cnncalc.kinds.ops.Ops`)."""
+    mismatch_hint: ClassVar[str | None] = None
+
+    def merge(self, shapes: list[Shape]) -> Shape:
+        return broadcast_shape(shapes, self.verb, self.mismatch_hint)
+
+    def merge_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
+        return broadcast_field(fields, shapes, y)
+
+    def merge_ops(self, shapes: list[Shape]) -> Ops:
+        """(branches − 1)·elements of the broadcast output."""
+        y = self.merge(shapes)
+        return Ops(**{self.op_field: (len(shapes) - 1) * prod(y)})
+
+    def merge_backward(self, shapes: list[Shape], needs: list[bool], batch: int) -> Backward:
+        """dX of each branch that needs one, whole batch, as autograd runs the forward's
+        chain of binary ops ((a ∘ b) ∘ c): at each op, the gradient of an input of shape t
+        is dY (``add``) or dY times the other input (``mul``: one mult per output element),
+        summed over the axes where t was broadcast (one add per output element beyond t's)."""
+        total = Ops()
+        acc, acc_needs = shapes[0], needs[0]
+        for s, need in zip(shapes[1:], needs[1:]):
+            out = tuple(max(a, b) for a, b in zip(acc, s))
+            for t, wanted in ((acc, acc_needs), (s, need)):
+                if wanted:
+                    products = prod(out) if self.op_field == "mults" else 0
+                    total += Ops(mults=products, adds=prod(out) - prod(t)).times(batch)
+            acc, acc_needs = out, acc_needs or need
+        return Backward(dx=total)
+
+    def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
+        """``mul`` keeps its inputs (each one's gradient is dY times the others); ``add``
+        keeps nothing."""
+        return Saved(input=self.op_field == "mults")
+
+    def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
+        broadcast = any(s != y for s in shapes)
+        return [
+            Formula(
+                "shape",
+                "broadcast of the branches" if broadcast else "input shape",
+                " ∘ ".join(fmt_shape(s) for s in shapes) if broadcast else "",
+                fmt_shape(y),
+                "a size-1 axis is stretched over the other branches' size" if broadcast else "",
+            ),
+            op_line(
+                self.op_field,
+                "(branches − 1)·output elements",
+                f"({len(shapes)} − 1)·{dotted(*y)}",
+                getattr(self.merge_ops(shapes), self.op_field),
+            ),
+        ]
+
+
+class Add(Broadcasting):
+    """Branches summed element by element (broadcast like PyTorch's ``+``)."""
 
     kind: ClassVar[str] = "add"
     summary: ClassVar[str] = "branches summed element by element"
+    verb: ClassVar[str] = "added"
+    op_field: ClassVar[str] = "eltwise_adds"
+    mismatch_hint: ClassVar[str | None] = (
+        "a residual shortcut that changes shape needs a 1×1 conv in its branch"
+    )
 
-    def merge(self, shapes: list[Shape]) -> Shape:
-        first = shapes[0]
-        for i, s in enumerate(shapes[1:], 1):
-            if s != first:
-                raise CnnCalcError(
-                    f"branch {i} gives {fmt_shape(s)} but branch 0 gives {fmt_shape(first)}: "
-                    "added branches must have the same shape",
-                    hint="a residual shortcut that changes shape needs a 1×1 conv in its branch",
-                )
-        return first
 
-    def merge_ops(self, shapes: list[Shape]) -> Ops:
-        return Ops(eltwise_adds=(len(shapes) - 1) * prod(shapes[0]))
+class Mul(Broadcasting):
+    """Branches multiplied element by element (broadcast like PyTorch's ``*``): a
+    squeeze-and-excitation gate, x·σ(W₂·relu(W₁·gap(x))) (Hu et al. 2018)."""
 
-    def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
-        return [
-            Formula("shape", "input shape", "", fmt_shape(y)),
-            op_line(
-                "eltwise_adds",
-                "(branches − 1)·elements",
-                f"({len(shapes)} − 1)·{dotted(*shapes[0])}",
-                self.merge_ops(shapes).eltwise_adds,
-            ),
-        ]
+    kind: ClassVar[str] = "mul"
+    summary: ClassVar[str] = "branches multiplied element by element, broadcast as PyTorch"
+    verb: ClassVar[str] = "multiplied"
+    op_field: ClassVar[str] = "mults"
+    mismatch_hint: ClassVar[str | None] = (
+        "a gate is C×1×1 (gap, then 1×1 convs back to C channels) or the map's own shape"
+    )

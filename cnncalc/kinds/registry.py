@@ -5,7 +5,7 @@ from __future__ import annotations
 from cnncalc.kinds.base import Kind
 from cnncalc.kinds.conv import Conv, Deconv
 from cnncalc.kinds.dense import Fc, Flatten, Rbf
-from cnncalc.kinds.joins import Add, Concat, JoinKind
+from cnncalc.kinds.joins import Add, Concat, JoinKind, Mul
 from cnncalc.kinds.pointwise import (
     BatchNorm,
     Dropout,
@@ -79,4 +79,4 @@ LAYER_KINDS: dict[str, type[Kind]] = {
 }
 """Every kind a YAML layer may name, by its key."""
 LAYER_KINDS["swish"] = Silu  # SiLU's other name (Ramachandran et al. 2017)
-JOIN_KINDS: dict[str, type[JoinKind]] = {"concat": Concat, "add": Add}
+JOIN_KINDS: dict[str, type[JoinKind]] = {"concat": Concat, "add": Add, "mul": Mul}

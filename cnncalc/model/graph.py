@@ -1,10 +1,18 @@
 """Validated spec → layer graph with every shape worked out.
 
-Each node is one layer (or the join of a ``concat``/``add``), in forward
+Each node is one layer (or the join of a ``concat``/``add``/``mul``), in forward
 order, with its inputs, shapes, receptive field and depth. Names are
 hierarchical: a layer you name is named under its nearest named ancestors
 (so torchvision's ``layer1.0.downsample.0`` can be written out); a layer you
 don't name gets a path through every structure (``3a.concat.1.conv2``).
+
+References (``from: NAME``, a join's branch written as a name, ``outputs:``)
+read an earlier layer's output: the name is looked up in the enclosing named
+scopes, innermost first, then as a full layer name; a block call, a repeat or
+a join is also known by its name, as its last layer's output, and ``input`` is
+the network's input. Only earlier
+layers can be named, so references never form a cycle; the depth of a node is
+the longest path to it through every input, references included.
 """
 
 from __future__ import annotations
@@ -15,10 +23,23 @@ from dataclasses import dataclass
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Field, Shape
 from cnncalc.kinds.base import Kind, fmt_shape
-from cnncalc.model.spec import MAX_ITEMS, Group, Join, Leaf, NetworkSpec, Repeat, Where
+from cnncalc.model.spec import (
+    MAX_ITEMS,
+    Group,
+    Join,
+    Leaf,
+    NetworkSpec,
+    Ref,
+    Repeat,
+    Where,
+    suggest,
+)
 
 INPUT = -1
 """The index that stands for the network's input in ``Node.inputs``."""
+INPUT_NAME = "input"
+"""What a reference calls the network's input (``from: input``), unless a layer takes
+the name."""
 
 
 @dataclass(slots=True)
@@ -35,6 +56,8 @@ class Node:
     field: Field
     depth: int
     where: Where
+    in_fields: tuple[Field, ...] = ()
+    """A join's branch fields (the explanation says where their jumps disagree)."""
 
     @property
     def kind(self) -> str:
@@ -51,15 +74,29 @@ class Graph:
     input: Shape
     nodes: tuple[Node, ...]
     output: int
+    """The first (usually the only) output: the last layer unless ``outputs:`` names others."""
     file: str | None
+    outputs: tuple[int, ...] = ()
+    """Every output, in the order ``outputs:`` gives them (empty: just ``output``)."""
+
+    @property
+    def output_nodes(self) -> tuple[int, ...]:
+        return self.outputs or (self.output,)
+
+    def shape_of(self, index: int) -> Shape:
+        return self.input if index == INPUT else self.nodes[index].out_shape
+
+    def name_of(self, index: int) -> str:
+        return "input" if index == INPUT else self.nodes[index].name
 
     @property
     def out_shape(self) -> Shape:
-        return self.input if self.output == INPUT else self.nodes[self.output].out_shape
+        return self.shape_of(self.output)
 
     @property
     def depth(self) -> int:
-        return 0 if self.output == INPUT else self.nodes[self.output].depth
+        """The longest path, in weighted layers, from the input to any output."""
+        return max(0 if i == INPUT else self.nodes[i].depth for i in self.output_nodes)
 
 
 @dataclass(slots=True)
@@ -82,6 +119,9 @@ class _Builder:
         a clash can say which of the two was not the user's."""
         self.made_up: set[str] = set()
         """The name the next node gets, if that name is made up (set by ``sequence``)."""
+        self.known: dict[str, _Cursor] = {}
+        """What a reference can name: every layer, and each block call, repeat or join by
+        its name (its last layer's output)."""
 
     def add(
         self,
@@ -91,6 +131,7 @@ class _Builder:
         out_shape: Shape,
         field: Field,
         where: Where,
+        in_fields: tuple[Field, ...] = (),
     ) -> _Cursor:
         if len(self.nodes) >= MAX_ITEMS:
             raise CnnCalcError(
@@ -131,9 +172,47 @@ class _Builder:
             field,
             depth,
             where,
+            in_fields,
         )
         self.nodes.append(node)
-        return _Cursor(node.index, out_shape, field, depth)
+        cursor = _Cursor(node.index, out_shape, field, depth)
+        self.known[name] = cursor
+        return cursor
+
+    def lookup(self, ref: Ref, scope: tuple) -> _Cursor:
+        """The output a reference names, from the innermost named scope outwards."""
+        for k in range(len(scope), -1, -1):
+            found = self.known.get(".".join(scope[:k] + (ref.name,)))
+            if found is not None:
+                return found
+        raise self.unknown(ref)
+
+    def unknown(self, ref: Ref) -> CnnCalcError:
+        """Why a reference finds nothing: out of scope, the layer's own name, later, or
+        no such name."""
+        elsewhere = [k for k in self.known if k.endswith("." + ref.name)]
+        written = _names_written(self.spec.layers or ())
+        where = written.get(ref.name.rsplit(".", 1)[-1])
+        hint = "move the named layer before the layer that reads it"
+        if elsewhere:
+            message = f"no layer named '{ref.name}' in this scope"
+            hint = f"write its full name, e.g. '{elsewhere[-1]}'"
+        elif where is not None and ref.where.path.startswith(where.path + "."):
+            message = (
+                f"'{ref.name}' is this layer's own name: a layer cannot take its input "
+                "from itself (a cycle)"
+            )
+        elif where is not None:
+            message = (
+                f"'{ref.name}' comes later (line {where.line}): a layer reads only layers "
+                "before it, so references cannot form a cycle"
+            )
+        else:
+            message = f"no layer named '{ref.name}' before this point"
+            hint = suggest(ref.name, self.known) or "'cnncalc shape NET' lists the layer names"
+        return CnnCalcError(
+            message, file=ref.where.file, line=ref.where.line, field=ref.where.path, hint=hint
+        )
 
     def sequence(self, items, cur: _Cursor, full: tuple, named: tuple) -> _Cursor:
         keys = Counter(item.key for item in items)
@@ -158,18 +237,22 @@ class _Builder:
         return cur
 
     def item(self, item, cur: _Cursor, full: tuple, named: tuple, name: str) -> _Cursor:
+        if item.source is not None:
+            cur = self.lookup(item.source, named[:-1] if item.name is not None else named)
         if isinstance(item, Leaf):
             return self.leaf(item, cur, name)
         if isinstance(item, Group):
-            return self.sequence(item.items, cur, full, named)
-        if isinstance(item, Repeat):
+            cur = self.sequence(item.items, cur, full, named)
+        elif isinstance(item, Repeat):
             for k in range(item.count):
                 segment = f"{item.label}{item.start + k}"
                 cur = self.sequence(item.items, cur, full + (segment,), named + (segment,))
-            return cur
-        if isinstance(item, Join):
+        elif isinstance(item, Join):
             return self.join(item, cur, full, named, name)
-        raise TypeError(item)  # pragma: no cover - the spec has no other items
+        else:  # pragma: no cover - the spec has no other items
+            raise TypeError(item)
+        self.known.setdefault(name, cur)
+        return cur
 
     def leaf(self, leaf: Leaf, cur: _Cursor, name: str) -> _Cursor:
         layer = leaf.layer
@@ -190,19 +273,40 @@ class _Builder:
     def join(self, join: Join, cur: _Cursor, full: tuple, named: tuple, name: str) -> _Cursor:
         ends = []
         for i, branch in enumerate(join.branches):
+            if branch.ref is not None:
+                ends.append(self.lookup(branch.ref, named))
+                continue
             segment = branch.name if branch.name is not None else str(i)
             bnamed = named + (branch.name,) if branch.name is not None else named
             ends.append(self.sequence(branch.items, cur, full + (segment,), bnamed))
+        shapes = [e.shape for e in ends]
         try:
-            out = join.join.merge([e.shape for e in ends])
+            out = join.join.merge(shapes)
         except CnnCalcError as exc:
             exc.message = f"layer '{name}' ({join.join.kind}): {exc.message}"
             raise exc.located(
                 file=join.where.file, line=join.where.line, field=join.where.path
             ) from None
-        return self.add(
-            name, join.join, ends, out, Field.merge([e.field for e in ends]), join.where
-        )
+        fields = tuple(e.field for e in ends)
+        field = join.join.merge_field(list(fields), shapes, out)
+        return self.add(name, join.join, ends, out, field, join.where, fields)
+
+
+def _names_written(items, found: dict | None = None) -> dict[str, Where]:
+    """Every ``name:`` written in a sequence, at any depth, with where it was written (read
+    only to explain a reference that finds nothing earlier)."""
+    found = {} if found is None else found
+    for item in items:
+        if item.name is not None:
+            found.setdefault(item.name, item.where)
+        if isinstance(item, Join):
+            for branch in item.branches:
+                if branch.name is not None:
+                    found.setdefault(branch.name, branch.where)
+                _names_written(branch.items, found)
+        elif not isinstance(item, Leaf):
+            _names_written(item.items, found)
+    return found
 
 
 def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
@@ -217,5 +321,14 @@ def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
     shape = input or spec.input
     builder = _Builder(spec)
     start = _Cursor(INPUT, shape, Field.of_input(len(shape) - 1), 0)
+    builder.known[INPUT_NAME] = start
     end = builder.sequence(spec.layers, start, (), ())
-    return Graph(spec.name, shape, tuple(builder.nodes), end.node, spec.file)
+    outputs = tuple(builder.lookup(ref, ()).node for ref in spec.outputs or ())
+    return Graph(
+        spec.name,
+        shape,
+        tuple(builder.nodes),
+        outputs[0] if outputs else end.node,
+        spec.file,
+        outputs,
+    )

@@ -26,8 +26,15 @@ SCHEMA_ID = "https://cnncalc.invalid/schema/network.json"
 
 ARGUMENT = {
     "type": "string",
-    "pattern": r"^\$",
-    "description": "a block argument ($name), replaced by its value where the block is called",
+    "pattern": r"\$",
+    "description": "a block argument ($name), or an integer expression of arguments with "
+    "+ - * // % / and parentheses ($dim * 4, ($c + 7) // 8 * 8; / must divide exactly), "
+    "replaced by its value where the block is called",
+}
+REFERENCE = {
+    "type": ["string", "integer"],
+    "description": "an earlier layer's name (a block call, repeat or join is known by its "
+    "name too): this item reads that layer's output instead of the previous item's",
 }
 NAME = {"type": ["string", "integer"], "description": "the layer's name (default: automatic)"}
 STRUCTURE_KEYS = ("repeat",)
@@ -74,7 +81,7 @@ def kind_schema(cls: type[Kind], in_block: bool = False, key: str | None = None)
         "type": "object",
         "title": key,
         "description": cls.summary or (cls.__doc__ or "").strip().splitlines()[0],
-        "properties": {**props, "name": NAME},
+        "properties": {**props, "name": NAME, "from": REFERENCE},
         "required": required,
         "additionalProperties": False,
     }
@@ -97,6 +104,7 @@ def _family(ref: str, *, in_block: bool, calls: bool) -> dict:
         "anyOf": [
             layer_list,
             {"type": "null"},
+            {**REFERENCE, "description": "an earlier layer's output, by its name"},
             {
                 "type": "object",
                 "properties": {"name": NAME, "layers": layer_list},
@@ -112,6 +120,7 @@ def _family(ref: str, *, in_block: bool, calls: bool) -> dict:
             "properties": {
                 key: {"type": "array", "items": branch, "minItems": 2},
                 "name": NAME,
+                "from": REFERENCE,
             },
             "required": [key],
             "additionalProperties": False,
@@ -127,6 +136,7 @@ def _family(ref: str, *, in_block: bool, calls: bool) -> dict:
             "repeat": _with_arguments(count) if in_block else count,
             "layers": layer_list,
             "name": NAME,
+            "from": REFERENCE,
             "label": {"type": "string", "description": "name of each repetition (default: block)"},
             "start": {"type": "integer", "minimum": 0, "description": "first number (default: 1)"},
         },
@@ -144,9 +154,9 @@ def _family(ref: str, *, in_block: bool, calls: bool) -> dict:
                 "description": "{BLOCK: [args] or {arg: value}, name: ...}: a block of the "
                 "file's blocks:",
                 "minProperties": 1,
-                "maxProperties": 2,
+                "maxProperties": 3,
                 "not": {"anyOf": [{"required": [k]} for k in reserved]},
-                "properties": {"name": NAME},
+                "properties": {"name": NAME, "from": REFERENCE},
             }
         )
     return {"anyOf": variants}
@@ -239,6 +249,11 @@ def network_schema() -> dict:
             },
             "layers": layers,
             "variants": _variants(layers),
+            "outputs": {
+                "description": "the layers the network returns, by name (default: its last "
+                "layer); with several, the exported forward returns a tuple",
+                "anyOf": [REFERENCE, {"type": "array", "items": REFERENCE, "minItems": 1}],
+            },
         },
         "required": ["input"],
         "oneOf": [{"required": ["layers"]}, {"required": ["variants"]}],

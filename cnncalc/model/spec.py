@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 from pydantic import ValidationError
@@ -19,14 +19,18 @@ from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.base import MAX_SIZE, Kind
 from cnncalc.kinds.joins import JoinKind
 from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+from cnncalc.model.expr import evaluate, is_expression
 from cnncalc.model.yamlsource import LocDict, LocList, line_of
 
 MAX_REPEAT = 10_000
 MAX_ITEMS = 100_000
 """Most layers a network may expand to: ResNet-152 has under 600."""
 
-TOP_KEYS = ("name", "input", "layers", "blocks", "variants", "description", "source")
-STRUCTURE_KEYS = ("concat", "add", "repeat")
+TOP_KEYS = ("name", "input", "layers", "blocks", "variants", "description", "source", "outputs")
+STRUCTURE_KEYS = ("concat", "add", "mul", "repeat")
+REF_KEY = "from"
+"""The option that makes a layer (or a join, a block call, a repeat) read an earlier named
+layer's output instead of the previous item's: ``{conv: 64, kernel: 1, from: down2}``."""
 
 Shape = tuple[int, ...]
 
@@ -41,11 +45,22 @@ class Where:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A reference to an earlier named layer (``from: down2``, a join's branch ``down2``,
+    or an entry of ``outputs:``): looked up in the enclosing named scopes, innermost
+    first, then as a full layer name."""
+
+    name: str
+    where: Where
+
+
+@dataclass(frozen=True)
 class Leaf:
     layer: Kind
     name: str | None
     where: Where
     option_lines: dict = field(default_factory=dict, compare=False, hash=False)
+    source: Ref | None = None
 
     @property
     def key(self) -> str:
@@ -57,6 +72,8 @@ class Branch:
     name: str | None
     items: tuple
     where: Where
+    ref: Ref | None = None
+    """A branch written as a layer's name: that layer's output, no layers of its own."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,7 @@ class Join:
     branches: tuple[Branch, ...]
     name: str | None
     where: Where
+    source: Ref | None = None
 
     @property
     def key(self) -> str:
@@ -79,6 +97,7 @@ class Group:
     items: tuple
     name: str | None
     where: Where
+    source: Ref | None = None
 
     @property
     def key(self) -> str:
@@ -93,6 +112,7 @@ class Repeat:
     label: str
     start: int
     where: Where
+    source: Ref | None = None
 
     @property
     def key(self) -> str:
@@ -124,6 +144,8 @@ class NetworkSpec:
     source: str = ""
     vs: str | None = None
     """In a study: the variant this one is measured against (``flops --compare``)."""
+    outputs: tuple[Ref, ...] | None = None
+    """``outputs: [p3, p4, p5]``: the layers the network returns (None: its last layer)."""
 
 
 @dataclass
@@ -245,9 +267,10 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
     meta = dict(
         description=str(data.get("description") or ""), source=str(data.get("source") or "")
     )
+    outputs = _parse_outputs(data, file, has_layers)
     if has_layers:
         layers = _parse_sequence(data["layers"], ctx, "layers", data.line_of("layers"))
-        return NetworkSpec(str(name), shape, layers, None, file, **meta)
+        return NetworkSpec(str(name), shape, layers, None, file, outputs=outputs, **meta)
     variants = data["variants"]
     if not isinstance(variants, LocDict) or not variants:
         raise CnnCalcError(
@@ -299,7 +322,53 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
             description=vdesc,
             vs=vs,
         )
-    return NetworkSpec(str(name), shape, None, parsed, file, **meta)
+    return NetworkSpec(str(name), shape, None, parsed, file, outputs=None, **meta)
+
+
+def _parse_outputs(data: LocDict, file: str | None, has_layers: bool) -> tuple[Ref, ...] | None:
+    """``outputs: [p3, p4, p5]`` (or one name): the layers a network returns, in order."""
+    if "outputs" not in data:
+        return None
+    raw, line = data["outputs"], data.line_of("outputs")
+    if not has_layers:
+        raise CnnCalcError(
+            "'outputs:' belongs to a network with 'layers:', not to a study",
+            file=file,
+            line=line,
+            field="outputs",
+        )
+    names = raw if isinstance(raw, list) else [raw]
+    refs = []
+    for i, value in enumerate(names):
+        where = Where(file, line_of(raw, i) or line, f"outputs.{i}")
+        refs.append(Ref(_ref_name(value, where), where))
+    if not refs:
+        raise CnnCalcError(
+            "'outputs:' lists at least one layer name", file=file, line=line, field="outputs"
+        )
+    return tuple(refs)
+
+
+def _ref_name(value: Any, where: Where) -> str:
+    """The layer name a reference gives: a non-empty string (or a number, as names may be)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
+        raise CnnCalcError(
+            f"a reference is the name of an earlier layer, not {value!r}",
+            file=where.file,
+            line=where.line,
+            field=where.path,
+            hint="e.g. from: down2",
+        )
+    return str(value)
+
+
+def _parse_source(raw: LocDict, ctx: "_Context", path: str) -> Ref | None:
+    """The item's ``from:``, if any: the named layer whose output it reads."""
+    if REF_KEY not in raw:
+        return None
+    where = Where(ctx.file, raw.line_of(REF_KEY), f"{path}.{REF_KEY}")
+    value = _subst(raw[REF_KEY], ctx, where.line, where.path)
+    return Ref(_ref_name(value, where), where)
 
 
 def _parse_blocks(raw: Any, file: str | None, line: int | None) -> dict[str, Block]:
@@ -389,7 +458,22 @@ def _parse_sequence(raw: Any, ctx: _Context, path: str, line: int | None) -> tup
 
 
 def _subst(value: Any, ctx: _Context, line: int | None, path: str) -> Any:
-    """Replace ``$name`` by the block argument, also inside lists."""
+    """Replace ``$name`` by the block argument, also inside lists, and work out integer
+    expressions of arguments (``$dim * 4``, :mod:`cnncalc.model.expr`)."""
+    if isinstance(value, str) and is_expression(value):
+        if ctx.args is None:
+            raise CnnCalcError(
+                f"'{value}' is used outside a block",
+                file=ctx.file,
+                line=line,
+                field=path,
+                hint="$names are the arguments of a block",
+            )
+        try:
+            return evaluate(value, ctx.args)
+        except CnnCalcError as exc:
+            exc.message = f"in block '{ctx.stack[-1]}': {exc.message}"
+            raise exc.located(file=ctx.file, line=line, field=path) from None
     if isinstance(value, str) and value.startswith("$"):
         arg = value[1:]
         if ctx.args is None:
@@ -495,13 +579,17 @@ def _parse_item(raw: Any, ctx: _Context, path: str, line: int | None) -> Item:
     kind = first
     where = Where(ctx.file, line, path)
     name = _name(raw, ctx, path)
+    source = _parse_source(raw, ctx, path)
+    item: Item
     if kind in JOIN_KINDS:
-        return _parse_join(raw, kind, name, ctx, path, where)
-    if kind == "repeat":
-        return _parse_repeat(raw, name, ctx, path, where)
-    if kind in ctx.blocks:
-        return _parse_call(raw, kind, name, ctx, path, where)
-    return _parse_leaf(raw, kind, name, ctx, path, where)
+        item = _parse_join(raw, kind, name, ctx, path, where)
+    elif kind == "repeat":
+        item = _parse_repeat(raw, name, ctx, path, where)
+    elif kind in ctx.blocks:
+        item = _parse_call(raw, kind, name, ctx, path, where)
+    else:
+        item = _parse_leaf(raw, kind, name, ctx, path, where)
+    return item if source is None else replace(item, source=source)
 
 
 def _parse_leaf(
@@ -525,7 +613,7 @@ def _parse_leaf(
             values[cls.main] = main_value
         lines[cls.main] = raw.line_of(kind)
     for key, value in raw.items():
-        if key in (kind, "name"):
+        if key in (kind, "name", REF_KEY):
             continue
         if key not in cls.model_fields or key == cls.main:
             options = [f for f in cls.model_fields if f != cls.main]
@@ -618,13 +706,13 @@ def _parse_join(
     raw: LocDict, kind: str, name: str | None, ctx: _Context, path: str, where: Where
 ) -> Join:
     for key in raw:
-        if key not in (kind, "name"):
+        if key not in (kind, "name", REF_KEY):
             raise CnnCalcError(
                 f"'{kind}' has no option '{key}'",
                 file=ctx.file,
                 line=raw.line_of(key),
                 field=f"{path}.{key}",
-                hint=f"'{kind}' takes a list of branches and a name",
+                hint=f"'{kind}' takes a list of branches, a name and from:",
             )
     branches_raw = raw[kind]
     if not isinstance(branches_raw, list) or len(branches_raw) < 2:
@@ -633,12 +721,17 @@ def _parse_join(
             file=ctx.file,
             line=raw.line_of(kind),
             field=f"{path}.{kind}",
-            hint="each branch is a list of layers; [] is the input itself",
+            hint="each branch is a list of layers, or an earlier layer's name; [] is the input",
         )
     branches = []
     for i, b in enumerate(branches_raw):
         bpath, bline = f"{path}.{kind}.{i}", line_of(branches_raw, i) or where.line
         bname, body = None, b
+        b = _subst(b, ctx, bline, bpath) if isinstance(b, str) else b
+        if isinstance(b, (str, int)) and not isinstance(b, bool):
+            bwhere = Where(ctx.file, bline, bpath)
+            branches.append(Branch(None, (), bwhere, Ref(_ref_name(b, bwhere), bwhere)))
+            continue
         if isinstance(b, LocDict):
             for key in b:
                 if key not in ("name", "layers"):
@@ -684,7 +777,7 @@ def _int_option(
 
 def _parse_repeat(raw: LocDict, name: str | None, ctx: _Context, path: str, where: Where) -> Repeat:
     for key in raw:
-        if key not in ("repeat", "layers", "name", "label", "start"):
+        if key not in ("repeat", "layers", "name", "label", "start", REF_KEY):
             raise CnnCalcError(
                 f"'repeat' has no option '{key}'",
                 file=ctx.file,
@@ -721,9 +814,9 @@ def _parse_call(
             hint="a block cannot contain itself",
         )
     for key in raw:
-        if key not in (bname, "name"):
+        if key not in (bname, "name", REF_KEY):
             raise CnnCalcError(
-                f"a call of block '{bname}' takes its arguments and a name, not '{key}'",
+                f"a call of block '{bname}' takes its arguments, a name and from:, not '{key}'",
                 file=ctx.file,
                 line=raw.line_of(key),
                 field=f"{path}.{key}",

@@ -19,7 +19,7 @@ from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import per_axis
 from cnncalc.kinds.conv import Conv, Deconv
 from cnncalc.kinds.dense import Fc, Flatten, Rbf
-from cnncalc.kinds.joins import Add, Concat
+from cnncalc.kinds.joins import Add, Concat, Mul
 from cnncalc.kinds.pointwise import (
     BatchNorm,
     Dropout,
@@ -190,11 +190,12 @@ PARAMS = {params}
 """Trainable parameters as cnncalc counts them."""
 {runtime}
 
-# (name, inputs (-1 = the network input), operation, padding before it or None)
+# (name, inputs (-1 = the network input), operation)
 PLAN = [
 {plan}
 ]
-OUTPUT = {output}
+OUTPUTS = {outputs}
+"""The nodes the forward returns: one tensor, or a tuple when the network has several."""
 
 
 class {class_name}(nn.Module):
@@ -214,6 +215,10 @@ class {class_name}(nn.Module):
                 y = args[0]
                 for other in args[1:]:
                     y = y + other
+            elif op == "mul":
+                y = args[0]
+                for other in args[1:]:
+                    y = y * other
             else:
                 y = args[0]
                 if name in self.pads:
@@ -227,7 +232,11 @@ class {class_name}(nn.Module):
                 else:
                     y = self.get_submodule(name)(y)
             values[index] = y
-        return values if return_all else values[OUTPUT]
+        if return_all:
+            return values
+        if len(OUTPUTS) == 1:
+            return values[OUTPUTS[0]]
+        return tuple(values[i] for i in OUTPUTS)
 
 
 def build():
@@ -240,8 +249,14 @@ if __name__ == "__main__":
     print(f"{title}: {{count:,}} trainable parameters (cnncalc: {{PARAMS:,}})")
     with torch.no_grad():
         out = model(torch.zeros((1,) + INPUT_SHAPE))
-    print("output shape:", tuple(out.shape))
+    for out in (out if isinstance(out, tuple) else (out,)):
+        print("output shape:", tuple(out.shape))
 '''
+
+
+JOIN_OPS = {Concat: "cat", Add: "add", Mul: "mul"}
+"""How the generated forward joins branches: torch.cat on channels, ``+``, ``*`` (both
+broadcast as cnncalc's add and mul do)."""
 
 
 def _segments(name: str, node: Node) -> list[str]:
@@ -469,10 +484,8 @@ def to_pytorch(
     constructors, pads, plan = [], [], []
     for node in graph.nodes:
         inputs = tuple(i if i != INPUT else -1 for i in node.inputs)
-        if isinstance(node.layer, (Concat, Add)):
-            plan.append(
-                f"    ({node.name!r}, {inputs!r}, {'cat' if isinstance(node.layer, Concat) else 'add'!r}),"
-            )
+        if type(node.layer) in JOIN_OPS:
+            plan.append(f"    ({node.name!r}, {inputs!r}, {JOIN_OPS[type(node.layer)]!r}),")
             continue
         path = _segments(node.name, node)
         if isinstance(node.layer, LayerScale):
@@ -500,7 +513,7 @@ def to_pytorch(
         params=params,
         runtime=_RUNTIME,
         plan="\n".join(plan),
-        output=graph.output,
+        outputs=repr(graph.output_nodes),
         class_name=class_name_for(title),
         constructors="\n".join(constructors) or "        pass",
         pads="\n".join(pads),

@@ -171,9 +171,11 @@ def resized_notes(resized, file_input) -> list[str]:
 
 
 def headline(analysis: Analysis) -> str:
+    shown = f"output {shape_text(analysis.output)}"
+    if len(analysis.outputs) > 1:
+        shown = "outputs " + ", ".join(f"{n} {shape_text(s)}" for n, s in analysis.outputs)
     return (
-        f"{analysis.network}: input {shape_text(analysis.input)}, batch {analysis.batch} "
-        f"→ output {shape_text(analysis.output)}"
+        f"{analysis.network}: input {shape_text(analysis.input)}, batch {analysis.batch} → {shown}"
     )
 
 
@@ -297,6 +299,7 @@ def json_record(analysis: Analysis, depth: int | None = None) -> dict:
         "network": analysis.network,
         "input": list(analysis.input),
         "output": list(analysis.output),
+        **_outputs_record(analysis),
         "batch": analysis.batch,
         "convention": analysis.convention.name,
         "layers": [layer_record(r) for r in analysis.layers],
@@ -314,6 +317,16 @@ def json_record(analysis: Analysis, depth: int | None = None) -> dict:
         record["fold_depth"] = depth
         record["blocks"] = [block_record(b) for b in fold_analysis(analysis, depth)]
     return record
+
+
+def _outputs_record(analysis: Analysis) -> dict:
+    """``"outputs": [{"name", "out_shape"}, ...]`` for a network with several outputs
+    (``output`` is then the first one's shape)."""
+    if len(analysis.outputs) < 2:
+        return {}
+    return {
+        "outputs": [{"name": name, "out_shape": list(shape)} for name, shape in analysis.outputs]
+    }
 
 
 def json_text(analysis: Analysis, depth: int | None = None) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "PoolGeometry",
     "pool_geometry",
     "adaptive_bounds",
+    "broadcast_batch",
     "check_table",
     "init_weights",
     "nearest_sources",
@@ -334,6 +335,20 @@ def pool_geometry(x, kernel, stride, pad, ceil_mode, op: str, dilation=1) -> Poo
             f"{op}: output size {out_size} is empty: input {in_size} + padding {pads} < kernel {k_eff}"
         )
     return PoolGeometry(nd, kernel, stride, pads, dilation, in_size, out_size)
+
+
+def broadcast_batch(xs: Sequence[np.ndarray], op: str) -> tuple[int, ...]:
+    """The shape an element-wise join of ``xs`` gives: numpy's (and PyTorch's) broadcasting
+    of arrays with the same number of axes, batch first (a C×1×1 gate over C×H×W)."""
+    if not xs:
+        raise ExecutorError(f"{op}: needs at least one input")
+    shapes = [tuple(v.shape) for v in xs]
+    if len({len(s) for s in shapes}) != 1:
+        raise ExecutorError(f"{op}: branches have different numbers of axes: {shapes}")
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ExecutorError(f"{op}: branch shapes do not broadcast: {shapes}") from None
 
 
 def adaptive_bounds(n: int, out: int) -> list[tuple[int, int]]:

@@ -26,6 +26,7 @@ from cnncalc.proof.executor.common import (
     ExecutorError,
     adaptive_bounds,
     as_tuple,
+    broadcast_batch,
     channel_groups,
     channel_vectors,
     check_select,
@@ -439,16 +440,23 @@ def flatten(x):
 
 
 def add(xs):
-    """Sum of B branches: B - 1 eltwise adds per output element."""
+    """Sum of B branches, broadcast: B - 1 eltwise adds per output element."""
     xs = [_float(v) for v in xs]
-    if not xs:
-        raise ExecutorError("add: needs at least one input")
-    if any(v.shape != xs[0].shape for v in xs):
-        raise ExecutorError(f"add: branch shapes differ: {[tuple(v.shape) for v in xs]}")
-    y = xs[0].copy()
+    y = np.zeros(broadcast_batch(xs, "add"), dtype=xs[0].dtype)
+    y += xs[0]
     for v in xs[1:]:
         y += v
     return y, OpCount(eltwise_adds=(len(xs) - 1) * y.size)
+
+
+def mul(xs):
+    """Product of B branches, broadcast: B - 1 multiplications per output element."""
+    xs = [_float(v) for v in xs]
+    y = np.zeros(broadcast_batch(xs, "mul"), dtype=xs[0].dtype)
+    y += xs[0]
+    for v in xs[1:]:
+        y *= v
+    return y, OpCount(mults=(len(xs) - 1) * y.size)
 
 
 def concat(xs):

@@ -22,6 +22,7 @@ from cnncalc.proof.executor.common import (
     ExecutorError,
     adaptive_bounds,
     as_tuple,
+    broadcast_batch,
     channel_groups,
     channel_vectors,
     check_select,
@@ -602,23 +603,33 @@ def _check_same(xs, op: str):
     return [_float(v) for v in xs]
 
 
-def add(xs):
-    """Sum of B branches of equal shape: B - 1 eltwise adds per output element."""
-    xs = _check_same(xs, "add")
-    shape = xs[0].shape
-    for v in xs[1:]:
-        if v.shape != shape:
-            raise ExecutorError(f"add: branch shapes differ: {[tuple(v.shape) for v in xs]}")
-    lists = [v.ravel().tolist() for v in xs]
-    eltwise = 0
+def _eltwise(xs, op: str, step):
+    """Fold B branches element by element, each stretched to the broadcast shape first:
+    B - 1 operations per output element, counted one by one."""
+    xs = _check_same(xs, op)
+    shape = broadcast_batch(xs, op)
+    lists = [np.broadcast_to(v, shape).ravel().tolist() for v in xs]
+    performed = 0
     out = []
     for i in range(len(lists[0])):
         s = lists[0][i]
         for lst in lists[1:]:
-            s += lst[i]
-            eltwise += 1
+            s = step(s, lst[i])
+            performed += 1
         out.append(s)
-    return _result(out, shape, xs[0].dtype), OpCount(eltwise_adds=eltwise)
+    return _result(out, shape, xs[0].dtype), performed
+
+
+def add(xs):
+    """Sum of B branches (broadcast): B - 1 eltwise adds per output element."""
+    y, performed = _eltwise(xs, "add", lambda a, b: a + b)
+    return y, OpCount(eltwise_adds=performed)
+
+
+def mul(xs):
+    """Product of B branches (broadcast): B - 1 multiplications per output element."""
+    y, performed = _eltwise(xs, "mul", lambda a, b: a * b)
+    return y, OpCount(mults=performed)
 
 
 def concat(xs):

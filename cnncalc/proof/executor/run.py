@@ -31,7 +31,7 @@ import numpy as np
 from cnncalc.kinds.arith import per_axis
 from cnncalc.kinds.conv import Conv, Deconv
 from cnncalc.kinds.dense import Fc, Flatten, Rbf
-from cnncalc.kinds.joins import Add, Concat
+from cnncalc.kinds.joins import Add, Concat, Mul
 from cnncalc.kinds.pointwise import (
     BatchNorm,
     Dropout,
@@ -100,6 +100,9 @@ class Run:
     nodes: tuple[NodeRun, ...]
     output: np.ndarray
     seconds: float
+    outputs: tuple[np.ndarray, ...] = ()
+    """Every output of the network, in the order of its ``outputs:`` (``output`` is the
+    first)."""
 
     @property
     def count(self) -> OpCount:
@@ -341,6 +344,7 @@ RUNNERS: dict[type, Callable] = {
     Linear: lambda ops, node, xs, p, flip: ops.linear_positions(xs[0], p["weight"], p.get("bias")),
     Concat: lambda ops, node, xs, p, flip: ops.concat(xs),
     Add: lambda ops, node, xs, p, flip: ops.add(xs),
+    Mul: lambda ops, node, xs, p, flip: ops.mul(xs),
 }
 """How each kind runs: the executor's one reading of a kind's resolved options."""
 
@@ -403,11 +407,12 @@ def run(
         values[node.index] = y
         if not keep:
             for i in set(node.inputs):
-                if last.get(i) == node.index and i != graph.output:
+                if last.get(i) == node.index and i not in graph.output_nodes:
                     del values[i]
         done.append(NodeRun(node.index, node.name, tuple(y.shape), count, y if keep else None))
     seconds = time.perf_counter() - started
-    return Run(graph, impl, x.shape[0], flip, x, tuple(done), values[graph.output], seconds)
+    outputs = tuple(values[i] for i in graph.output_nodes)
+    return Run(graph, impl, x.shape[0], flip, x, tuple(done), outputs[0], seconds, outputs)
 
 
 @dataclass(frozen=True)
