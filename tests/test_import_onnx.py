@@ -168,14 +168,18 @@ def test_a_symbolic_input_needs_input(tmp_path):
     assert "input: [3, 8, 8]" in given.stdout
 
 
-def test_a_product_of_two_tensors_is_refused_until_mul_exists(tmp_path):
+def test_a_graph_whose_branches_cross_is_refused_in_one_line(tmp_path):
+    """a → b, and both a and b feed c and d that join apart: not a nesting of branches."""
     nodes = [
-        helper.make_node("Sigmoid", ["x"], ["s"], name="gate"),
-        helper.make_node("Mul", ["x", "s"], ["y"], name="se_mul"),
+        helper.make_node("Relu", ["x"], ["a"], name="a"),
+        helper.make_node("Sigmoid", ["a"], ["b"], name="b"),
+        helper.make_node("Add", ["a", "b"], ["c"], name="c"),
+        helper.make_node("Mul", ["a", "c"], ["d"], name="d"),
+        helper.make_node("Add", ["b", "d"], ["y"], name="y"),
     ]
     path = _save(tmp_path, nodes, [_tensor("x", 1, 3, 4, 4)], _tensor("y"))
     line = _one_error_line(_run("import", str(path)))
-    assert "se_mul" in line and "Mul" in line
+    assert "node '" in line
 
 
 def test_no_onnx_file_at_all(tmp_path):
@@ -319,3 +323,24 @@ def test_layernorm_over_the_last_two_axes(tmp_path):
     assert a.layers[-1].kind == "layernorm"
     assert a.layers[-1].out_shape == out
     assert a.total.params == (4 * 3 * 9 + 4) + 2 * 6 * 6  # γ and β over 6×6
+
+
+def test_squeeze_and_excitation_is_a_mul_of_the_input_and_its_gate(tmp_path):
+    """SE (Hu et al. 2018): x · σ(W2·relu(W1·gap(x))), the gate broadcast over H×W."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class SE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Conv2d(16, 4, 1), nn.Conv2d(4, 16, 1)
+
+        def forward(self, x):
+            s = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean((2, 3), keepdim=True)))))
+            return x * s
+
+    se = SE()
+    text, a, out = _export(se, (16, 7, 7), tmp_path)
+    assert "mul:" in text and "- []" in text
+    assert a.layers[-1].out_shape == out == (16, 7, 7)
+    assert a.total.params == (16 * 4 + 4) + (4 * 16 + 16)

@@ -239,11 +239,7 @@ class _Reader:
                 raise CnnCalcError(f"{where}: an element-wise {op} with a constant has no kind")
             if op == "Concat" and a.get("axis") not in (1, -3):
                 raise CnnCalcError(f"{where}: concat on axis {a.get('axis')}, not on channels")
-            if op == "Mul":
-                raise CnnCalcError(
-                    f"{where}: an element-wise product of two tensors needs the 'mul' join"
-                )
-            self.add(node, data, join="concat" if op == "Concat" else "add")
+            self.add(node, data, join={"Concat": "concat", "Mul": "mul"}.get(op, "add"))
             return
         if len(data) != 1:
             raise CnnCalcError(f"{where}: {len(data)} computed inputs where one is expected")
@@ -608,8 +604,8 @@ class _Nester:
     def refuse(self, step: Step, why: str) -> CnnCalcError:
         return CnnCalcError(
             f"node '{step.node or step.output}' ({step.op}): {why}",
-            hint="cnncalc import writes nestings of add/concat branches; a graph whose "
-            "branches cross needs from: references",
+            hint="cnncalc import writes nestings of add/concat/mul branches; graphs whose "
+            "branches cross (from: references) are not imported yet",
         )
 
     def sequence(self, cur: str, stop: int | None) -> tuple[list, str]:
@@ -634,7 +630,7 @@ class _Nester:
                 raise self.refuse(self.steps[cons[0]], "its branches never join again")
             join = self.steps[(common & -common).bit_length() - 1]
             if join.join is None:
-                raise self.refuse(join, "branches meet here, not at an add or concat")
+                raise self.refuse(join, "branches meet here, not at an add, concat or mul")
             ends: dict[str, list] = {}
             for c in cons:
                 if c == join.index:
@@ -682,7 +678,7 @@ def _emit(items: list, indent: str) -> list[str]:
     lines = []
     for item in items:
         ((first, *_),) = [list(item)]
-        if first in ("add", "concat") and isinstance(item[first], list):
+        if first in ("add", "concat", "mul") and isinstance(item[first], list):
             lines.append(f"{indent}- {first}:")
             for branch in item[first]:
                 if not branch:
