@@ -642,6 +642,22 @@ class _Nester:
                 if end in ends:
                     raise self.refuse(join, "two branches end in one tensor")
                 ends[end] = [step.layer, *branch]
+            ours = [n for n, i in enumerate(join.inputs) if i == cur or i in ends]
+            if join.join == "concat" and ours and len(ours) < len(join.inputs):
+                # cat([a, cat([b, c]), d]) written as one Concat of a, b, c, d: the run of
+                # its inputs that this fork feeds is an inner concat (concat is associative)
+                first, last = ours[0], ours[-1]
+                if last - first + 1 == len(ours) and len(ours) > 1:
+                    run = join.inputs[first : last + 1]
+                    inner = [[] if i == cur else ends.pop(i) for i in run]
+                    if not ends:
+                        items.append({"concat": inner})
+                        cur = f"{join.output}#{first}"
+                        join.inputs[first : last + 1] = [cur]
+                        self.consumers[cur] = [join.index]
+                        if stop is None or stop != join.index:
+                            raise self.refuse(join, "a partial concat outside its branches")
+                        continue
             branches: list[list] = []
             for i in join.inputs:
                 if i == cur:
