@@ -9,10 +9,15 @@ refused whole (one line naming the node, its op type and the layer before it), s
 partial file is never written.
 
 Operators mapped: Conv, ConvTranspose, BatchNormalization, Relu, Clip (ReLU, ReLU6),
-Sigmoid, HardSigmoid (PyTorch's α = 1/6), HardSwish, Tanh, Add, Concat (on channels),
-MaxPool, AveragePool, GlobalAveragePool, ReduceMean over the spatial axes, Gemm,
-MatMul (+ Add of a constant bias), Flatten, Reshape to (N, −1), LRN, Dropout, Softmax,
-LogSoftmax, Resize/Upsample by constant scales, Identity; Constant nodes are folded.
+Sigmoid, HardSigmoid (PyTorch's α = 1/6), HardSwish, Tanh, Gelu (and its Erf pieces
+x·0.5·(1 + erf(x/√2))), Add, Mul (the ``mul`` join: a squeeze-and-excitation gate), Concat
+on channels (a flattened cat of a cat read back as nested concats), Split and Slice on
+channels (``select`` branches), Reshape–Transpose–Reshape as a channel shuffle, MaxPool,
+AveragePool, GlobalAveragePool, ReduceMean over H×W, Gemm, MatMul (+ Add of a constant
+bias), Flatten, Reshape to (N, −1), LRN, Dropout, Softmax, LogSoftmax, Resize/Upsample
+by constant scales, LayerNormalization, Identity. Constant nodes and shape arithmetic
+(Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast of constants) are
+folded. A graph whose branches cross (it would need ``from:`` references) is refused.
 """
 
 from __future__ import annotations
