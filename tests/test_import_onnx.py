@@ -163,6 +163,8 @@ def test_a_symbolic_input_needs_input(tmp_path):
     path = _save(tmp_path, nodes, [x], _tensor("y"))
     line = _one_error_line(_run("import", str(path)))
     assert "symbolic dimension 'height'" in line and "--input" in line
+    summary = _one_error_line(_run("summary", str(path)))
+    assert "cnncalc import" in summary and "--input" in summary
     given = _run("import", str(path), "--input", "3x8x8")
     assert given.exit_code == 0, given.output
     assert "input: [3, 8, 8]" in given.stdout

@@ -39,7 +39,14 @@ def load(net: str | Path) -> NetworkSpec:
     text = str(net)
     path = Path(text)
     if path.suffix.lower() == ".onnx":  # read, never run (cnncalc[onnx])
-        return loads(onnx_to_yaml(path, text), text)
+        try:
+            return loads(onnx_to_yaml(path, text), text)
+        except CnnCalcError as exc:
+            if exc.field == "--input":  # a symbolic size: only import can be told it
+                exc.hint = (
+                    f"write it once with 'cnncalc import {text} --input 3x224x224 -o net.yaml'"
+                )
+            raise
     if path.suffix.lower() in (".yaml", ".yml") or path.exists() or "/" in text:
         return parse_network(read_yaml_file(path, text), text)
     zoo_file = zoo_path(text)
