@@ -1,3 +1,3 @@
-from cnncalc.cli.app import main
+from cnncalc.cli import main
 
 main()

@@ -157,7 +157,10 @@ def evaluate(expression: str) -> Fraction:
 
 
 def arithmetic(line) -> bool:
-    return bool(line.substituted) and not re.search(r"[A-Za-z_Σ|…]", line.substituted)
+    """A line with numbers to evaluate: not a symbol, a sum written with Σ or …, nor a
+    broadcast of shapes (a mul or add join's ``48×1×1 ∘ 48×56×56``, whose result is a
+    shape)."""
+    return bool(line.substituted) and not re.search(r"[A-Za-z_Σ|…∘]", line.substituted)
 
 
 @pytest.mark.parametrize("net", NETWORKS)

@@ -480,6 +480,7 @@ def test_zoo_fields_match_the_gradient(spec):
         return
     step = max(1, len(eligible) // MAX_NODES)
     chosen = sorted(set(eligible[::step]) | {eligible[-1]})
+    upsampling = upsampling_factors(graph)
     for index in chosen:
         node, row = graph.nodes[index], rows[index]
         out = node.out_shape[1:]
@@ -492,16 +493,33 @@ def test_zoo_fields_match_the_gradient(spec):
                 assert_interior(seen.values(), size, node.name)
             continue
         centre = tuple((m - 1) // 2 for m in out)
+        step = upsampling[index]
         units = [centre] + [
-            centre[:a] + (centre[a] + 1,) + centre[a + 1 :] for a in range(len(out)) if out[a] > 1
+            centre[:a] + (centre[a] + step,) + centre[a + 1 :]
+            for a in range(len(out))
+            if out[a] > centre[a] + step
         ]
         seen = supports(graph, index, units)
         assert_interior(seen, size, node.name)
         rf = tuple(hi - lo + 1 for lo, hi in seen[0])
         assert tuple(row.rf) == rf, node.name
-        moved = dict(zip((a for a in range(len(out)) if out[a] > 1), seen[1:]))
+        moved = dict(zip((a for a in range(len(out)) if out[a] > centre[a] + step), seen[1:]))
         for axis, s in moved.items():
-            assert row.jump[axis] == s[axis][0] - seen[0][axis][0], (node.name, axis)
+            assert row.jump[axis] * step == s[axis][0] - seen[0][axis][0], (node.name, axis)
+
+
+def upsampling_factors(graph) -> list[int]:
+    """Per node, the product of the strides of the transposed convs on its widest path from
+    the input. Below a stride-s up-convolution neighbouring outputs can share their inputs
+    (outputs 2i and 2i + 1 of a 2×2, stride-2 one both read input i), so the jump j, a
+    fraction of an input step, shows only over that many outputs: moving by u units moves
+    the support by j·u pixels (the U-Net's up4 … dec1)."""
+    factors: list[int] = []
+    for node in graph.nodes:
+        before = max((factors[i] for i in node.inputs if i != INPUT), default=1)
+        stride = max(as_tuple(node.layer.stride, 1)) if node.kind == "deconv" else 1
+        factors.append(before * stride)
+    return factors
 
 
 def adaptive_grid(out):

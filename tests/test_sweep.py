@@ -3,6 +3,7 @@ minsize against PyTorch (d2l 8.4's GoogLeNet exercise asks for the minimum image
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -75,6 +76,20 @@ def test_sweep_marks_sizes_that_fail_and_finds_the_smallest_that_runs():
     assert "maxpool3" in result.points[0].error
     assert result.smallest_valid.input == (3, 16, 16)
     assert result.minsize.size == (3, 15, 15)
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_a_sweep_leaves_the_garbage_collector_as_it_found_it(collector_on):
+    """sweep pauses the cyclic collector while it works (issue 11: speed) and restores it,
+    also when a size fails."""
+    was = gc.isenabled()
+    try:
+        gc.enable() if collector_on else gc.disable()
+        result = sweep(load("googlenet"), [(3, 8, 8), (3, 32, 32)])
+        assert [p.error is None for p in result.points] == [False, True]
+        assert gc.isenabled() is collector_on
+    finally:
+        gc.enable() if was else gc.disable()
 
 
 def test_minsize_of_a_chain_by_formula():

@@ -36,7 +36,7 @@ REF_DIR = REPO / "tests" / "reference" / "torchvision"
 """A verbatim copy of shared/reference/torchvision (torchvision 0.29.1 state_dicts), kept
 in the repository so the tests never depend on a folder outside the clone."""
 REF_FILES = sorted(REF_DIR.glob("*.json"))
-assert len(REF_FILES) == 28, f"expected the 28 reference files in {REF_DIR}"
+assert len(REF_FILES) == 38, f"expected the 38 reference files in {REF_DIR}"
 
 
 def zoo_name(torchvision_name: str) -> str:
@@ -47,7 +47,8 @@ def zoo_name(torchvision_name: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def result_of(name: str):
-    """analyze() of a built-in network at its declared input (3x224x224), batch 1."""
+    """analyze() of a built-in network at its declared input (3x224x224 unless
+    test_zoo_input_is_the_reference_input says otherwise), batch 1."""
     return analyze(load(name))
 
 
@@ -72,17 +73,53 @@ def first_difference(got: list, want: list) -> str:
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
 def test_zoo_input_is_the_reference_input(ref_file: Path):
     """The shape torchvision's dump was made at: 3x224x224, 3x299x299 for Inception v3,
-    3x16x112x112 (16 frames) for the video models."""
+    3x240x240 for EfficientNet-B1, 3x384x384 for EfficientNetV2-S (their weights'
+    crop_size), 3x16x112x112 (16 frames) for the video models."""
     ref = json.loads(ref_file.read_text())
     assert load(zoo_name(ref["model"])).input == tuple(ref["input"])
 
 
+def in_module_order(entries: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
+    """The order nn.Module.state_dict() lists tensors in, given each tensor's first
+    appearance: a module's own parameters and buffers first, then each submodule's, in
+    the order the submodules were registered (torch/nn/modules/module.py, state_dict:
+    ``_save_to_state_dict`` before the loop over ``self._modules``). cnncalc lists layers
+    in the order they run; the two differ only where a module holds a tensor beside its
+    submodules, as ConvNeXt's CNBlock holds ``layer_scale`` beside ``block``."""
+    tree: dict = {}
+    for key, shape in entries:
+        *path, leaf = key.split(".")
+        node = tree
+        for segment in path:
+            node = node.setdefault(segment, {})
+        node[leaf] = (key, shape)
+
+    def walk(node: dict) -> list[tuple[str, tuple]]:
+        own = [v for v in node.values() if isinstance(v, tuple)]
+        return own + [e for v in node.values() if isinstance(v, dict) for e in walk(v)]
+
+    return walk(tree)
+
+
+def test_module_order_puts_a_modules_own_tensor_before_its_submodules():
+    """CNBlock registers ``block`` first and ``layer_scale`` after it, yet its state_dict
+    starts with layer_scale (torchvision's convnext_tiny: features.1.0.layer_scale is
+    entry 4, before features.1.0.block.0.weight)."""
+    run_order = [("b.block.0.weight", (2,)), ("b.block.0.bias", (2,)), ("b.layer_scale", (2,))]
+    assert in_module_order(run_order) == [run_order[2], run_order[0], run_order[1]]
+    resnet = [("conv1.weight", (1,)), ("bn1.weight", (1,)), ("layer1.0.conv1.weight", (1,))]
+    assert in_module_order(resnet) == resnet
+
+
 @pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
 def test_state_dict_matches_torchvision(ref_file: Path):
-    """Every key and shape of torchvision's state_dict, in order, and nothing else."""
+    """Every key and shape of torchvision's state_dict, in PyTorch's order, and nothing
+    else (test_export checks the exported module's own state_dict() in order)."""
     ref = json.loads(ref_file.read_text())
     result = result_of(zoo_name(ref["model"]))
-    got = [(key, tuple(shape)) for r in result.layers for key, shape in r.state_dict]
+    got = in_module_order(
+        [(key, tuple(shape)) for r in result.layers for key, shape in r.state_dict]
+    )
     want = [(key, tuple(shape)) for key, shape in ref["state_dict"]]
     assert got == want, first_difference(got, want)
 
@@ -148,6 +185,16 @@ DOCUMENTED_PARAMS = {
     "mnasnet0_5": 2_218_512,
     "mnasnet1_0": 4_383_312,
     "regnet_x_400mf": 5_495_976,
+    "shufflenet_v2_x0_5": 1_366_792,
+    "shufflenet_v2_x1_0": 2_278_604,
+    "convnext_tiny": 28_589_128,
+    "convnext_small": 50_223_688,
+    "mobilenet_v3_small": 2_542_856,
+    "mobilenet_v3_large": 5_483_032,
+    "efficientnet_b0": 5_288_548,
+    "efficientnet_b1": 7_794_184,
+    "efficientnet_v2_s": 21_458_488,
+    "regnet_y_400mf": 4_344_144,
     "r3d_18": 33_371_472,
     "mc3_18": 11_695_440,
     "r2plus1d_18": 31_505_325,
@@ -158,7 +205,8 @@ DOCUMENTED_PARAMS = {
 def test_documented_param_counts(name: str, params: int):
     """torchvision docs' parameter counts (Weights.meta["num_params"] in
     torchvision/models/alexnet.py, vgg.py, googlenet.py, resnet.py, densenet.py,
-    squeezenet.py, mnasnet.py, regnet.py, video/resnet.py)."""
+    squeezenet.py, mnasnet.py, regnet.py, shufflenetv2.py, convnext.py, mobilenetv3.py,
+    efficientnet.py, video/resnet.py)."""
     assert result_of(name).total.params == params
 
 
@@ -175,7 +223,8 @@ def test_inception_v3_params_are_the_documented_count_without_the_aux_classifier
 
 # torchvision model docs, "GFLOPS" column / Weights.meta["_ops"]: multiply-adds
 # of conv and linear layers at the model's input (224x224; 299x299 for Inception v3;
-# 16 frames of 112x112 for the video models), in units of 1e9, rounded to 3 decimals.
+# 240x240 for EfficientNet-B1, 384x384 for EfficientNetV2-S; 16 frames of 112x112 for
+# the video models), in units of 1e9, rounded to 3 decimals.
 DOCUMENTED_GFLOPS = {
     "alexnet": 0.714,
     "vgg11": 7.609,
@@ -202,6 +251,16 @@ DOCUMENTED_GFLOPS = {
     "mnasnet0_5": 0.104,
     "mnasnet1_0": 0.314,
     "regnet_x_400mf": 0.414,
+    "shufflenet_v2_x0_5": 0.04,
+    "shufflenet_v2_x1_0": 0.145,
+    "convnext_tiny": 4.456,
+    "convnext_small": 8.684,
+    "mobilenet_v3_small": 0.057,
+    "mobilenet_v3_large": 0.217,
+    "efficientnet_b0": 0.386,
+    "efficientnet_b1": 0.687,
+    "efficientnet_v2_s": 8.366,
+    "regnet_y_400mf": 0.402,
     "r3d_18": 40.697,
     "mc3_18": 43.343,
     "r2plus1d_18": 40.519,

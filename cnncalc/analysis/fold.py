@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from cnncalc.analysis.memory import LayerMemory, MemoryAnalysis
 from cnncalc.analysis.stats import Analysis, Counted, LayerStats
 from cnncalc.conventions.engine import NO_FIGURES, Figures
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
+
+if TYPE_CHECKING:
+    from cnncalc.analysis.memory import LayerMemory, MemoryAnalysis
 
 BLOCK = "block"
 """The kind of a folded row that holds more than one layer."""
@@ -111,6 +113,8 @@ def fold_analysis(analysis: Analysis, depth: int) -> tuple[Block, ...]:
 def fold_memory(memory: MemoryAnalysis, depth: int) -> tuple[LayerMemory, ...]:
     """Training memory per block at ``depth``: each kind of bytes summed over the block's
     layers, the block's output shape that of its last layer."""
+    from cnncalc.analysis.memory import LayerMemory  # only cnncalc memory loads it (issue 11)
+
     blocks = []
     for name, members in fold_names([l.name for l in memory.layers], depth):
         layers = [memory.layers[i] for i in members]

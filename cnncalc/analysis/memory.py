@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from cnncalc.analysis.training import grad_flow
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape, prod
-from cnncalc.kinds.base import StateEntry
-from cnncalc.model.graph import INPUT, Graph
+from cnncalc.kinds.base import StateEntry, state_size
+from cnncalc.model.graph import INPUT, Graph, layer_key
 
 DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 """Bytes per value of each training dtype."""
@@ -143,12 +143,9 @@ class MemoryAnalysis:
 
 
 def _state_bytes(state: list[StateEntry], width: int, optimizer: Optimizer):
-    params = sum(prod(e.shape) for e in state if e.role == "param")
+    params = state_size(state, "param")
     tensors = sum(1 for e in state if e.role == "param")
-    buffers = (
-        sum(prod(e.shape) for e in state if e.role == "buffer") * width
-        + sum(prod(e.shape) for e in state if e.role == "counter") * COUNTER_BYTES
-    )
+    buffers = state_size(state, "buffer") * width + state_size(state, "counter") * COUNTER_BYTES
     return (
         params * width,
         buffers,
@@ -187,10 +184,12 @@ def training_memory(
         extras[node.index] = list(saved.extra)
 
     layers = []
+    state_bytes: dict[tuple, tuple] = {}  # equal layers on one input shape: worked out once
     for node in nodes:
-        params, buffers, grads, opt_bytes = _state_bytes(
-            node.layer.state(node.in_shape), width, opt
-        )
+        key = (layer_key(node.layer), node.in_shape)
+        if key not in state_bytes:
+            state_bytes[key] = _state_bytes(node.layer.state(node.in_shape), width, opt)
+        params, buffers, grads, opt_bytes = state_bytes[key]
         own = sum(k.elements * (k.width or width) for k in extras[node.index])
         output = prod(node.out_shape) * batch * width if node.index in readers else 0
         what = (("output",) if output else ()) + tuple(k.what for k in extras[node.index])

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cnncalc.analysis.explain import Working, work
-from cnncalc.analysis.memory import MemoryAnalysis
 from cnncalc.analysis.resized import resized_layers
 from cnncalc.analysis.stats import (
     Analysis,
@@ -19,7 +18,6 @@ from cnncalc.analysis.stats import (
     analyse_graph,
     convention_totals,
 )
-from cnncalc.analysis.training import TrainingCost
 from cnncalc.conventions.engine import Convention
 from cnncalc.conventions.presets import check_deconv_count
 from cnncalc.conventions.site import DeconvCount
@@ -30,6 +28,11 @@ from cnncalc.model.onnx_import import onnx_to_yaml
 from cnncalc.model.spec import NetworkSpec, parse_network, parse_shape
 from cnncalc.model.yamlsource import parse_yaml, read_yaml_file
 from cnncalc.model.zoo import zoo_path
+
+if TYPE_CHECKING:  # each is imported by the function that needs it (issue 11: start-up)
+    from cnncalc.analysis.explain import Working
+    from cnncalc.analysis.memory import MemoryAnalysis
+    from cnncalc.analysis.training import TrainingCost
 
 MAX_BATCH = 1_000_000
 
@@ -143,8 +146,10 @@ def explain(
     batch: int = 1,
     convention: str | Convention = "macs",
     deconv: DeconvCount | None = None,
-) -> Working:
+) -> "Working":
     """The analysis with each layer's working for one topic (shape, params, flops or all)."""
+    from cnncalc.analysis.explain import work
+
     graph = _graph(spec, input, batch)
     return work(graph, analyse_graph(graph, batch, convention, check_deconv_count(deconv)), topic)
 
@@ -180,7 +185,7 @@ def explain_each(
     batch: int = 1,
     convention: str | Convention = "macs",
     deconv: DeconvCount | None = None,
-) -> list[Working]:
+) -> "list[Working]":
     """One working per variant of a study, or a one-item list for a plain network."""
     return [explain(s, topic, input, batch, convention, deconv) for s in _variants(spec)]
 

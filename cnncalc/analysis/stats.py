@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import attrgetter
+from typing import Any
 
-from cnncalc.conventions.engine import NO_FIGURES, Basis, Convention, Figures
+from cnncalc.conventions.engine import Basis, Convention, Figures, total_figures
 from cnncalc.conventions.presets import CONVENTIONS, get_convention
 from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.arith import Shape, prod
-from cnncalc.kinds.base import state_size
+from cnncalc.kinds.base import StateEntry, state_size
 from cnncalc.kinds.joins import Broadcasting
 from cnncalc.kinds.ops import Ops, total_ops
-from cnncalc.model.graph import Graph, Node
+from cnncalc.model.graph import Graph, Node, layer_key
 
 FP32_BYTES = 4
 """Memory columns assume float32, as torchinfo and Keras do."""
@@ -51,26 +53,63 @@ class Counted:
         return (self.params + self.buffers) * FP32_BYTES
 
 
-@dataclass(slots=True)
-class LayerStats(Counted):
-    name: str
-    kind: str
-    in_shape: Shape
-    out_shape: Shape
+@dataclass(frozen=True, slots=True)
+class SiteCounts:
+    """What a layer counts on its input and output shapes, whole batch: the same for every
+    node that is one layer object on the same shapes (a repeated block's layers), so it is
+    worked out once per analysis and shared by those nodes."""
+
+    basis: Basis
+    figures: Figures
+    ops: Ops
+    state: tuple[StateEntry, ...]
     params: int
     buffers: int
-    state_dict: tuple[tuple[str, Shape], ...]
     connections: int
-    ops: Ops
-    figures: Figures
     activations: int
-    rf: tuple[Fraction, ...]
-    jump: tuple[Fraction, ...]
-    depth: int
-    weighted: bool
-    network_flops: int
-    basis: Basis
-    """What the conventions weigh (the raw ops and the textbook counts), whole batch."""
+
+
+def _read(path: str, doc: str | None = None) -> Any:
+    """A read-only attribute read through a dotted path (``node.name``). (Typed ``Any``:
+    the class annotates each attribute's own type, which is what mypy should check.)"""
+    return property(attrgetter(path), doc=doc)
+
+
+class LayerStats(Counted):
+    """One layer's statistics: its node in the graph (name, shapes, receptive field, depth)
+    and the counts of its site, read through (nothing is copied per layer, so a network of
+    100,000 layers stays small)."""
+
+    __slots__ = ("node", "counts", "network_flops")
+
+    def __init__(self, node: Node, counts: SiteCounts, network_flops: int):
+        self.node, self.counts, self.network_flops = node, counts, network_flops
+
+    def __repr__(self) -> str:
+        return f"LayerStats({self.name!r}, {self.kind}, {self.out_shape})"
+
+    name: str = _read("node.name")
+    kind: str = _read("node.layer.kind")
+    in_shape: Shape = _read("node.in_shape")
+    out_shape: Shape = _read("node.out_shape")
+    rf: tuple[Fraction, ...] = _read("node.field.rf")
+    jump: tuple[Fraction, ...] = _read("node.field.jump")
+    depth: int = _read("node.depth")
+    weighted: bool = _read("node.layer.weighted")
+    params: int = _read("counts.params")
+    buffers: int = _read("counts.buffers")
+    connections: int = _read("counts.connections")
+    ops: Ops = _read("counts.ops")
+    figures: Figures = _read("counts.figures")
+    activations: int = _read("counts.activations")
+    basis: Basis = _read(
+        "counts.basis", "What the conventions weigh (raw ops, textbook counts), whole batch."
+    )
+
+    @property
+    def state_dict(self) -> tuple[tuple[str, Shape], ...]:
+        """(key, shape) of each tensor, keyed as PyTorch's ``state_dict`` keys it."""
+        return tuple((e.key(self.name), e.shape) for e in self.counts.state)
 
     @property
     def share(self) -> Fraction:
@@ -154,6 +193,24 @@ def layer_basis(node: Node, batch: int = 1, deconv: DeconvCount | None = None) -
     return Basis(Site(node.layer, node.in_shape, node.out_shape, node_ops(node)), batch, deconv)
 
 
+def site_counts(
+    node: Node, conv: Convention, batch: int = 1, deconv: DeconvCount | None = None
+) -> SiteCounts:
+    """The counts of one node's layer on its shapes, whole batch, under a convention."""
+    basis = layer_basis(node, batch, deconv)
+    state = tuple(node.layer.state(node.in_shape))
+    return SiteCounts(
+        basis=basis,
+        figures=conv.figures(basis),
+        ops=basis.ops,
+        state=state,
+        params=state_size(state, "param"),
+        buffers=state_size(state, "buffer"),
+        connections=node.layer.connections(node.in_shape, node.out_shape),
+        activations=prod(node.out_shape) * batch,
+    )
+
+
 def analyse_graph(
     graph: Graph,
     batch: int = 1,
@@ -163,55 +220,28 @@ def analyse_graph(
     """Per-layer parameters, buffers, connections, operations and memory, and totals.
     A network's figure is the sum of its layers' (a convention weighs each kind its way)."""
     conv = get_convention(convention) if isinstance(convention, str) else convention
-    raw = []
-    seen: dict[tuple, tuple] = {}
+    sites: list[SiteCounts] = []
+    seen: dict[tuple, SiteCounts] = {}
     for node in graph.nodes:
-        # a repeated block's layers are one object on the same shapes: count them once
-        key = (id(node.layer), node.in_shapes, node.out_shape)
-        if key not in seen:
-            basis = layer_basis(node, batch, deconv)
-            seen[key] = (
-                basis,
-                conv.figures(basis),
-                node.layer.state(node.in_shape),
-                node.layer.connections(node.in_shape, node.out_shape),
-            )
-        raw.append((node,) + seen[key])
-    network_ops = total_ops(r[1].ops for r in raw)
-    total_figures = sum((r[2] for r in raw), NO_FIGURES)
-    layers = []
-    for node, basis, figures, state, connections in raw:
-        x = node.in_shape
-        layers.append(
-            LayerStats(
-                name=node.name,
-                kind=node.kind,
-                in_shape=x,
-                out_shape=node.out_shape,
-                params=state_size(state, "param"),
-                buffers=state_size(state, "buffer"),
-                state_dict=tuple((e.key(node.name), e.shape) for e in state),
-                connections=connections,
-                ops=basis.ops,
-                figures=figures,
-                activations=prod(node.out_shape) * batch,
-                rf=node.field.rf,
-                jump=node.field.jump,
-                depth=node.depth,
-                weighted=node.layer.weighted,
-                network_flops=total_figures.flops,
-                basis=basis,
-            )
-        )
+        # layers with equal options on the same shapes (a repeated block's, a block called
+        # with the same arguments) count alike: work them out once
+        key = (layer_key(node.layer), node.in_shapes, node.out_shape)
+        counts = seen.get(key)
+        if counts is None:
+            counts = seen[key] = site_counts(node, conv, batch, deconv)
+        sites.append(counts)
+    figures = total_figures(c.figures for c in sites)
+    network_flops = figures.flops
+    layers = tuple(LayerStats(node, c, network_flops) for node, c in zip(graph.nodes, sites))
     total = Totals(
-        params=sum(l.params for l in layers),
-        buffers=sum(l.buffers for l in layers),
-        connections=sum(l.connections for l in layers),
-        ops=network_ops,
-        figures=total_figures,
-        activations=sum(l.activations for l in layers),
+        params=sum(c.params for c in sites),
+        buffers=sum(c.buffers for c in sites),
+        connections=sum(c.connections for c in sites),
+        ops=total_ops(c.ops for c in sites),
+        figures=figures,
+        activations=sum(c.activations for c in sites),
         depth=graph.depth,
-        basis=NetworkBasis(tuple(r[1] for r in raw)),
+        basis=NetworkBasis(tuple(c.basis for c in sites)),
     )
     return Analysis(
         graph.name,
@@ -220,7 +250,7 @@ def analyse_graph(
         graph.out_shape,
         batch,
         conv,
-        tuple(layers),
+        layers,
         total,
         deconv,
         outputs=tuple((graph.name_of(i), graph.shape_of(i)) for i in graph.output_nodes),
@@ -263,9 +293,7 @@ def convention_totals(
 ) -> ConventionTotals:
     """The network's totals under every convention, each layer's quantities worked out once."""
     bases = [layer_basis(node, batch, deconv) for node in graph.nodes]
-    totals = {
-        name: sum((c.figures(b) for b in bases), NO_FIGURES) for name, c in CONVENTIONS.items()
-    }
+    totals = {name: total_figures(c.figures(b) for b in bases) for name, c in CONVENTIONS.items()}
     rows = tuple(
         ConventionTotal(c, totals[name], totals["macs"]) for name, c in CONVENTIONS.items()
     )

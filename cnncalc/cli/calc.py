@@ -53,7 +53,6 @@ def _report(
         input_shape,
         load,
     )
-    from cnncalc.render.conventions import render_conventions_each
     from cnncalc.render.document import render_each
 
     def run() -> None:
@@ -77,6 +76,8 @@ def _report(
                     field="--convention",
                     hint=f"cnncalc flops {net} --convention all",
                 )
+            from cnncalc.render.conventions import render_conventions_each
+
             print_out(
                 render_conventions_each(
                     compare_conventions(spec, **options), fmt.value, study, exact

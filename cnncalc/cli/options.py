@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from cnncalc.conventions.presets import CONVENTIONS
 from cnncalc.conventions.site import DECONV_COUNTS
 from cnncalc.errors import CnnCalcError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Format(str, Enum):
@@ -154,7 +156,10 @@ ExactOpt = Annotated[
 
 def stdout() -> Console:
     """Colour and the terminal's width for people; plain text at its natural width when
-    piped. TTY_COMPATIBLE=1 declares a terminal, as rich reads it (with COLUMNS its width)."""
+    piped. TTY_COMPATIBLE=1 declares a terminal, as rich reads it (with COLUMNS its width).
+    (rich is imported here, not above: a command that writes JSON or CSV never loads it.)"""
+    from rich.console import Console
+
     if sys.stdout.isatty() or os.environ.get("TTY_COMPATIBLE") == "1":
         return Console()
     return Console(width=200, color_system=None, force_terminal=False)
@@ -162,6 +167,9 @@ def stdout() -> Console:
 
 def error_line(message: str, hint: str | None = None) -> None:
     """The one line every failure prints on standard error: ``error: what (what to do)``."""
+    from rich.console import Console
+    from rich.markup import escape
+
     text = f"{message} ({hint})" if hint else message
     Console(stderr=True, soft_wrap=True, highlight=False).print(
         f"[bold red]error:[/] {escape(text)}", markup=True
@@ -170,6 +178,8 @@ def error_line(message: str, hint: str | None = None) -> None:
 
 def wrote(path: Path) -> None:
     """Name a file a command wrote besides its output (a plot), on standard error."""
+    from rich.console import Console
+
     Console(stderr=True, soft_wrap=True, highlight=False).print(f"wrote {path}", markup=False)
 
 
@@ -210,7 +220,11 @@ EXPLAIN_TOPICS = {"shape": "shape", "params": "params", "flops": "flops", "summa
 
 
 def print_out(out) -> None:
+    """Text, pieces of text (an iterator: a long JSON document, written as it is made), or
+    a rich renderable."""
     if isinstance(out, str):
         sys.stdout.write(out)
+    elif isinstance(out, Iterator):
+        sys.stdout.writelines(out)
     else:
         stdout().print(out, crop=False)

@@ -176,6 +176,20 @@ FIGURES = ("mults", "adds", "macs", "flops")
 NO_FIGURES = Figures(0, 0, 0, 0)
 
 
+def total_figures(many) -> Figures:
+    """Field-by-field sum of many Figures, as ``sum(many, NO_FIGURES)`` gives it (space is
+    None when no layer has one) without a Figures per partial sum."""
+    many = list(many)
+    spaces = [f.space for f in many if f.space is not None]
+    return Figures(
+        sum(f.mults for f in many),
+        sum(f.adds for f in many),
+        sum(f.macs for f in many),
+        sum(f.flops for f in many),
+        sum(spaces) if spaces else None,
+    )
+
+
 @dataclass(frozen=True)
 class Convention:
     name: str
@@ -203,7 +217,16 @@ class Convention:
     """Where it counts a transposed conv's MACs (``--deconv-count`` overrides)."""
 
     def rows(self, site: Site) -> dict[str, Sum]:
-        """Each figure's sum for one layer, by figure name."""
+        """Each figure's sum for one layer, by figure name (looked up once per count key
+        and number of axes: a convention is constant data)."""
+        key = (site.layer.count_keys(), site.axes)
+        cache = self.__dict__.setdefault("_row_cache", {})
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = self._rows(site)
+        return found
+
+    def _rows(self, site: Site) -> dict[str, Sum]:
         macs = _row(self.macs, site)
         rows = {
             "mults": _row(self.mults, site) if self.mults is not None else macs,

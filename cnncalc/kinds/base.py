@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Sequence, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic import Field as PydField
@@ -130,7 +130,7 @@ def _whole(value):
     return int(value) if getattr(value, "denominator", 1) == 1 else value
 
 
-def state_size(state: list[StateEntry], role: str) -> int:
+def state_size(state: Sequence[StateEntry], role: str) -> int:
     """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
     return sum(prod(e.shape) for e in state if e.role == role)
 

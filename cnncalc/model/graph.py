@@ -42,6 +42,17 @@ INPUT_NAME = "input"
 the name."""
 
 
+def layer_key(layer: Kind) -> object:
+    """What a layer's counts on given shapes depend on, as a dict key: the layer itself
+    where its options hash (two layers with equal options count alike, exactly), else its
+    identity (a layer whose options hold a list)."""
+    try:
+        hash(layer)
+    except TypeError:
+        return id(layer)
+    return layer
+
+
 @dataclass(slots=True)
 class Node:
     """One layer of the graph (read-only by convention; not frozen, which costs a third of
@@ -114,6 +125,12 @@ class _Builder:
         self.spec = spec
         self.nodes: list[Node] = []
         self.names: dict[str, Where] = {}
+        # both live for one build only, keyed by objects the spec holds throughout
+        self.shapes: dict[tuple[object, Shape], Shape] = {}
+        """(:func:`layer_key`, input shape) → output shape: the layers of a repeated block,
+        or of a block called with the same arguments, worked out once per input shape."""
+        self.generated: dict[int, list[str]] = {}
+        """id of a sequence → the names its items are given when unnamed."""
         self.automatic: set[str] = set()
         """The names the builder made up (for layers written without ``name:``), so that
         a clash can say which of the two was not the user's."""
@@ -161,13 +178,22 @@ class _Builder:
         self.names[name] = where
         if name in self.made_up:
             self.automatic.add(name)
-        depth = max(c.depth for c in inputs) + (1 if layer.weighted else 0)
+        if len(inputs) == 1:
+            (only,) = inputs
+            sources: tuple[int, ...] = (only.node,)
+            shapes: tuple[Shape, ...] = (only.shape,)
+            depth = only.depth
+        else:
+            depth = max(c.depth for c in inputs)
+            sources, shapes = tuple(c.node for c in inputs), tuple(c.shape for c in inputs)
+        if layer.weighted:
+            depth += 1
         node = Node(
             len(self.nodes),
             name,
             layer,
-            tuple(c.node for c in inputs),
-            tuple(c.shape for c in inputs),
+            sources,
+            shapes,
             out_shape,
             field,
             depth,
@@ -214,12 +240,21 @@ class _Builder:
             message, file=ref.where.file, line=ref.where.line, field=ref.where.path, hint=hint
         )
 
+    def generated_names(self, items) -> list[str]:
+        """``conv`` for a sequence's only conv, ``conv1``, ``conv2``… where there are several."""
+        names = self.generated.get(id(items))
+        if names is None:
+            keys = Counter(item.key for item in items)
+            seen: Counter = Counter()
+            names = []
+            for item in items:
+                seen[item.key] += 1
+                names.append(item.key if keys[item.key] == 1 else f"{item.key}{seen[item.key]}")
+            self.generated[id(items)] = names
+        return names
+
     def sequence(self, items, cur: _Cursor, full: tuple, named: tuple) -> _Cursor:
-        keys = Counter(item.key for item in items)
-        seen: Counter = Counter()
-        for item in items:
-            seen[item.key] += 1
-            generated = item.key if keys[item.key] == 1 else f"{item.key}{seen[item.key]}"
+        for item, generated in zip(items, self.generated_names(items)):
             if item.name is not None:
                 own_full, own_named, shown = (
                     full + (item.name,),
@@ -257,7 +292,10 @@ class _Builder:
     def leaf(self, leaf: Leaf, cur: _Cursor, name: str) -> _Cursor:
         layer = leaf.layer
         try:
-            out = layer.out_shape(cur.shape)
+            key = (layer_key(layer), cur.shape)
+            out = self.shapes.get(key)
+            if out is None:
+                out = self.shapes[key] = layer.out_shape(cur.shape)
             field = layer.receptive(cur.field, cur.shape, out)
         except CnnCalcError as exc:
             line = leaf.option_lines.get(exc.field) if exc.field else None

@@ -141,15 +141,28 @@ def memory_limit() -> int:
         return 8 * 2**30
 
 
+def table_connections(graph: Graph) -> int:
+    """Connections of the convolutions with a connection table: Σ over their output maps of
+    the input maps each sees (the fast executor takes them one at a time, whatever the batch)."""
+    return sum(
+        node.layer.inputs_seen(node.in_shape)
+        for node in graph.nodes
+        if isinstance(node.layer, Conv) and node.layer.table is not None
+    )
+
+
 def estimate(
     graph: Graph,
     predicted_total: dict[str, int],
     batch: int,
     impl: str,
     naive: NaiveCost | None = None,
+    per_connection: float = 0.0,
 ) -> Estimate:
     """Time and memory of a run. The naive loops' costs (a :class:`NaiveCost`) are
-    measured on this machine; the fast executor's is stated (:data:`FAST_SECONDS_PER_MULT`)."""
+    measured on this machine; the fast executor's is stated per multiplication
+    (:data:`FAST_SECONDS_PER_MULT`) plus, for convolutions with a connection table, a cost per
+    connection measured on this machine (``per_connection``: ``executor.run.table_cost``)."""
     peak = peak_bytes(graph, batch)
     if impl == "naive":
         ops, visits = sum(predicted_total.values()), map_visits(graph, batch)
@@ -161,12 +174,14 @@ def estimate(
             f"measured on this machine",
             peak,
         )
-    mults = predicted_total["mults"]
-    return Estimate(
-        mults * FAST_SECONDS_PER_MULT,
-        f"{mults:,} multiplications at a stated {FAST_SECONDS_PER_MULT * 1e9:g} ns",
-        peak,
-    )
+    mults, connections = predicted_total["mults"], table_connections(graph)
+    basis = f"{mults:,} multiplications at a stated {FAST_SECONDS_PER_MULT * 1e9:g} ns"
+    if connections:
+        basis += (
+            f" and {connections:,} connections of tabled convs at {per_connection * 1e6:.0f} µs, "
+            "measured on this machine"
+        )
+    return Estimate(mults * FAST_SECONDS_PER_MULT + connections * per_connection, basis, peak)
 
 
 def _duration(seconds: float) -> str:
@@ -241,7 +256,11 @@ def verify_network(
     predicted = [predicted_counts(layer.ops) for layer in analysis.layers]
     total = {f: sum(p[f] for p in predicted) for f in CHECKED}
     runner = _executor()
-    cost = estimate(graph, total, batch, impl, runner.naive_cost() if impl == "naive" else None)
+    if impl == "naive":
+        cost = estimate(graph, total, batch, impl, runner.naive_cost())
+    else:
+        per_connection = runner.table_cost() if table_connections(graph) else 0.0
+        cost = estimate(graph, total, batch, impl, per_connection=per_connection)
     _refuse_if_too_big(graph.name, cost, impl, max_seconds)
 
     try:

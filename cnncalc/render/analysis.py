@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
+from operator import attrgetter
+from typing import Callable
 
 from cnncalc.analysis.fold import BLOCK, Block, fold_analysis, layer_path
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
 from cnncalc.kinds.arith import prod
+from cnncalc.render.jsonout import json_chunks, json_document
 from cnncalc.render.numbers import exact, fraction_text, human, human_bytes, shape_text
-from cnncalc.render.tables import Col, Rows, markdown_rows, rich_rows
+from cnncalc.render.tables import Col, Rows, markdown_rows, plain_rows, rich_rows
 
 ANALYSIS_COLS: dict[str, Col] = {
     c.key: c
@@ -124,9 +127,8 @@ def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> R
     """The shape/params/flops/summary view of an analysis as one table; with ``depth``,
     the layers folded into their blocks (:func:`cnncalc.analysis.fold.fold_analysis`)."""
     rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
-    title = headline(analysis) + ("" if depth is None else f" — blocks to depth {depth}")
     return Rows(
-        title,
+        analysis_title(analysis, depth),
         view_columns(analysis, view),
         tuple(stats_row(r) for r in rows),
         total_row(analysis),
@@ -137,6 +139,10 @@ def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> R
         ),
         json_record(analysis, depth),
     )
+
+
+def analysis_title(analysis: Analysis, depth: int | None = None) -> str:
+    return headline(analysis) + ("" if depth is None else f" — blocks to depth {depth}")
 
 
 def convention_line(analysis: Analysis) -> str:
@@ -195,7 +201,31 @@ def _space_text(space: int | None) -> str:
     return "" if space is None else f", space {space:,} ({human(space)})"
 
 
+LARGE_TABLE_ROWS = 2_000
+"""Past this many rows a table is written as plain aligned text (rich measures every cell of
+every row: 100,000 rows took minutes) and says how to fold it."""
+
+
+def fold_note(rows: int) -> str:
+    return (
+        f"{rows:,} rows. For a shorter table fold the network by block with --depth N; "
+        "for every row in a spreadsheet or script, --format csv."
+    )
+
+
 def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: bool = False):
+    """The view as a table fitted to the terminal; a table of more than
+    :data:`LARGE_TABLE_ROWS` rows as plain aligned text (:func:`plain_rows`), line by line,
+    ending with :func:`fold_note`."""
+    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    if len(rows) > LARGE_TABLE_ROWS:
+        return plain_rows(
+            analysis_title(analysis, depth),
+            view_columns(analysis, view),
+            lambda: (stats_row(r) for r in rows),
+            total_row(analysis),
+            (totals_line(analysis), convention_line(analysis), fold_note(len(rows))),
+        )
     return rich_rows(analysis_table(analysis, view, depth), exact)
 
 
@@ -293,8 +323,9 @@ def block_record(block: Block) -> dict:
     )
 
 
-def json_record(analysis: Analysis, depth: int | None = None) -> dict:
-    """The JSON contract; every layer always, and with ``depth`` the folded blocks too."""
+def json_record(analysis: Analysis, depth: int | None = None, layers: Callable = list) -> dict:
+    """The JSON contract; every layer always, and with ``depth`` the folded blocks too.
+    ``layers=iter`` gives the layers' records one at a time, as :func:`json_stream` writes them."""
     record = {
         "network": analysis.network,
         "input": list(analysis.input),
@@ -302,7 +333,7 @@ def json_record(analysis: Analysis, depth: int | None = None) -> dict:
         **_outputs_record(analysis),
         "batch": analysis.batch,
         "convention": analysis.convention.name,
-        "layers": [layer_record(r) for r in analysis.layers],
+        "layers": layers(layer_record(r) for r in analysis.layers),
         "total": total_record(analysis.total),
         **(
             {
@@ -330,7 +361,13 @@ def _outputs_record(analysis: Analysis) -> dict:
 
 
 def json_text(analysis: Analysis, depth: int | None = None) -> str:
-    return json.dumps(json_record(analysis, depth), indent=2, ensure_ascii=False) + "\n"
+    return json_document(json_record(analysis, depth, layers=iter))
+
+
+def json_stream(analysis: Analysis, depth: int | None = None) -> Iterator[str]:
+    """:func:`json_text` in pieces, each layer's record made as it is written (a network of
+    100,000 layers never holds all its records, nor its whole text)."""
+    return json_chunks(json_record(analysis, depth, layers=iter))
 
 
 CSV_FIELDS = (
@@ -351,19 +388,26 @@ CSV_FIELDS = (
 )
 
 
+def _joined(read: Callable) -> Callable:
+    """A cell of several values, ``56x56``, read off a layer's stats."""
+    return lambda row: "x".join([str(exact(v)) for v in read(row)])
+
+
+CSV_CELLS: dict[str, Callable] = {
+    "out_shape": _joined(attrgetter("out_shape")),
+    "rf": _joined(attrgetter("rf")),
+    "jump": _joined(attrgetter("jump")),
+}
+"""The CSV cells that are not one attribute of a layer's stats as it is (a shape, a field)."""
+
+
 def csv_text(analysis: Analysis) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_FIELDS + ("convention",))
-    for row in analysis.layers:
-        rec = layer_record(row)
-        writer.writerow(
-            [
-                ("x".join(str(v) for v in rec[f]) if isinstance(rec[f], list) else rec[f])
-                for f in CSV_FIELDS
-            ]
-            + [analysis.convention.name]
-        )
+    cells = [CSV_CELLS.get(f) or attrgetter(f) for f in CSV_FIELDS]
+    convention = analysis.convention.name
+    writer.writerows([cell(row) for cell in cells] + [convention] for row in analysis.layers)
     tot = total_record(analysis.total)
     writer.writerow(
         [("total" if f == "name" else tot.get(f, "")) for f in CSV_FIELDS]

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-import json
-from typing import Callable
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Callable
 
-from rich.console import Group
-
-from cnncalc.analysis.explain import Working
 from cnncalc.analysis.stats import Analysis
 from cnncalc.render.analysis import (
     csv_text,
     json_record,
-    json_text,
+    json_stream,
     markdown_table,
     rich_table,
 )
-from cnncalc.render.working import render_working, working_record
+from cnncalc.render.jsonout import json_document
+
+if TYPE_CHECKING:
+    from cnncalc.analysis.explain import Working
+
+
+def _is_working(item) -> bool:
+    """A :class:`Working` (--explain) rather than an :class:`Analysis`, told apart without
+    importing the explain modules, which a plain analysis never needs (issue 11: start-up)."""
+    return not isinstance(item, Analysis)
 
 
 def render(analysis: Analysis, view: str, fmt: str, depth: int | None = None, exact: bool = False):
-    """A rich renderable for ``table``; text for the other formats. ``depth`` folds the
-    table's layers into blocks (JSON keeps every layer and adds the blocks); ``exact``
-    keeps a table's integers whole whatever the width."""
+    """A rich renderable for ``table`` (a long one as lines of plain text); text for the
+    other formats, JSON as an iterator of pieces of text (:func:`json_stream`). ``depth``
+    folds the table's layers into blocks (JSON keeps every layer and adds the blocks);
+    ``exact`` keeps a table's integers whole whatever the width."""
     if fmt == "table":
         return rich_table(analysis, view, depth, exact)
     if fmt == "json":
-        return json_text(analysis, depth)
+        return json_stream(analysis, depth)
     if fmt == "csv":
         return csv_text(analysis)
     return markdown_table(analysis, view, depth)
@@ -44,18 +51,24 @@ def render_each(
     them in one document."""
 
     def one(item, fmt: str):
-        if isinstance(item, Working):
+        if _is_working(item):
+            from cnncalc.render.working import render_working
+
             return render_working(item, fmt)
         return render(item, view, fmt, depth, exact)
 
     def record(item) -> dict:
-        return working_record(item) if isinstance(item, Working) else json_record(item, depth)
+        if _is_working(item):
+            from cnncalc.render.working import working_record
+
+            return working_record(item)
+        return json_record(item, depth)
 
     return join_documents(items, fmt, study, one, record)
 
 
 def _network(item) -> str:
-    return item.analysis.network if isinstance(item, Working) else item.network
+    return item.analysis.network if _is_working(item) else item.network
 
 
 def join_documents(
@@ -66,17 +79,16 @@ def join_documents(
     if len(items) == 1 and study is None:
         return render_one(items[0], fmt)
     if fmt == "json":
-        return (
-            json.dumps(
-                {"study": study, "variants": [record(i) for i in items]},
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        return json_document({"study": study, "variants": [record(i) for i in items]})
+    # a long variant's plain table comes as lines; among others it is joined
     parts = [render_one(i, fmt) for i in items]
+    parts = ["".join(p) if isinstance(p, Iterator) else p for p in parts]
     if fmt == "table":
-        return "\n".join(parts) if all(isinstance(p, str) for p in parts) else Group(*parts)
+        if all(isinstance(p, str) for p in parts):
+            return "\n".join(parts)
+        from rich.console import Group
+
+        return Group(*parts)
     if fmt == "csv":
         head = parts[0].split("\n", 1)[0]
         rows = [

@@ -69,28 +69,80 @@ def _save(fig, path: Path) -> None:
         raise CnnCalcError(f"cannot write '{path}': {exc.strerror}", field="--plot") from None
 
 
+MAX_BARS = 30
+"""A plot of a longer network folds its layers by block: 707 bars (densenet201) are a
+12,000-pixel image nobody reads, and take seconds to draw."""
+
+
+def _summed(name: str, rows: list[dict], series: tuple[str, ...]) -> dict:
+    """One bar standing for several rows: each series summed over them, exactly."""
+    return {"name": name, **{key: sum(r.get(key) or 0 for r in rows) for key in series}}
+
+
+def _runs(rows: list[dict], level: int) -> list[tuple[str, list[dict]]]:
+    """Consecutive rows whose names share their first ``level`` dotted parts."""
+    runs: list[tuple[str, list[dict]]] = []
+    for r in rows:
+        prefix = ".".join(str(r["name"]).split(".")[:level])
+        if runs and runs[-1][0] == prefix:
+            runs[-1][1].append(r)
+        else:
+            runs.append((prefix, [r]))
+    return runs
+
+
+def folded(rows: list[dict], series: tuple[str, ...], limit: int = MAX_BARS) -> list[dict]:
+    """At most ``limit`` bars: the rows themselves; else the blocks of the deepest name level
+    that gives at most ``limit`` (``features.denseblock3``, 48 layers summed); else, where even
+    the first level gives more, the largest rows in network order and one bar for the rest."""
+    if len(rows) <= limit:
+        return rows
+    best = None
+    for level in range(1, max(str(r["name"]).count(".") for r in rows) + 1):
+        runs = _runs(rows, level)
+        if len(runs) > limit:
+            break
+        best = runs
+    if best is not None and len(best) > 1:
+        return [
+            group[0] if len(group) == 1 else _summed(f"{name} ({len(group)} layers)", group, series)
+            for name, group in best
+        ]
+    size = [sum(r.get(key) or 0 for key in series) for r in rows]
+    kept = set(sorted(range(len(rows)), key=lambda i: size[i], reverse=True)[: limit - 1])
+    rest = [r for i, r in enumerate(rows) if i not in kept]
+    largest = [r for i, r in enumerate(rows) if i in kept]
+    return largest + [_summed(f"the other {len(rest)} layers", rest, series)]
+
+
 def bars(t: Rows, series: tuple[str, ...], path: Path, ylabel: str) -> None:
     """One bar per row (layer or kind), ``series`` stacked; the total row and the rows
-    that are 0 in every series (a ReLU's FLOPs under macs) are left out."""
+    that are 0 in every series (a ReLU's FLOPs under macs) are left out. Past
+    :data:`MAX_BARS` rows, bars stand for blocks, or the largest layers and one bar for the
+    rest (:func:`folded`)."""
     plt = _pyplot()
-    rows = [r for r in t.rows if any(r.get(key) for key in series)]
-    if not rows:
+    drawn = [r for r in t.rows if any(r.get(key) for key in series)]
+    if not drawn:
         raise CnnCalcError(f"every row's {ylabel} is 0: there is nothing to draw", field="--plot")
+    rows = folded(drawn, series)
     labels = [str(r["name"]) for r in rows]
     titles = {c.key: c.title for c in t.cols}
     height = max(3.0, 0.22 * len(labels) + 1.5)
-    fig, ax = plt.subplots(figsize=(10, min(height, 200)))
+    fig, ax = plt.subplots(figsize=(10, height))
     left = [0] * len(labels)
     positions = list(range(len(labels)))
     for key in series:
         values = [r.get(key) or 0 for r in rows]
         ax.barh(positions, values, left=left, label=titles.get(key, key))
         left = [a + b for a, b in zip(left, values)]
-    ax.set_yticks(positions, labels, fontsize=7 if len(labels) > 40 else 9)
+    ax.set_yticks(positions, labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel(ylabel)
     _units(ax.xaxis, ylabel)
-    ax.set_title(t.title, fontsize=10, loc="left")
+    title = t.title
+    if len(rows) < len(drawn):
+        title += f"\n{len(drawn)} layers in {len(rows)} bars; a bar of several layers sums them"
+    ax.set_title(title, fontsize=10, loc="left")
     if len(series) > 1:
         ax.legend(loc="lower right")
     _save(fig, path)

@@ -19,15 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
-
-from rich import box
-from rich.console import Console, ConsoleOptions, Group, RenderResult
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from cnncalc.render.numbers import bar, human, human_bytes, shape_text
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, Group, RenderResult
+
+# rich is imported where a table is drawn: JSON, CSV and Markdown never load it (issue 11)
 
 SHOWS = ("text", "int", "bytes", "share", "shape", "fixed", "figure")
 """How a column shows its values: text (wraps), int (exact, or compact units to fit),
@@ -254,6 +256,10 @@ class FittedTable:
         self.exact = exact
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
         # piped: never compact units (the text still wraps to the width, 200 columns)
         room = options.max_width
         layout, groups = fit(self.rows, room, self.exact, compact=options.is_terminal)
@@ -293,9 +299,45 @@ class FittedTable:
 
 
 def rich_rows(t: Rows, exact: bool = False) -> Group:
+    from rich.console import Group
+    from rich.text import Text
+
     return Group(
         FittedTable(t, exact), *(Text(n, style="dim" if i else "") for i, n in enumerate(t.notes))
     )
+
+
+def plain_rows(
+    title: str,
+    cols: tuple[Col, ...],
+    rows: Callable[[], Iterable[dict]],
+    total: dict | None,
+    notes: tuple[str, ...],
+) -> Iterator[str]:
+    """A :class:`Rows` table too long for rich to lay out in time (rich measures every
+    cell of every row: 100,000 rows took minutes) as plain aligned text, every number
+    whole, a line at a time. ``rows`` gives the rows afresh each call: they are read twice
+    (once to measure the columns) rather than held, so 100,000 rows stay small."""
+
+    def cells(row: dict) -> list[str]:
+        return [cell(c, row.get(c.key), exact=True) for c in cols]
+
+    header = [c.title for c in cols]
+    last = cells(total) if total is not None else [""] * len(cols)
+    widths = [max(len(h), len(v)) for h, v in zip(header, last)]
+    for row in rows():
+        widths = [max(w, len(v)) for w, v in zip(widths, cells(row))]
+
+    def text(values: list[str]) -> str:
+        aligned = (v.rjust(w) if c.right else v.ljust(w) for c, v, w in zip(cols, values, widths))
+        return "  ".join(aligned).rstrip() + "\n"
+
+    rule = "  ".join("─" * w for w in widths) + "\n"
+    yield from (title + "\n", text(header), rule)
+    yield from (text(cells(row)) for row in rows())
+    if total is not None:
+        yield from (rule, text(last))
+    yield from (note + "\n" for note in notes)
 
 
 def markdown_rows(t: Rows) -> str:
@@ -349,6 +391,8 @@ def render_rows(tables: list[Rows], fmt: str, study: str | None = None, exact: b
             + "\n"
         )
     if fmt == "table":
+        from rich.console import Group
+
         return Group(*(rich_rows(t, exact) for t in tables))
     if fmt == "csv":
         if len(tables) == 1 and study is None:

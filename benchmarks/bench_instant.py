@@ -1,0 +1,370 @@
+"""Issue 11, "instant at any size": every figure as a difference or ratio against a baseline
+run in the same session, interleaved so machine noise hits all alike.
+
+    python benchmarks/bench_instant.py [--runs N] [--skip-zoo-verify] [--only SECTION ...]
+
+Sections (each prints its goal beside the figure):
+
+1. start-up: whole-process wall and CPU time of cnncalc commands against ``python -c pass``,
+   and torchinfo's and fvcore's whole-process times on the same resnet50 (written by
+   ``cnncalc export``, so no torchvision is needed);
+2. analysis: ``analyze`` of resnet50 and densenet201 in-process (warm), and a 253-size sweep
+   of resnet50 with memory, in-process and as a whole command;
+3. scale: generated residual networks of 1k, 10k and 100k layers: ``flops --format json``,
+   ``--format csv`` and the ``summary`` table, wall time, CPU time and peak RSS;
+4. plot: ``flops densenet201 --plot``, time and image size;
+5. verify: the estimate beside the real forward pass on every zoo network and on a
+   ShuffleNet-like network written with connection tables.
+
+Wall time on a shared machine swings with the other work on it; CPU time (user + system of
+the child) is what the command itself spent: on an idle machine the two agree for these
+single-threaded commands, so each verdict reads the CPU time (wall is printed beside it).
+In-process figures are CPU time too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+CNNCALC = [sys.executable, "-c", "from cnncalc.cli import main; main()"]
+"""The console script's entry point, ``cnncalc.cli:main``, without pyenv's shim in front."""
+
+
+def cnncalc(*args: str) -> list[str]:
+    return [*CNNCALC, *args]
+
+
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(argv: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole process; its output is thrown away."""
+    cpu, started = child_cpu(), time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, check=True)
+    return time.perf_counter() - started, child_cpu() - cpu
+
+
+PEAK = (
+    "import resource, subprocess, sys;"
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True);"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def timed_peak(argv: list[str]) -> tuple[float, float, float]:
+    """(wall, CPU, peak RSS in MB) of one process, run under a parent that reads its RSS."""
+    cpu, started = child_cpu(), time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK, *argv], capture_output=True, text=True, env=ENV, check=True
+    )
+    return time.perf_counter() - started, child_cpu() - cpu, int(out.stdout) / 1024
+
+
+def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) of each command over ``runs`` rounds, one of each per round."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            samples[name].append(timed(argv))
+    return {
+        name: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s))
+        for name, s in samples.items()
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "meets the goal" if ok else "MISSES the goal"
+
+
+# --------------------------------------------------------------------------- 1. start-up
+
+PEER = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("model", sys.argv[2])
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+model = module.build().eval()
+import torch
+x = torch.zeros((1,) + module.INPUT_SHAPE)
+if sys.argv[1] == "torchinfo":
+    from torchinfo import summary
+    summary(model, input_data=x, verbose=0)
+else:
+    from fvcore.nn import FlopCountAnalysis
+    analysis = FlopCountAnalysis(model, x)
+    analysis.unsupported_ops_warnings(False); analysis.uncalled_modules_warnings(False)
+    analysis.total()
+"""
+
+
+def startup(runs: int, work: Path) -> None:
+    print("\n## 1. start-up (whole process, median of", runs, "interleaved runs)")
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "cnncalc --version": cnncalc("--version"),
+        "cnncalc --help": cnncalc("--help"),
+        "cnncalc shape lenet5": cnncalc("shape", "lenet5"),
+        "cnncalc summary resnet50 --format json": cnncalc(
+            "summary", "resnet50", "--format", "json"
+        ),
+    }
+    model = work / "resnet50_model.py"
+    subprocess.run(cnncalc("export", "resnet50", "-o", str(model)), env=ENV, check=True)
+    peers = {}
+    for tool in ("torchinfo", "fvcore"):
+        probe = subprocess.run(
+            [sys.executable, "-c", f"import torch, {tool}"], capture_output=True, env=ENV
+        )
+        if probe.returncode == 0:
+            peers[f"{tool} summary of the same resnet50"] = [
+                sys.executable,
+                "-c",
+                PEER,
+                tool,
+                str(model),
+            ]
+        else:
+            print(f"({tool} or torch is not installed: left out)")
+    commands.update(peers)
+    result = interleaved(commands, runs)
+    base_wall, base_cpu = result["python -c pass"]
+    goals = {
+        "cnncalc --version": 0.06,
+        "cnncalc --help": 0.06,
+        "cnncalc shape lenet5": 0.10,
+        "cnncalc summary resnet50 --format json": 0.10,
+    }
+    ours = result["cnncalc summary resnet50 --format json"][0]
+    for name, (wall, cpu) in result.items():
+        line = (
+            f"{name:42s} wall {wall * 1e3:7.0f} ms (+{(wall - base_wall) * 1e3:6.0f})"
+            f"   CPU {cpu * 1e3:7.0f} ms (+{(cpu - base_cpu) * 1e3:6.0f})"
+        )
+        if name in goals:
+            goal = goals[name]
+            line += f"   goal +{goal * 1e3:.0f} ms: {verdict(cpu - base_cpu <= goal)}"
+        elif name in peers:
+            line += f"   {wall / ours:5.1f}x cnncalc's summary resnet50 --format json"
+        print(line)
+
+
+# --------------------------------------------------------------------------- 2. analysis
+
+
+def best_of(fn, repeats: int, rounds: int = 5) -> float:
+    """Fastest mean of ``rounds`` rounds of ``repeats`` calls, CPU seconds a call."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(repeats):
+            fn()
+        best = min(best, (time.process_time() - started) / repeats)
+    return best
+
+
+def analysis(runs: int) -> None:
+    from cnncalc.analysis.pipeline import analyze, load
+    from cnncalc.analysis.sweep import sweep, sweep_shapes
+
+    print("\n## 2. analysis (in-process, warm: the spec loaded once, graph + stats each call)")
+    base = best_of(lambda: sum(range(10_000)), 200)
+    print(f"baseline: sum(range(10,000)) {base * 1e6:.0f} µs")
+    for net, goal in (("resnet50", 1e-3), ("densenet201", 4e-3)):
+        spec = load(net)
+        analyze(spec)
+        t = best_of(lambda: analyze(spec), 20)
+        layers = len(analyze(spec).layers)
+        print(
+            f"analyze({net}): {t * 1e3:.2f} ms CPU, {t / layers * 1e6:.1f} µs a layer "
+            f"({layers} layers; {t / base:.0f}x the baseline)   goal {goal * 1e3:.0f} ms: "
+            f"{verdict(t <= goal)}"
+        )
+    spec = load("resnet50")
+    shapes = sweep_shapes(["3x{32..2048..8}"], spec.input)
+    t = best_of(lambda: sweep(spec, shapes), 1, rounds=3)
+    print(
+        f"sweep(resnet50, {len(shapes)} sizes, memory included): {t:.2f} s CPU in-process, "
+        f"{len(shapes) / t:.0f} sizes a second   goal 0.5 s: {verdict(t <= 0.5)}"
+    )
+    whole = interleaved(
+        {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "sweep": cnncalc("sweep", "resnet50", "--input", "3x{32..2048..8}"),
+        },
+        max(3, runs // 2),
+    )
+    wall, cpu = whole["sweep"]
+    print(
+        f"cnncalc sweep resnet50 --input '3x{{32..2048..8}}': wall {wall:.2f} s "
+        f"(+{wall - whole['python -c pass'][0]:.2f} s over python -c pass), CPU {cpu:.2f} s"
+    )
+
+
+# --------------------------------------------------------------------------- 3. scale
+
+DEEP = """name: deep{layers}
+input: [16, 32, 32]
+layers:
+  - {{conv: 16, kernel: 3, padding: 1}}
+  - repeat: 10
+    layers:
+      - repeat: {blocks}
+        layers:
+          - add:
+              - - {{conv: 16, kernel: 3, padding: 1, bias: false}}
+                - {{batchnorm: }}
+                - {{relu: }}
+                - {{conv: 16, kernel: 3, padding: 1, bias: false}}
+                - {{batchnorm: }}
+              - []
+          - {{relu: }}
+  - {{gap: }}
+"""
+"""A residual network of 7 layers a block (conv, bn, relu, conv, bn, add, relu), 10 stages."""
+
+
+def deep_network(work: Path, layers: int) -> Path:
+    path = work / f"deep{layers}.yaml"
+    path.write_text(DEEP.format(layers=layers, blocks=(layers - 2) // 70), encoding="utf-8")
+    return path
+
+
+def scale(work: Path) -> None:
+    print("\n## 3. scale (generated residual networks; one run each)")
+    base_wall, base_cpu, base_rss = timed_peak([sys.executable, "-c", "pass"])
+    print(f"python -c pass: {base_wall:.2f} s, peak {base_rss:.0f} MB")
+    goals = {"flops --format json": 2.0, "flops --format csv": 2.0, "summary (table)": 5.0}
+    for layers in (1_000, 10_000, 100_000):
+        net = str(deep_network(work, layers))
+        for name, args in (
+            ("flops --format json", ("flops", net, "--format", "json")),
+            ("flops --format csv", ("flops", net, "--format", "csv")),
+            ("summary (table)", ("summary", net)),
+        ):
+            wall, cpu, rss = timed_peak(cnncalc(*args))
+            line = (
+                f"{layers:>7,} layers  {name:20s} wall {wall:6.2f} s  CPU {cpu:6.2f} s  "
+                f"peak {rss:5.0f} MB  ({cpu / layers * 1e6:5.1f} µs of CPU a layer)"
+            )
+            if layers == 100_000:
+                line += (
+                    f"   goal {goals[name]:.0f} s, 150 MB: "
+                    f"{verdict(cpu <= goals[name] and rss <= 150)}"
+                )
+            print(line)
+
+
+# --------------------------------------------------------------------------- 4. plot
+
+
+def plot(work: Path) -> None:
+    print("\n## 4. plot")
+    out = work / "densenet201.png"
+    wall, cpu = timed(cnncalc("flops", "densenet201", "--plot", str(out)))
+    size = ""
+    try:
+        from PIL import Image
+
+        size = "{}x{} px".format(*Image.open(out).size)
+    except ImportError:
+        pass
+    print(
+        f"cnncalc flops densenet201 --plot: wall {wall:.2f} s, CPU {cpu:.2f} s, {size}   "
+        f"goal 2 s: {verdict(cpu <= 2.0)}"
+    )
+
+
+# --------------------------------------------------------------------------- 5. verify
+
+
+def tabled_network(work: Path) -> Path:
+    """ShuffleNet-like: 1x1 convs whose connection table joins 4 groups of 60 maps, then
+    depthwise 3x3 convs, four times over."""
+    rows = [[(o // 60) * 60 + j for j in range(60)] for o in range(240)]
+    path = work / "shuffle-tables.yaml"
+    path.write_text(
+        "name: shuffle-tables\ninput: [240, 28, 28]\nlayers:\n  - repeat: 4\n    layers:\n"
+        f"      - {{conv: 240, kernel: 1, table: {json.dumps(rows)}}}\n"
+        "      - {relu: }\n"
+        "      - {conv: 240, kernel: 3, padding: 1, groups: 240}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def verify(work: Path, zoo: bool) -> None:
+    from cnncalc.analysis.catalog import catalog
+    from cnncalc.analysis.pipeline import load, variants
+    from cnncalc.errors import CnnCalcError
+    from cnncalc.proof.verify import verify_network
+
+    print("\n## 5. verify: estimate beside the real forward pass (fast executor, batch 1)")
+    nets = [str(tabled_network(work))]
+    if zoo:
+        nets += [entry.name for entry in catalog()]
+    worst = 1.0
+    for net in nets:
+        for spec in variants(load(net)):
+            try:
+                result = verify_network(spec, max_seconds=3600)
+            except (CnnCalcError, MemoryError) as exc:  # e.g. a 26.8 GiB fc weight
+                print(f"{spec.name:32s} not run: {str(exc).splitlines()[0][:100]}")
+                continue
+            ratio = max(result.seconds, 1e-9) / max(result.estimated_seconds, 1e-9)
+            far = max(ratio, 1 / ratio)
+            worst = max(worst, far)
+            print(
+                f"{spec.name:32s} estimated {result.estimated_seconds:8.3f} s, "
+                f"took {result.seconds:8.3f} s  ({far:5.1f}x {'under' if ratio > 1 else 'over'})"
+            )
+    print(f"furthest estimate: {worst:.1f}x off   goal within 2x: {verdict(worst <= 2)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--skip-zoo-verify", action="store_true")
+    parser.add_argument(
+        "--only", nargs="*", choices=("startup", "analysis", "scale", "plot", "verify")
+    )
+    options = parser.parse_args()
+    chosen = set(options.only or ("startup", "analysis", "scale", "plot", "verify"))
+    # Bytecode first, as pip writes it on install: with PYTHONDONTWRITEBYTECODE set (as on
+    # this machine) a module edited since its .pyc was written is compiled again in every
+    # process, some 60 ms of start-up that an installed cnncalc never pays.
+    compileall.compile_dir(ROOT / "cnncalc", quiet=1)
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if "startup" in chosen:
+            startup(options.runs, work)
+        if "analysis" in chosen:
+            analysis(options.runs)
+        if "scale" in chosen:
+            scale(work)
+        if "plot" in chosen:
+            plot(work)
+        if "verify" in chosen:
+            verify(work, not options.skip_zoo_verify)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
