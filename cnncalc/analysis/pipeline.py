@@ -24,6 +24,7 @@ from cnncalc.conventions.site import DeconvCount
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
 from cnncalc.model.graph import Graph, build_graph
+from cnncalc.model.onnx_import import onnx_to_yaml
 from cnncalc.model.spec import NetworkSpec, parse_network, parse_shape
 from cnncalc.model.yamlsource import parse_yaml, read_yaml_file
 from cnncalc.model.zoo import zoo_path
@@ -40,6 +41,15 @@ def load(net: str | Path) -> NetworkSpec:
     """A YAML file, or the name of a built-in network, as a validated spec."""
     text = str(net)
     path = Path(text)
+    if path.suffix.lower() == ".onnx":  # read, never run (cnncalc[onnx])
+        try:
+            return loads(onnx_to_yaml(path, text), text)
+        except CnnCalcError as exc:
+            if exc.field == "--input":  # a symbolic size: only import can be told it
+                exc.hint = (
+                    f"write it once with 'cnncalc import {text} --input 3x224x224 -o net.yaml'"
+                )
+            raise
     if path.suffix.lower() in (".yaml", ".yml") or path.exists() or "/" in text:
         return parse_network(read_yaml_file(path, text), text)
     zoo_file = zoo_path(text)

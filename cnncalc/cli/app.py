@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from cnncalc import __version__
-from cnncalc.cli import calc, picture, proof, reference, training
+from cnncalc.cli import calc, importer, picture, proof, reference, training
 from cnncalc.cli.options import error_line
 
 BROKEN_PIPE_EXIT = 128 + 13
@@ -82,7 +82,7 @@ app = typer.Typer(
 )
 
 
-for group in (calc, reference, proof, training, picture):
+for group in (calc, reference, proof, training, picture, importer):
     app.add_typer(group.commands)
 
 

@@ -1,0 +1,776 @@
+"""An ONNX file → cnncalc's YAML (``cnncalc import model.onnx``), read, never run.
+
+The graph is read with the ``onnx`` package (the optional extra ``cnncalc[onnx]``):
+each node becomes one layer whose options come from the node's attributes and the
+shapes of its constant inputs (a Conv's weight ``[M, C/g, kh, kw]`` gives 64 filters
+of 3×3), and the graph's forks and joins become nested ``add``/``concat`` branches.
+An operator with no cnncalc kind, or a graph that is not a nesting of branches, is
+refused whole (one line naming the node, its op type and the layer before it), so a
+partial file is never written.
+
+Operators mapped: Conv, ConvTranspose, BatchNormalization, Relu, Clip (ReLU, ReLU6),
+Sigmoid, HardSigmoid (PyTorch's α = 1/6), HardSwish, Tanh, Gelu (and its Erf pieces
+x·0.5·(1 + erf(x/√2))), Add, Mul (the ``mul`` join: a squeeze-and-excitation gate), Concat
+on channels (a flattened cat of a cat read back as nested concats), Split and Slice on
+channels (``select`` branches), Reshape–Transpose–Reshape as a channel shuffle, MaxPool,
+AveragePool, GlobalAveragePool, ReduceMean over H×W, Gemm, MatMul (+ Add of a constant
+bias), Flatten, Reshape to (N, −1), LRN, Dropout, Softmax, LogSoftmax, Resize/Upsample
+by constant scales, LayerNormalization, Identity. Constant nodes and shape arithmetic
+(Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast of constants) are
+folded. A graph whose branches cross (it would need ``from:`` references) is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnncalc.errors import CnnCalcError
+
+MAX_ONNX_BYTES = 2_000_000_000
+"""The protobuf limit: an ONNX file larger than 2 GB keeps its weights outside."""
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+@dataclass
+class Step:
+    """One cnncalc layer or join read from one ONNX node (or a fused pair)."""
+
+    index: int
+    node: str
+    op: str
+    inputs: list[str]
+    output: str
+    layer: dict | None = None  # a leaf layer, {kind: main, option: value, ...}
+    join: str | None = None  # 'add' or 'concat'
+    consumers: list[int] = field(default_factory=list)
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise CnnCalcError(
+            "reading an ONNX file needs the 'onnx' package",
+            hint="pip install 'cnncalc[onnx]'",
+        ) from None
+    return onnx
+
+
+def read_model(path: Path, shown: str):
+    """The ModelProto of an ONNX file; a missing, truncated or unknown-opset file is an error."""
+    onnx = _onnx()
+    if not path.exists():
+        raise CnnCalcError("no such file", file=shown)
+    if path.is_dir():
+        raise CnnCalcError("is a directory, not an ONNX file", file=shown)
+    data = path.read_bytes()
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as exc:  # protobuf's DecodeError and friends
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CnnCalcError(
+            f"not a readable ONNX protobuf ({detail})",
+            file=shown,
+            hint="the file may be truncated; export it again",
+        ) from None
+    if not model.graph.node:
+        raise CnnCalcError(
+            "not a readable ONNX model: its graph has no nodes",
+            file=shown,
+            hint="the file may be truncated or not ONNX at all; export it again",
+        )
+    known = onnx.defs.onnx_opset_version()
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > known:
+            raise CnnCalcError(
+                f"opset {opset.version} is newer than the {known} this onnx package knows",
+                file=shown,
+                hint="export with an older opset (torch.onnx.export(..., opset_version=17)) "
+                "or upgrade onnx",
+            )
+        if opset.domain not in ("", "ai.onnx", "ai.onnx.ml"):
+            raise CnnCalcError(
+                f"operators from the domain '{opset.domain}' cannot be read",
+                file=shown,
+                hint="export with the standard ONNX operators only",
+            )
+    return model
+
+
+def _compact(values) -> Any:
+    """(3, 3) → 3; (3, 5) → [3, 5]: the YAML's shorthand for one value per axis."""
+    values = [int(v) for v in values]
+    return values[0] if len(set(values)) == 1 else values
+
+
+def _padding(pads: list[int], dims: int, where: str) -> Any:
+    """ONNX pads [x1_begin, x2_begin, …, x1_end, x2_end, …] → cnncalc's padding
+    (an int per side, one per axis, or [top, bottom, left, right] for 2-D)."""
+    if not pads:
+        return 0
+    begin, end = pads[:dims], pads[dims:]
+    if begin == end:
+        return _compact(begin)
+    if dims == 2:
+        return [begin[0], end[0], begin[1], end[1]]
+    raise CnnCalcError(f"{where}: asymmetric padding {pads} on {dims} axes cannot be written")
+
+
+class _Reader:
+    """Turns the nodes of one ONNX graph into Steps, folding constants."""
+
+    def __init__(self, model, shown: str):
+        onnx = _onnx()
+        self.numpy_helper = onnx.numpy_helper
+        self.helper = onnx.helper
+        self.shown = shown
+        graph = model.graph
+        self.model = model
+        self.graph = graph
+        self.const: dict[str, Any] = {}
+        for init in graph.initializer:
+            self.const[init.name] = init  # a TensorProto, read into numpy only when needed
+        self.alias: dict[str, str] = {}
+        self.steps: list[Step] = []
+        self.names: set[str] = set()
+        self.last = "the input"
+
+    def where(self, node) -> str:
+        return f"node '{node.name or node.output[0]}' ({node.op_type}), after {self.last}"
+
+    def attrs(self, node) -> dict:
+        return {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
+
+    def real(self, name: str) -> str:
+        while name in self.alias:
+            name = self.alias[name]
+        return name
+
+    def data_inputs(self, node) -> list[str]:
+        return [self.real(i) for i in node.input if i and self.real(i) not in self.const]
+
+    def constant(self, node, position: int, default=None):
+        if len(node.input) <= position or not node.input[position]:
+            return default
+        name = self.real(node.input[position])
+        if name not in self.const:
+            raise CnnCalcError(
+                f"{self.where(node)}: input {position} is computed, not a constant; "
+                "cnncalc reads it only when it is folded"
+            )
+        value = self.const[name]
+        if not hasattr(value, "shape"):  # weights are never read; options' scalars are
+            value = self.const[name] = self.numpy_helper.to_array(value)
+        return value
+
+    def shape_of(self, node, position: int) -> tuple[int, ...]:
+        """The shape of a constant input (a weight), without reading its values."""
+        if len(node.input) <= position or self.real(node.input[position]) not in self.const:
+            raise CnnCalcError(f"{self.where(node)}: input {position} is not a constant weight")
+        value = self.const[self.real(node.input[position])]
+        return tuple(int(d) for d in (value.shape if hasattr(value, "shape") else value.dims))
+
+    def layer_name(self, node, weight_position: int = 1) -> str | None:
+        """The module path PyTorch gave the weight (``layer1.0.conv1.weight`` → ``layer1.0.conv1``)."""
+        if len(node.input) <= weight_position:
+            return None
+        weight = self.real(node.input[weight_position])
+        if weight not in self.const or not weight.endswith(".weight"):
+            return None
+        name = weight[: -len(".weight")]
+        if name in self.names:
+            return None
+        self.names.add(name)
+        return name
+
+    def add(self, node, inputs, layer=None, join=None) -> None:
+        step = Step(
+            len(self.steps), node.name, node.op_type, inputs, self.real(node.output[0]), layer, join
+        )
+        self.steps.append(step)
+        self.last = f"node '{node.name or node.output[0]}' ({node.op_type})"
+
+    def read(self) -> list[Step]:
+        consumers: dict[str, list] = {}
+        for node in self.graph.node:
+            for i in node.input:
+                consumers.setdefault(i, []).append(node)
+        self.node_consumers = consumers
+        fused: set[int] = set()
+        for node in self.graph.node:  # constants first: a pattern reads those after it
+            if node.op_type == "Constant":
+                self.one(node, fused)
+                fused.add(id(node))
+        for node in self.graph.node:
+            if id(node) in fused:
+                continue
+            self.one(node, fused)
+        return self.steps
+
+    def one(self, node, fused: set[int]) -> None:  # noqa: C901 — one dispatch, as tinygrad's
+        op, a = node.op_type, self.attrs(node)
+        where = self.where(node)
+        data = self.data_inputs(node)
+        if op == "Constant":
+            value = a.get("value")
+            if value is None:
+                raise CnnCalcError(f"{where}: only a tensor Constant can be read")
+            self.const[node.output[0]] = self.numpy_helper.to_array(value)
+            return
+        if op == "Shape":  # the size arithmetic of x.chunk, x.view(n, …): folded
+            dims = self.shape(data[0], where)
+            start, end = a.get("start", 0), a.get("end", len(dims))
+            self.const[node.output[0]] = self.numpy().array(dims[start:end], dtype="int64")
+            return
+        if not data:  # every input constant: folded, as the exporter should have done
+            if op == "Identity":
+                self.alias[node.output[0]] = self.real(node.input[0])
+                return
+            self.const[node.output[0]] = self._fold(node, op, a, where)
+            return
+        if op in ("Identity",) or (op == "Dropout" and self._dropout_p(node, a) == 0):
+            self.alias[node.output[0]] = data[0]
+            return
+        if op in ("Add", "Concat", "Mul", "Sum"):
+            if len(data) < 2:
+                if op == "Add" and len(data) == 1:
+                    raise CnnCalcError(f"{where}: adding a constant tensor has no cnncalc kind")
+                raise CnnCalcError(f"{where}: an element-wise {op} with a constant has no kind")
+            if op == "Concat" and a.get("axis") not in (1, -3):
+                raise CnnCalcError(f"{where}: concat on axis {a.get('axis')}, not on channels")
+            self.add(node, data, join={"Concat": "concat", "Mul": "mul"}.get(op, "add"))
+            return
+        if len(data) != 1:
+            raise CnnCalcError(f"{where}: {len(data)} computed inputs where one is expected")
+        if op == "Split":
+            self._split(node, a, data[0], where)
+            return
+        pattern = self._pattern(node, fused)
+        if pattern is not None:
+            layer, node = pattern
+        else:
+            layer = self.leaf(node, op, a, where)
+        if op == "MatMul":
+            layer, node = self._matmul_bias(node, layer, fused)
+        if isinstance(layer, list):  # two layers (ReduceMean without keepdims)
+            for part in layer[:-1]:
+                self.add(node, data, part)
+                self.steps[-1].output = f"{node.output[0]}#{len(self.steps)}"
+                data = [self.steps[-1].output]
+            layer = layer[-1]
+        self.add(node, data, layer)
+
+    def _only_consumer(self, tensor: str, op: str):
+        after = self.node_consumers.get(tensor, [])
+        return after[0] if len(after) == 1 and after[0].op_type == op else None
+
+    def _scalar(self, name: str) -> float | None:
+        name = self.real(name)
+        if name not in self.const:
+            return None
+        value = self.const[name]
+        value = value if hasattr(value, "shape") else self.numpy_helper.to_array(value)
+        return float(value) if value.size == 1 else None
+
+    def _pattern(self, node, fused: set[int]):
+        """Operators PyTorch writes as several nodes, read back as one layer:
+        GELU as x·0.5·(1 + erf(x/√2)) (Div, Erf, Add, Mul, Mul), and the channel shuffle
+        as Reshape to (N, g, C/g, H, W), Transpose (0, 2, 1, 3, 4), Reshape back."""
+        if node.op_type == "Div" and self._scalar(node.input[1]) is not None:
+            x = self.real(node.input[0])
+            erf = self._only_consumer(node.output[0], "Erf")
+            plus = erf and self._only_consumer(erf.output[0], "Add")
+            times = plus and self._only_consumer(plus.output[0], "Mul")
+            half = times and self._only_consumer(times.output[0], "Mul")
+            if (
+                half
+                and math.isclose(self._scalar(node.input[1]) or 0, math.sqrt(2), rel_tol=1e-4)
+                and 1.0 in (self._scalar(i) for i in plus.input)
+                and x in (self.real(i) for i in times.input)
+                and 0.5 in (self._scalar(i) for i in half.input)
+            ):
+                fused.update(id(n) for n in (erf, plus, times, half))
+                return {"gelu": None}, half
+        if node.op_type == "Reshape" and self.real(node.input[1]) in self.const:
+            target = [int(v) for v in self.constant(node, 1)]
+            turn = self._only_consumer(node.output[0], "Transpose")
+            back = turn and self._only_consumer(turn.output[0], "Reshape")
+            if (
+                len(target) == 5
+                and back
+                and list(self.attrs(turn).get("perm", [])) == [0, 2, 1, 3, 4]
+            ):
+                fused.update(id(n) for n in (turn, back))
+                return {"shuffle": target[1]}, back
+        return None
+
+    @staticmethod
+    def numpy():
+        import numpy  # onnx's own dependency
+
+        return numpy
+
+    def _fold(self, node, op: str, a: dict, where: str):
+        """A node of constants only (shape arithmetic), computed with numpy."""
+        np = self.numpy()
+        values = [self.constant(node, i) for i in range(len(node.input))]
+        binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}
+        if op in binary:
+            return binary[op](values[0], values[1])
+        if op == "Div":
+            x, y = values
+            return x // y if x.dtype.kind in "iu" and y.dtype.kind in "iu" else x / y
+        if op == "Gather":
+            return np.take(values[0], values[1], axis=a.get("axis", 0))
+        if op in ("Unsqueeze", "Squeeze"):
+            axes = a.get("axes")
+            axes = axes if axes is not None else (None if len(values) < 2 else values[1])
+            axes = None if axes is None else tuple(int(v) for v in np.atleast_1d(axes))
+            if op == "Squeeze":
+                return np.squeeze(values[0], axis=axes)
+            out = values[0]
+            for axis in sorted(axes or ()):
+                out = np.expand_dims(out, axis)
+            return out
+        if op == "Concat":
+            return np.concatenate([np.atleast_1d(v) for v in values], axis=a.get("axis", 0))
+        if op == "Cast":
+            return values[0]
+        raise CnnCalcError(f"{where}: a node of constants only ({op}) cannot be folded")
+
+    def shape(self, tensor: str, where: str) -> list[int]:
+        """A tensor's full shape, from ONNX's shape inference (run once, only when needed)."""
+        if not hasattr(self, "inferred"):
+            onnx = _onnx()
+            try:
+                model = onnx.shape_inference.infer_shapes(self.model)
+            except Exception as exc:
+                raise CnnCalcError(f"{where}: ONNX shape inference failed ({exc})") from None
+            self.inferred = {
+                v.name: v.type.tensor_type.shape.dim
+                for v in list(model.graph.value_info) + list(model.graph.input)
+            }
+        dims = self.inferred.get(tensor)
+        if not dims or not all(d.HasField("dim_value") for d in dims):
+            raise CnnCalcError(f"{where}: the shape of '{tensor}' is not known")
+        return [int(d.dim_value) for d in dims]
+
+    def channels(self, tensor: str, where: str) -> int:
+        """A tensor's channels, from ONNX's shape inference (run once, only when needed)."""
+        shape = self.shape(tensor, where)
+        if len(shape) < 2:
+            raise CnnCalcError(f"{where}: '{tensor}' has no channel axis")
+        return shape[1]
+
+    def _split(self, node, a, x: str, where: str) -> None:
+        """Split on channels: one ``select: [start, stop]`` per output, each a branch."""
+        if a.get("axis", 0) not in (1, -3):
+            raise CnnCalcError(f"{where}: Split on axis {a.get('axis', 0)}, not on channels")
+        sizes = a.get("split")
+        if sizes is None:
+            found = self.constant(node, 1)
+            sizes = None if found is None else [int(v) for v in found]
+        if sizes is None:
+            count = len(node.output)
+            channels = self.channels(x, where)
+            sizes = [channels // count] * count
+        start = 0
+        for output, size in zip(node.output, sizes):
+            self.add(node, [x], {"select": [start, start + int(size)]})
+            self.steps[-1].output = output
+            start += int(size)
+
+    def _dropout_p(self, node, a) -> float:
+        ratio = a.get("ratio")
+        if ratio is None:
+            found = self.constant(node, 1)
+            ratio = 0.5 if found is None else float(found)
+        training = self.constant(node, 2)
+        if training is not None and not bool(training):
+            return 0.0
+        return float(ratio)
+
+    def _matmul_bias(self, node, layer, fused):
+        """MatMul(x, W) followed by Add(·, b) with a constant b is one fc with a bias."""
+        after = self.node_consumers.get(node.output[0], [])
+        if len(after) == 1 and after[0].op_type == "Add":
+            add = after[0]
+            others = [i for i in add.input if i != node.output[0]]
+            if len(others) == 1 and self.real(others[0]) in self.const:
+                fused.add(id(add))
+                layer = {k: v for k, v in layer.items() if k != "bias"}  # bias: true, the default
+                return layer, add
+        return layer, node
+
+    def leaf(self, node, op, a, where) -> dict | list:  # noqa: C901
+        if op in ("Conv", "ConvTranspose"):
+            weight = self.shape_of(node, 1)
+            dims = len(weight) - 2
+            if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET", b"VALID", "VALID"):
+                raise CnnCalcError(f"{where}: auto_pad {a['auto_pad']!r}: give explicit pads")
+            groups = int(a.get("group", 1))
+            out = weight[0] if op == "Conv" else weight[1] * groups
+            layer: dict[str, Any] = {"conv" if op == "Conv" else "deconv": int(out)}
+            layer["kernel"] = _compact(a.get("kernel_shape", weight[2:]))
+            self._option(layer, "stride", a.get("strides"), 1)
+            layer["padding"] = _padding(list(a.get("pads", [])), dims, where)
+            if layer["padding"] == 0:
+                del layer["padding"]
+            if op == "ConvTranspose":
+                if "output_shape" in a:
+                    raise CnnCalcError(f"{where}: output_shape cannot be read; give output_padding")
+                self._option(layer, "output_padding", a.get("output_padding"), 0)
+            self._option(layer, "dilation", a.get("dilations"), 1)
+            if groups != 1:
+                layer["groups"] = groups
+            if len(node.input) < 3 or not node.input[2]:
+                layer["bias"] = False
+            return self._named(layer, node)
+        if op == "BatchNormalization":
+            layer = {"batchnorm": self.shape_of(node, 1)[0]}
+            eps = float(a.get("epsilon", 1e-5))
+            if not math.isclose(eps, 1e-5, rel_tol=1e-6):
+                layer["eps"] = eps
+            return self._named(layer, node)
+        simple = {
+            "Relu": "relu",
+            "Sigmoid": "sigmoid",
+            "Tanh": "tanh",
+            "HardSwish": "hardswish",
+            "Identity": "identity",
+        }
+        if op in simple:
+            return {simple[op]: None}
+        if op == "HardSigmoid":
+            alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
+            if not (math.isclose(alpha, 1 / 6, rel_tol=1e-5) and math.isclose(beta, 0.5)):
+                raise CnnCalcError(
+                    f"{where}: HardSigmoid with alpha {alpha}, beta {beta}; cnncalc's is "
+                    "PyTorch's (alpha 1/6, beta 0.5)"
+                )
+            return {"hardsigmoid": None}
+        if op == "Clip":
+            low = a.get("min", self.constant(node, 1))
+            high = a.get("max", self.constant(node, 2))
+            low = None if low is None else float(low)
+            high = None if high is None else float(high)
+            if low == 0 and high == 6:
+                return {"relu6": None}
+            if low == 0 and high is None:
+                return {"relu": None}
+            raise CnnCalcError(f"{where}: Clip to [{low}, {high}] is neither ReLU nor ReLU6")
+        if op in ("Softmax", "LogSoftmax"):
+            if a.get("axis", -1) not in (1, -1):
+                raise CnnCalcError(f"{where}: {op} over axis {a.get('axis')}, not the features")
+            return {"softmax" if op == "Softmax" else "log_softmax": None}
+        if op == "Dropout":
+            return {"dropout": self._dropout_p(node, a)}
+        if op in ("MaxPool", "AveragePool"):
+            kernel = list(a["kernel_shape"])
+            layer = {"pool": "max" if op == "MaxPool" else "avg", "kernel": _compact(kernel)}
+            strides = list(a.get("strides", [1] * len(kernel)))
+            layer["stride"] = _compact(strides)
+            padding = _padding(list(a.get("pads", [])), len(kernel), where)
+            if padding != 0:
+                layer["padding"] = padding
+            if op == "MaxPool":
+                self._option(layer, "dilation", a.get("dilations"), 1)
+            if a.get("ceil_mode", 0):
+                layer["ceil_mode"] = True
+            if op == "AveragePool" and padding != 0 and not a.get("count_include_pad", 0):
+                layer["count_include_pad"] = False
+            return layer
+        if op == "GlobalAveragePool":
+            return {"gap": None}
+        if op == "ReduceMean":
+            axes = a.get("axes")
+            if axes is None:
+                found = self.constant(node, 1)
+                axes = None if found is None else [int(v) for v in found]
+            if sorted(axes or []) not in ([2, 3], [-2, -1]):
+                raise CnnCalcError(f"{where}: ReduceMean over axes {axes}, not over H×W")
+            return [{"gap": None}] if a.get("keepdims", 1) else [{"gap": None}, {"flatten": None}]
+        if op == "Flatten":
+            if a.get("axis", 1) != 1:
+                raise CnnCalcError(f"{where}: Flatten from axis {a.get('axis')}, not from 1")
+            return {"flatten": None}
+        if op == "Reshape":
+            target = [int(v) for v in self.constant(node, 1)]
+            if len(target) == 2 and target[1] == -1 or (len(target) == 2 and target[0] in (0, 1)):
+                return {"flatten": None}
+            raise CnnCalcError(f"{where}: Reshape to {target} is not a flatten")
+        if op == "Slice":
+            return self._slice(node, where)
+        if op == "Gelu":
+            approximate = a.get("approximate", b"none")
+            approximate = approximate.decode() if isinstance(approximate, bytes) else approximate
+            return {"gelu": None} if approximate == "none" else {"gelu": approximate}
+        if op == "LayerNormalization":
+            over = len(self.shape_of(node, 1))
+            layer = {"layernorm": over}
+            if len(node.input) < 3 or not node.input[2]:
+                layer["bias"] = False
+            eps = float(a.get("epsilon", 1e-5))
+            if not math.isclose(eps, 1e-5, rel_tol=1e-6):
+                layer["eps"] = eps
+            return self._named(layer, node)
+        if op == "Gemm":
+            weight = self.shape_of(node, 1)
+            if a.get("transA", 0) or float(a.get("alpha", 1)) != 1 or float(a.get("beta", 1)) != 1:
+                raise CnnCalcError(f"{where}: Gemm with transA, alpha or beta other than 1")
+            out = weight[0] if a.get("transB", 0) else weight[1]
+            layer = {"fc": int(out)}
+            if len(node.input) < 3 or not node.input[2]:
+                layer["bias"] = False
+            return self._named(layer, node)
+        if op == "MatMul":
+            weight = self.shape_of(node, 1)
+            if len(weight) != 2:
+                raise CnnCalcError(f"{where}: MatMul by a {len(weight)}-D constant, not a matrix")
+            return self._named({"fc": weight[1], "bias": False}, node)
+        if op == "LRN":
+            layer = {"lrn": int(a["size"])}
+            for key, ours, default in (("alpha", "alpha", 1e-4), ("beta", "beta", 0.75)):
+                if not math.isclose(float(a.get(key, default)), default):
+                    layer[ours] = float(a[key])
+            if not math.isclose(float(a.get("bias", 1.0)), 1.0):
+                layer["k"] = float(a["bias"])
+            return layer
+        if op in ("Resize", "Upsample"):
+            scales = a.get("scales")
+            if scales is None:
+                found = self.constant(node, 2 if op == "Resize" else 1)
+                scales = None if found is None or found.size == 0 else list(found)
+            if scales is None:
+                raise CnnCalcError(f"{where}: {op} to sizes; cnncalc reads constant scales")
+            scale = _compact([float(s) for s in scales[2:]]) if len(scales) > 2 else None
+            if scale is None or [float(s) for s in scales[:2]] != [1.0, 1.0]:
+                raise CnnCalcError(f"{where}: {op} by {scales}, not on the spatial axes")
+            mode = a.get("mode", b"nearest")
+            mode = mode.decode() if isinstance(mode, bytes) else mode
+            layer = {"upsample": scale if isinstance(scale, list) else _integral(scale)}
+            if mode != "nearest":
+                layer["mode"] = {"linear": "bilinear", "cubic": "bicubic"}.get(mode, mode)
+            return layer
+        raise CnnCalcError(f"{where}: the operator {op} has no cnncalc kind")
+
+    def _slice(self, node, where: str) -> dict:
+        """Slice of channels start … stop − 1 with step 1 (``x[:, a:b]``) → select."""
+        starts, ends = self.constant(node, 1), self.constant(node, 2)
+        axes, steps = self.constant(node, 3), self.constant(node, 4)
+        axes = [1] if axes is None else [int(v) for v in axes]
+        if axes not in ([1], [-3]) or (steps is not None and [int(v) for v in steps] != [1]):
+            raise CnnCalcError(f"{where}: Slice on axes {axes}, not a channel range")
+        start, stop = int(starts[0]), int(ends[0])
+        if stop < 0 or stop > 2**31 or start < 0:
+            channels = self.channels(self.real(node.input[0]), where)
+            start, stop = (v + channels if v < 0 else min(v, channels) for v in (start, stop))
+        return {"select": [start, stop]}
+
+    @staticmethod
+    def _option(layer: dict, key: str, values, default: int) -> None:
+        if values and any(int(v) != default for v in values):
+            layer[key] = _compact(values)
+
+    def _named(self, layer: dict, node) -> dict:
+        name = self.layer_name(node)
+        if name:
+            layer["name"] = name
+        return layer
+
+
+def _integral(value: float):
+    return int(value) if float(value).is_integer() else value
+
+
+class _Nester:
+    """Forks and joins of the step graph → nested branches (a series-parallel reading)."""
+
+    def __init__(self, steps: list[Step], source: str, output: str):
+        self.steps = steps
+        self.output = output
+        self.consumers: dict[str, list[int]] = {}
+        for step in steps:
+            for i in dict.fromkeys(step.inputs):
+                self.consumers.setdefault(i, []).append(step.index)
+        self.below: list[int] = [0] * len(steps)  # bit set: the steps reachable from each
+        for step in reversed(steps):
+            bits = 1 << step.index
+            for c in self.consumers.get(step.output, []):
+                bits |= self.below[c]
+            self.below[step.index] = bits
+
+    def refuse(self, step: Step, why: str) -> CnnCalcError:
+        return CnnCalcError(
+            f"node '{step.node or step.output}' ({step.op}): {why}",
+            hint="cnncalc import writes nestings of add/concat/mul branches; graphs whose "
+            "branches cross (from: references) are not imported yet",
+        )
+
+    def sequence(self, cur: str, stop: int | None) -> tuple[list, str]:
+        items: list = []
+        while True:
+            cons = self.consumers.get(cur, [])
+            if stop is None and cur == self.output and not cons:
+                return items, cur
+            if stop is not None and cons == [stop]:
+                return items, cur
+            if not cons:
+                raise CnnCalcError(f"the tensor '{cur}' is computed and never used")
+            if len(cons) == 1 and self.steps[cons[0]].join is None:
+                step = self.steps[cons[0]]
+                items.append(step.layer)
+                cur = step.output
+                continue
+            common = -1
+            for c in cons:
+                common &= self.below[c]
+            if not common:
+                raise self.refuse(self.steps[cons[0]], "its branches never join again")
+            join = self.steps[(common & -common).bit_length() - 1]
+            if join.join is None:
+                raise self.refuse(join, "branches meet here, not at an add, concat or mul")
+            ends: dict[str, list] = {}
+            for c in cons:
+                if c == join.index:
+                    continue
+                step = self.steps[c]
+                if step.join is not None:
+                    raise self.refuse(step, "a join inside branches that do not nest")
+                branch, end = self.sequence(step.output, join.index)
+                if end in ends:
+                    raise self.refuse(join, "two branches end in one tensor")
+                ends[end] = [step.layer, *branch]
+            ours = [n for n, i in enumerate(join.inputs) if i == cur or i in ends]
+            if join.join == "concat" and ours and len(ours) < len(join.inputs):
+                # cat([a, cat([b, c]), d]) written as one Concat of a, b, c, d: the run of
+                # its inputs that this fork feeds is an inner concat (concat is associative)
+                first, last = ours[0], ours[-1]
+                if last - first + 1 == len(ours) and len(ours) > 1:
+                    run = join.inputs[first : last + 1]
+                    inner = [[] if i == cur else ends.pop(i) for i in run]
+                    if not ends:
+                        items.append({"concat": inner})
+                        cur = f"{join.output}#{first}"
+                        join.inputs[first : last + 1] = [cur]
+                        self.consumers[cur] = [join.index]
+                        if stop is None or stop != join.index:
+                            raise self.refuse(join, "a partial concat outside its branches")
+                        continue
+            branches: list[list] = []
+            for i in join.inputs:
+                if i == cur:
+                    branches.append([])
+                elif i in ends:
+                    branches.append(ends.pop(i))
+                else:
+                    raise self.refuse(join, f"its input '{i}' comes from outside the branches")
+            if ends:
+                raise self.refuse(join, "a branch ends without reaching it")
+            items.append({join.join: branches})
+            cur = join.output
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return (
+            value
+            if _PLAIN.match(value) and value not in ("true", "false", "null")
+            else json.dumps(value)
+        )
+    return str(value)
+
+
+def _emit(items: list, indent: str) -> list[str]:
+    lines = []
+    for item in items:
+        ((first, *_),) = [list(item)]
+        if first in ("add", "concat", "mul") and isinstance(item[first], list):
+            lines.append(f"{indent}- {first}:")
+            for branch in item[first]:
+                if not branch:
+                    lines.append(f"{indent}    - []")
+                    continue
+                inner = _emit(branch, indent + "      ")
+                inner[0] = f"{indent}    - " + inner[0][len(indent) + 6 :]
+                lines.extend(inner)
+            continue
+        body = ", ".join(
+            f"{k}: {_value(v)}" if v is not None else f"{k}: " for k, v in item.items()
+        )
+        lines.append(f"{indent}- {{{body}}}")
+    return lines
+
+
+def input_of(model, shown: str, given: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The network's input without the batch: the graph's, or ``given`` (``--input``)."""
+    initializers = {i.name for i in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in initializers]
+    if len(inputs) != 1:
+        raise CnnCalcError(f"the graph has {len(inputs)} inputs; cnncalc reads one", file=shown)
+    if given is not None:
+        return tuple(given)
+    dims = inputs[0].type.tensor_type.shape.dim
+    shape = []
+    for position, dim in enumerate(dims[1:], 1):
+        if not dim.HasField("dim_value"):
+            label = dim.dim_param or "unnamed"
+            raise CnnCalcError(
+                f"input '{inputs[0].name}' has the symbolic dimension '{label}' at axis {position}",
+                file=shown,
+                field="--input",
+                hint="give the input's size, e.g. --input 3x224x224",
+            )
+        shape.append(int(dim.dim_value))
+    if not shape:
+        raise CnnCalcError(f"input '{inputs[0].name}' has no shape", file=shown, field="--input")
+    return tuple(shape)
+
+
+def onnx_to_yaml(path: Path, shown: str | None = None, input: tuple[int, ...] | None = None) -> str:
+    """The cnncalc YAML of an ONNX file (``cnncalc import``)."""
+    shown = shown or str(path)
+    model = read_model(path, shown)
+    shape = input_of(model, shown, input)
+    try:
+        reader = _Reader(model, shown)
+        steps = reader.read()
+        initializers = {i.name for i in model.graph.initializer}
+        first = [i.name for i in model.graph.input if i.name not in initializers][0]
+        if len(model.graph.output) != 1:
+            raise CnnCalcError(
+                f"the graph has {len(model.graph.output)} outputs; cnncalc reads one"
+            )
+        output = reader.real(model.graph.output[0].name)
+        layers, _ = _Nester(steps, shown, output).sequence(first, None)
+    except CnnCalcError as exc:
+        raise exc.located(file=shown) from None
+    name = model.graph.name or path.stem
+    if name in ("main_graph", "torch_jit", "torch-jit-export", "main"):
+        name = path.stem
+    producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+    head = [
+        f"# Imported by 'cnncalc import' from {path.name} (ONNX opset {opset}"
+        + (f", written by {producer})" if producer else ")"),
+        "# Layer names are the module paths of the weights; the rest are cnncalc's own.",
+        f"name: {_value(name)}",
+        f"source: {json.dumps(f'ONNX file {path.name}')}",
+        f"input: [{', '.join(map(str, shape))}]",
+        "layers:",
+    ]
+    return "\n".join(head + _emit(layers, "  ")) + "\n"

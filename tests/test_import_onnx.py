@@ -1,0 +1,353 @@
+"""cnncalc import: ONNX files read (never run) into cnncalc YAML (issue 13 §1).
+
+The round trip's oracle is PyTorch's own exporter: a zoo network is built as a torch
+module (``cnncalc export --to pytorch``), written by ``torch.onnx.export``, read back by
+``cnncalc import``; the imported network must have the zoo network's shapes, parameters
+and totals under every convention. The hand-built files check single operators against
+the textbook's counts, and the corpus of bad files that each fails in one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.analysis.pipeline import analyze, build, load, loads
+from cnncalc.analysis.stats import convention_totals
+from cnncalc.cli.app import app
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+np = pytest.importorskip("numpy")
+
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+# ---------------------------------------------------------------- hand-built graphs
+
+
+def _save(tmp_path, nodes, inputs, output, initializers=(), opset=17, name="g.onnx"):
+    graph = helper.make_graph(nodes, "hand", inputs, [output], initializer=list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    path = tmp_path / name
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def _tensor(name, *shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
+
+
+def _weight(name, *shape):
+    return numpy_helper.from_array(np.zeros(shape, dtype=np.float32), name)
+
+
+def _conv_net(tmp_path, op="Relu", **conv_attrs):
+    """x[1,3,32,32] → Conv(16 filters of 5×5, bias) → op → y."""
+    nodes = [
+        helper.make_node(
+            "Conv", ["x", "conv1.weight", "conv1.bias"], ["c"], name="conv1", **conv_attrs
+        ),
+        helper.make_node(op, ["c"], ["y"], name="act"),
+    ]
+    inits = [_weight("conv1.weight", 16, 3, 5, 5), _weight("conv1.bias", 16)]
+    return _save(tmp_path, nodes, [_tensor("x", 1, 3, 32, 32)], _tensor("y"), inits)
+
+
+def test_conv_reads_filters_kernel_and_bias_from_the_weight(tmp_path):
+    path = _conv_net(tmp_path, kernel_shape=[5, 5])
+    result = _run("import", str(path))
+    assert result.exit_code == 0, result.output
+    spec = loads(result.stdout)
+    a = analyze(spec)
+    assert a.layers[0].name == "conv1"
+    assert a.layers[0].out_shape == (16, 28, 28)  # 32 − 5 + 1
+    assert a.total.params == 16 * 3 * 5 * 5 + 16
+    assert a.total.macs == 28 * 28 * 16 * 3 * 5 * 5
+
+
+def test_asymmetric_pads_become_top_bottom_left_right(tmp_path):
+    # ONNX pads are [top, left, bottom, right]: 1, 2, 0, 3 → H: 32 + 1 − 5 + 1, W: 32 + 5 − 5 + 1
+    path = _conv_net(tmp_path, kernel_shape=[5, 5], pads=[1, 2, 0, 3], strides=[1, 2])
+    result = _run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "padding: [1, 0, 2, 3]" in result.stdout
+    a = analyze(loads(result.stdout))
+    assert a.layers[0].out_shape == (16, 32 + 1 - 5 + 1, (32 + 5 - 5) // 2 + 1)
+
+
+def test_clip_to_0_6_is_relu6(tmp_path):
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+        helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name="clip"),
+    ]
+    inits = [
+        _weight("w", 8, 3, 1, 1),
+        numpy_helper.from_array(np.array(0, np.float32), "lo"),
+        numpy_helper.from_array(np.array(6, np.float32), "hi"),
+    ]
+    path = _save(tmp_path, nodes, [_tensor("x", 1, 3, 4, 4)], _tensor("y"), inits)
+    result = _run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "{relu6: }" in result.stdout
+    assert "bias: false" in result.stdout  # a Conv without a third input
+    assert analyze(loads(result.stdout)).total.params == 8 * 3
+
+
+def test_matmul_then_constant_add_is_one_fc_with_bias(tmp_path):
+    nodes = [
+        helper.make_node("Flatten", ["x"], ["f"], name="flat"),
+        helper.make_node("MatMul", ["f", "W"], ["m"], name="mm"),
+        helper.make_node("Add", ["m", "b"], ["y"], name="bias"),
+    ]
+    inits = [_weight("W", 48, 10), _weight("b", 10)]
+    path = _save(tmp_path, nodes, [_tensor("x", 1, 3, 4, 4)], _tensor("y"), inits)
+    result = _run("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert analyze(loads(result.stdout)).total.params == 48 * 10 + 10
+
+
+def test_output_file_and_summary_of_the_onnx_file(tmp_path):
+    path = _conv_net(tmp_path, kernel_shape=[5, 5])
+    out = tmp_path / "net.yaml"
+    result = _run("import", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("# Imported by 'cnncalc import' from g.onnx")
+    summary = _run("params", str(path), "--format", "json")
+    assert summary.exit_code == 0, summary.output
+    assert '"params": ' + str(16 * 3 * 5 * 5 + 16) in summary.stdout
+
+
+# ---------------------------------------------------------------- bad files: one line, exit 2
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error:"), result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_an_unmappable_operator_is_named_with_its_node_and_place(tmp_path):
+    path = _conv_net(tmp_path, op="Cos", kernel_shape=[5, 5])
+    line = _one_error_line(_run("import", str(path), "-o", str(tmp_path / "out.yaml")))
+    assert "'act'" in line and "Cos" in line and "after node 'conv1' (Conv)" in line
+    assert not (tmp_path / "out.yaml").exists()  # never a partial file
+
+
+def test_a_truncated_protobuf_is_one_line(tmp_path):
+    whole = _conv_net(tmp_path, kernel_shape=[5, 5]).read_bytes()
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(whole[: len(whole) // 2])
+    line = _one_error_line(_run("import", str(cut)))
+    assert "cut.onnx" in line
+
+
+def test_an_unknown_opset_is_one_line(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="r")]
+    path = _save(tmp_path, nodes, [_tensor("x", 1, 3, 4, 4)], _tensor("y"), opset=999)
+    line = _one_error_line(_run("import", str(path)))
+    assert "opset 999" in line
+
+
+def test_a_symbolic_input_needs_input(tmp_path):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="r")]
+    x = _tensor("x", "N", 3, "height", "width")
+    path = _save(tmp_path, nodes, [x], _tensor("y"))
+    line = _one_error_line(_run("import", str(path)))
+    assert "symbolic dimension 'height'" in line and "--input" in line
+    summary = _one_error_line(_run("summary", str(path)))
+    assert "cnncalc import" in summary and "--input" in summary
+    given = _run("import", str(path), "--input", "3x8x8")
+    assert given.exit_code == 0, given.output
+    assert "input: [3, 8, 8]" in given.stdout
+
+
+def test_a_graph_whose_branches_cross_is_refused_in_one_line(tmp_path):
+    """a → b, and both a and b feed c and d that join apart: not a nesting of branches."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="a"),
+        helper.make_node("Sigmoid", ["a"], ["b"], name="b"),
+        helper.make_node("Add", ["a", "b"], ["c"], name="c"),
+        helper.make_node("Mul", ["a", "c"], ["d"], name="d"),
+        helper.make_node("Add", ["b", "d"], ["y"], name="y"),
+    ]
+    path = _save(tmp_path, nodes, [_tensor("x", 1, 3, 4, 4)], _tensor("y"))
+    line = _one_error_line(_run("import", str(path)))
+    assert "node '" in line
+
+
+def test_no_onnx_file_at_all(tmp_path):
+    path = tmp_path / "text.onnx"
+    path.write_text("not a protobuf at all, just words\n")
+    _one_error_line(_run("summary", str(path)))
+
+
+# ---------------------------------------------------------------- round trip through PyTorch
+
+ADAPTIVE_POOL_LOST = {"alexnet": 256 * 6 * 6, "vgg11": 512 * 7 * 7}
+"""Networks whose AdaptiveAvgPool2d meets a map already of its size (AlexNet's 256×6×6,
+VGG's 512×7×7): torch.onnx.export writes it as an AveragePool of kernel 1, so the file no
+longer says it was adaptive, and cnncalc imports the pool it says. Two peer tools count
+the two pools differently, one operation per pooled output apart: fvcore counts one per
+output of adaptive_avg_pool2d and has no rule for avg_pool2d (1 − 0); thop 0.1.1 counts an
+adaptive pool's kernel adds plus its division, 1 + 1, and an AvgPool's kernel_ops = 1
+(2 − 1). Their totals for the imported network are lower by exactly the map's size."""
+
+POOL_COUNTED_APART = ("fvcore", "thop")
+
+ROUND_TRIP = [
+    "lenet",
+    "alexnet",
+    "vgg11",
+    "resnet18",
+    "googlenet",
+    "densenet121",
+    "mobilenet-v2",
+    "squeezenet1-0",
+    "nin",
+    "resnet50",
+    "inception-v3",  # InceptionE's cat of a cat, written by the exporter as one Concat
+    "mnasnet0-5",
+    "regnet-x-400mf",
+]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
+def test_round_trip_through_torch_onnx_export(name, tmp_path):
+    """Zoo → PyTorch module → torch.onnx.export → cnncalc import: the same network.
+
+    Exported in training mode, because in eval mode PyTorch's exporter folds each
+    BatchNorm into the conv before it (the file then holds another network: a conv with
+    a bias, no BatchNorm). Dropout is kept the same way."""
+    torch = pytest.importorskip("torch")
+    from pytorch_model import torch_model
+
+    spec = load(name)
+    module = torch_model(name).train()
+    path = tmp_path / f"{name}.onnx"
+    x = torch.zeros(2, *spec.input)
+    torch.onnx.export(
+        module, (x,), str(path), dynamo=False, training=torch.onnx.TrainingMode.TRAINING
+    )
+    result = _run("import", str(path))
+    assert result.exit_code == 0, result.output
+    imported = loads(result.stdout, "imported")
+    zoo, back = analyze(spec), analyze(imported)
+    assert [layer.out_shape for layer in back.layers] == [layer.out_shape for layer in zoo.layers]
+    assert back.total.params == sum(p.numel() for p in module.parameters())
+    assert back.total.params == zoo.total.params
+    assert back.total.buffers == zoo.total.buffers
+    zoo_totals = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
+    back_totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
+    assert back_totals.keys() == zoo_totals.keys()
+    lost = ADAPTIVE_POOL_LOST.get(name, 0)
+    for tool in POOL_COUNTED_APART:
+        assert zoo_totals[tool].macs - back_totals[tool].macs == lost, tool
+        if lost:
+            zoo_totals.pop(tool), back_totals.pop(tool)
+    assert back_totals == zoo_totals
+
+
+# ---------------------------------------------------------------- operators PyTorch writes in pieces
+
+
+def _export(module, shape, tmp_path, opset=None):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "m.onnx"
+    extra = {"opset_version": opset} if opset else {}
+    torch.onnx.export(module.eval(), (torch.zeros(1, *shape),), str(path), dynamo=False, **extra)
+    result = _run("import", str(path))
+    assert result.exit_code == 0, result.output
+    with torch.no_grad():
+        out = tuple(module(torch.zeros(1, *shape)).shape[1:])
+    return result.stdout, analyze(loads(result.stdout)), out
+
+
+@pytest.mark.parametrize("opset", [17, 20])
+def test_gelu_as_erf_pieces_or_one_operator(opset, tmp_path):
+    """Opset 17 has no Gelu: PyTorch writes x·0.5·(1 + erf(x/√2)); opset 20 writes Gelu."""
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.GELU())
+    text, a, out = _export(net, (3, 10, 10), tmp_path, opset)
+    assert [layer.kind for layer in a.layers] == ["conv", "gelu"]
+    assert a.layers[-1].out_shape == out == (8, 8, 8)
+    assert a.total.params == 8 * 3 * 3 * 3 + 8
+
+
+def test_shufflenet_unit_split_concat_and_shuffle(tmp_path):
+    """ShuffleNet v2's unit (Ma et al. 2018): split the channels in two, convolve one half,
+    concatenate, shuffle in 2 groups (torchvision's channel_shuffle: view, transpose, view)."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Unit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.branch = nn.Sequential(
+                nn.Conv2d(8, 8, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1)
+            )
+
+        def forward(self, x):
+            x1, x2 = x.chunk(2, dim=1)
+            y = torch.cat((x1, self.branch(x2)), dim=1)
+            n, c, h, w = y.shape  # the tracer writes Shape, Gather, Div…: folded on import
+            return y.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+    unit = Unit()
+    text, a, out = _export(unit, (16, 6, 6), tmp_path)
+    assert "concat:" in text and "{shuffle: 2}" in text
+    assert "{select: [0, 8]}" in text and "{select: [8, 16]}" in text
+    assert a.layers[-1].out_shape == out == (16, 6, 6)
+    assert (
+        a.total.params == sum(p.numel() for p in unit.parameters()) == (8 * 8 + 8) + (8 * 8 * 9 + 8)
+    )
+
+
+def test_slice_of_channels_is_select(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Head(torch.nn.Module):
+        def forward(self, x):
+            return x[:, 2:]
+
+    text, a, out = _export(Head(), (5, 4, 4), tmp_path)
+    assert "{select: [2, 5]}" in text
+    assert a.layers[-1].out_shape == out == (3, 4, 4)
+
+
+def test_layernorm_over_the_last_two_axes(tmp_path):
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.LayerNorm([6, 6]))
+    text, a, out = _export(net, (3, 8, 8), tmp_path)
+    assert a.layers[-1].kind == "layernorm"
+    assert a.layers[-1].out_shape == out
+    assert a.total.params == (4 * 3 * 9 + 4) + 2 * 6 * 6  # γ and β over 6×6
+
+
+def test_squeeze_and_excitation_is_a_mul_of_the_input_and_its_gate(tmp_path):
+    """SE (Hu et al. 2018): x · σ(W2·relu(W1·gap(x))), the gate broadcast over H×W."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class SE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Conv2d(16, 4, 1), nn.Conv2d(4, 16, 1)
+
+        def forward(self, x):
+            s = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean((2, 3), keepdim=True)))))
+            return x * s
+
+    se = SE()
+    text, a, out = _export(se, (16, 7, 7), tmp_path)
+    assert "mul:" in text and "- []" in text
+    assert a.layers[-1].out_shape == out == (16, 7, 7)
+    assert a.total.params == (16 * 4 + 4) + (4 * 16 + 16)
