@@ -4,6 +4,7 @@ markers; under CI a skipped test fails the session (:mod:`ci_skips`)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 import textwrap
 from pathlib import Path
 
@@ -66,10 +67,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.fast)
 
 
+def installed(module: str) -> bool:
+    """Whether a tool can be imported; a module already loaded counts (peer_tools loads
+    calflops' engine by path, leaving ``calflops`` without a spec, which find_spec refuses)."""
+    if module in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def pytest_runtest_setup(item):
     """``@pytest.mark.requires("torch", "fvcore")``: skip this test alone if a tool it
     needs is not installed; a missing tool never takes the tests that do not need it along."""
     for marker in item.iter_markers("requires"):
-        missing = [m for m in marker.args if importlib.util.find_spec(m) is None]
+        missing = [m for m in marker.args if not installed(m)]
         if missing:
             pytest.skip(f"needs {', '.join(missing)} (pip install -e '.[test]')")
