@@ -428,6 +428,8 @@ def test_join_takes_the_widest_branch(seed, join):
 
 
 MAX_SIZE = 192
+MAX_SIZE_3D = 40
+"""A video network's gradient over D×H×W costs the cube: its fields are measured up to 40."""
 """The widest input the zoo test builds (with one channel per map, to keep the run short):
 a field wider than half of it is not measured, so the deep networks are checked on a
 prefix (ResNet-152: conv1 to layer2.4, fields up to 91 pixels)."""
@@ -458,7 +460,8 @@ def test_zoo_fields_match_the_gradient(spec):
     for row in first.layers:
         if len(row.out_shape) > 1 and row.kind not in ("gap", "adaptive"):
             widest = [max(w, int(r)) for w, r in zip(widest, row.rf)]
-    size = tuple(min(MAX_SIZE, max(n, 2 * w + 8)) for n, w in zip(first.input[1:], widest))
+    cap = MAX_SIZE if len(widest) < 3 else MAX_SIZE_3D
+    size = tuple(min(cap, max(n, 2 * w + 8)) for n, w in zip(first.input[1:], widest))
     while True:  # a network that needs a wider input (a 7×7 conv as classifier) gets it
         shape = (first.input[0],) + size
         try:

@@ -60,12 +60,22 @@ def stepping_jumps(fields: list[Field], shapes: list[Shape], y: Shape, axis: int
 
 
 def broadcast_field(fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
-    """Each axis takes the widest field of all branches (a global gate sees the whole map)
-    and the coarsest jump of the branches that step along it."""
-    axes = range(len(fields[0].rf))
+    """Per axis: the branches that step along it are lined up by where unit 0's field
+    starts, and the join's field runs from the earliest start to the latest end (as
+    :meth:`Field.merge`); a branch broadcast along the axis (a global gate) adds its own
+    field, which may be wider still. The jump is the coarsest of the stepping branches."""
+    rf, start = [], []
+    for axis in range(len(fields[0].rf)):
+        stepping = [f for f, s in zip(fields, shapes) if s[axis + 1] == y[axis + 1]]
+        stretched = [f for f, s in zip(fields, shapes) if s[axis + 1] != y[axis + 1]]
+        first = min(f.starts()[axis] for f in stepping)
+        last = max(f.starts()[axis] + f.rf[axis] for f in stepping)
+        rf.append(max([last - first] + [f.rf[axis] for f in stretched]))
+        start.append(first)
     return Field(
-        tuple(max(f.rf[axis] for f in fields) for axis in axes),
-        tuple(max(stepping_jumps(fields, shapes, y, axis)) for axis in axes),
+        tuple(rf),
+        tuple(max(stepping_jumps(fields, shapes, y, axis)) for axis in range(len(rf))),
+        start=tuple(start),
     )
 
 
