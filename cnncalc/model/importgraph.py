@@ -157,3 +157,26 @@ def emit(items: list, indent: str) -> list[str]:
         )
         lines.append(f"{indent}- {{{body}}}")
     return lines
+
+
+def write_yaml(
+    steps: list[Step],
+    first: str,
+    output: str,
+    *,
+    comments: list[str],
+    name: str,
+    source: str,
+    input: tuple[int, ...],
+) -> str:
+    """The YAML file of a step graph read by an importer: its ``comments`` (the source,
+    the reader), ``name``, ``source`` and ``input``, then the layers from the tensor
+    ``first`` to the tensor ``output``, nested where the graph nests."""
+    layers, _ = Nester(steps, source, output).sequence(first, None)
+    head = [f"# {line}" for line in comments] + [
+        f"name: {plain_value(name)}",
+        f"source: {json.dumps(source)}",
+        f"input: [{', '.join(map(str, input))}]",
+        "layers:",
+    ]
+    return "\n".join(head + emit(layers, "  ")) + "\n"

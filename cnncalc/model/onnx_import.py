@@ -22,13 +22,12 @@ folded. A graph whose branches cross (it would need ``from:`` references) is ref
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import CnnCalcError
-from cnncalc.model.importgraph import Nester, Step, emit, plain_value
+from cnncalc.model.importgraph import Step, write_yaml
 
 MAX_ONNX_BYTES = 2_000_000_000
 """The protobuf limit: an ONNX file larger than 2 GB keeps its weights outside."""
@@ -602,6 +601,11 @@ def onnx_to_yaml(path: Path, shown: str | None = None, input: tuple[int, ...] | 
     shown = shown or str(path)
     model = read_model(path, shown)
     shape = input_of(model, shown, input)
+    name = model.graph.name or path.stem
+    if name in ("main_graph", "torch_jit", "torch-jit-export", "main"):
+        name = path.stem
+    producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
     try:
         reader = _Reader(model, shown)
         steps = reader.read()
@@ -612,21 +616,18 @@ def onnx_to_yaml(path: Path, shown: str | None = None, input: tuple[int, ...] | 
                 f"the graph has {len(model.graph.output)} outputs; cnncalc reads one"
             )
         output = reader.real(model.graph.output[0].name)
-        layers, _ = Nester(steps, shown, output).sequence(first, None)
+        return write_yaml(
+            steps,
+            first,
+            output,
+            comments=[
+                f"Imported by 'cnncalc import' from {path.name} (ONNX opset {opset}"
+                + (f", written by {producer})" if producer else ")"),
+                "Layer names are the module paths of the weights; the rest are cnncalc's own.",
+            ],
+            name=name,
+            source=f"ONNX file {path.name}",
+            input=shape,
+        )
     except CnnCalcError as exc:
         raise exc.located(file=shown) from None
-    name = model.graph.name or path.stem
-    if name in ("main_graph", "torch_jit", "torch-jit-export", "main"):
-        name = path.stem
-    producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
-    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
-    head = [
-        f"# Imported by 'cnncalc import' from {path.name} (ONNX opset {opset}"
-        + (f", written by {producer})" if producer else ")"),
-        "# Layer names are the module paths of the weights; the rest are cnncalc's own.",
-        f"name: {plain_value(name)}",
-        f"source: {json.dumps(f'ONNX file {path.name}')}",
-        f"input: [{', '.join(map(str, shape))}]",
-        "layers:",
-    ]
-    return "\n".join(head + emit(layers, "  ")) + "\n"
