@@ -658,3 +658,51 @@ def test_group_norm_after_a_crop_keeps_a_contiguous_copy():
     x = torch.randn(2, 4, 8, 8)
     saved, *_ = torch_memory(exported_yaml_module(text).build().train(), x)
     assert memory(loads(text), batch=2).activations == saved
+
+
+@pytest.mark.parametrize(
+    "layers,line,message",
+    [
+        (
+            "  - {conv: 8, kernel: 3, padding: 3, name: a}\n  - {crop: , match: a, from: input}\n",
+            5,
+            # conv: 32 + 2·3 − 3 + 1 = 36 > the input's 32
+            "layers.1.match: layer 'crop' (crop) on input 3×32×32: crops h to 36 (the size of 'a')",
+        ),
+        (
+            "  - {crop: , match: b}\n  - {conv: 8, kernel: 3, name: b}\n",
+            4,
+            "layers.0.match: 'b' comes later (line 5)",
+        ),
+        ("  - {crop: , match: nowhere}\n", 4, "layers.0.match: no layer named 'nowhere'"),
+        ("  - {relu: , name: a}\n  - {crop: }\n", 5, "a crop takes a size"),
+        ("  - {relu: , name: a}\n  - {crop: 4, match: a}\n", 5, "one of the two"),
+        ("  - {flatten: , name: f}\n  - {crop: , match: f, from: input}\n", 5, "no spatial axes"),
+    ],
+)
+def test_a_crop_that_matches_a_layer_it_cannot_is_one_line_exit_2(
+    cli, yaml_file, layers, line, message
+):
+    """U-Net's crop to the size of the map it joins (``match: NAME``): a size larger than
+    the input, a name that is later or absent, neither or both of size and match, and a
+    match without spatial axes are each one line naming file, line and field."""
+    path = yaml_file("name: t\ninput: [3, 32, 32]\nlayers:\n" + layers)
+    result = cli("shape", path)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert f"{path}:{line}: " in lines[0] and message in lines[0], lines[0]
+
+
+def test_a_crop_to_match_centres_the_window_like_the_papers_crop():
+    """A 3×9×9 map cropped to match a 5×5 one: offset ⌊(9 − 5)/2⌋ = 2 on each axis, the
+    window [2, 7), as tests/unet_paper.py's centre_crop takes it; no operations."""
+    spec = loads(
+        "input: [3, 9, 9]\nlayers:\n  - {pool: max, kernel: 5, stride: 1, name: small}\n"
+        "  - {crop: , match: small, from: input}\n"
+    )
+    graph = build(spec)
+    crop = graph.nodes[-1]
+    assert crop.out_shape == (3, 5, 5)
+    assert crop.layer.offsets(crop.in_shape) == (2, 2)
+    assert analyze(spec).layers[-1].macs == 0

@@ -191,6 +191,8 @@ class Kind(BaseModel):
     summary: ClassVar[str] = ""
     formula: ClassVar[str] = ""
     receptive_note: ClassVar[str] = ""
+    one_of: ClassVar[tuple[str, ...]] = ()
+    """Options of which exactly one is given (a crop's size or ``match``), main first."""
     """Said beside the receptive-field working (an fc sees its whole input)."""
     """The kind's rule in one line for ``cnncalc kinds`` (its docstring's first line when
     that already says it)."""
@@ -264,6 +266,15 @@ class Kind(BaseModel):
                 Formula("jump" + suffix, f"j_prev·s{suffix}", f"{j0}·{s}", str(j1)),
             ]
         return lines
+
+    def size_source(self) -> str | None:
+        """The earlier named layer whose output size sets an option of this one at the
+        network's input (a crop's ``match:``), or None."""
+        return None
+
+    def sized_like(self, target: Shape) -> Kind:
+        """This layer with the options :meth:`size_source` names set from ``target``."""
+        return self
 
     def is_view(self) -> bool:
         """Its output is its input's memory (flatten): autograd keeping one keeps the other."""
