@@ -639,12 +639,17 @@ def test_block_training_memory_and_backward_are_pytorchs(name):
     assert counter.get_total_flops() == 2 * (cost.dx.macs + cost.dw.macs + excess)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: PyTorch's group_norm makes a non-contiguous input (a crop) contiguous "
-    "and keeps that copy for its backward; cnncalc counts the cropped map's source",
-)
-def test_group_norm_after_a_crop_keeps_a_contiguous_copy():
+@pytest.mark.requires("torch")
+@pytest.mark.parametrize("norm", ["{groupnorm: 2}", "{instancenorm: }", "{batchnorm: }"])
+@pytest.mark.parametrize("view", ["{crop: 12}", "{select: [0, 2]}", "{select: [0, 4]}"])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_norm_after_a_strided_view_keeps_what_pytorch_keeps(norm, view, batch):
+    """group_norm (native_group_norm: input.contiguous()) and instance_norm
+    (batch_norm on input.contiguous().view(1, N·C, …)) copy a strided input and keep the
+    copy; batch_norm keeps the view, so the map it is cut from stays alive. A centre crop
+    is strided; a channel range is strided only for more than one sample (one sample's
+    channels a…b lie together), and all the channels are no range at all. PyTorch's saved
+    tensors decide, as in test_memory.py."""
     torch = pytest.importorskip("torch")
     from pytorch_model import exported_yaml_module
     from test_memory import torch_memory
@@ -653,11 +658,25 @@ def test_group_norm_after_a_crop_keeps_a_contiguous_copy():
 
     text = (
         "name: t\ninput: [4, 8, 8]\nlayers:\n  - {conv: 4, kernel: 1}\n"
+        f"  - {{upsample: 2}}\n  - {view}\n  - {norm}\n"
+    )
+    x = torch.randn(batch, 4, 8, 8)
+    saved, *_ = torch_memory(exported_yaml_module(text).build().train(), x)
+    assert memory(loads(text), batch=batch).activations == saved
+
+
+def test_group_norm_after_a_crop_keeps_its_copy_not_the_uncropped_map():
+    """By hand, batch 1, fp32: the conv keeps its input 4·8·8 = 256 values; the upsampled
+    map 4·16·16 = 1,024 is cut to 4·12·12 = 576, which group norm copies and keeps, with a
+    mean and a 1/σ per group (2 + 2): (256 + 576 + 4)·4 = 3,344 bytes, not the
+    (256 + 1,024 + 4)·4 = 5,136 of keeping the uncropped map."""
+    from cnncalc.analysis.pipeline import memory
+
+    text = (
+        "name: t\ninput: [4, 8, 8]\nlayers:\n  - {conv: 4, kernel: 1}\n"
         "  - {upsample: 2}\n  - {crop: 12}\n  - {groupnorm: 2}\n"
     )
-    x = torch.randn(2, 4, 8, 8)
-    saved, *_ = torch_memory(exported_yaml_module(text).build().train(), x)
-    assert memory(loads(text), batch=2).activations == saved
+    assert memory(loads(text), batch=1).activations == (256 + 576 + 4) * 4
 
 
 @pytest.mark.parametrize(

@@ -656,6 +656,7 @@ class GroupNorm(Normalization):
     kind: ClassVar[str] = "groupnorm"
     main: ClassVar[str] = "groups"
     summary: ClassVar[str] = "group normalisation (G groups of channels)"
+    copies_strided_input: ClassVar[bool] = True  # native_group_norm: input.contiguous()
 
     groups: Size
     affine: bool = True
@@ -690,6 +691,7 @@ class InstanceNorm(Normalization):
 
     kind: ClassVar[str] = "instancenorm"
     summary: ClassVar[str] = "instance normalisation (each map of each sample)"
+    copies_strided_input: ClassVar[bool] = True  # F.instance_norm: input.contiguous().view()
 
     affine: bool = False
     track_running_stats: bool = False

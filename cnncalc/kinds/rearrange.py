@@ -53,6 +53,11 @@ class Select(Kind):
     def is_view(self) -> bool:
         return True
 
+    def is_strided_view(self, x: Shape, y: Shape, batch: int) -> bool:
+        """x[:, a:b] is contiguous for one sample; for several, each sample's range is
+        followed by the rest of that sample's channels."""
+        return batch > 1 and x[0] != y[0]
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         start, stop = self.channels
         return [Formula("C", "stop − start", f"{stop} − {start}", str(y[0]), f"a view: {FREE}")]
@@ -143,6 +148,9 @@ class Crop(Kind):
 
     def is_view(self) -> bool:
         return True
+
+    def is_strided_view(self, x: Shape, y: Shape, batch: int) -> bool:
+        return x != y
 
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         source = f"size of '{self.match}'" if self.match else "size"
