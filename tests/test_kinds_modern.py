@@ -644,12 +644,11 @@ def test_block_training_memory_and_backward_are_pytorchs(name):
 @pytest.mark.parametrize("view", ["{crop: 12}", "{select: [0, 2]}", "{select: [0, 4]}"])
 @pytest.mark.parametrize("batch", [1, 2])
 def test_a_norm_after_a_strided_view_keeps_what_pytorch_keeps(norm, view, batch):
-    """group_norm (native_group_norm: input.contiguous()) and instance_norm
-    (batch_norm on input.contiguous().view(1, N·C, …)) copy a strided input and keep the
-    copy; batch_norm keeps the view, so the map it is cut from stays alive. A centre crop
-    is strided; a channel range is strided only for more than one sample (one sample's
-    channels a…b lie together), and all the channels are no range at all. PyTorch's saved
-    tensors decide, as in test_memory.py."""
+    """instance_norm (batch_norm on input.contiguous().view(1, N·C, …)) copies a strided
+    input and keeps the copy; group_norm (PyTorch 2.14) and batch_norm keep the view, so
+    the map it is cut from stays alive. A centre crop is strided; a channel range is
+    strided only for more than one sample (one sample's channels a…b lie together), and all
+    the channels are no range at all. PyTorch's saved tensors decide, as in test_memory.py."""
     torch = pytest.importorskip("torch")
     from pytorch_model import exported_yaml_module
     from test_memory import torch_memory
@@ -665,18 +664,22 @@ def test_a_norm_after_a_strided_view_keeps_what_pytorch_keeps(norm, view, batch)
     assert memory(loads(text), batch=batch).activations == saved
 
 
-def test_group_norm_after_a_crop_keeps_its_copy_not_the_uncropped_map():
+def test_instance_norm_after_a_crop_keeps_its_copy_not_the_uncropped_map():
     """By hand, batch 1, fp32: the conv keeps its input 4·8·8 = 256 values; the upsampled
-    map 4·16·16 = 1,024 is cut to 4·12·12 = 576, which group norm copies and keeps, with a
-    mean and a 1/σ per group (2 + 2): (256 + 576 + 4)·4 = 3,344 bytes, not the
-    (256 + 1,024 + 4)·4 = 5,136 of keeping the uncropped map."""
+    map 4·16·16 = 1,024 is cut to 4·12·12 = 576, which instance norm copies and keeps, with
+    a mean and a 1/σ per channel of the sample (4 + 4): (256 + 576 + 8)·4 = 3,360 bytes,
+    not the (256 + 1,024 + 8)·4 = 5,152 of keeping the uncropped map. Group norm keeps the
+    view: (256 + 1,024 + 2 + 2)·4 = 5,136."""
     from cnncalc.analysis.pipeline import memory
 
     text = (
         "name: t\ninput: [4, 8, 8]\nlayers:\n  - {conv: 4, kernel: 1}\n"
-        "  - {upsample: 2}\n  - {crop: 12}\n  - {groupnorm: 2}\n"
+        "  - {upsample: 2}\n  - {crop: 12}\n  - {norm}\n"
     )
-    assert memory(loads(text), batch=1).activations == (256 + 576 + 4) * 4
+    instance = memory(loads(text.replace("{norm}", "{instancenorm: }")), batch=1)
+    group = memory(loads(text.replace("{norm}", "{groupnorm: 2}")), batch=1)
+    assert instance.activations == (256 + 576 + 8) * 4
+    assert group.activations == (256 + 1024 + 2 + 2) * 4
 
 
 @pytest.mark.parametrize(

@@ -656,7 +656,6 @@ class GroupNorm(Normalization):
     kind: ClassVar[str] = "groupnorm"
     main: ClassVar[str] = "groups"
     summary: ClassVar[str] = "group normalisation (G groups of channels)"
-    copies_strided_input: ClassVar[bool] = True  # native_group_norm: input.contiguous()
 
     groups: Size
     affine: bool = True
