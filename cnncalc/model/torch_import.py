@@ -40,6 +40,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import inspect
 import math
 import operator
 import sys
@@ -192,7 +193,7 @@ def trace(net, shown: str):
 
     tracer = Tracer()
     try:
-        graph = tracer.trace(net)
+        graph = tracer.trace(net, concrete_args=_defaults(net))
     except Exception as exc:
         raise CnnCalcError(
             f"torch.fx cannot trace {type(net).__name__}: {_first_line(exc)}",
@@ -213,6 +214,17 @@ def first_values(gm) -> dict[str, float]:
             if tensor is not None and tensor.numel():
                 found[node.target] = float(f"{float(tensor.detach().flatten()[0]):.7g}")
     return found
+
+
+def _defaults(net) -> dict[str, Any] | None:
+    """forward's arguments after the input that have defaults (cnncalc's own export has
+    ``return_all=False``), traced at their defaults: a flag is Python control flow."""
+    try:
+        parameters = list(inspect.signature(net.forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    found = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+    return found or None
 
 
 def run_shapes(gm, shape: tuple[int, ...], rebuild) -> dict[str, Any]:
@@ -619,6 +631,8 @@ class _Reader:
             if node.name in self.fused:
                 continue
             if node.op == "placeholder":
+                if not isinstance(self.values.get(node.name), self.torch.Tensor):
+                    continue  # an argument traced at its default (return_all=False)
                 if first is not None:
                     raise CnnCalcError(f"the module's forward takes {node.name!r} beside {first!r}")
                 first = node.name
@@ -637,6 +651,25 @@ class _Reader:
             self.one(node)
         assert first is not None and output is not None
         return self.steps, first, output
+
+    def check_every_parameter_used(self, parameters: list[str]) -> None:
+        """Refuse a module whose traced forward leaves parameters unused (GoogLeNet's
+        auxiliary classifiers, skipped in eval mode): cnncalc would count fewer parameters
+        than the module holds, and the export would not load its state_dict strictly."""
+        read = {n.target for n in self.gm.graph.nodes if n.op == "get_attr"}
+        unused = [
+            p for p in parameters if p not in read and p.rpartition(".")[0] not in self.called
+        ]
+        if unused:
+            owners = list(dict.fromkeys(p.rpartition(".")[0] or p for p in unused))
+            shown = ", ".join(owners[:4]) + (
+                f" and {len(owners) - 4} more" if len(owners) > 4 else ""
+            )
+            raise CnnCalcError(
+                f"the forward pass (eval mode) never uses the parameters of {shown}; "
+                "cnncalc would count fewer parameters than the module holds",
+                hint="build the module without them, e.g. googlenet(aux_logits=False)",
+            )
 
     def one(self, node) -> None:
         where = self.where(node)
@@ -730,7 +763,7 @@ class _Reader:
             return
 
         # layout
-        if fn is torch.permute or method == "permute":
+        if fn in (torch.permute, torch.movedim) or method in ("permute", "movedim"):
             self._permute(node, inputs, where)
             return
         if method in ("view", "reshape") or fn is torch.reshape:
@@ -829,12 +862,16 @@ class _Reader:
         self.add(node, inputs, join="concat")
 
     def _permute(self, node, inputs: list[str], where: str) -> None:
-        dims = node.args[1:] if node.op == "call_method" else node.args[1:]
-        dims = node.kwargs.get("dims", dims)
-        if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
-            dims = dims[0]
-        dims = list(self.value(dims))
-        rank = len(dims)
+        rank = len(self.shape(node.args[0]))
+        if node.target in ("movedim", getattr(self.torch, "movedim", None)):
+            source, destination = self.value(list(node.args[1:3]))
+            dims = list(range(rank))
+            dims.insert(destination % rank, dims.pop(source % rank))
+        else:
+            dims = node.kwargs.get("dims", node.args[1:])
+            if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+                dims = dims[0]
+            dims = list(self.value(dims))
         to_last = [0, *range(2, rank), 1]
         to_first = [0, rank - 1, *range(1, rank - 1)]
         layout = node.args[0].name
@@ -1067,7 +1104,9 @@ def torch_to_yaml(source: str, input: tuple[int, ...] | None = None) -> str:
         gm = trace(net, source)
         scalars = first_values(gm)
         values = run_shapes(gm, shape, lambda: trace(build_module(source)[0], source))
-        steps, first, output = _Reader(torch, gm, values, scalars).read()
+        reader = _Reader(torch, gm, values, scalars)
+        steps, first, output = reader.read()
+        reader.check_every_parameter_used([n for n, _ in net.named_parameters()])
         _, name, _ = parse_source(source)
         return write_yaml(
             steps,
