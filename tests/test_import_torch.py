@@ -197,6 +197,37 @@ def test_zoo_export_imports_back_as_the_same_network(zoo, tmp_path):
     _same_network(loads(back.stdout, "imported"), load(zoo), GAP_AS_ADAPTIVE)
 
 
+@needs_torch
+def test_unet_written_flat_imports_back_nested(tmp_path):
+    """The zoo's U-Net (Ronneberger et al. 2015) is written flat, each crop reading its skip
+    by ``from:``; traced, the skips nest as concat branches, so the layers come back in
+    another order: the same layers by name (every conv and each centre crop, 64×568×568 →
+    392×392 for crop1: offset ⌊(568 − 392)/2⌋ = 88), the same kinds and shapes, and the
+    same totals under every convention."""
+    model = tmp_path / "model.py"
+    assert _run("export", "unet-2015", "--to", "pytorch", "-o", str(model)).exit_code == 0
+    back = _run("import", f"torch:{model}:build")
+    assert back.exit_code == 0, back.output
+    assert "{crop: 392, name: crop1}" in back.stdout
+    imported, zoo = loads(back.stdout, "imported"), load("unet-2015")
+    got, want = analyze(imported), analyze(zoo)
+
+    def named(result):
+        return {r.name: (r.kind, r.out_shape, r.params) for r in result.layers if r.params}
+
+    assert named(got) == named(want)
+    crops = {r.name: r.out_shape for r in got.layers if r.kind == "crop"}
+    assert crops == {r.name: r.out_shape for r in want.layers if r.kind == "crop"}
+    assert crops["crop1"] == (64, 392, 392)
+    assert sorted((r.kind, r.out_shape) for r in got.layers) == sorted(
+        (r.kind, r.out_shape) for r in want.layers
+    )
+    assert (
+        got.total.params == want.total.params == 31_030_658
+    )  # derived conv by conv in test_zoo_unet.py
+    assert _totals(imported) == _totals(zoo)
+
+
 # ---------------------------------------------------------------- a file of the user's own
 
 LENET_FILE = '''

@@ -503,13 +503,13 @@ _POINTWISE |= {"identity", "gelu", "dropout", "drop_path", "leaky_relu", "elu"}
 class _Reader:
     """The nodes of one fx graph → Steps, with shapes from one (meta) forward pass."""
 
-    def __init__(self, torch, gm, values: dict[str, Any], scalars: dict[str, float]):
+    def __init__(self, torch, net, gm, values: dict[str, Any], scalars: dict[str, float]):
         self.torch = torch
         self.scalars = scalars
         self.F = torch.nn.functional
         self.gm = gm
         self.values = values
-        self.modules = dict(gm.named_modules())
+        self.modules = dict(net.named_modules())  # gm keeps only the modules it calls
         self.alias: dict[str, str] = {}
         self.channels_last: set[str] = set()
         self.steps: list[Step] = []
@@ -818,7 +818,30 @@ class _Reader:
             start, stop, _ = index[1].indices(shape[1])
             self.add(node, [self.real(x.name)], {"select": [start, stop]})
             return
-        raise CnnCalcError(f"{where}: indexing by {index!r} is not a channel range")
+        crop = self._centre_crop(index, shape)
+        if crop is not None:
+            self.add(node, [self.real(x.name)], {"crop": crop}, name=self.owner(node))
+            return
+        raise CnnCalcError(
+            f"{where}: indexing by {index!r} is neither a channel range nor a centre crop"
+        )
+
+    @staticmethod
+    def _centre_crop(index: tuple, shape: tuple[int, ...]):
+        """``x[:, :, a:a + s, b:b + t]`` with every offset ⌊(n − size)/2⌋ → ``crop: [s, t]``
+        (U-Net's crop of a skip; the crop kind's offset rule)."""
+        if len(index) != len(shape) or index[:2] != (slice(None), slice(None)):
+            return None
+        sizes = []
+        for axis, cut in zip(shape[2:], index[2:]):
+            if not isinstance(cut, slice) or cut.step not in (None, 1):
+                return None
+            start, stop, _ = cut.indices(axis)
+            size = stop - start
+            if size < 1 or start != (axis - size) // 2:
+                return None
+            sizes.append(size)
+        return _compact(sizes)
 
     def _mul(self, node, inputs: list[str], where: str) -> None:
         if len(inputs) == 2:
@@ -1104,7 +1127,7 @@ def torch_to_yaml(source: str, input: tuple[int, ...] | None = None) -> str:
         gm = trace(net, source)
         scalars = first_values(gm)
         values = run_shapes(gm, shape, lambda: trace(build_module(source)[0], source))
-        reader = _Reader(torch, gm, values, scalars)
+        reader = _Reader(torch, net, gm, values, scalars)
         steps, first, output = reader.read()
         reader.check_every_parameter_used([n for n, _ in net.named_parameters()])
         _, name, _ = parse_source(source)
