@@ -332,6 +332,88 @@ def test_chunk_cat_and_channel_shuffle_of_a_shufflenet_unit(tmp_path):
     assert a.total.params == 8 * 8 + 8
 
 
+MANY_MODULES = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    input_size = (3, 17, 17)
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding="same", dilation=2, bias=False),
+            nn.BatchNorm2d(8, eps=1e-3, momentum=0.01),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(8, 8, (3, 5), stride=(1, 2), padding=(1, 2), groups=4),
+            nn.GroupNorm(2, 8),
+            nn.ELU(alpha=0.5),
+            nn.PReLU(8),
+            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            nn.InstanceNorm2d(8, affine=True),
+            nn.LocalResponseNorm(3, alpha=2e-4),
+            nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1),
+            nn.Hardswish(),
+            nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+            nn.Upsample(scale_factor=2),
+            nn.Dropout2d(0.1),
+            nn.AdaptiveMaxPool2d((3, 2)),
+            nn.Flatten(),
+            nn.Linear(36, 10),
+            nn.Softmax(dim=1),
+        )
+        self.side = nn.Conv1d(4, 4, 1)  # never called: refused unless unused is allowed
+
+    def forward(self, x):
+        return F.log_softmax(F.elu(F.leaky_relu(self.body(x), 0.3)), dim=1)
+"""
+
+
+@needs_torch
+def test_every_mapped_module_has_pytorchs_shapes_and_parameters(tmp_path):
+    """Each layer's output shape and parameter count against PyTorch's own module (a
+    forward hook on every leaf, p.numel() of its parameters, its running statistics)."""
+    import torch
+
+    text = MANY_MODULES.replace("        self.side = nn.Conv1d(4, 4, 1)", "        pass")
+    path = _write(tmp_path, text.replace("  # never called: refused unless unused is allowed", ""))
+    result = _run("import", f"torch:{path}:Net")
+    assert result.exit_code == 0, result.output
+    got = {r.name: r for r in analyze(loads(result.stdout)).layers}
+
+    namespace: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    net = namespace["Net"]().eval()
+    seen = {}
+    for name, module in net.body.named_children():
+        module.register_forward_hook(
+            lambda m, i, o, name=f"body.{name}": seen.__setitem__(name, tuple(o.shape[1:]))
+        )
+    with torch.no_grad():
+        net(torch.zeros(1, *net.input_size))
+    assert len(seen) == 19
+    for name, shape in seen.items():
+        module = net.get_submodule(name)
+        assert got[name].out_shape == shape, name
+        assert got[name].params == sum(p.numel() for p in module.parameters()), name
+    assert got["body.1"].buffers == 8 + 8  # running mean and variance
+    assert analyze(loads(result.stdout)).layers[-1].out_shape == (10,)
+    kinds = [r.kind for r in analyze(loads(result.stdout)).layers[-3:]]
+    assert kinds == ["leaky_relu", "elu", "log_softmax"]
+    from pytorch_model import exported_yaml_module
+
+    exported_yaml_module(result.stdout).build().load_state_dict(net.state_dict(), strict=True)
+
+
+@needs_torch
+def test_parameters_the_forward_never_uses_are_refused(tmp_path):
+    path = _write(tmp_path, MANY_MODULES)
+    line = _one_error_line(_run("import", f"torch:{path}:Net"))
+    assert "never uses the parameters of side" in line
+
+
 # ---------------------------------------------------------------- bad sources: one line, exit 2
 
 

@@ -284,9 +284,11 @@ def _float_option(layer: dict, key: str, value, default: float) -> None:
         layer[key] = float(value)
 
 
-def _conv(m, kind: str, where: str) -> dict:
+def _conv(m, kind: str) -> dict:
+    """nn.Conv*d / ConvTranspose*d → ``conv``/``deconv``: out_channels, kernel_size, stride,
+    padding (per side, or 'same'/'valid'), output_padding, dilation, groups, bias."""
     if getattr(m, "padding_mode", "zeros") != "zeros":
-        raise CnnCalcError(f"{where}: padding_mode '{m.padding_mode}'; cnncalc pads with zeros")
+        raise ValueError(f"padding_mode '{m.padding_mode}'; cnncalc pads with zeros")
     out = m.out_channels
     layer: dict[str, Any] = {kind: out, "kernel": _compact(m.kernel_size)}
     _option(layer, "stride", m.stride, 1)
@@ -448,12 +450,12 @@ _SIMPLE = {
 
 _MODULES: dict[str, Any] = {
     **{name: (lambda kind: lambda m: {kind: None})(kind) for name, kind in _SIMPLE.items()},
-    "Conv1d": lambda m: _conv(m, "conv", ""),
-    "Conv2d": lambda m: _conv(m, "conv", ""),
-    "Conv3d": lambda m: _conv(m, "conv", ""),
-    "ConvTranspose1d": lambda m: _conv(m, "deconv", ""),
-    "ConvTranspose2d": lambda m: _conv(m, "deconv", ""),
-    "ConvTranspose3d": lambda m: _conv(m, "deconv", ""),
+    "Conv1d": lambda m: _conv(m, "conv"),
+    "Conv2d": lambda m: _conv(m, "conv"),
+    "Conv3d": lambda m: _conv(m, "conv"),
+    "ConvTranspose1d": lambda m: _conv(m, "deconv"),
+    "ConvTranspose2d": lambda m: _conv(m, "deconv"),
+    "ConvTranspose3d": lambda m: _conv(m, "deconv"),
     "BatchNorm1d": _batchnorm,
     "BatchNorm2d": _batchnorm,
     "BatchNorm3d": _batchnorm,
@@ -588,8 +590,9 @@ class _Reader:
             name = self.unique(name)
             if name:
                 layer["name"] = name
+        qualname = node.target if node.op == "call_module" else node.name
         step = Step(
-            len(self.steps), node.name, self.target_text(node), inputs, node.name, layer, join
+            len(self.steps), qualname, self.target_text(node), inputs, node.name, layer, join
         )
         self.steps.append(step)
         self.last = f"node '{node.target if node.op == 'call_module' else node.name}'"
@@ -679,7 +682,7 @@ class _Reader:
                 self.module(node, inputs, where)
             else:
                 self.function(node, inputs, where)
-        except (ValueError, TypeError, AttributeError) as exc:
+        except ValueError as exc:  # an attribute with no cnncalc option
             raise CnnCalcError(f"{where}: {exc}") from None
 
     def module(self, node, inputs: list[str], where: str) -> None:
@@ -990,6 +993,14 @@ class _Reader:
         }
         if name in simple and (node.op == "call_method" or target in _functions(torch, name)):
             return {simple[name]: None}, owner
+        if target is F.leaky_relu:
+            layer: dict[str, Any] = {"leaky_relu": None}
+            _float_option(layer, "leaky_relu", arg(1, "negative_slope", 0.01), 0.01)
+            return layer, owner
+        if target is F.elu:
+            layer = {"elu": None}
+            _float_option(layer, "elu", arg(1, "alpha", 1.0), 1.0)
+            return layer, owner
         if target is F.gelu or (node.op == "call_method" and name == "gelu"):
             approximate = arg(1, "approximate", "none")
             return ({"gelu": None} if approximate == "none" else {"gelu": approximate}), owner
