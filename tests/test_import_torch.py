@@ -236,6 +236,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+print("building LeNet")  # a model file that prints: kept off the YAML on stdout
+
+
 class Net(nn.Module):
     """LeCun et al. 1998's layout with ReLU and max pooling (d2l's LeNet, 6.6)."""
 
@@ -273,6 +276,7 @@ def test_a_file_of_my_own_lenet_from_its_input_size(tmp_path):
     path = _write(tmp_path, LENET_FILE)
     result = _run("import", f"torch:{path}:Net")  # no --input: Net.input_size
     assert result.exit_code == 0, result.output
+    assert "building LeNet" not in result.stdout  # the file's print went to stderr
     a = analyze(loads(result.stdout))
     shapes = {r.name: r.out_shape for r in a.layers}
     assert shapes["conv1"] == (6, 28, 28)
@@ -295,7 +299,8 @@ def test_a_file_of_my_own_lenet_from_its_input_size(tmp_path):
 def test_an_input_the_module_cannot_take_is_one_line(tmp_path):
     """--input overrides Net.input_size; at 32×32 conv2 gives 16×6×6 = 576 features, and
     fc1 takes 400: PyTorch's own complaint, in one line."""
-    path = _write(tmp_path, LENET_FILE)
+    quiet = LENET_FILE.replace('print("building LeNet")', "")
+    path = _write(tmp_path, quiet)
     line = _one_error_line(_run("import", f"torch:{path}:Net", "--input", "1x32x32"))
     assert "--input" in line and "1x32x32" in line and "576" in line
 

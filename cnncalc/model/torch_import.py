@@ -30,14 +30,21 @@ torch.flatten / view / reshape to (N, −1); ``x.mean([2, 3])``; ``+``/``+=``/to
 (``add``), ``*`` of two maps (``mul``), ``*`` by an nn.Parameter (``layer_scale``),
 torch.cat on channels (``concat``; ``cat([a, b, c])`` after ``cat([a, b])`` read as a cat of
 that cat, as DenseNet writes it); chunk/split/``x[:, a:b]`` on channels (``select``);
-view–transpose(1, 2)–view as a channel shuffle; ``permute`` to channels-last and back
-around a LayerNorm and Linears (ConvNeXt); ``contiguous``. Anything else is refused: one
-line naming the node, its target and the node before it, and no file is written.
+view–transpose(1, 2)–view as a channel shuffle; ``permute``/``movedim`` to channels-last
+and back around a LayerNorm and Linears (ConvNeXt); a centre crop ``x[:, :, a:b, c:d]``
+(``crop``, U-Net's skips); ``contiguous``; size arithmetic (``x.size()``, ``c // g``), read
+as numbers. forward's arguments after the input that have defaults (cnncalc's own
+``return_all=False``) are traced at their defaults. Anything else is refused: one line
+naming the node, its target and the node before it, and no file is written. So is a
+module whose traced forward leaves parameters unused (GoogLeNet's auxiliary heads in eval
+mode): cnncalc would count fewer parameters than it holds. What the module prints while it
+is built or traced goes to stderr, never into the YAML on stdout.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -100,7 +107,7 @@ def parse_source(source: str) -> tuple[str, str, dict[str, Any]]:
     return where.strip(), name.strip(), kwargs
 
 
-def _load_python(where: str, shown: str):
+def _load_python(where: str):
     """The Python module ``where``: a ``.py`` file loaded by path, or an importable name."""
     try:
         if where.endswith(".py"):
@@ -135,7 +142,7 @@ def build_module(source: str):
     Python module (where ``INPUT_SHAPE`` may be)."""
     torch = _torch()
     where, name, kwargs = parse_source(source)
-    module = _load_python(where, source)
+    module = _load_python(where)
     if not hasattr(module, name):
         raise CnnCalcError(f"'{where}' has no '{name}'")
     factory = getattr(module, name)
@@ -176,7 +183,9 @@ def _leaf_bases(torch) -> tuple:
     return tuple(getattr(nn, name) for name in _MODULES if hasattr(nn, name))
 
 
-def trace(net, shown: str):
+def trace(net):
+    """The fx graph of ``net``: torch.nn layers (and subclasses keeping their forward) are
+    leaves, everything else is traced through; forward's flags are fixed at their defaults."""
     torch = _torch()
     bases = _leaf_bases(torch)
 
@@ -1132,27 +1141,34 @@ def _tensors(torch, value) -> bool:
 def torch_to_yaml(source: str, input: tuple[int, ...] | None = None) -> str:
     """The cnncalc YAML of a PyTorch module named by a ``torch:`` source (``cnncalc import``)."""
     try:
-        torch = _torch()
-        net, python_module = build_module(source)
-        shape = input_of(net, python_module, input)
-        gm = trace(net, source)
-        scalars = first_values(gm)
-        values = run_shapes(gm, shape, lambda: trace(build_module(source)[0], source))
-        reader = _Reader(torch, net, gm, values, scalars)
-        steps, first, output = reader.read()
-        reader.check_every_parameter_used([n for n, _ in net.named_parameters()])
-        _, name, _ = parse_source(source)
-        return write_yaml(
-            steps,
-            first,
-            output,
-            comments=[
-                f"Imported by 'cnncalc import' from {source} (torch.fx, torch {torch.__version__})",
-                "Layer names are the module's own (its state_dict loads into the export).",
-            ],
-            name=name,
-            source=f"PyTorch {source[len(PREFIX) :] if source.startswith(PREFIX) else source}",
-            input=shape,
-        )
+        with contextlib.redirect_stdout(sys.stderr):  # a model file's prints stay off the YAML
+            return _to_yaml(source, input)
     except CnnCalcError as exc:
         raise exc.located(file=source) from None
+
+
+def _to_yaml(source: str, input: tuple[int, ...] | None) -> str:
+    """Build, trace, one meta-device pass for the shapes, read the nodes, write the YAML."""
+    torch = _torch()
+    net, python_module = build_module(source)
+    shape = input_of(net, python_module, input)
+    gm = trace(net)
+    scalars = first_values(gm)
+    values = run_shapes(gm, shape, lambda: trace(build_module(source)[0]))
+    reader = _Reader(torch, net, gm, values, scalars)
+    steps, first, output = reader.read()
+    reader.check_every_parameter_used([n for n, _ in net.named_parameters()])
+    _, name, _ = parse_source(source)
+    where = source[len(PREFIX) :] if source.startswith(PREFIX) else source
+    return write_yaml(
+        steps,
+        first,
+        output,
+        comments=[
+            f"Imported by 'cnncalc import' from {source} (torch.fx, torch {torch.__version__})",
+            "Layer names are the module's own (its state_dict loads into the export).",
+        ],
+        name=name,
+        source=f"PyTorch {where}",
+        input=shape,
+    )
