@@ -710,14 +710,12 @@ class _Reader:
                 "the README lists what cnncalc import maps",
             )
         layer = rule(m)
-        if (
-            next(iter(layer)) == "fc"
-            and self.shape(node.args[0])[1:]
-            and len(self.shape(node.args[0])) > 2
-        ):
+        rank = len(self.shape(node.args[0]))
+        if next(iter(layer)) == "fc" and rank > 2:  # nn.Linear over the last axis of a map
             if node.args[0].name not in self.channels_last:
                 raise CnnCalcError(
-                    f"{where}: a Linear over the last axis of a {len(self.shape(node.args[0])) - 1}-D map; cnncalc reads it after a permute to channels-last"
+                    f"{where}: a Linear over the last axis of a {rank - 1}-D map; cnncalc "
+                    "reads one after a permute to channels-last (ConvNeXt's) or a flatten"
                 )
             layer = {"linear": layer.pop("fc"), **layer}
         if next(iter(layer)) == "layernorm" and node.args[0].name in self.channels_last:
