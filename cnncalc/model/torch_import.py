@@ -901,10 +901,10 @@ class _Reader:
             dims = list(range(rank))
             dims.insert(destination % rank, dims.pop(source % rank))
         else:
-            dims = node.kwargs.get("dims", node.args[1:])
-            if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
-                dims = dims[0]
-            dims = list(self.value(dims))
+            given = node.kwargs.get("dims", node.args[1:])
+            if len(given) == 1 and isinstance(given[0], (list, tuple)):
+                given = given[0]  # x.permute([0, 2, 3, 1]) as well as x.permute(0, 2, 3, 1)
+            dims = list(self.value(given))
         to_last = [0, *range(2, rank), 1]
         to_first = [0, rank - 1, *range(1, rank - 1)]
         layout = node.args[0].name
