@@ -181,6 +181,11 @@ ZOO_EXPORTS = [
     "squeezenet1-0",
     "nin",
     "r3d-18",
+    "alexnet-2gpu",
+    "d2l-googlenet",
+    "d2l-densenet",
+    "d2l-lenet-bn",
+    "mnist-resnet",
 ]
 
 
@@ -226,6 +231,17 @@ def test_unet_written_flat_imports_back_nested(tmp_path):
         got.total.params == want.total.params == 31_030_658
     )  # derived conv by conv in test_zoo_unet.py
     assert _totals(imported) == _totals(zoo)
+
+
+@needs_torch
+def test_lenet5_export_is_refused_at_its_trainable_subsampling(tmp_path):
+    """LeNet-5's S2 (cnncalc's ``subsample``) is exported as avg_pool2d(x, 2) · 4 · a + b
+    with a and b per map: a product with a constant, which the torch: reader has no kind
+    for (the product could be any scaling), so it stops there, in one line."""
+    model = tmp_path / "model.py"
+    assert _run("export", "lenet5", "--to", "pytorch", "-o", str(model)).exit_code == 0
+    line = _one_error_line(_run("import", f"torch:{model}:build"))
+    assert "node 'mul'" in line and "_operator.mul" in line and "after node 'avg_pool2d'" in line
 
 
 # ---------------------------------------------------------------- a file of the user's own
