@@ -1,4 +1,5 @@
-"""``cnncalc import``: a network written elsewhere (an ONNX file) as cnncalc YAML."""
+"""``cnncalc import``: a network written elsewhere (an ONNX file, a PyTorch module) as
+cnncalc YAML."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ commands = typer.Typer()
 
 @commands.command("import")
 def import_(
-    model: Annotated[Path, typer.Argument(help="The ONNX file to read.", show_default=False)],
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="The ONNX file to read, or a PyTorch module to trace: "
+            "torch:PACKAGE.MODULE:CALLABLE or torch:FILE.py:NAME.",
+            show_default=False,
+        ),
+    ],
     input: InputOpt = None,
     output: Annotated[
         Optional[Path],
@@ -27,14 +35,23 @@ def import_(
         ),
     ] = None,
 ) -> None:
-    """Read an ONNX file (never run it) and write the network as cnncalc YAML, with nested
-    add/concat branches where the graph nests. Needs the onnx package: pip install
-    'cnncalc[onnx]'. Every command also takes an .onnx file directly."""
+    """Read an ONNX file (never run it) or trace a PyTorch module with torch.fx, and write
+    the network as cnncalc YAML, with nested add/concat branches where the graph nests.
+    ONNX needs the onnx package (pip install 'cnncalc[onnx]'), and every command also takes
+    an .onnx file directly. A PyTorch module (pip install 'cnncalc[torch]') is
+    torch:torchvision.models:resnet50 or torch:model.py:Net, keyword arguments allowed
+    (torch:torchvision.models:googlenet(aux_logits=False)); its layers keep the module's
+    names, so the export of the YAML loads its state_dict. Its input is --input, else the
+    module's input_size attribute or its file's INPUT_SHAPE."""
     from cnncalc.analysis.pipeline import input_shape
     from cnncalc.model.onnx_import import onnx_to_yaml
+    from cnncalc.model.torch_import import PREFIX, torch_to_yaml
 
     def run() -> None:
-        text = onnx_to_yaml(model, str(model), input_shape(input))
+        if model.startswith(PREFIX):
+            text = torch_to_yaml(model, input_shape(input))
+        else:
+            text = onnx_to_yaml(Path(model), model, input_shape(input))
         if output is None:
             sys.stdout.write(text)
         else:
