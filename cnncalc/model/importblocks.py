@@ -369,7 +369,7 @@ def block_name(items: list, taken: dict) -> str:
     depthwise = any(
         c.get("groups") not in (None, 1) and c.get("groups") == c["conv"] for c in convs
     )
-    if all(isinstance(i, dict) and not is_join(i) for i in items) and len(items) <= 4:
+    if all(isinstance(i, dict) and not is_join(i) for i in items) and len(items) <= 3:
         base = "_".join(_SHORT.get(k, k) for k in kinds)
     elif top is not None and is_join(top) and next(iter(top)) == "mul" and [] in top["mul"]:
         base = "squeeze_excitation"
