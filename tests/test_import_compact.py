@@ -10,13 +10,16 @@ reader would, and need no torch.
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from typer.testing import CliRunner
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
 from cnncalc.analysis.stats import convention_totals
 from cnncalc.cli.app import app
-from cnncalc.model.importgraph import Step, write_yaml
+from cnncalc.model.importgraph import Step, float_text, write_yaml
+from cnncalc.model.yamlsource import parse_yaml
 
 runner = CliRunner()
 
@@ -178,6 +181,20 @@ def test_nesting_stays_where_the_graph_nests_before_a_crossing():
     before, after = text.split("relu_1", 1)
     assert "from:" not in before and "- add:\n" in before and "- []" in before
     assert "relu_1" in after
+
+
+def test_float32_attributes_are_written_as_the_decimal_pytorch_was_given():
+    """ONNX stores BatchNorm's eps and Dropout's ratio as float32: MobileNetV3's eps 0.001
+    arrives as 0.0010000000474974513, the float32 nearest 0.001, and is written 0.001.
+    YAML reads 1e-05 as a string (a float needs a dot), so it is written 1.0e-05."""
+    single = struct.unpack("f", struct.pack("f", 0.001))[0]
+    assert single == 0.0010000000474974513
+    assert float_text(single) == "0.001"
+    assert float_text(struct.unpack("f", struct.pack("f", 0.2))[0]) == "0.2"
+    assert float_text(1e-05) == "1.0e-05"
+    assert float_text(0.1 + 0.2) == "0.30000000000000004"  # a float64, kept whole
+    for value in (0.001, 1e-05, 0.30000000000000004, 2.5e300):
+        assert parse_yaml(f"v: {float_text(value)}\n", "t.yaml")["v"] == value
 
 
 # ---------------------------------------------------------------- torch modules through ONNX
@@ -371,3 +388,21 @@ def test_imported_mobilenet_v3_large_is_written_with_blocks(imported):
     assert "{conv_bn_hardswish: [16, 3, 2, 1, 1], name: features.0}" in text
     _assert_round_trip(spec, module, text)
     _same_function(text, module, spec.input)
+
+
+@pytest.mark.requires("torch", "onnx")
+def test_imported_densenet121_repeats_each_dense_block(imported):
+    """DenseNet-121 (Huang et al. 2017, Table 1): dense blocks of 6, 12, 24 and 16 layers,
+    each layer BN-ReLU-1×1 conv (4·32 = 128) - BN-ReLU-3×3 conv (growth 32) concatenated
+    to its input. The layers differ only in their input's channels, which BatchNorm reads
+    from its input, so each dense block is one repeat of one block."""
+    spec, module, text = imported("densenet121")
+    assert len(text.splitlines()) <= 45, text
+    assert "{conv: 128, kernel: 1, bias: false, name: conv1}" in text
+    assert "{conv: 32, kernel: 3, padding: 1, bias: false, name: conv2}" in text
+    for block, layers in enumerate((6, 12, 24, 16), 1):
+        assert (
+            f"{{repeat: {layers}, name: features.denseblock{block}, label: denselayer, "
+            "start: 1, layers: [{dense_layer: }]}"
+        ) in text
+    _assert_round_trip(spec, module, text)

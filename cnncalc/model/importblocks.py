@@ -17,6 +17,7 @@ in place, its names prefixed again by its path.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,12 +60,19 @@ class Call:
 
 @dataclass
 class Repeat:
-    """``count`` calls named ``name.start`` … ``name.(start + count − 1)``."""
+    """``count`` calls named ``name.{label}{start}`` … ``name.{label}{start + count − 1}``
+    (graph.py's naming of a repeat; without a name, ``{label}{start}`` …)."""
 
     count: int
-    name: str
+    name: str | None
+    label: str
     start: int
     items: list
+
+    def segment(self, k: int) -> str:
+        """The full name of the k-th call (0-based)."""
+        own = f"{self.label}{self.start + k}"
+        return f"{self.name}.{own}" if self.name else own
 
 
 @dataclass
@@ -290,6 +298,15 @@ def _hint(kind: str, key: str) -> str:
     return "channels" if main.startswith("out_") or main == "channels" else main
 
 
+def _inferred(kind: str) -> bool:
+    """A kind whose main value may be left out and is then its input's (BatchNorm's
+    channels): a block writes ``{batchnorm: }`` rather than take them as an argument."""
+    cls = LAYER_KINDS.get(kind)
+    return (
+        cls is not None and cls.main == "channels" and cls.model_fields["channels"].default is None
+    )
+
+
 def _key_order(kind: str, keys: list) -> list:
     """The kind first, then its options in the order the kind declares them."""
     cls = LAYER_KINDS.get(kind)
@@ -324,7 +341,10 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
             for key in keys:
                 default = option_default(kind, key)
                 values = [i.get(key, default) for i in items]
-                if key in item or any(v != values[0] for v in values):
+                varies = any(v != values[0] for v in values)
+                if varies and key == kind and _inferred(kind):
+                    body[key] = None  # {batchnorm: }: its input's channels, no argument
+                elif key in item or varies:
                     body[key] = args.slot(_hint(kind, key), values)
             if "name" in item:
                 body["name"] = item["name"]
@@ -461,14 +481,20 @@ def flatten(items: list) -> list:
     return out
 
 
-def _numbered(name: str | None) -> tuple[str, int, str | None] | None:
-    """``layer2.3`` → (layer2, 3, None); ``features.14.block`` → (features, 14, block): the
-    last all-digit segment of a dotted name, with what comes before and after it."""
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def _numbered(name: str | None) -> tuple[str | None, str, int, str | None] | None:
+    """A call name as a repeat writes it: (name, label, index, inner name) with the last
+    segment that ends in a number: ``layer2.3`` → (layer2, "", 3, None),
+    ``features.14.block`` → (features, "", 14, block), ``features.denseblock1.denselayer5``
+    → (features.denseblock1, denselayer, 5, None)."""
     parts = (name or "").split(".")
-    for at in range(len(parts) - 1, 0, -1):
-        if parts[at].isdigit():
+    for at in range(len(parts) - 1, -1, -1):
+        found = _TRAILING_NUMBER.match(parts[at])
+        if found and str(int(found.group(2))) == found.group(2):  # not 01: it reads back 1
             rest = ".".join(parts[at + 1 :]) or None
-            return ".".join(parts[:at]), int(parts[at]), rest
+            return ".".join(parts[:at]) or None, found.group(1), int(found.group(2)), rest
     return None
 
 
@@ -484,11 +510,12 @@ def repeats(items: list) -> list:
         if numbered is None or not isinstance(item, Call):
             out.append(item)
             continue
-        prefix, index, rest = numbered
+        prefix, label, index, rest = numbered
         last = out[-1] if out else None
         if (
             isinstance(last, Repeat)
             and last.name == prefix
+            and last.label == label
             and last.start + last.count == index
             and last.items[0].block == item.block
             and last.items[0].args == item.args
@@ -496,14 +523,14 @@ def repeats(items: list) -> list:
         ):
             last.count += 1
             continue
-        out.append(Repeat(1, prefix, index, [Call(item.block, item.args, rest)]))
+        out.append(Repeat(1, prefix, label, index, [Call(item.block, item.args, rest)]))
     return [_single(i) if isinstance(i, Repeat) and i.count == 1 else i for i in out]
 
 
 def _single(repeat: Repeat) -> Call:
     (call,) = repeat.items
     suffix = f".{call.name}" if call.name else ""
-    return Call(call.block, call.args, f"{repeat.name}.{repeat.start}{suffix}")
+    return Call(call.block, call.args, f"{repeat.segment(0)}{suffix}")
 
 
 def pays(body_lines: int, calls: int, uses: int) -> bool:

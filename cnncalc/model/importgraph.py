@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,6 +127,28 @@ class Nester:
             cur = join.output
 
 
+def float_text(value: float) -> str:
+    """A float as YAML reads it back (PyYAML wants a dot: ``1.0e-05``), and, when the value
+    is a float32 (ONNX stores attributes so), the shortest decimal of that float32:
+    ``0.0010000000474974513`` is written ``0.001``, the value PyTorch was given."""
+    if not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    text = repr(value)
+    try:
+        single = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        single = None
+    if single == value:
+        for digits in range(1, 10):
+            short = float(f"{value:.{digits}g}")
+            if struct.unpack("f", struct.pack("f", short))[0] == value:
+                text = repr(short)
+                break
+    if "e" in text and "." not in text:
+        text = text.replace("e", ".0e", 1)
+    return text
+
+
 def plain_value(value: Any) -> str:
     """A YAML scalar or flow list, quoted only where YAML would misread it."""
     if value is None:
@@ -134,7 +158,7 @@ def plain_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(plain_value(v) for v in value) + "]"
     if isinstance(value, float):
-        return repr(value)
+        return float_text(value)
     if isinstance(value, str):
         return (
             value
@@ -266,11 +290,11 @@ def emit(items: list, indent: str) -> list[str]:
     for item in items:
         if isinstance(item, Repeat):
             body = ", ".join(flow(call_mapping(i)) for i in item.items)
-            last = item.start + item.count - 1
+            named = f"name: {plain_value(item.name)}, " if item.name else ""
             lines.append(
-                f"{indent}- {{repeat: {item.count}, name: {plain_value(item.name)}, "
-                f'label: "", start: {item.start}, layers: [{body}]}}'
-                f"  # {item.name}.{item.start} … {item.name}.{last}"
+                f"{indent}- {{repeat: {item.count}, {named}label: {plain_value(item.label)}, "
+                f"start: {item.start}, layers: [{body}]}}"
+                f"  # {item.segment(0)} … {item.segment(item.count - 1)}"
             )
             continue
         if isinstance(item, Call):
