@@ -16,7 +16,6 @@ in place, its names prefixed again by its path.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,16 +135,19 @@ def _renamed(item: Any, rename: Callable[[str], str]) -> Any:
     return out
 
 
-def scoped(items: list) -> list:
+def scoped(items: list, joins_inside: bool = True) -> list:
     """Runs of items whose layers share the first segment of their names → :class:`Scope`s,
-    recursively; an unnamed activation joins the run before it."""
+    recursively; an unnamed activation joins the run before it. A join whose named layers
+    are all in one branch (``x + block(x)``) goes inside their module (torchvision's
+    Bottleneck holds its add) or, without ``joins_inside``, stays around it (its
+    InvertedResidual holds the add around ``.block``)."""
     runs: list[tuple[str | None, list]] = []
     for item in items:
         names = _names(item)
         heads = {n.split(".", 1)[0] for n in names}
         key = heads.pop() if len(heads) == 1 and all("." in n for n in names) else None
-        if is_join(item) and "name" in item:  # a join read by name stays where it is
-            key = None
+        if is_join(item) and ("name" in item or not joins_inside and _around(item)):
+            key = None  # a join read by name stays where it is
         if not names and runs and runs[-1][0] is not None and next(iter(item)) in _ELEMENTWISE:
             runs[-1][1].append(item)
         elif key is not None and runs and runs[-1][0] == key:
@@ -155,10 +157,13 @@ def scoped(items: list) -> list:
     out: list = []
     for key, run in runs:
         if key is None:
-            out.extend(_descend(item) for item in run)
+            out.extend(
+                _with_branches(i, lambda b: scoped(b, joins_inside)) if is_join(i) else i
+                for i in run
+            )
             continue
         cut = len(key) + 1
-        inner = scoped([_renamed(item, lambda n: n[cut:]) for item in run])
+        inner = scoped([_renamed(item, lambda n: n[cut:]) for item in run], joins_inside)
         if len(inner) == 1 and isinstance(inner[0], Scope):  # features.2 holding only .block
             out.append(Scope(f"{key}.{inner[0].name}", inner[0].items))
         else:
@@ -166,8 +171,10 @@ def scoped(items: list) -> list:
     return out
 
 
-def _descend(item: Any) -> Any:
-    return _with_branches(item, scoped) if is_join(item) else item
+def _around(join: dict) -> bool:
+    """A residual add: one branch of layers and the identity."""
+    kind = next(iter(join))
+    return kind == "add" and sorted(map(len, join[kind])) == [0, max(map(len, join[kind]))]
 
 
 # ---------------------------------------------------------------- skeletons and defaults
@@ -186,18 +193,24 @@ def option_default(kind: str, key: str) -> Any:
     return _NO_DEFAULT
 
 
-def skeleton(items: list) -> tuple:
+def skeleton(items: list, seen: dict[int, tuple] | None = None) -> tuple:
     """What two modules must share to be one block: kinds, names, structure, and the
-    options that have no default; not the values."""
+    options that have no default; not the values. (``seen``: the skeletons of the modules
+    inside, by the id of their items, worked out once.)"""
+    seen = {} if seen is None else seen
+    if id(items) in seen:
+        return seen[id(items)]
     out: list = []
     for item in items:
         if isinstance(item, Scope):
-            out.append(("S", item.name, skeleton(item.items)))
+            out.append(("S", item.name, skeleton(item.items, seen)))
         elif isinstance(item, Call):
             out.append(("C", item.block, item.name, len(item.args)))
         elif is_join(item):
             kind = next(iter(item))
-            branches = tuple(skeleton(b) if isinstance(b, list) else ("ref", b) for b in item[kind])
+            branches = tuple(
+                skeleton(b, seen) if isinstance(b, list) else ("ref", b) for b in item[kind]
+            )
             out.append(("J", kind, branches, item.get("name")))
         else:
             kind = next(iter(item))
@@ -207,7 +220,8 @@ def skeleton(items: list) -> tuple:
                 if k not in ("name", kind) and option_default(kind, k) is _NO_DEFAULT
             )
             out.append(("L", kind, item.get("name"), item[kind] is None, fixed, item.get("from")))
-    return tuple(out)
+    seen[id(items)] = tuple(out)
+    return seen[id(items)]
 
 
 def _size(items: list) -> int:
@@ -224,13 +238,22 @@ def _size(items: list) -> int:
     return total
 
 
+def one_line(join: dict) -> bool:
+    """A join written on one line: each branch ``[]``, a layer's name or one call."""
+    kind = next(iter(join))
+    return all(
+        not isinstance(b, list) or not b or len(b) == 1 and isinstance(b[0], Call)
+        for b in join[kind]
+    )
+
+
 def lines(items: list) -> int:
     """How many lines :func:`cnncalc.model.importgraph.emit` writes for the items."""
     total = 0
     for item in items:
         if isinstance(item, Scope):
             total += lines(item.items)
-        elif is_join(item):
+        elif is_join(item) and not one_line(item):
             kind = next(iter(item))
             total += 1 + sum(lines(b) if isinstance(b, list) and b else 1 for b in item[kind])
         else:
@@ -260,12 +283,14 @@ class _Args:
         self.columns: list[list] = []
 
     def slot(self, hint: str, values: list) -> Any:
-        """The value written in the body: the literal when all members agree, else ``$arg``.
+        """The value written in the body: the literal when all members agree (and it is not
+        an argument of an enclosing block's body), else ``$arg``.
         A column equal to an earlier argument's of the same sort (channels with channels,
         stride with stride) is that argument; channels that are an exact multiple of earlier
         channels are ``$channels * k``."""
-        if all(v == values[0] for v in values):
-            return values[0]
+        bound = any(isinstance(v, str) and "$" in v for v in values)
+        if all(v == values[0] for v in values) and not bound:
+            return values[0]  # ($x in a block's body is that block's: passed on, never kept)
         family = _family(hint)
         same = [(n, c) for n, c in zip(self.names, self.columns) if _family(n) == family]
         for name, column in same:
@@ -298,7 +323,7 @@ def _hint(kind: str, key: str) -> str:
     return "channels" if main.startswith("out_") or main == "channels" else main
 
 
-def _inferred(kind: str) -> bool:
+def inferred(kind: str) -> bool:
     """A kind whose main value may be left out and is then its input's (BatchNorm's
     channels): a block writes ``{batchnorm: }`` rather than take them as an argument."""
     cls = LAYER_KINDS.get(kind)
@@ -342,7 +367,7 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
                 default = option_default(kind, key)
                 values = [i.get(key, default) for i in items]
                 varies = any(v != values[0] for v in values)
-                if varies and key == kind and _inferred(kind):
+                if varies and key == kind and inferred(kind):
                     body[key] = None  # {batchnorm: }: its input's channels, no argument
                 elif key in item or varies:
                     body[key] = args.slot(_hint(kind, key), values)
@@ -443,14 +468,14 @@ def choose_blocks(items: list, refused: set[tuple]) -> dict[str, Block]:
     found: list = []
     _scopes(items, items, found)
     groups: dict[tuple, list] = {}
+    seen: dict[int, tuple] = {}
     for scope, holder, pos in found:
-        groups.setdefault(skeleton(scope.items), []).append((scope, holder, pos))
-    order = sorted(groups.values(), key=lambda g: -_size(g[0][0].items))
+        groups.setdefault(skeleton(scope.items, seen), []).append((scope, holder, pos))
+    order = sorted(groups.items(), key=lambda g: -_size(g[1][0][0].items))
     blocks: dict[str, Block] = {}
     hidden: set[int] = set()
-    for members in order:
+    for shape, members in order:
         textual = [m for m in members if id(m[0]) not in hidden]
-        shape = skeleton(textual[0][0].items) if textual else ()
         if len(textual) < 2 or shape in refused or _size(textual[0][0].items) < 2:
             continue
         args = _Args()
@@ -544,9 +569,20 @@ def compact(items: list) -> tuple[list, dict[str, Block]]:
     """The nested items of an import written with blocks, calls and repeats: modules alike
     become blocks, then a block that does not pay for itself is refused and the choice is
     made again without it."""
+    inside = _compact(items, joins_inside=True)
+    around = _compact(items, joins_inside=False)
+    return inside if _length(*inside) <= _length(*around) else around
+
+
+def _length(layers: list, blocks: dict[str, Block]) -> int:
+    """Lines of the layers and the block definitions."""
+    return lines(layers) + sum(3 + lines(b.layers) for b in blocks.values())
+
+
+def _compact(items: list, joins_inside: bool) -> tuple[list, dict[str, Block]]:
     refused: set[tuple] = set()
     while True:
-        tree = scoped(copy.deepcopy(items))
+        tree = scoped(items, joins_inside)
         blocks = choose_blocks(tree, refused)
         layers = repeats(flatten(tree))
         for block in blocks.values():

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.errors import CnnCalcError
-from cnncalc.model.graph import INPUT_NAME
-from cnncalc.model.importblocks import Block, Call, Repeat, is_join, ordered
+from cnncalc.model.graph import INPUT_NAME, build_graph
+from cnncalc.model.importblocks import Call, Repeat, inferred, is_join, one_line, ordered
 from cnncalc.model.importblocks import compact as compact_items
-from cnncalc.model.spec import REF_KEY
+from cnncalc.model.spec import REF_KEY, parse_network
+from cnncalc.model.yamlsource import parse_yaml
 
 _PLAIN = re.compile(r"^[A-Za-z_$][A-Za-z0-9_.\-]*$")
 
@@ -157,6 +158,8 @@ def plain_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(plain_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return flow(value)
     if isinstance(value, float):
         return float_text(value)
     if isinstance(value, str):
@@ -300,7 +303,9 @@ def emit(items: list, indent: str) -> list[str]:
         if isinstance(item, Call):
             item = call_mapping(item)
         (first, *_) = list(item)
-        if not is_join(item) or all(isinstance(b, str) or b == [] for b in item[first]):
+        if not is_join(item) or one_line(item):
+            if is_join(item):
+                item = item | {first: [emit_values(b) if b else b for b in item[first]]}
             lines.append(f"{indent}- {flow(item)}")
             continue
         lines.append(f"{indent}- {first}:")
@@ -313,6 +318,11 @@ def emit(items: list, indent: str) -> list[str]:
             lines.extend(inner)
         lines.extend(f"{indent}  {k}: {plain_value(v)}" for k, v in item.items() if k != first)
     return lines
+
+
+def emit_values(branch: list | str) -> list | str:
+    """A branch of one call, as the flow list that writes it."""
+    return branch if isinstance(branch, str) else [call_mapping(c) for c in branch]
 
 
 def call_mapping(call: Call) -> dict:
@@ -348,9 +358,6 @@ def write_yaml(
     (crossing branches, several outputs), flat, with ``from:`` references."""
     outputs = [output] if isinstance(output, str) else list(output)
     layers, named_outputs = layer_items(steps, first, outputs, source)
-    blocks: dict[str, Block] = {}
-    if compact:
-        layers, blocks = compact_items(layers)
     head = [f"# {line}" for line in comments] + [
         f"name: {plain_value(name)}",
         f"source: {json.dumps(source)}",
@@ -358,6 +365,11 @@ def write_yaml(
     ]
     if named_outputs:
         head.append(f"outputs: {plain_value(named_outputs)}")
+    plain = "\n".join([*head, "layers:", *emit(layers, "  ")]) + "\n"
+    if not compact:
+        return plain
+    nested = layers
+    layers, blocks = compact_items(nested)
     body: list[str] = []
     if blocks:
         body.append("blocks:")
@@ -369,4 +381,50 @@ def write_yaml(
                 *emit(blocks[block].layers, "      "),
             ]
     body.append("layers:")
-    return "\n".join(head + body + emit(layers, "  ")) + "\n"
+    text = "\n".join(head + body + emit(layers, "  ")) + "\n"
+    return text if same_network(text, plain, set(written_names(nested))) else plain
+
+
+def written_names(items: list) -> list[str]:
+    """The names written in nested items (a leaf's, a join's), at any depth."""
+    found: list[str] = []
+    for item in items:
+        if "name" in item:
+            found.append(str(item["name"]))
+        (kind, *_) = list(item)
+        if is_join(item):
+            for branch in item[kind]:
+                if isinstance(branch, list):
+                    found += written_names(branch)
+    return found
+
+
+def same_network(text: str, plain: str, names: set[str]) -> bool:
+    """Whether the compacted file builds the network the plain one does: every layer's
+    kind, options, inputs and shapes, the outputs, and the ``names`` the plain file gives
+    (the others are made up from where a layer sits). A safety net: a compaction that
+    changed the network is not written; the plain file is."""
+    try:
+        graphs = [
+            build_graph(parse_network(parse_yaml(t, "import"), "import")) for t in (text, plain)
+        ]
+    except CnnCalcError:
+        return False
+    ours, theirs = graphs
+    if len(ours.nodes) != len(theirs.nodes) or ours.output_nodes != theirs.output_nodes:
+        return False
+    return all(
+        (a.kind, a.inputs, a.in_shapes, a.out_shape) == (b.kind, b.inputs, b.in_shapes, b.out_shape)
+        and (a.name == b.name or b.name not in names)
+        and _options(a.layer) == _options(b.layer)
+        for a, b in zip(ours.nodes, theirs.nodes)
+    )
+
+
+def _options(layer: Any) -> dict:
+    """A layer's options, leaving out a main value its input gives (BatchNorm's channels,
+    which a block leaves out)."""
+    options = layer.model_dump() if hasattr(layer, "model_dump") else {"kind": layer.kind}
+    if inferred(layer.kind):
+        options.pop("channels", None)
+    return options
