@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from cnncalc.analysis.pipeline import analyze, build, load, loads
 from cnncalc.analysis.stats import convention_totals
 from cnncalc.cli.app import app
-from cnncalc.model.importgraph import Step, float_text, write_yaml
+from cnncalc.model.importgraph import Step, float_text, same_network, write_yaml
 from cnncalc.model.yamlsource import parse_yaml
 
 runner = CliRunner()
@@ -181,6 +181,20 @@ def test_nesting_stays_where_the_graph_nests_before_a_crossing():
     before, after = text.split("relu_1", 1)
     assert "from:" not in before and "- add:\n" in before and "- []" in before
     assert "relu_1" in after
+
+
+def test_a_compaction_that_changed_the_network_would_not_be_written():
+    """The safety net: the compacted file must build the plain file's network, layer for
+    layer (made-up names aside); a changed kernel or a renamed weight is caught."""
+    plain = _yaml(_residual_stage([8, 16, 16, 16]), compact=False)
+    compacted = _yaml(_residual_stage([8, 16, 16, 16]))
+    assert "blocks:" in compacted and "blocks:" not in plain
+    names = {f"stage.{k}.conv{j}" for k in range(4) for j in (1, 2)}
+    assert same_network(compacted, plain, names)
+    wrong_kernel = compacted.replace("kernel: 3, padding: 1, name: conv2", "kernel: 1, name: conv2")
+    assert not same_network(wrong_kernel, plain, names)
+    renamed = compacted.replace("name: conv1}", "name: first}")
+    assert not same_network(renamed, plain, names)
 
 
 def test_float32_attributes_are_written_as_the_decimal_pytorch_was_given():

@@ -1,8 +1,11 @@
 """The graph an importer reads (Steps) → cnncalc's YAML: shared by ``cnncalc import``'s readers.
 
-A reader (ONNX today) turns each node into a :class:`Step`; :class:`Nester` reads the
-forks and joins of the steps as nested ``add``/``concat``/``mul`` branches, and
-:func:`emit` writes the nested items as YAML lines a person would write.
+A reader (ONNX, torch.fx) turns each node into a :class:`Step`. :func:`layer_items` cuts
+the step graph at its narrow points; :class:`Nester` reads each piece's forks and joins as
+nested ``add``/``concat``/``mul`` branches, and a piece that is not a nesting of branches
+is written flat, reading earlier layers by name (``from:``). :mod:`~.importblocks` finds
+the repeated modules (``blocks:``, calls, ``repeat``), and :func:`emit` writes the items as
+YAML lines a person would write.
 """
 
 from __future__ import annotations
