@@ -328,6 +328,59 @@ def test_feature_pyramid_with_three_outputs(tmp_path):
     _same_function(text, module, (3, 32, 32))
 
 
+@pytest.mark.requires("torch", "onnx")
+def test_a_unet_is_written_flat_with_its_skips_by_name(tmp_path):
+    """A three-level U-Net (Ronneberger et al. 2015, with padded convs): its graph is a
+    nesting of branches four deep, written as a person writes a U-Net (examples/
+    unet-2015.yaml): the path in line, each skip a concat naming the encoder it reads."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    def double_conv(i, o):
+        return nn.Sequential(
+            nn.Conv2d(i, o, 3, padding=1), nn.ReLU(), nn.Conv2d(o, o, 3, padding=1), nn.ReLU()
+        )
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc1, self.enc2, self.enc3 = (
+                double_conv(3, 8),
+                double_conv(8, 16),
+                double_conv(16, 32),
+            )
+            self.bottom = double_conv(32, 64)
+            self.up3, self.up2, self.up1 = (
+                nn.ConvTranspose2d(c, c // 2, 2, 2) for c in (64, 32, 16)
+            )
+            self.dec3, self.dec2, self.dec1 = (
+                double_conv(64, 32),
+                double_conv(32, 16),
+                double_conv(16, 8),
+            )
+            self.head = nn.Conv2d(8, 2, 1)
+
+        def forward(self, x):
+            pool = nn.functional.max_pool2d
+            e1 = self.enc1(x)
+            e2 = self.enc2(pool(e1, 2))
+            e3 = self.enc3(pool(e2, 2))
+            d3 = self.dec3(torch.cat([e3, self.up3(self.bottom(pool(e3, 2)))], 1))
+            d2 = self.dec2(torch.cat([e2, self.up2(d3)], 1))
+            return self.head(self.dec1(torch.cat([e1, self.up1(d2)], 1)))
+
+    module = UNet()
+    text = _import(module, (3, 32, 32), tmp_path)
+    layers = text.split("layers:\n")[-1].splitlines()
+    assert "  - {double_conv_relu: [64], name: bottom}" in layers
+    skips = [line for line in layers if "concat" in line]
+    assert skips == [f"  - {{concat: [enc{k}, []]}}" for k in (3, 2, 1)]
+    assert "    - " not in text.split("layers:\n")[-1]  # nothing nested
+    weighted = [layer.name for layer in analyze(loads(text)).layers if layer.params]
+    assert sorted(weighted) == sorted(_weighted_paths(module))  # declared ≠ run order
+    _same_function(text, module, (3, 32, 32))
+
+
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
     """name → (zoo spec, torch module, imported YAML text): each exported once."""

@@ -414,8 +414,12 @@ def block_name(items: list, taken: dict) -> str:
     depthwise = any(
         c.get("groups") not in (None, 1) and c.get("groups") == c["conv"] for c in convs
     )
-    if all(isinstance(i, dict) and not is_join(i) for i in items) and len(items) <= 3:
+    leaves = all(isinstance(i, dict) and not is_join(i) for i in items)
+    half = len(kinds) // 2
+    if leaves and len(items) <= 3:
         base = "_".join(_SHORT.get(k, k) for k in kinds)
+    elif leaves and len(kinds) in (4, 6) and kinds[:half] == kinds[half:]:  # U-Net's
+        base = "double_" + "_".join(_SHORT.get(k, k) for k in kinds[:half])
     elif top is not None and is_join(top) and next(iter(top)) == "mul" and [] in top["mul"]:
         base = "squeeze_excitation"
     elif any(is_join(i) and next(iter(i)) == "add" for i in items):

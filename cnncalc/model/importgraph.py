@@ -373,6 +373,7 @@ def write_yaml(
         return plain
     nested = layers
     layers, blocks = compact_items(nested)
+    layers = unnested(layers)
     body: list[str] = []
     if blocks:
         body.append("blocks:")
@@ -400,6 +401,44 @@ def written_names(items: list) -> list[str]:
                 if isinstance(branch, list):
                     found += written_names(branch)
     return found
+
+
+def unnested(items: list, chain: bool = False) -> list:
+    """A U-Net written flat: a skip join whose one long branch holds joins that hold joins
+    (three deep) is written as the branch's layers in line, then the join naming the
+    layer it skips from (``{concat: [enc3, []]}``), and so every join along that branch,
+    as a person writes a U-Net; shallower nests stay nested."""
+    out: list = []
+    for item in items:
+        kind = next(iter(item)) if isinstance(item, dict) else None
+        if kind is None or not is_join(item) or not (chain or _depth(item) >= 3):
+            out.append(item)
+            continue
+        long = [b for b in item[kind] if not isinstance(b, str) and b]
+        skipped = _reference(out[-1]) if out else None
+        if len(long) != 1 or skipped is None or any(isinstance(b, str) for b in item[kind]):
+            out.append(item)
+            continue
+        out += unnested(long[0], chain=True)
+        out.append(item | {kind: [[] if b else skipped for b in item[kind]]})
+    return out
+
+
+def _depth(item: Any) -> int:
+    """How deep joins nest in an item (a layer 0, a join of layers 1)."""
+    if not isinstance(item, dict) or not is_join(item):
+        return 0
+    kind = next(iter(item))
+    return 1 + max((_depth(i) for b in item[kind] if not isinstance(b, str) for i in b), default=0)
+
+
+def _reference(item: Any) -> str | None:
+    """The name a later layer reads this item's output by: a named layer's or call's."""
+    if isinstance(item, Call):
+        return item.name
+    if isinstance(item, dict) and not is_join(item):
+        return item.get("name")
+    return None
 
 
 def same_network(text: str, plain: str, names: set[str]) -> bool:
