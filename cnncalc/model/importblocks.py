@@ -6,7 +6,7 @@ module. :func:`compact` reads those modules out of the nested items (a :class:`S
 each), groups the modules whose layers are the same up to their values (same kinds, same
 names, same options; a missing option counts as its default), and writes each group that
 pays for itself as one block whose varying values are its ``args:``; equal argument
-columns are one argument, a column that is an exact multiple of another is ``$out * 4``.
+columns are one argument, a column that is an exact multiple of another ``$channels * 4``.
 Calls keep the module path as their ``name:``, so every weighted layer keeps its full
 name (graph.py: a named call scopes the names inside it). Consecutive calls
 ``P.k … P.k+n−1`` with the same arguments become ``{repeat: n, name: P, label: "",
@@ -21,23 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.kinds.registry import LAYER_KINDS
+from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+from cnncalc.model.spec import STRUCTURE_KEYS
 
-JOINS = ("add", "concat", "mul")
-_ELEMENTWISE = {
-    "relu",
-    "relu6",
-    "hardswish",
-    "hardsigmoid",
-    "sigmoid",
-    "tanh",
-    "silu",
-    "gelu",
-    "identity",
-}
-"""Unnamed layers that belong to the module before them (torchvision's Bottleneck ends in
-its ReLU after the add; a Conv2dNormActivation in its activation)."""
-_SHORT = {"batchnorm": "bn", "hardswish": "hardswish", "adaptive": "pool"}
+JOINS = tuple(JOIN_KINDS)
+_ELEMENTWISE = frozenset(k for k, cls in LAYER_KINDS.items() if hasattr(cls, "per_element"))
+"""The element-wise kinds (activations, counted per element): unnamed, they belong to the
+module before them (torchvision's Bottleneck ends in its ReLU after the add; a
+Conv2dNormActivation in its activation)."""
+_SHORT = {"batchnorm": "bn", "adaptive": "pool"}
 
 
 @dataclass
@@ -174,7 +166,12 @@ def scoped(items: list, joins_inside: bool = True) -> list:
 def _around(join: dict) -> bool:
     """A residual add: one branch of layers and the identity."""
     kind = next(iter(join))
-    return kind == "add" and sorted(map(len, join[kind])) == [0, max(map(len, join[kind]))]
+    branches = join[kind]
+    return (
+        kind == "add"
+        and all(isinstance(b, list) for b in branches)
+        and sorted(bool(b) for b in branches) == [False, True]
+    )
 
 
 # ---------------------------------------------------------------- skeletons and defaults
@@ -298,6 +295,8 @@ class _Args:
                 return f"${name}"
         if family == "channels" and all(_positive(v) for v in values):
             for name, column in same:
+                if not all(_positive(c) for c in column):
+                    continue
                 k, rest = divmod(values[0], column[0])
                 if k >= 2 and not rest and all(v == c * k for v, c in zip(values, column)):
                     return f"${name} * {k}"
@@ -377,20 +376,18 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
 
 
 def _kinds(items: list) -> list[str]:
+    """The kinds of the layers and joins (and blocks called) in the items, in order."""
     found: list[str] = []
     for item in items:
         if isinstance(item, Scope):
             found += _kinds(item.items)
-        elif isinstance(item, Call):
-            found.append(item.block)
-        elif is_join(item):
-            found.append(next(iter(item)))
         else:
-            found.append(next(iter(item)))
+            found.append(item.block if isinstance(item, Call) else next(iter(item)))
     return found
 
 
 def _convs(items: list) -> list[dict]:
+    """The conv layers in the items, at any depth."""
     found: list[dict] = []
     for item in items:
         if isinstance(item, Scope):
@@ -441,27 +438,27 @@ def block_name(items: list, taken: dict) -> str:
     else:
         base = "block"
     name, n = base, 2
-    while name in taken or name in LAYER_KINDS or name in ("repeat",) + JOINS:
+    while name in taken or name in LAYER_KINDS or name in STRUCTURE_KEYS:
         name, n = f"{base}{n}", n + 1
     return name
 
 
-def _scopes(items: list, parent: list, found: list) -> None:
+def _scopes(items: list, found: list) -> None:
     """Every scope inside the items, outermost first, with the list that holds it."""
     for pos, item in enumerate(items):
         if isinstance(item, Scope):
             found.append((item, items, pos))
-            _scopes(item.items, items, found)
+            _scopes(item.items, found)
         elif is_join(item):
             kind = next(iter(item))
             for b in item[kind]:
                 if isinstance(b, list):
-                    _scopes(b, items, found)
+                    _scopes(b, found)
 
 
 def _all_scope_ids(items: list) -> set[int]:
     found: list = []
-    _scopes(items, items, found)
+    _scopes(items, found)
     return {id(s) for s, _, _ in found}
 
 
@@ -470,7 +467,7 @@ def choose_blocks(items: list, refused: set[tuple]) -> dict[str, Block]:
     its calls take fewer lines than the modules written out (a module inside another
     module of the same block is written once, in the block's body)."""
     found: list = []
-    _scopes(items, items, found)
+    _scopes(items, found)
     groups: dict[tuple, list] = {}
     seen: dict[int, tuple] = {}
     for scope, holder, pos in found:
