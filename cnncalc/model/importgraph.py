@@ -185,7 +185,7 @@ def cuts(steps: list[Step], first: str, outputs: list[str]) -> list[int]:
     earliest = len(steps)
     found = []
     for k in range(len(steps) - 1, -1, -1):
-        earliest = min(earliest, *reads[k + 1])
+        earliest = min([earliest, *reads[k + 1]])
         if earliest >= k:
             found.append(k)
     return [-1, *reversed(found)]
