@@ -197,6 +197,16 @@ def test_a_compaction_that_changed_the_network_would_not_be_written():
     assert not same_network(renamed, plain, names)
 
 
+def test_names_yaml_would_misread_are_quoted():
+    """PyYAML reads on/off/yes/no as booleans and 0 as a number: such module names are
+    quoted, so each layer keeps its name."""
+    names = ["on", "0", "No", "null", "block.1"]
+    steps = [_conv(n, name, [f"t{n}"], f"t{n + 1}", 3, padding=1) for n, name in enumerate(names)]
+    steps[0].inputs = ["x"]
+    a = analyze(loads(_yaml(steps)))
+    assert [layer.name for layer in a.layers] == names
+
+
 def test_float32_attributes_are_written_as_the_decimal_pytorch_was_given():
     """ONNX stores BatchNorm's eps and Dropout's ratio as float32: MobileNetV3's eps 0.001
     arrives as 0.0010000000474974513, the float32 nearest 0.001, and is written 0.001.

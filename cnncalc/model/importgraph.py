@@ -27,6 +27,8 @@ from cnncalc.model.spec import REF_KEY, parse_network
 from cnncalc.model.yamlsource import parse_yaml
 
 _PLAIN = re.compile(r"^[A-Za-z_$][A-Za-z0-9_.\-]*$")
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off"}
+"""Plain words YAML 1.1 (PyYAML) reads as booleans or null: quoted when a name."""
 
 
 class NotNested(CnnCalcError):
@@ -160,16 +162,14 @@ def plain_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(plain_value(v) for v in value) + "]"
+        return "[" + ", ".join("null" if v is None else plain_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return flow(value)
     if isinstance(value, float):
         return float_text(value)
     if isinstance(value, str):
         return (
-            value
-            if _PLAIN.match(value) and value not in ("true", "false", "null")
-            else json.dumps(value)
+            value if _PLAIN.match(value) and value.lower() not in _RESERVED else json.dumps(value)
         )
     return str(value)
 
