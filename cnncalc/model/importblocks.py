@@ -236,12 +236,11 @@ def _size(items: list) -> int:
 
 
 def one_line(join: dict) -> bool:
-    """A join written on one line: each branch ``[]``, a layer's name or one call."""
+    """A join written on one line: each branch ``[]`` or a layer's name, but for at most
+    one that is one call (``{add: [[{block: [184, 1], name: features.9.block}], []]}``)."""
     kind = next(iter(join))
-    return all(
-        not isinstance(b, list) or not b or len(b) == 1 and isinstance(b[0], Call)
-        for b in join[kind]
-    )
+    calls = [b for b in join[kind] if isinstance(b, list) and b]
+    return len(calls) <= 1 and all(len(b) == 1 and isinstance(b[0], Call) for b in calls)
 
 
 def lines(items: list) -> int:
@@ -550,13 +549,22 @@ def repeats(items: list) -> list:
             last.count += 1
             continue
         out.append(Repeat(1, prefix, label, index, [Call(item.block, item.args, rest)]))
-    return [_single(i) if isinstance(i, Repeat) and i.count == 1 else i for i in out]
+    return [c for i in out for c in (_calls(i) if isinstance(i, Repeat) and _short(i) else [i])]
 
 
-def _single(repeat: Repeat) -> Call:
+def _short(repeat: Repeat) -> bool:
+    """A run too short to be a repeat: one call, or two of a label (``branch3x3dbl_2``,
+    ``_3`` read better as they are than as a repeat; ``layer1.1``, ``.2`` do not)."""
+    return repeat.count == 1 or repeat.count == 2 and repeat.label != ""
+
+
+def _calls(repeat: Repeat) -> list[Call]:
+    """The calls a repeat stands for, each with its full name."""
     (call,) = repeat.items
     suffix = f".{call.name}" if call.name else ""
-    return Call(call.block, call.args, f"{repeat.segment(0)}{suffix}")
+    return [
+        Call(call.block, call.args, f"{repeat.segment(k)}{suffix}") for k in range(repeat.count)
+    ]
 
 
 def pays(body_lines: int, calls: int, uses: int) -> bool:
