@@ -3,10 +3,10 @@
 The graph is read with the ``onnx`` package (the optional extra ``cnncalc[onnx]``):
 each node becomes one layer whose options come from the node's attributes and the
 shapes of its constant inputs (a Conv's weight ``[M, C/g, kh, kw]`` gives 64 filters
-of 3×3), and the graph's forks and joins become nested ``add``/``concat`` branches.
-An operator with no cnncalc kind, or a graph that is not a nesting of branches, is
-refused whole (one line naming the node, its op type and the layer before it), so a
-partial file is never written.
+of 3×3), and the graph's forks and joins become nested ``add``/``concat`` branches (``from:``
+references where they cross, ``outputs:`` for several outputs; model/importgraph.py).
+An operator with no cnncalc kind is refused whole (one line naming the node, its op type
+and the layer before it), so a partial file is never written.
 
 Operators mapped: Conv, ConvTranspose, BatchNormalization, Relu, Clip (ReLU, ReLU6),
 Sigmoid, HardSigmoid (PyTorch's α = 1/6), HardSwish, Tanh, Gelu (and its Erf pieces
@@ -17,7 +17,7 @@ AveragePool, GlobalAveragePool, ReduceMean over H×W, Gemm, MatMul (+ Add of a c
 bias), Flatten, Reshape to (N, −1), LRN, Dropout, Softmax, LogSoftmax, Resize/Upsample
 by constant scales, LayerNormalization, Identity. Constant nodes and shape arithmetic
 (Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast of constants) are
-folded. A graph whose branches cross (it would need ``from:`` references) is refused.
+folded.
 """
 
 from __future__ import annotations
@@ -611,15 +611,11 @@ def onnx_to_yaml(path: Path, shown: str | None = None, input: tuple[int, ...] | 
         steps = reader.read()
         initializers = {i.name for i in model.graph.initializer}
         first = [i.name for i in model.graph.input if i.name not in initializers][0]
-        if len(model.graph.output) != 1:
-            raise CnnCalcError(
-                f"the graph has {len(model.graph.output)} outputs; cnncalc reads one"
-            )
-        output = reader.real(model.graph.output[0].name)
+        outputs = [reader.real(o.name) for o in model.graph.output]
         return write_yaml(
             steps,
             first,
-            output,
+            outputs[0] if len(outputs) == 1 else outputs,
             comments=[
                 f"Imported by 'cnncalc import' from {path.name} (ONNX opset {opset}"
                 + (f", written by {producer})" if producer else ")"),

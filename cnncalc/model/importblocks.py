@@ -1,0 +1,642 @@
+"""Nested layers of an import → ``blocks:`` with arguments, calls and ``repeat`` (issue 13 §3).
+
+An importer names each weighted layer by its module path (``layer1.0.conv1``), so the
+paths say which layers belong together: the layers under one path (``layer1.0``) are one
+module. :func:`compact` reads those modules out of the nested items (a :class:`Scope`
+each), groups the modules whose layers are the same up to their values (same kinds, same
+names, same options; a missing option counts as its default), and writes each group that
+pays for itself as one block whose varying values are its ``args:``; equal argument
+columns are one argument, a column that is an exact multiple of another ``$channels * 4``.
+Calls keep the module path as their ``name:``, so every weighted layer keeps its full
+name (graph.py: a named call scopes the names inside it). Consecutive calls
+``P.k … P.k+n−1`` with the same arguments become ``{repeat: n, name: P, label: "",
+start: k}``, which graph.py names ``P.k`` … again. A module that is not a block is written
+in place, its names prefixed again by its path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+from cnncalc.model.spec import STRUCTURE_KEYS
+
+JOINS = tuple(JOIN_KINDS)
+_ELEMENTWISE = frozenset(k for k, cls in LAYER_KINDS.items() if hasattr(cls, "per_element"))
+"""The element-wise kinds (activations, counted per element): unnamed, they belong to the
+module before them (torchvision's Bottleneck ends in its ReLU after the add; a
+Conv2dNormActivation in its activation)."""
+_SHORT = {"batchnorm": "bn", "adaptive": "pool"}
+
+
+@dataclass
+class Scope:
+    """The layers under one module path (``name``, relative to the enclosing scope)."""
+
+    name: str
+    items: list
+
+
+@dataclass
+class Call:
+    """A call of a block: ``{block: [args], name: name}``."""
+
+    block: str
+    args: list
+    name: str | None
+
+
+@dataclass
+class Repeat:
+    """``count`` calls named ``name.{label}{start}`` … ``name.{label}{start + count − 1}``
+    (graph.py's naming of a repeat; without a name, ``{label}{start}`` …)."""
+
+    count: int
+    name: str | None
+    label: str
+    start: int
+    items: list
+
+    def segment(self, k: int) -> str:
+        """The full name of the k-th call (0-based)."""
+        own = f"{self.label}{self.start + k}"
+        return f"{self.name}.{own}" if self.name else own
+
+
+@dataclass
+class Block:
+    """A block definition: its argument names and its body."""
+
+    args: list[str]
+    layers: list
+    skeleton: tuple = ()
+
+
+def is_join(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and next(iter(item)) in JOINS
+        and isinstance(item[next(iter(item))], list)
+    )
+
+
+# ---------------------------------------------------------------- modules from names
+
+
+def _names(item: Any) -> list[str]:
+    """The names of the layers inside an item (leaf, join or scope), outermost first."""
+    if isinstance(item, Scope):
+        return [f"{item.name}.{n}" for i in item.items for n in _names(i)]
+    if isinstance(item, Call):
+        return [item.name] if item.name else []
+    if is_join(item):
+        kind = next(iter(item))
+        return [
+            n
+            for branch in item[kind]
+            if isinstance(branch, list)
+            for i in branch
+            for n in _names(i)
+        ]
+    name = item.get("name")
+    return [str(name)] if name is not None else []
+
+
+def _with_branches(join: dict, change: Callable[[list], list]) -> dict:
+    """A copy of the join with ``change`` applied to each branch of layers (a branch that
+    names a layer stays as it is)."""
+    kind = next(iter(join))
+    out = dict(join)
+    out[kind] = [change(b) if isinstance(b, list) else b for b in join[kind]]
+    return out
+
+
+def _renamed(item: Any, rename: Callable[[str], str]) -> Any:
+    """The item with every name of a layer, call or module inside it renamed."""
+    if isinstance(item, (Call, Scope)):
+        item.name = rename(item.name) if item.name else item.name
+        return item
+    if is_join(item):
+        return _with_branches(item, lambda b: [_renamed(i, rename) for i in b])
+    out = dict(item)
+    if "name" in out:
+        out["name"] = rename(str(out["name"]))
+    return out
+
+
+def scoped(items: list, joins_inside: bool = True) -> list:
+    """Runs of items whose layers share the first segment of their names → :class:`Scope`s,
+    recursively; an unnamed activation joins the run before it. A join whose named layers
+    are all in one branch (``x + block(x)``) goes inside their module (torchvision's
+    Bottleneck holds its add) or, without ``joins_inside``, stays around it (its
+    InvertedResidual holds the add around ``.block``)."""
+    runs: list[tuple[str | None, list]] = []
+    for item in items:
+        names = _names(item)
+        heads = {n.split(".", 1)[0] for n in names}
+        key = heads.pop() if len(heads) == 1 and all("." in n for n in names) else None
+        if is_join(item) and ("name" in item or not joins_inside and _around(item)):
+            key = None  # a join read by name stays where it is
+        if not names and runs and runs[-1][0] is not None and next(iter(item)) in _ELEMENTWISE:
+            runs[-1][1].append(item)
+        elif key is not None and runs and runs[-1][0] == key:
+            runs[-1][1].append(item)
+        else:
+            runs.append((key if names else None, [item]))
+    out: list = []
+    for key, run in runs:
+        if key is None:
+            out.extend(
+                _with_branches(i, lambda b: scoped(b, joins_inside)) if is_join(i) else i
+                for i in run
+            )
+            continue
+        cut = len(key) + 1
+        inner = scoped([_renamed(item, lambda n: n[cut:]) for item in run], joins_inside)
+        if len(inner) == 1 and isinstance(inner[0], Scope):  # features.2 holding only .block
+            out.append(Scope(f"{key}.{inner[0].name}", inner[0].items))
+        else:
+            out.append(Scope(key, inner))
+    return out
+
+
+def _around(join: dict) -> bool:
+    """A residual add: one branch of layers and the identity."""
+    kind = next(iter(join))
+    branches = join[kind]
+    return (
+        kind == "add"
+        and all(isinstance(b, list) for b in branches)
+        and sorted(bool(b) for b in branches) == [False, True]
+    )
+
+
+# ---------------------------------------------------------------- skeletons and defaults
+
+_NO_DEFAULT = object()
+
+
+def option_default(kind: str, key: str) -> Any:
+    """The value a missing option stands for (``stride`` → 1), if it can be written."""
+    cls = LAYER_KINDS.get(kind)
+    if cls is None or key == kind or key not in cls.model_fields:
+        return _NO_DEFAULT
+    default = cls.model_fields[key].default
+    if isinstance(default, (bool, int, float, str)):
+        return default
+    return _NO_DEFAULT
+
+
+def skeleton(items: list, seen: dict[int, tuple] | None = None) -> tuple:
+    """What two modules must share to be one block: kinds, names, structure, and the
+    options that have no default; not the values. (``seen``: the skeletons of the modules
+    inside, by the id of their items, worked out once.)"""
+    seen = {} if seen is None else seen
+    if id(items) in seen:
+        return seen[id(items)]
+    out: list = []
+    for item in items:
+        if isinstance(item, Scope):
+            out.append(("S", item.name, skeleton(item.items, seen)))
+        elif isinstance(item, Call):
+            out.append(("C", item.block, item.name, len(item.args)))
+        elif is_join(item):
+            kind = next(iter(item))
+            branches = tuple(
+                skeleton(b, seen) if isinstance(b, list) else ("ref", b) for b in item[kind]
+            )
+            out.append(("J", kind, branches, item.get("name")))
+        else:
+            kind = next(iter(item))
+            fixed = frozenset(
+                k
+                for k in item
+                if k not in ("name", kind) and option_default(kind, k) is _NO_DEFAULT
+            )
+            out.append(("L", kind, item.get("name"), item[kind] is None, fixed, item.get("from")))
+    seen[id(items)] = tuple(out)
+    return seen[id(items)]
+
+
+def _size(items: list) -> int:
+    """Nodes in a body (layers, joins, scopes): a module is larger than any module inside."""
+    total = 0
+    for item in items:
+        if isinstance(item, Scope):
+            total += 1 + _size(item.items)
+        elif is_join(item):
+            kind = next(iter(item))
+            total += 1 + sum(_size(b) for b in item[kind] if isinstance(b, list))
+        else:
+            total += 1
+    return total
+
+
+def one_line(join: dict) -> bool:
+    """A join written on one line: each branch ``[]`` or a layer's name, but for at most
+    one that is one call (``{add: [[{block: [184, 1], name: features.9.block}], []]}``)."""
+    kind = next(iter(join))
+    calls = [b for b in join[kind] if isinstance(b, list) and b]
+    return len(calls) <= 1 and all(len(b) == 1 and isinstance(b[0], Call) for b in calls)
+
+
+def lines(items: list) -> int:
+    """How many lines :func:`cnncalc.model.importgraph.emit` writes for the items."""
+    total = 0
+    for item in items:
+        if isinstance(item, Scope):
+            total += lines(item.items)
+        elif is_join(item) and not one_line(item):
+            kind = next(iter(item))
+            total += 1 + sum(lines(b) if isinstance(b, list) and b else 1 for b in item[kind])
+        else:
+            total += 1
+    return total
+
+
+# ---------------------------------------------------------------- blocks
+
+
+_CHANNELS = ("channels", "out", "groups")
+"""Argument names that all count channels: a conv's filters, its BatchNorm's channels and a
+depthwise conv's groups are one argument, and ``$channels * 4`` may be written for a
+multiple."""
+
+
+def _family(name: str) -> str:
+    base = name.rstrip("0123456789")
+    return "channels" if base in _CHANNELS else base
+
+
+class _Args:
+    """The argument columns of a block being made: one column of values per member."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.columns: list[list] = []
+
+    def slot(self, hint: str, values: list) -> Any:
+        """The value written in the body: the literal when all members agree (and it is not
+        an argument of an enclosing block's body), else ``$arg``.
+        A column equal to an earlier argument's of the same sort (channels with channels,
+        stride with stride) is that argument; channels that are an exact multiple of earlier
+        channels are ``$channels * k``."""
+        bound = any(isinstance(v, str) and "$" in v for v in values)
+        if all(v == values[0] for v in values) and not bound:
+            return values[0]  # ($x in a block's body is that block's: passed on, never kept)
+        family = _family(hint)
+        same = [(n, c) for n, c in zip(self.names, self.columns) if _family(n) == family]
+        for name, column in same:
+            if column == values:
+                return f"${name}"
+        if family == "channels" and all(_positive(v) for v in values):
+            for name, column in same:
+                if not all(_positive(c) for c in column):
+                    continue
+                k, rest = divmod(values[0], column[0])
+                if k >= 2 and not rest and all(v == c * k for v, c in zip(values, column)):
+                    return f"${name} * {k}"
+        name, n = hint, 2
+        while name in self.names:
+            name, n = f"{hint}{n}", n + 1
+        self.names.append(name)
+        self.columns.append(values)
+        return f"${name}"
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _hint(kind: str, key: str) -> str:
+    """An argument's name from where it is first used: the option's name, or ``channels``
+    for the main value of a conv, fc or norm."""
+    if key != kind:
+        return key
+    cls = LAYER_KINDS.get(kind)
+    main = cls.main if cls is not None and cls.main else kind
+    return "channels" if main.startswith("out_") or main == "channels" else main
+
+
+def inferred(kind: str) -> bool:
+    """A kind whose main value may be left out and is then its input's (BatchNorm's
+    channels): a block writes ``{batchnorm: }`` rather than take them as an argument."""
+    cls = LAYER_KINDS.get(kind)
+    return (
+        cls is not None and cls.main == "channels" and cls.model_fields["channels"].default is None
+    )
+
+
+def _key_order(kind: str, keys: list) -> list:
+    """The kind first, then its options in the order the kind declares them."""
+    cls = LAYER_KINDS.get(kind)
+    declared = list(cls.model_fields) if cls is not None else []
+    rank = {k: n for n, k in enumerate(declared)}
+    rank[kind] = -1
+    return sorted(keys, key=lambda k: rank.get(k, len(declared)))
+
+
+def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None:
+    """Write the first of the parallel sequences as the block body, in place: every value
+    the members disagree on becomes an argument."""
+    first = seqs[0]
+    for pos, item in enumerate(first):
+        items = [s[pos] for s in seqs]
+        if isinstance(item, Scope):
+            _generalize([i.items for i in items], args, blocks)
+        elif isinstance(item, Call):
+            names = blocks[item.block].args
+            item.args = [
+                args.slot(names[a], [i.args[a] for i in items]) for a in range(len(item.args))
+            ]
+        elif is_join(item):
+            kind = next(iter(item))
+            for b, branch in enumerate(item[kind]):
+                if isinstance(branch, list):
+                    _generalize([i[kind][b] for i in items], args, blocks)
+        else:
+            kind = next(iter(item))
+            keys = _key_order(kind, list(dict.fromkeys(k for i in items for k in i if k != "name")))
+            body: dict = {}
+            for key in keys:
+                default = option_default(kind, key)
+                values = [i.get(key, default) for i in items]
+                varies = any(v != values[0] for v in values)
+                if varies and key == kind and inferred(kind):
+                    body[key] = None  # {batchnorm: }: its input's channels, no argument
+                elif key in item or varies:
+                    body[key] = args.slot(_hint(kind, key), values)
+            if "name" in item:
+                body["name"] = item["name"]
+            first[pos] = body
+
+
+def _kinds(items: list) -> list[str]:
+    """The kinds of the layers and joins (and blocks called) in the items, in order."""
+    found: list[str] = []
+    for item in items:
+        if isinstance(item, Scope):
+            found += _kinds(item.items)
+        else:
+            found.append(item.block if isinstance(item, Call) else next(iter(item)))
+    return found
+
+
+def _convs(items: list) -> list[dict]:
+    """The conv layers in the items, at any depth."""
+    found: list[dict] = []
+    for item in items:
+        if isinstance(item, Scope):
+            found += _convs(item.items)
+        elif is_join(item):
+            kind = next(iter(item))
+            for b in item[kind]:
+                if isinstance(b, list):
+                    found += _convs(b)
+        elif isinstance(item, dict) and next(iter(item)) == "conv":
+            found.append(item)
+    return found
+
+
+def block_name(items: list, taken: dict) -> str:
+    """A name that says what the block is, from its pattern of layers: ``conv_bn_relu``,
+    ``squeeze_excitation``, ``bottleneck``, ``inverted_residual``…; else ``block``."""
+    kinds = _kinds(items)
+    top = items[0] if len(items) == 1 else None
+    convs = _convs(items)
+    depthwise = any(
+        c.get("groups") not in (None, 1) and c.get("groups") == c["conv"] for c in convs
+    )
+    leaves = all(isinstance(i, dict) and not is_join(i) for i in items)
+    half = len(kinds) // 2
+    if leaves and len(items) <= 3:
+        base = "_".join(_SHORT.get(k, k) for k in kinds)
+    elif leaves and len(kinds) in (4, 6) and kinds[:half] == kinds[half:]:  # U-Net's
+        base = "double_" + "_".join(_SHORT.get(k, k) for k in kinds[:half])
+    elif top is not None and is_join(top) and next(iter(top)) == "mul" and [] in top["mul"]:
+        base = "squeeze_excitation"
+    elif any(is_join(i) and next(iter(i)) == "add" for i in items):
+        join = next(i for i in items if is_join(i) and next(iter(i)) == "add")
+        kernels = [c.get("kernel") for c in convs]
+        if depthwise:
+            base = "inverted_residual"
+        elif len(kernels) >= 3 and kernels[0] == 1 and kernels[2] == 1:
+            base = "bottleneck"
+        else:
+            base = "residual"
+        if [] not in join["add"]:
+            base += "_down"
+    elif any(is_join(i) and next(iter(i)) == "concat" for i in items):
+        join = next(i for i in items if is_join(i) and next(iter(i)) == "concat")
+        base = "dense_layer" if [] in join["concat"] else "inception"
+    elif depthwise:
+        base = "inverted_bottleneck"
+    else:
+        base = "block"
+    name, n = base, 2
+    while name in taken or name in LAYER_KINDS or name in STRUCTURE_KEYS:
+        name, n = f"{base}{n}", n + 1
+    return name
+
+
+def _scopes(items: list, found: list) -> None:
+    """Every scope inside the items, outermost first, with the list that holds it."""
+    for pos, item in enumerate(items):
+        if isinstance(item, Scope):
+            found.append((item, items, pos))
+            _scopes(item.items, found)
+        elif is_join(item):
+            kind = next(iter(item))
+            for b in item[kind]:
+                if isinstance(b, list):
+                    _scopes(b, found)
+
+
+def _all_scope_ids(items: list) -> set[int]:
+    found: list = []
+    _scopes(items, found)
+    return {id(s) for s, _, _ in found}
+
+
+def choose_blocks(items: list, refused: set[tuple]) -> dict[str, Block]:
+    """Modules alike up to their values, largest first, become blocks where the block and
+    its calls take fewer lines than the modules written out (a module inside another
+    module of the same block is written once, in the block's body)."""
+    found: list = []
+    _scopes(items, found)
+    groups: dict[tuple, list] = {}
+    seen: dict[int, tuple] = {}
+    for scope, holder, pos in found:
+        groups.setdefault(skeleton(scope.items, seen), []).append((scope, holder, pos))
+    order = sorted(groups.items(), key=lambda g: -_size(g[1][0][0].items))
+    blocks: dict[str, Block] = {}
+    hidden: set[int] = set()
+    for shape, members in order:
+        textual = [m for m in members if id(m[0]) not in hidden]
+        if len(textual) < 2 or shape in refused or _size(textual[0][0].items) < 2:
+            continue
+        args = _Args()
+        name = block_name(textual[0][0].items, blocks)
+        _generalize([m[0].items for m in textual], args, blocks)
+        blocks[name] = Block(args.names, textual[0][0].items, shape)
+        for k, (scope, holder, pos) in enumerate(textual):
+            if k:
+                hidden |= _all_scope_ids(scope.items)
+            holder[pos] = Call(name, [column[k] for column in args.columns], scope.name)
+    return blocks
+
+
+# ---------------------------------------------------------------- writing out the rest
+
+
+def flatten(items: list) -> list:
+    """Scopes that are not blocks written in place, their names prefixed again."""
+    out: list = []
+    for item in items:
+        if isinstance(item, Scope):
+            prefix = item.name
+            out.extend(flatten([_renamed(i, lambda n: f"{prefix}.{n}") for i in item.items]))
+        elif is_join(item):
+            out.append(_with_branches(item, flatten))
+        else:
+            out.append(item)
+    return out
+
+
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def _numbered(name: str | None) -> tuple[str | None, str, int, str | None] | None:
+    """A call name as a repeat writes it: (name, label, index, inner name) with the last
+    segment that ends in a number: ``layer2.3`` → (layer2, "", 3, None),
+    ``features.14.block`` → (features, "", 14, block), ``features.denseblock1.denselayer5``
+    → (features.denseblock1, denselayer, 5, None)."""
+    parts = (name or "").split(".")
+    for at in range(len(parts) - 1, -1, -1):
+        found = _TRAILING_NUMBER.match(parts[at])
+        if found and str(int(found.group(2))) == found.group(2):  # not 01: it reads back 1
+            rest = ".".join(parts[at + 1 :]) or None
+            return ".".join(parts[:at]) or None, found.group(1), int(found.group(2)), rest
+    return None
+
+
+def repeats(items: list) -> list:
+    """Runs of calls named ``P.k``, ``P.k+1``… (or ``P.k.S``, ``P.k+1.S``…) of one block
+    with the same arguments → ``{repeat: n, name: P, label: "", start: k}``."""
+    out: list = []
+    for item in items:
+        if is_join(item):
+            out.append(_with_branches(item, repeats))
+            continue
+        numbered = _numbered(item.name) if isinstance(item, Call) else None
+        if numbered is None or not isinstance(item, Call):
+            out.append(item)
+            continue
+        prefix, label, index, rest = numbered
+        last = out[-1] if out else None
+        if (
+            isinstance(last, Repeat)
+            and last.name == prefix
+            and last.label == label
+            and last.start + last.count == index
+            and last.items[0].block == item.block
+            and last.items[0].args == item.args
+            and last.items[0].name == rest
+        ):
+            last.count += 1
+            continue
+        out.append(Repeat(1, prefix, label, index, [Call(item.block, item.args, rest)]))
+    return [c for i in out for c in (_calls(i) if isinstance(i, Repeat) and _short(i) else [i])]
+
+
+def _short(repeat: Repeat) -> bool:
+    """A run too short to be a repeat: one call, or two of a label (``branch3x3dbl_2``,
+    ``_3`` read better as they are than as a repeat; ``layer1.1``, ``.2`` do not)."""
+    return repeat.count == 1 or repeat.count == 2 and repeat.label != ""
+
+
+def _calls(repeat: Repeat) -> list[Call]:
+    """The calls a repeat stands for, each with its full name."""
+    (call,) = repeat.items
+    suffix = f".{call.name}" if call.name else ""
+    return [
+        Call(call.block, call.args, f"{repeat.segment(k)}{suffix}") for k in range(repeat.count)
+    ]
+
+
+def pays(body_lines: int, calls: int, uses: int) -> bool:
+    """A block is worth defining when its definition (name, args, layers and the body) and
+    its ``calls`` (a repeat is one line) take no more lines than the body written out at
+    each of its ``uses``."""
+    return 3 + body_lines + calls <= uses * body_lines
+
+
+def compact(items: list) -> tuple[list, dict[str, Block]]:
+    """The nested items of an import written with blocks, calls and repeats: modules alike
+    become blocks, then a block that does not pay for itself is refused and the choice is
+    made again without it."""
+    inside = _compact(items, joins_inside=True)
+    around = _compact(items, joins_inside=False)
+    return inside if _length(*inside) <= _length(*around) else around
+
+
+def _length(layers: list, blocks: dict[str, Block]) -> int:
+    """Lines of the layers and the block definitions."""
+    return lines(layers) + sum(3 + lines(b.layers) for b in blocks.values())
+
+
+def _compact(items: list, joins_inside: bool) -> tuple[list, dict[str, Block]]:
+    refused: set[tuple] = set()
+    while True:
+        tree = scoped(items, joins_inside)
+        blocks = choose_blocks(tree, refused)
+        layers = repeats(flatten(tree))
+        for block in blocks.values():
+            block.layers = repeats(flatten(block.layers))
+        calls: dict[str, int] = dict.fromkeys(blocks, 0)
+        uses: dict[str, int] = dict.fromkeys(blocks, 0)
+        for body in [layers, *(b.layers for b in blocks.values())]:
+            for callee, count in _callees(body):
+                calls[callee] += 1
+                uses[callee] += count
+        poor = {
+            b.skeleton for n, b in blocks.items() if not pays(lines(b.layers), calls[n], uses[n])
+        }
+        if not poor:
+            return layers, blocks
+        refused |= poor
+
+
+def ordered(blocks: dict[str, Block]) -> list[str]:
+    """Block names in the order a reader meets them: a block before the blocks calling it."""
+    done: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        for callee, _ in _callees(blocks[name].layers):
+            visit(callee)
+        done.append(name)
+
+    for name in blocks:
+        visit(name)
+    return done
+
+
+def _callees(items: list, times: int = 1) -> list[tuple[str, int]]:
+    """The blocks the items call, each with how many times the call runs (a repeat's count)."""
+    found: list[tuple[str, int]] = []
+    for item in items:
+        if isinstance(item, Call):
+            found.append((item.block, times))
+        elif isinstance(item, Repeat):
+            found += _callees(item.items, times * item.count)
+        elif is_join(item):
+            kind = next(iter(item))
+            for b in item[kind]:
+                if isinstance(b, list):
+                    found += _callees(b, times)
+    return found
