@@ -1,7 +1,5 @@
 """The command line: one typer app, assembled from the command groups. Nothing is counted here."""
 
-from __future__ import annotations
-
 import errno
 import os
 import sys
@@ -12,7 +10,7 @@ from typer.core import TyperGroup
 
 from cnncalc import __version__
 from cnncalc.cli import calc, importer, picture, proof, reference, training
-from cnncalc.cli.options import error_line
+from cnncalc.cli.options import error_line, for_people
 
 BROKEN_PIPE_EXIT = 128 + 13
 """What a shell reports for a program stopped by SIGPIPE (``cnncalc … | head``)."""
@@ -72,11 +70,15 @@ def _quiet_stdout() -> None:
 
 app = typer.Typer(
     cls=Cli,
-    rich_markup_mode="markdown",
+    # help for people in rich's panels; piped, click's plain text, which spares loading
+    # rich and its Markdown parser (issue 11: --help in 0.06 s)
+    rich_markup_mode="markdown" if for_people() else None,
     name="cnncalc",
     no_args_is_help=True,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # plain help as wide as the terminal (COLUMNS when piped), as rich's is; click's own
+    # limit is 80 columns
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 1000},
     help="Shapes, parameters, operations and receptive fields of convolutional networks, "
     "from a YAML description or a built-in name, with every convention stated.",
 )

@@ -1,7 +1,5 @@
 """``cnncalc import``: a network written elsewhere (an ONNX file) as cnncalc YAML."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
