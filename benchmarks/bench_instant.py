@@ -52,10 +52,17 @@ def child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one whole process; its output is thrown away."""
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole process; its output is thrown away. ``env`` adds
+    to the environment (TTY_COMPATIBLE=1: the output is taken for a terminal's)."""
     cpu, started = child_cpu(), time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, check=True)
+    subprocess.run(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**ENV, **(env or {})},
+        check=True,
+    )
     return time.perf_counter() - started, child_cpu() - cpu
 
 
@@ -80,11 +87,16 @@ def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[fl
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, argv in commands.items():
-            samples[name].append(timed(argv))
+            samples[name].append(timed(argv, AS_TERMINAL if name.endswith(TERMINAL) else None))
     return {
         name: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s))
         for name, s in samples.items()
     }
+
+
+TERMINAL = "(to a terminal)"
+"""A command so named runs with its output taken for a terminal's, as a person sees it."""
+AS_TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "100"}
 
 
 def verdict(ok: bool) -> str:
@@ -117,6 +129,7 @@ def startup(runs: int, work: Path) -> None:
         "python -c pass": [sys.executable, "-c", "pass"],
         "cnncalc --version": cnncalc("--version"),
         "cnncalc --help": cnncalc("--help"),
+        f"cnncalc --help {TERMINAL}": cnncalc("--help"),
         "cnncalc shape lenet5": cnncalc("shape", "lenet5"),
         "cnncalc summary resnet50 --format json": cnncalc(
             "summary", "resnet50", "--format", "json"
