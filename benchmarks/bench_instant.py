@@ -6,8 +6,9 @@ run in the same session, interleaved so machine noise hits all alike.
 Sections (each prints its goal beside the figure):
 
 1. start-up: whole-process wall and CPU time of cnncalc commands against ``python -c pass``,
-   and torchinfo's and fvcore's whole-process times on the same resnet50 (written by
-   ``cnncalc export``, so no torchvision is needed);
+   the libraries they load imported alone (the floor under the goals), and torchinfo's and
+   fvcore's whole-process times on the same resnet50 (written by ``cnncalc export``, so no
+   torchvision is needed);
 2. analysis: ``analyze`` of resnet50 and densenet201 in-process (warm), and a 253-size sweep
    of resnet50 with memory, in-process and as a whole command;
 3. scale: generated residual networks of 1k, 10k and 100k layers: ``flops --format json``,
@@ -123,6 +124,20 @@ else:
 """
 
 
+LIBRARIES = {
+    "libraries alone: typer": "import typer.main",
+    "libraries alone: typer, pydantic, PyYAML": (
+        "import typer.main, yaml; from pydantic import BaseModel, Field, TypeAdapter; Field(ge=1)"
+    ),
+    "libraries alone: typer, pydantic, PyYAML, rich": (
+        "import typer.main, yaml, rich.console, rich.table; "
+        "from pydantic import BaseModel, Field, TypeAdapter; Field(ge=1)"
+    ),
+}
+"""The floor under each start-up goal: --help loads typer; a JSON analysis typer, pydantic
+(with the constraints a kind's fields use) and PyYAML; a table rich besides."""
+
+
 def startup(runs: int, work: Path) -> None:
     print("\n## 1. start-up (whole process, median of", runs, "interleaved runs)")
     commands = {
@@ -135,6 +150,10 @@ def startup(runs: int, work: Path) -> None:
             "summary", "resnet50", "--format", "json"
         ),
     }
+    # what the libraries a command loads take by themselves, in the same run: the floor
+    # under cnncalc's own start-up (typer >= 0.29 checks every option value with pydantic)
+    for name, code in LIBRARIES.items():
+        commands[name] = [sys.executable, "-c", code]
     model = work / "resnet50_model.py"
     subprocess.run(cnncalc("export", "resnet50", "-o", str(model)), env=ENV, check=True)
     peers = {}
