@@ -183,7 +183,7 @@ def startup(runs: int, work: Path) -> None:
     ours = result["cnncalc summary resnet50 --format json"][0]
     for name, (wall, cpu) in result.items():
         line = (
-            f"{name:42s} wall {wall * 1e3:7.0f} ms (+{(wall - base_wall) * 1e3:6.0f})"
+            f"{name:46s} wall {wall * 1e3:7.0f} ms (+{(wall - base_wall) * 1e3:6.0f})"
             f"   CPU {cpu * 1e3:7.0f} ms (+{(cpu - base_cpu) * 1e3:6.0f})"
         )
         if name in goals:
