@@ -123,3 +123,28 @@ def test_plugins_disabled_by_name_keep_pydantics_loader(monkeypatch):
     monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "logfire")
     cli.stand_in_plugin_loader()
     assert sys.modules[cli.PLUGIN_LOADER] is _loader
+
+
+def test_a_command_run_alone_is_the_command_of_the_whole_app():
+    """The command line builds only the command it runs (typer would build all 16): that
+    one is the same command, with the same options, defaults and help."""
+    import typer
+
+    from cnncalc.cli import app as application
+    from cnncalc.cli.app import command_alone
+
+    whole = typer.main.get_command(application)
+    assert command_alone("no-such-command") is None
+    for name, command in whole.commands.items():
+        alone = typer.main.get_command(command_alone(name))
+        assert list(alone.commands) == [name]
+        one = alone.commands[name]
+        assert one.help == command.help and one.callback.__name__ == command.callback.__name__
+        assert [described(p) for p in one.params] == [described(p) for p in command.params]
+        assert [described(p) for p in alone.params] == [described(p) for p in whole.params]
+
+
+def described(param) -> tuple:
+    """What a user sees of a command-line parameter."""
+    names = (param.name, tuple(param.opts), tuple(param.secondary_opts), repr(param.default))
+    return (*names, param.required, param.nargs, param.multiple, getattr(param, "help", None))

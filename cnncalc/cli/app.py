@@ -1,5 +1,6 @@
 """The command line: one typer app, assembled from the command groups. Nothing is counted here."""
 
+import copy
 import errno
 import os
 import sys
@@ -7,6 +8,8 @@ from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
+from typer.main import get_command_name
+from typer.models import TyperInfo
 
 from cnncalc import __version__
 from cnncalc.cli import calc, importer, picture, proof, reference, training
@@ -106,5 +109,21 @@ def main_options(
     """cnncalc: a calculator for convolutional networks."""
 
 
+def command_alone(name: str) -> typer.Typer | None:
+    """``app`` with the command ``name`` alone (None where there is no such command): typer
+    builds every command's options before it parses any, and the command being run needs
+    only its own (issue 11: start-up). Its usage, help and errors are the same."""
+    for group in app.registered_groups:
+        for info in group.typer_instance.registered_commands:
+            if info.callback and (info.name or get_command_name(info.callback.__name__)) == name:
+                only = typer.Typer()
+                only.registered_commands = [info]
+                alone = copy.copy(app)
+                alone.registered_groups = [TyperInfo(only)]
+                return alone
+    return None
+
+
 def main() -> None:
-    app()
+    alone = command_alone(sys.argv[1]) if len(sys.argv) > 1 else None
+    (alone or app)()
