@@ -6,8 +6,9 @@ run in the same session, interleaved so machine noise hits all alike.
 Sections (each prints its goal beside the figure):
 
 1. start-up: whole-process wall and CPU time of cnncalc commands against ``python -c pass``,
-   and torchinfo's and fvcore's whole-process times on the same resnet50 (written by
-   ``cnncalc export``, so no torchvision is needed);
+   the libraries they load imported alone (the floor under the goals), and torchinfo's and
+   fvcore's whole-process times on the same resnet50 (written by ``cnncalc export``, so no
+   torchvision is needed);
 2. analysis: ``analyze`` of resnet50 and densenet201 in-process (warm), and a 253-size sweep
    of resnet50 with memory, in-process and as a whole command;
 3. scale: generated residual networks of 1k, 10k and 100k layers: ``flops --format json``,
@@ -52,10 +53,17 @@ def child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one whole process; its output is thrown away."""
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole process; its output is thrown away. ``env`` adds
+    to the environment (TTY_COMPATIBLE=1: the output is taken for a terminal's)."""
     cpu, started = child_cpu(), time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, check=True)
+    subprocess.run(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**ENV, **(env or {})},
+        check=True,
+    )
     return time.perf_counter() - started, child_cpu() - cpu
 
 
@@ -80,11 +88,16 @@ def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[fl
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, argv in commands.items():
-            samples[name].append(timed(argv))
+            samples[name].append(timed(argv, AS_TERMINAL if name.endswith(TERMINAL) else None))
     return {
         name: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s))
         for name, s in samples.items()
     }
+
+
+TERMINAL = "(to a terminal)"
+"""A command so named runs with its output taken for a terminal's, as a person sees it."""
+AS_TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "100"}
 
 
 def verdict(ok: bool) -> str:
@@ -111,17 +124,36 @@ else:
 """
 
 
+LIBRARIES = {
+    "libraries alone: typer": "import typer.main",
+    "libraries alone: typer, pydantic, PyYAML": (
+        "import typer.main, yaml; from pydantic import BaseModel, Field, TypeAdapter; Field(ge=1)"
+    ),
+    "libraries alone: typer, pydantic, PyYAML, rich": (
+        "import typer.main, yaml, rich.console, rich.table; "
+        "from pydantic import BaseModel, Field, TypeAdapter; Field(ge=1)"
+    ),
+}
+"""The floor under each start-up goal: --help loads typer; a JSON analysis typer, pydantic
+(with the constraints a kind's fields use) and PyYAML; a table rich besides."""
+
+
 def startup(runs: int, work: Path) -> None:
     print("\n## 1. start-up (whole process, median of", runs, "interleaved runs)")
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "cnncalc --version": cnncalc("--version"),
         "cnncalc --help": cnncalc("--help"),
+        f"cnncalc --help {TERMINAL}": cnncalc("--help"),
         "cnncalc shape lenet5": cnncalc("shape", "lenet5"),
         "cnncalc summary resnet50 --format json": cnncalc(
             "summary", "resnet50", "--format", "json"
         ),
     }
+    # what the libraries a command loads take by themselves, in the same run: the floor
+    # under cnncalc's own start-up (typer >= 0.29 checks every option value with pydantic)
+    for name, code in LIBRARIES.items():
+        commands[name] = [sys.executable, "-c", code]
     model = work / "resnet50_model.py"
     subprocess.run(cnncalc("export", "resnet50", "-o", str(model)), env=ENV, check=True)
     peers = {}
@@ -151,7 +183,7 @@ def startup(runs: int, work: Path) -> None:
     ours = result["cnncalc summary resnet50 --format json"][0]
     for name, (wall, cpu) in result.items():
         line = (
-            f"{name:42s} wall {wall * 1e3:7.0f} ms (+{(wall - base_wall) * 1e3:6.0f})"
+            f"{name:46s} wall {wall * 1e3:7.0f} ms (+{(wall - base_wall) * 1e3:6.0f})"
             f"   CPU {cpu * 1e3:7.0f} ms (+{(cpu - base_cpu) * 1e3:6.0f})"
         )
         if name in goals:

@@ -265,13 +265,23 @@ def commands():
 
 
 def help_text(command: str, columns: int = 200) -> str:
-    from typer.testing import CliRunner
+    """``cnncalc COMMAND --help`` on a terminal ``columns`` wide, which piped help reads from
+    COLUMNS (typer's runner would pin click's plain help to 80 columns)."""
+    import contextlib
+    import io
+    from unittest import mock
+
+    import typer
 
     from cnncalc.cli.app import app
 
-    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": str(columns)})
-    assert result.exit_code == 0, result.output
-    return result.output
+    out = io.StringIO()
+    with mock.patch.dict(os.environ, {"COLUMNS": str(columns)}), contextlib.redirect_stdout(out):
+        code = typer.main.get_command(app).main(
+            [command, "--help"], prog_name="cnncalc", standalone_mode=False
+        )
+    assert code == 0, out.getvalue()
+    return out.getvalue()
 
 
 def test_every_option_says_its_default():

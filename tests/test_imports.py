@@ -1,18 +1,21 @@
 """A command imports only what it uses (issue 11: start-up). Each case runs the real command
 in a fresh interpreter under ``python -X importtime`` and reads the modules it loaded."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 
-def imported_by(*args: str) -> set[str]:
+def imported_by(*args: str, env: dict | None = None) -> set[str]:
+    """The modules ``python -m cnncalc ARGS`` loads, its output piped (not a terminal)."""
     run = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "cnncalc", *args],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     )
     return {line.split("|")[-1].strip() for line in run.stderr.splitlines() if "|" in line}
 
@@ -21,35 +24,127 @@ def loaded(modules: set[str], package: str) -> bool:
     return any(m == package or m.startswith(package + ".") for m in modules)
 
 
-NOT_FOR_A_PLAIN_ANALYSIS = (
+NEVER_AT_RUN_TIME = (
+    "torch",  # a test extra, never a dependency
+    "onnx",  # cnncalc import and .onnx files only
     "numpy",  # the executor's
     "matplotlib",  # --plot's
+)
+NOT_FOR_A_PLAIN_ANALYSIS = (
+    *NEVER_AT_RUN_TIME,
+    "importlib.metadata",  # pydantic's plugin lookup, which the command line disables
     "cnncalc.proof",  # verify and export
     "cnncalc.answers",  # the worked answers
     "cnncalc.analysis.explain",  # --explain
     "cnncalc.analysis.memory",  # cnncalc memory
     "cnncalc.analysis.training",  # --training
     "cnncalc.analysis.sweep",  # cnncalc sweep / minsize
+    "cnncalc.analysis.compare",  # --compare
+    "cnncalc.model.onnx_import",  # .onnx files
+    "cnncalc.model.schema",  # cnncalc schema
+    "cnncalc.kinds.describe",  # cnncalc kinds
     "cnncalc.render.working",  # --explain's rendering
     "cnncalc.render.conventions",  # --convention all
     "cnncalc.render.views",  # memory, sweep, --by
-    "cnncalc.model.schema",  # cnncalc schema
+    "typer.rich_utils",  # typer's rich help and tracebacks
+    "rich.markdown",  # help in rich's Markdown
 )
+
+
+def unwanted(modules: set[str], packages) -> list[str]:
+    return [p for p in packages if loaded(modules, p)]
 
 
 def test_shape_loads_the_calculator_and_nothing_else():
     modules = imported_by("shape", "lenet5")
     assert "cnncalc.kinds.registry" in modules and "cnncalc.render.analysis" in modules
-    assert [p for p in NOT_FOR_A_PLAIN_ANALYSIS if loaded(modules, p)] == []
+    assert unwanted(modules, NOT_FOR_A_PLAIN_ANALYSIS) == []
 
 
 def test_json_output_never_loads_rich():
     modules = imported_by("summary", "resnet50", "--format", "json")
     assert "cnncalc.render.jsonout" in modules
     assert not loaded(modules, "rich")
-    assert [p for p in NOT_FOR_A_PLAIN_ANALYSIS if loaded(modules, p)] == []
+    assert unwanted(modules, NOT_FOR_A_PLAIN_ANALYSIS) == []
 
 
 @pytest.mark.parametrize("package", ["typer", "pydantic", "rich", "yaml", "cnncalc.kinds"])
 def test_version_loads_no_library(package):
     assert not loaded(imported_by("--version"), package)
+
+
+def test_help_loads_typer_and_no_calculator():
+    """The command list and its options need typer alone: no YAML reader, no validation, no
+    layer kind, no counting rule; piped, the help is click's plain text, without rich."""
+    modules = imported_by("--help")
+    assert "typer" in modules and "cnncalc.cli.calc" in modules
+    heavy = ("pydantic", "yaml", "rich", "cnncalc.kinds", "cnncalc.model", "cnncalc.analysis")
+    more = ("cnncalc.conventions.presets", "cnncalc.render")
+    assert unwanted(modules, (*NOT_FOR_A_PLAIN_ANALYSIS, *heavy, *more)) == []
+
+
+def test_a_command_help_loads_no_calculator():
+    """(typer itself checks option values with pydantic, so pydantic may load here.)"""
+    modules = imported_by("summary", "--help")
+    assert unwanted(modules, ("yaml", "rich", "cnncalc.kinds", "cnncalc.analysis")) == []
+
+
+def test_the_command_line_offers_every_convention_in_order():
+    """--convention's choices come from a list of names that imports no rule; it must be
+    the conventions' own list, in their order."""
+    from cnncalc.cli.options import ConventionName
+    from cnncalc.conventions.names import CONVENTION_NAMES
+    from cnncalc.conventions.presets import CONVENTIONS
+
+    assert CONVENTION_NAMES == tuple(CONVENTIONS)
+    assert [c.value for c in ConventionName] == [*CONVENTIONS, "all"]
+
+
+def test_the_stand_in_plugin_loader_answers_as_pydantics_own(monkeypatch):
+    """The command line skips pydantic's plugin loader (and importlib.metadata) when every
+    plugin is disabled; pydantic's own loader gives the same answer, no plugins."""
+    from pydantic.plugin import _loader
+
+    from cnncalc import cli
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "1")
+    monkeypatch.delitem(sys.modules, cli.PLUGIN_LOADER)
+    cli.stand_in_plugin_loader()
+    stand_in = sys.modules[cli.PLUGIN_LOADER]
+    assert stand_in is not _loader
+    assert tuple(stand_in.get_plugins()) == tuple(_loader.get_plugins()) == ()
+
+
+def test_plugins_disabled_by_name_keep_pydantics_loader(monkeypatch):
+    from pydantic.plugin import _loader
+
+    from cnncalc import cli
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "logfire")
+    cli.stand_in_plugin_loader()
+    assert sys.modules[cli.PLUGIN_LOADER] is _loader
+
+
+def test_a_command_run_alone_is_the_command_of_the_whole_app():
+    """The command line builds only the command it runs (typer would build all 16): that
+    one is the same command, with the same options, defaults and help."""
+    import typer
+
+    from cnncalc.cli import app as application
+    from cnncalc.cli.app import command_alone
+
+    whole = typer.main.get_command(application)
+    assert command_alone("no-such-command") is None
+    for name, command in whole.commands.items():
+        alone = typer.main.get_command(command_alone(name))
+        assert list(alone.commands) == [name]
+        one = alone.commands[name]
+        assert one.help == command.help and one.callback.__name__ == command.callback.__name__
+        assert [described(p) for p in one.params] == [described(p) for p in command.params]
+        assert [described(p) for p in alone.params] == [described(p) for p in whole.params]
+
+
+def described(param) -> tuple:
+    """What a user sees of a command-line parameter."""
+    names = (param.name, tuple(param.opts), tuple(param.secondary_opts), repr(param.default))
+    return (*names, param.required, param.nargs, param.multiple, getattr(param, "help", None))

@@ -24,7 +24,6 @@ from cnncalc.conventions.site import DeconvCount
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
 from cnncalc.model.graph import Graph, build_graph
-from cnncalc.model.onnx_import import onnx_to_yaml
 from cnncalc.model.spec import NetworkSpec, parse_network, parse_shape
 from cnncalc.model.yamlsource import parse_yaml, read_yaml_file
 from cnncalc.model.zoo import zoo_path
@@ -42,6 +41,8 @@ def load(net: str | Path) -> NetworkSpec:
     text = str(net)
     path = Path(text)
     if path.suffix.lower() == ".onnx":  # read, never run (cnncalc[onnx])
+        from cnncalc.model.onnx_import import onnx_to_yaml
+
         try:
             return loads(onnx_to_yaml(path, text), text)
         except CnnCalcError as exc:

@@ -4,7 +4,10 @@
 :mod:`training`); shared options live in :mod:`options`, which imports none of them.
 
 Importing this package imports nothing else: ``main`` answers ``cnncalc --version``
-without loading typer, and ``app`` is built on first use (issue 11: start-up).
+without loading typer, and ``app`` is built on first use (issue 11: start-up). The command
+modules do without ``from __future__ import annotations``: typer reads every command's
+signature to build the command line, and real annotations spare it compiling and
+evaluating each one from a string.
 """
 
 from __future__ import annotations
@@ -35,9 +38,31 @@ def main() -> None:
     # pydantic looks up plugins in every installed distribution's entry points on the
     # first validation; cnncalc's command line uses none (a library caller keeps them)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+    stand_in_plugin_loader()
     from cnncalc.cli.app import main as run
 
     run()
+
+
+PLUGIN_LOADER = "pydantic.plugin._loader"
+"""pydantic's plugin loader, imported on the first validation whatever the settings."""
+
+
+def stand_in_plugin_loader() -> None:
+    """With every pydantic plugin disabled (PYDANTIC_DISABLE_PLUGINS=1), pydantic's loader
+    answers no plugins without reading a thing, but importing it imports
+    ``importlib.metadata``, 15 ms of every command (issue 11: start-up). Its one function,
+    giving that same answer, stands in for it; disabling only some plugins by name keeps
+    the real loader."""
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in ("1", "true", "__all__"):
+        return
+    loader = types.ModuleType(PLUGIN_LOADER, "No plugins: PYDANTIC_DISABLE_PLUGINS is set.")
+    loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
+    sys.modules.setdefault(PLUGIN_LOADER, loader)
+
+
+def _no_plugins() -> tuple:
+    return ()
 
 
 class _Package(types.ModuleType):

@@ -1,7 +1,6 @@
 """The command line: one typer app, assembled from the command groups. Nothing is counted here."""
 
-from __future__ import annotations
-
+import copy
 import errno
 import os
 import sys
@@ -9,10 +8,12 @@ from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
+from typer.main import get_command_name
+from typer.models import TyperInfo
 
 from cnncalc import __version__
 from cnncalc.cli import calc, importer, picture, proof, reference, training
-from cnncalc.cli.options import error_line
+from cnncalc.cli.options import error_line, for_people
 
 BROKEN_PIPE_EXIT = 128 + 13
 """What a shell reports for a program stopped by SIGPIPE (``cnncalc … | head``)."""
@@ -72,11 +73,15 @@ def _quiet_stdout() -> None:
 
 app = typer.Typer(
     cls=Cli,
-    rich_markup_mode="markdown",
+    # help for people in rich's panels; piped, click's plain text, which spares loading
+    # rich and its Markdown parser (issue 11: --help in 0.06 s)
+    rich_markup_mode="markdown" if for_people() else None,
     name="cnncalc",
     no_args_is_help=True,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # plain help as wide as the terminal (COLUMNS when piped), as rich's is; click's own
+    # limit is 80 columns
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 1000},
     help="Shapes, parameters, operations and receptive fields of convolutional networks, "
     "from a YAML description or a built-in name, with every convention stated.",
 )
@@ -104,5 +109,21 @@ def main_options(
     """cnncalc: a calculator for convolutional networks."""
 
 
+def command_alone(name: str) -> typer.Typer | None:
+    """``app`` with the command ``name`` alone (None where there is no such command): typer
+    builds every command's options before it parses any, and the command being run needs
+    only its own (issue 11: start-up). Its usage, help and errors are the same."""
+    for group in app.registered_groups:
+        for info in group.typer_instance.registered_commands:
+            if info.callback and (info.name or get_command_name(info.callback.__name__)) == name:
+                only = typer.Typer()
+                only.registered_commands = [info]
+                alone = copy.copy(app)
+                alone.registered_groups = [TyperInfo(only)]
+                return alone
+    return None
+
+
 def main() -> None:
-    app()
+    alone = command_alone(sys.argv[1]) if len(sys.argv) > 1 else None
+    (alone or app)()

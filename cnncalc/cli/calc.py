@@ -1,7 +1,5 @@
 """The calculator's commands: ``shape``, ``params``, ``flops``, ``summary`` and ``conv``."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Optional
 

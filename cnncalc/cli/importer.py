@@ -1,8 +1,6 @@
 """``cnncalc import``: a network written elsewhere (an ONNX file, a PyTorch module) as
 cnncalc YAML."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 
-from cnncalc.conventions.presets import CONVENTIONS
-from cnncalc.conventions.site import DECONV_COUNTS
+from cnncalc.conventions.names import CONVENTION_NAMES, DECONV_COUNTS
 from cnncalc.errors import CnnCalcError
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ class Format(str, Enum):
 
 
 ConventionName = Enum(
-    "ConventionName", {**{name: name for name in CONVENTIONS}, "all": "all"}, type=str
+    "ConventionName", {**{name: name for name in CONVENTION_NAMES}, "all": "all"}, type=str
 )
 """The --convention choices: every convention of cnncalc.conventions by name, and 'all'."""
 DeconvChoice = Enum("DeconvChoice", {name: name for name in DECONV_COUNTS}, type=str)
@@ -154,13 +153,18 @@ ExactOpt = Annotated[
 ]
 
 
+def for_people() -> bool:
+    """Standard output is a terminal, or declared one by TTY_COMPATIBLE=1 (as rich reads it)."""
+    return sys.stdout.isatty() or os.environ.get("TTY_COMPATIBLE") == "1"
+
+
 def stdout() -> Console:
     """Colour and the terminal's width for people; plain text at its natural width when
     piped. TTY_COMPATIBLE=1 declares a terminal, as rich reads it (with COLUMNS its width).
     (rich is imported here, not above: a command that writes JSON or CSV never loads it.)"""
     from rich.console import Console
 
-    if sys.stdout.isatty() or os.environ.get("TTY_COMPATIBLE") == "1":
+    if for_people():
         return Console()
     return Console(width=200, color_system=None, force_terminal=False)
 

@@ -1,7 +1,5 @@
 """``cnncalc graph``: the network as a picture (Graphviz DOT or Mermaid)."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated
 

@@ -1,8 +1,6 @@
 """Commands that prove the numbers elsewhere: ``verify`` (in the numpy executor) and
 ``export`` (to PyTorch)."""
 
-from __future__ import annotations
-
 import sys
 from enum import Enum
 from pathlib import Path

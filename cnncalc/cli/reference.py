@@ -1,8 +1,5 @@
 """Reference commands: ``answers``, ``zoo``, ``kinds`` and ``schema``."""
 
-from __future__ import annotations
-
-import json
 import sys
 from typing import Annotated, Optional
 
@@ -64,6 +61,8 @@ def kinds(format: FormatOpt = Format.table) -> None:
 @commands.command()
 def schema() -> None:
     """Print the JSON Schema of the YAML format (for editor completion)."""
+    import json
+
     from cnncalc.model.schema import network_schema
 
     sys.stdout.write(json.dumps(network_schema(), indent=2, ensure_ascii=False) + "\n")

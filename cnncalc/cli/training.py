@@ -1,8 +1,6 @@
 """Commands and options for training cost, memory, grouping, sweeps and plots:
 ``flops --training``, ``--by kind``, ``--plot``, ``memory``, ``sweep``, ``minsize``."""
 
-from __future__ import annotations
-
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cnncalc.conventions.engine import NOTHING, Convention, everywhere, rows, terms, weighted
-from cnncalc.conventions.site import DECONV_COUNTS, DeconvCount
+from cnncalc.conventions.names import DECONV_COUNTS
+from cnncalc.conventions.site import DeconvCount
 from cnncalc.errors import CnnCalcError
 
 if TYPE_CHECKING:

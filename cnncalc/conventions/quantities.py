@@ -6,11 +6,7 @@ from typing import TYPE_CHECKING
 
 from cnncalc.conventions.site import Quantity, Site, per_call, per_sample, raw
 from cnncalc.kinds.arith import per_axis, prod
-from cnncalc.kinds.conv import Deconv
 from cnncalc.kinds.ops import OP_FIELDS
-from cnncalc.kinds.pointwise import Lrn, Normalization
-from cnncalc.kinds.pool import Pool
-from cnncalc.kinds.rearrange import Upsample
 
 if TYPE_CHECKING:
     pass
@@ -28,6 +24,8 @@ def _torchscan_window(site: Site) -> int:
     kernel (``MaxPool2d(3)``, how torchvision and cnncalc's export write equal sides) is
     taken as a window of 3, not 9. An adaptive pool's window per axis is n/o when o
     divides n, else n mod o + 1."""
+    from cnncalc.kinds.pool import Pool
+
     x, y = site.x, site.y
     if isinstance(site.layer, Pool):
         k = per_axis(site.layer.kernel, site.axes, "kernel")
@@ -50,6 +48,8 @@ def _pool_inputs(site: Site) -> int:
     """Elements a PyTorch pooling module receives: PyTorch pads both sides alike, so an
     uneven padding (TensorFlow's 'same' with an even kernel) is an explicit pad before the
     pool (cnncalc's export writes it so), and the pool sees the padded map."""
+    from cnncalc.kinds.pool import Pool
+
     if not isinstance(site.layer, Pool):
         return prod(site.x)
     pads = site.layer.geometry(site.x).padding
@@ -61,6 +61,8 @@ def _pool_inputs(site: Site) -> int:
 def _lrn_padded(site: Site) -> int:
     """PyTorch's local_response_norm averages x² over a channel window by padding the
     channels with size − 1 zeros and average-pooling: (c + size − 1) · positions."""
+    from cnncalc.kinds.pointwise import Lrn
+
     assert isinstance(site.layer, Lrn), "a quantity of LRN layers only"
     return (site.x[0] + site.layer.size - 1) * prod(site.x[1:])
 
@@ -68,6 +70,8 @@ def _lrn_padded(site: Site) -> int:
 def _calflops_deconv_macs(site: Site) -> int:
     """calflops 0.3.2 takes a transposed conv's weight.shape[1] = c_o/g for c_o and
     divides it by g again: c_i·(input positions)·⌊(c_o/g)/g⌋·k (right only when g = 1)."""
+    from cnncalc.kinds.conv import Deconv
+
     layer, x = site.layer, site.x
     assert isinstance(layer, Deconv), "a quantity of transposed convs only"
     k = per_axis(layer.kernel, site.axes, "kernel")
@@ -77,6 +81,8 @@ def _calflops_deconv_macs(site: Site) -> int:
 def _calflops_deconv_bias(site: Site) -> int:
     """calflops 0.3.2 counts a transposed conv's bias as (c_o/g) times the output size of an
     ordinary conv with the same options, ⌊(n + 2p − d·(k − 1) − 1)/s⌋ + 1 per axis."""
+    from cnncalc.kinds.conv import Deconv
+
     layer = site.layer
     assert isinstance(layer, Deconv), "a quantity of transposed convs only"
     if not layer.bias:
@@ -109,6 +115,8 @@ def _affine_terms(site: Site) -> int:
 def _norm_groups(site: Site) -> int:
     """Groups a normalisation takes statistics over (positions for a LayerNorm over the
     channels, 1 for one over the whole map)."""
+    from cnncalc.kinds.pointwise import Normalization
+
     assert isinstance(site.layer, Normalization), "a quantity of normalisations only"
     return site.layer.norm_groups(site.x)[0]
 
@@ -118,6 +126,8 @@ def _calflops_upsample(site: Site, batch: int) -> int:
     (a tuple's product, but an int as it is: ``size=8`` on a 2-D map counts 8); with a
     scale factor, the input's elements (the scaling is a no-op statement in its code; a
     tuple of per-axis factors makes it raise a TypeError)."""
+    from cnncalc.kinds.rearrange import Upsample
+
     layer = site.layer
     assert isinstance(layer, Upsample), "a quantity of upsampling layers only"
     if layer.size is not None:

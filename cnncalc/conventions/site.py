@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from cnncalc.kinds.base import Kind
 
 DeconvCount = Literal["input", "output"]
-DECONV_COUNTS: tuple[str, ...] = ("input", "output")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ from its input shape ``x`` (channels first, no batch):
 Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
 """
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Sequence, Union

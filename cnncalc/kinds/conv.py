@@ -1,7 +1,5 @@
 """Convolution, LeNet-5's connection tables, and transposed convolution."""
 
-from __future__ import annotations
-
 from fractions import Fraction
 from math import gcd
 from typing import ClassVar, Literal, Union

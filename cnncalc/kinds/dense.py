@@ -1,7 +1,5 @@
 """The kinds that see their whole input: flatten, fully connected, LeNet-5's RBF units."""
 
-from __future__ import annotations
-
 from typing import ClassVar
 
 from cnncalc.kinds.arith import (

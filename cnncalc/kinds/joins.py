@@ -7,8 +7,6 @@ with the batch axis in front, PyTorch would line the batch of one branch up with
 feature axis of the other.
 """
 
-from __future__ import annotations
-
 from typing import ClassVar
 
 from cnncalc.errors import CnnCalcError

@@ -2,8 +2,6 @@
 normalisations (batch, layer, group, instance), LRN, dropout and drop path, layer scale,
 and a Linear applied at every position."""
 
-from __future__ import annotations
-
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field as PydField

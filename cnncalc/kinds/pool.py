@@ -1,7 +1,5 @@
 """Pooling: max and average windows, LeNet-5's sub-sampling, global and adaptive pools."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal, Union
 
 from cnncalc.errors import CnnCalcError

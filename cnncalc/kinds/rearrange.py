@@ -1,8 +1,6 @@
 """Kinds that move values without weighing them: a channel range, a channel shuffle, a
 centre crop, and upsampling (nearest, or bilinear with its interpolation arithmetic)."""
 
-from __future__ import annotations
-
 from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
