@@ -273,7 +273,7 @@ class Kind(BaseModel):
         network's input (a crop's ``match:``), or None."""
         return None
 
-    def sized_like(self, target: Shape) -> Kind:
+    def sized_like(self, target: Shape) -> "Kind":
         """This layer with the options :meth:`size_source` names set from ``target``."""
         return self
 

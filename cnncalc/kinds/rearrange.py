@@ -102,7 +102,7 @@ class Crop(Kind):
     )
 
     @model_validator(mode="after")
-    def _size_or_match(self) -> Crop:
+    def _size_or_match(self) -> "Crop":
         if (self.size is None) == (self.match is None):
             raise ValueError("a crop takes a size ({crop: 56}) or match: NAME, one of the two")
         return self
@@ -110,7 +110,7 @@ class Crop(Kind):
     def size_source(self) -> str | None:
         return self.match
 
-    def sized_like(self, target: Shape) -> Crop:
+    def sized_like(self, target: Shape) -> "Crop":
         """This crop with ``size`` set to the spatial size of ``target`` (``match:``)."""
         if len(target) < 2:
             raise CnnCalcError(
