@@ -240,3 +240,27 @@ def test_new_kinds_memory_equals_pytorch_on_torchvisions_model(name):
         assert m.params + m.buffers == state
         assert m.gradients == grads
         assert m.optimizer_state == nbytes, opt
+
+
+@pytest.mark.requires("torch", "torchvision")
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "efficientnet_b0", "convnext_tiny"])
+@pytest.mark.parametrize("dtype", ["fp16", "bf16"])
+def test_new_kinds_half_precision_memory_equals_pytorch_on_torchvisions_model(name, dtype):
+    """The same in half precision, batch 2 of 3×64×64, Adam: the SE gates' kept inputs,
+    LayerNorm's and BatchNorm's saved statistics and drop path's noise follow the dtype,
+    Adam's step stays float32."""
+    from torchvision_model import torchvision_model
+
+    shape = (3, 64, 64)
+    torch.manual_seed(0)
+    model = torchvision_model(name).train().to(torch_dtype(dtype))
+    saved, state, grads, optimizer = torch_memory(
+        model, torch.randn(2, *shape, dtype=torch_dtype(dtype))
+    )
+    m = memory(load(name), shape, batch=2, dtype=dtype, optimizer="adam")
+    assert (m.activations, m.params + m.buffers, m.gradients, m.optimizer_state) == (
+        saved,
+        state,
+        grads,
+        optimizer["adam"],
+    )
