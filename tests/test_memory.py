@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from needs import optional_module
 from pytorch_model import torch_model
+from torchvision_model import NEW_KIND_NETWORKS
 
 from cnncalc.analysis.memory import DTYPES, OPTIMIZERS
 from cnncalc.analysis.pipeline import load, loads, memory
@@ -218,3 +219,48 @@ def test_each_kind_keeps_what_pytorch_saves(layer_yaml, module):
         net(f"  - {{conv: 4, kernel: 1}}\n  - {layer_yaml[:-1]}, name: it}}", "[4, 9, 9]"), batch=3
     )
     assert m.activations == saved
+
+
+@pytest.mark.requires("torch", "torchvision")
+@pytest.mark.parametrize("name", NEW_KIND_NETWORKS)
+def test_new_kinds_memory_equals_pytorch_on_torchvisions_model(name):
+    """torchvision's own model (NEW_KIND_NETWORKS: SE gates, hardswish,
+    SiLU, GELU, LayerNorm, layer scale, drop path, channel split and shuffle), training
+    mode, batch 2 of 3×64×64, fp32: the bytes autograd saves, the state_dict, the
+    gradients and each optimizer's state equal cnncalc's memory()."""
+    from torchvision_model import torchvision_model
+
+    shape = (3, 64, 64)
+    torch.manual_seed(0)
+    model = torchvision_model(name).train()
+    saved, state, grads, optimizer = torch_memory(model, torch.randn(2, *shape))
+    for opt, nbytes in optimizer.items():
+        m = memory(load(name), shape, batch=2, optimizer=opt)
+        assert m.activations == saved
+        assert m.params + m.buffers == state
+        assert m.gradients == grads
+        assert m.optimizer_state == nbytes, opt
+
+
+@pytest.mark.requires("torch", "torchvision")
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "efficientnet_b0", "convnext_tiny"])
+@pytest.mark.parametrize("dtype", ["fp16", "bf16"])
+def test_new_kinds_half_precision_memory_equals_pytorch_on_torchvisions_model(name, dtype):
+    """The same in half precision, batch 2 of 3×64×64, Adam: the SE gates' kept inputs,
+    LayerNorm's and BatchNorm's saved statistics and drop path's noise follow the dtype,
+    Adam's step stays float32."""
+    from torchvision_model import torchvision_model
+
+    shape = (3, 64, 64)
+    torch.manual_seed(0)
+    model = torchvision_model(name).train().to(torch_dtype(dtype))
+    saved, state, grads, optimizer = torch_memory(
+        model, torch.randn(2, *shape, dtype=torch_dtype(dtype))
+    )
+    m = memory(load(name), shape, batch=2, dtype=dtype, optimizer="adam")
+    assert (m.activations, m.params + m.buffers, m.gradients, m.optimizer_state) == (
+        saved,
+        state,
+        grads,
+        optimizer["adam"],
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 from needs import optional_module
 from pytorch_model import torch_model
+from torchvision_model import NEW_KIND_NETWORKS
 
 from cnncalc.analysis.pipeline import build, load, loads, training
 from cnncalc.analysis.training import grad_flow
@@ -246,6 +247,17 @@ def test_network_backward_equals_flop_counter(name):
     assert backward_flops(torch_model(name).train(), x) == 2 * (cost.dx.macs + cost.dw.macs)
 
 
+def grouped_weight_gradient_excess(spec, input, cost) -> int:
+    """The MACs FlopCounterMode adds to the dW of grouped convs: (g − 1)·dW each
+    (test_grouped_conv_weight_gradient_flop_counter_ignores_groups)."""
+    graph = build(spec, input)
+    return sum(
+        (node.layer.groups - 1) * layer.dw.macs
+        for node, layer in zip(graph.nodes, cost.layers)
+        if node.kind == "conv"
+    )
+
+
 @pytest.mark.requires("torch")
 def test_grouped_conv_weight_gradient_flop_counter_ignores_groups():
     """FlopCounterMode's grad_weight formula transposes the input to (C_in, N, ...) and
@@ -254,15 +266,31 @@ def test_grouped_conv_weight_gradient_flop_counter_ignores_groups():
     exactly (g − 1)·dW per grouped conv."""
     spec = load("mobilenet-v2")
     cost = training(spec, input=(3, 64, 64), batch=2)
-    graph = build(spec, (3, 64, 64))
-    excess = sum(
-        (node.layer.groups - 1) * layer.dw.macs
-        for node, layer in zip(graph.nodes, cost.layers)
-        if node.kind == "conv"
-    )
+    excess = grouped_weight_gradient_excess(spec, (3, 64, 64), cost)
     assert excess > 0
     x = torch.randn(2, 3, 64, 64)
     assert backward_flops(torch_model("mobilenet-v2").train(), x) == 2 * (
         cost.dx.macs + cost.dw.macs + excess
     )
     assert get_convention("macs").name == cost.convention.name
+
+
+@pytest.mark.requires("torch", "torchvision")
+@pytest.mark.parametrize("name", NEW_KIND_NETWORKS)
+def test_new_kinds_backward_equals_flop_counter_on_torchvisions_model(name):
+    """torchvision's own model (not cnncalc's export), training mode, batch 2 of 3×64×64,
+    input not requiring grad: FlopCounterMode's backward FLOPs = 2·(dX + dW MACs), plus
+    its known (g − 1)·dW on grouped convs (depthwise in all five). The gates, norms,
+    activations, layer scales and shuffles cost no multiply-accumulates under ``macs``,
+    and FlopCounterMode counts none for them either; ConvNeXt's per-position Linear is
+    counted by both as matrix products (dX: N·H·W·in·out, dW the same)."""
+    from torchvision_model import torchvision_model
+
+    shape = (3, 64, 64)
+    spec = load(name)
+    cost = training(spec, input=shape, batch=2)
+    torch.manual_seed(0)
+    model = torchvision_model(name).train()
+    x = torch.randn(2, *shape)
+    excess = grouped_weight_gradient_excess(spec, shape, cost)
+    assert backward_flops(model, x) == 2 * (cost.dx.macs + cost.dw.macs + excess)

@@ -10,9 +10,12 @@ Two kinds of evidence, neither of them produced by cnncalc:
 * numbers documented by torchvision (the model docs' "num_params" and
   "GFLOPS" columns, i.e. the ``meta`` of each ``*_Weights`` enum in
   torchvision/models/*.py) and by the papers; each test names its source.
-* PyTorch's own count: FlopCounterMode on the module ``cnncalc export --to pytorch``
-  writes (torchvision itself does not import beside torch 2.13 here), which the
-  state_dict tests tie to torchvision's layers.
+* torchvision itself (the test extra pins torch 2.14.1 with torchvision 0.29.1):
+  ``torchvision.models.NAME(weights=None)`` is built for every network (tests/
+  torchvision_model.py); the module ``cnncalc export --to pytorch`` writes loads its
+  state_dict strictly and computes the same output, and sum(p.numel()) and
+  FlopCounterMode / 2 on it equal cnncalc's parameters and MACs.
+* PyTorch's own count on the exported module too: FlopCounterMode / 2 equals the MACs.
 """
 
 from __future__ import annotations
@@ -443,3 +446,77 @@ def test_video_networks_stage_shapes():
             channels = 64 * 2**i
             got = tuple(row(result, f"{stage}.1.relu").out_shape)
             assert got == (channels, frames, size, size), (name, stage)
+
+
+# --------------------------------------------------------------------------
+# Against torchvision's own models (torchvision 0.29.1, built here)
+# --------------------------------------------------------------------------
+
+SMALL_INPUT = {"inception_v3": (3, 96, 96)}
+"""The input the output comparison runs at, to keep it to seconds: 3x64x64 (every 2-D
+network here ends in an adaptive pool, so it accepts it), 3x96x96 for Inception v3 (it
+needs at least 75x75: its stem and two reductions shrink 75 to 1), and 8 frames of 32x32
+for the video networks (three stride-2 stages take 8 frames to 1)."""
+
+
+def small_input(torchvision_name: str) -> tuple[int, ...]:
+    if torchvision_name.startswith("video."):
+        return (3, 8, 32, 32)
+    return SMALL_INPUT.get(torchvision_name, (3, 64, 64))
+
+
+@pytest.mark.requires("torch", "torchvision")
+@pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
+def test_exported_module_loads_torchvisions_weights_and_computes_its_function(ref_file: Path):
+    """(a) The module ``cnncalc export --to pytorch`` writes loads torchvision's own model's
+    state_dict with strict=True; (b) with those weights, both in eval mode, float64, the
+    two give the same output on a seeded random input (batch 1, :func:`small_input`).
+    Norm weights, running statistics, zero biases and layer scales are drawn at random
+    first (:func:`randomize_constant_tensors`): torch's 1, 0, 0, 1 would hide a misplaced
+    norm. The exported module is built on the meta device and takes torchvision's tensors
+    (assign=True), so the check holds one copy of the weights."""
+    import torch
+    from pytorch_model import exported_module
+    from torchvision_model import randomize_constant_tensors, torchvision_model
+
+    ref = json.loads(ref_file.read_text())
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        reference = torchvision_model(ref["model"]).eval()
+        with torch.device("meta"):
+            exported = exported_module(zoo_name(ref["model"])).build().eval()
+    finally:
+        torch.set_default_dtype(default_dtype)
+    randomize_constant_tensors(reference)
+    exported.load_state_dict(reference.state_dict(), strict=True, assign=True)
+    gen = torch.Generator().manual_seed(9)
+    x = torch.randn((1, *small_input(ref["model"])), generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        want = reference(x)
+        got = exported(x)
+    assert tuple(want.shape) == (1, classes(ref["model"]))
+    torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-12 * float(want.abs().max()))
+
+
+@pytest.mark.requires("torch", "torchvision")
+@pytest.mark.parametrize("ref_file", REF_FILES, ids=[f.stem for f in REF_FILES])
+def test_params_and_macs_equal_torchvisions_model(ref_file: Path):
+    """(c) On torchvision's own model at the zoo input (batch 1), built on the meta device
+    (shapes only, no memory, no arithmetic): sum(p.numel()) equals cnncalc's parameter
+    count, and FlopCounterMode's total / 2 (2 FLOPs per multiply-accumulate of conv and
+    linear, nothing for norms, pooling, activations, adds or gates) equals cnncalc's
+    ``macs`` total."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from torchvision_model import torchvision_model
+
+    ref = json.loads(ref_file.read_text())
+    result = result_of(zoo_name(ref["model"]))
+    reference = torchvision_model(ref["model"], device="meta").eval()
+    x = torch.zeros((1, *ref["input"]), device="meta")
+    assert sum(p.numel() for p in reference.parameters()) == result.total.params
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        y = reference(x)
+    assert tuple(y.shape) == (1, classes(ref["model"]))
+    assert counter.get_total_flops() == 2 * result.total.macs

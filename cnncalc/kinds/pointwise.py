@@ -543,8 +543,8 @@ class Normalization(Kind):
 
     def saved(self, x: Shape, y: Shape, batch: int) -> Saved:
         """Its input, and per group of each sample the mean and 1/σ (PyTorch's
-        native_layer_norm and native_group_norm). Not modelled: PyTorch's group_norm first
-        makes a non-contiguous input (a crop) contiguous and keeps that copy instead."""
+        native_layer_norm and native_group_norm). A strided input (a crop) is kept as the
+        view it is, as PyTorch 2.14 keeps it (instance norm copies it: InstanceNorm)."""
         groups, _ = self.norm_groups(x)
         return Saved(input=True, extra=(Kept("mean and 1/σ", 2 * groups * batch),))
 
