@@ -86,7 +86,7 @@ CONVENTIONS: dict[str, Convention] = {
             "FLOPs = 2 per multiply-accumulate of nn.Conv*, nn.ConvTranspose* (on its input) "
             "and nn.Linear (aten.convolution, aten.mm/addmm); bias, BatchNorm, pooling, "
             "activations and adds not counted; cnncalc's custom rbf and subsample not counted",
-            "PyTorch 2.13.0 torch.utils.flop_counter.FlopCounterMode, get_total_flops()",
+            "PyTorch 2.14.1 torch.utils.flop_counter.FlopCounterMode, get_total_flops()",
             "2 FLOPs per MAC of conv, deconv and fc; rbf and subsample are not PyTorch ops "
             "it counts",
             macs=rows(WEIGHTED, MACS),
