@@ -85,20 +85,20 @@ def read_model(path: Path, shown: str):
     return model
 
 
-def _compact(values) -> Any:
+def compact(values) -> Any:
     """(3, 3) → 3; (3, 5) → [3, 5]: the YAML's shorthand for one value per axis."""
     values = [int(v) for v in values]
     return values[0] if len(set(values)) == 1 else values
 
 
-def _padding(pads: list[int], dims: int, where: str) -> Any:
+def pads_to_padding(pads: list[int], dims: int, where: str) -> Any:
     """ONNX pads [x1_begin, x2_begin, …, x1_end, x2_end, …] → cnncalc's padding
     (an int per side, one per axis, or [top, bottom, left, right] for 2-D)."""
     if not pads:
         return 0
     begin, end = pads[:dims], pads[dims:]
     if begin == end:
-        return _compact(begin)
+        return compact(begin)
     if dims == 2:
         return [begin[0], end[0], begin[1], end[1]]
     raise CnnCalcError(f"{where}: asymmetric padding {pads} on {dims} axes cannot be written")
@@ -399,9 +399,9 @@ class _Reader:
             groups = int(a.get("group", 1))
             out = weight[0] if op == "Conv" else weight[1] * groups
             layer: dict[str, Any] = {"conv" if op == "Conv" else "deconv": int(out)}
-            layer["kernel"] = _compact(a.get("kernel_shape", weight[2:]))
+            layer["kernel"] = compact(a.get("kernel_shape", weight[2:]))
             self._option(layer, "stride", a.get("strides"), 1)
-            layer["padding"] = _padding(list(a.get("pads", [])), dims, where)
+            layer["padding"] = pads_to_padding(list(a.get("pads", [])), dims, where)
             if layer["padding"] == 0:
                 del layer["padding"]
             if op == "ConvTranspose":
@@ -455,10 +455,10 @@ class _Reader:
             return {"dropout": self._dropout_p(node, a)}
         if op in ("MaxPool", "AveragePool"):
             kernel = list(a["kernel_shape"])
-            layer = {"pool": "max" if op == "MaxPool" else "avg", "kernel": _compact(kernel)}
+            layer = {"pool": "max" if op == "MaxPool" else "avg", "kernel": compact(kernel)}
             strides = list(a.get("strides", [1] * len(kernel)))
-            layer["stride"] = _compact(strides)
-            padding = _padding(list(a.get("pads", [])), len(kernel), where)
+            layer["stride"] = compact(strides)
+            padding = pads_to_padding(list(a.get("pads", [])), len(kernel), where)
             if padding != 0:
                 layer["padding"] = padding
             if op == "MaxPool":
@@ -531,7 +531,7 @@ class _Reader:
                 scales = None if found is None or found.size == 0 else list(found)
             if scales is None:
                 raise CnnCalcError(f"{where}: {op} to sizes; cnncalc reads constant scales")
-            scale = _compact([float(s) for s in scales[2:]]) if len(scales) > 2 else None
+            scale = compact([float(s) for s in scales[2:]]) if len(scales) > 2 else None
             if scale is None or [float(s) for s in scales[:2]] != [1.0, 1.0]:
                 raise CnnCalcError(f"{where}: {op} by {scales}, not on the spatial axes")
             mode = a.get("mode", b"nearest")
@@ -558,7 +558,7 @@ class _Reader:
     @staticmethod
     def _option(layer: dict, key: str, values, default: int) -> None:
         if values and any(int(v) != default for v in values):
-            layer[key] = _compact(values)
+            layer[key] = compact(values)
 
     def _named(self, layer: dict, node) -> dict:
         name = self.layer_name(node)
