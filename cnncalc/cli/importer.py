@@ -30,11 +30,16 @@ def import_(
     """Read an ONNX file (never run it) and write the network as cnncalc YAML, with nested
     add/concat branches where the graph nests. Needs the onnx package: pip install
     'cnncalc[onnx]'. Every command also takes an .onnx file directly."""
-    from cnncalc.analysis.pipeline import input_shape
     from cnncalc.model.onnx_import import onnx_to_yaml
 
     def run() -> None:
-        text = onnx_to_yaml(model, str(model), input_shape(input))
+        # the analysis pipeline is imported only to read --input (issue 13: under a second)
+        shape = None
+        if input is not None:
+            from cnncalc.analysis.pipeline import input_shape
+
+            shape = input_shape(input)
+        text = onnx_to_yaml(model, str(model), shape)
         if output is None:
             sys.stdout.write(text)
         else:
