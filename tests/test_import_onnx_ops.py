@@ -451,3 +451,21 @@ def test_an_activation_with_no_kind_is_one_line_naming_node_op_and_place(module,
     torch.onnx.export(net.eval(), (torch.zeros(1, 3, 4, 4),), str(path), dynamo=False)
     line = _one_error_line(path)
     assert f"({op})" in line and "has no cnncalc kind" in line and "after node" in line
+
+
+class _ScaleLastAxis(nn.Module):
+    """γ of shape (W,) broadcasts over the last axis, W, not over the channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(6))
+
+    def forward(self, x):
+        return torch.relu(x) * self.gamma
+
+
+def test_a_scale_along_the_width_is_not_a_layer_scale(tmp_path):
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(_ScaleLastAxis(), (torch.zeros(1, 6, 6, 6),), str(path), dynamo=False)
+    line = _one_error_line(path)
+    assert "(Mul)" in line and "[6]" in line and "no cnncalc kind" in line

@@ -282,36 +282,34 @@ class _Reader:
         raise CnnCalcError(f"{where}: only a numeric Constant can be read")
 
     def _with_constant(self, node, x: str, where: str) -> None:
-        """x·γ with one constant per channel (γ of shape (C, 1, 1): ConvNeXt's layer scale)
-        is a ``layer_scale``; x + b after a conv or fc that has no bias is that bias."""
+        """x·γ with one constant per channel (γ of shape (C, 1, 1) on an (N, C, H, W) map:
+        ConvNeXt's layer scale) is a ``layer_scale``; x + b, b one per channel, after a
+        conv or fc that has no bias is that bias. Per channel means: broadcast as ONNX
+        does (right-aligned), b is (1, C, 1, …, 1) on x's rank."""
         (const,) = [self.real(i) for i in node.input if self.real(i) in self.const]
-        dims = [int(d) for d in self.shape_of_constant(const)]
-        while dims and dims[0] == 1 and len(dims) > 1:
-            dims = dims[1:]  # (1, C, 1, 1) broadcasts as (C, 1, 1)
-        per_channel = len(dims) >= 1 and all(d == 1 for d in dims[1:]) and dims[0] > 1
-        if node.op_type == "Mul" and per_channel and len(dims) > 1:
-            layer: dict[str, Any] = {"layer_scale": None}
-            if "::" not in const and const not in self.names and not const[:1].isdigit():
-                self.names.add(const)
-                layer["name"] = const
-            self.add(node, [x], layer)
-            return
+        dims = self.shape_of_constant(const)
         before = [step for step in self.steps if step.output == x]
-        if (
-            node.op_type == "Add"
-            and before
-            and before[-1].layer is not None
-            and before[-1].layer.get("bias") is False
-            and len(self.node_consumers.get(x, [])) == 1
-            and dims[:1] == [self._out_features(before[-1].layer)]
-        ):
-            del before[-1].layer["bias"]  # a bias, the default
-            self.alias[node.output[0]] = x
-            return
+        layer = before[-1].layer if before else None
+        features = self._out_features(layer) if layer else None
+        if node.op_type == "Add" and layer and features and layer.get("bias") is False:
+            rank = 2 if "fc" in layer else len(self.shape_of(self.producer[x], 1))
+            if _per_channel(dims, rank) == features and len(self.node_consumers.get(x, [])) == 1:
+                del layer["bias"]  # a bias, the default
+                self.alias[node.output[0]] = x
+                return
+        if node.op_type == "Mul" and len(dims) > 1:  # a vector (C,) would scale the last axis
+            channels = _per_channel(dims, len(self.shape(x, where)))
+            if channels and channels > 1:
+                scale: dict[str, Any] = {"layer_scale": None}
+                if "::" not in const and const not in self.names and not const[:1].isdigit():
+                    self.names.add(const)
+                    scale["name"] = const
+                self.add(node, [x], scale)
+                return
         what = "multiplying by" if node.op_type == "Mul" else "adding"
         raise CnnCalcError(
-            f"{where}: {what} a constant of shape {self.shape_of_constant(const)} has no cnncalc "
-            "kind (a per-channel scale, or the bias of the conv or fc before it, has)"
+            f"{where}: {what} a constant of shape {list(dims)} has no cnncalc kind (a "
+            "per-channel scale, or the bias of a conv or fc that has none, has)"
         )
 
     @staticmethod
@@ -331,8 +329,10 @@ class _Reader:
         mode = _text(a.get("mode", b"constant"))
         pads = self.constant(node, 1)
         pads = [int(v) for v in (a["pads"] if pads is None else pads)]
-        value = self.constant(node, 2)
-        value = 0.0 if value is None or value.size == 0 else float(value.reshape(()))
+        value = self.constant(node, 2)  # opset 11 on; an attribute before
+        value = (
+            float(a.get("value", 0.0)) if value is None or not value.size else float(value.flat[0])
+        )
         axes = self.constant(node, 3)
         after = self.node_consumers.get(node.output[0], [])
         target = after[0] if len(after) == 1 else None
@@ -837,6 +837,17 @@ class _Reader:
         if name:
             layer["name"] = name
         return layer
+
+
+def _per_channel(dims: tuple[int, ...], rank: int) -> int | None:
+    """C when a constant of these dims, broadcast (right-aligned) against a tensor of this
+    rank, is (1, C, 1, …, 1): one value per channel; None otherwise."""
+    if len(dims) > rank or rank < 2:
+        return None
+    full = (1,) * (rank - len(dims)) + tuple(dims)
+    if full[0] != 1 or any(d != 1 for d in full[2:]):
+        return None
+    return full[1]
 
 
 def _text(value) -> str:
