@@ -469,3 +469,23 @@ def test_a_scale_along_the_width_is_not_a_layer_scale(tmp_path):
     torch.onnx.export(_ScaleLastAxis(), (torch.zeros(1, 6, 6, 6),), str(path), dynamo=False)
     line = _one_error_line(path)
     assert "(Mul)" in line and "[6]" in line and "no cnncalc kind" in line
+
+
+@pytest.mark.parametrize(
+    "norm, hand",
+    [
+        (nn.LayerNorm([6, 6]), "{layernorm: 2}"),
+        (
+            nn.LayerNorm([6, 6], elementwise_affine=False),
+            "{layernorm: 2, elementwise_affine: false}",
+        ),
+        (nn.LayerNorm(6, bias=False, eps=1e-6), "{layernorm: 1, bias: false, eps: 1.0e-6}"),
+    ],
+)
+def test_layernorm_of_opset_16_written_as_mean_sub_pow_sqrt_div(norm, hand, tmp_path):
+    """Before opset 17 torch writes LayerNorm as μ = mean(x), d = x − μ,
+    y = d/√(mean(d²) + ε), then ·γ + β: the layer over the last k axes it reduces."""
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), norm)
+    text, out, params = _export(net, (3, 8, 8), tmp_path, opset=16)
+    written = f"input: [3, 8, 8]\nlayers:\n  - {{conv: 4, kernel: 3}}\n  - {hand}\n"
+    _same_as_hand_written(text, written, out, params)

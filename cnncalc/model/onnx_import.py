@@ -1,23 +1,33 @@
 """An ONNX file → cnncalc's YAML (``cnncalc import model.onnx``), read, never run.
 
-The graph is read with the ``onnx`` package (the optional extra ``cnncalc[onnx]``):
-each node becomes one layer whose options come from the node's attributes and the
-shapes of its constant inputs (a Conv's weight ``[M, C/g, kh, kw]`` gives 64 filters
-of 3×3), and the graph's forks and joins become nested ``add``/``concat`` branches.
-An operator with no cnncalc kind, or a graph that is not a nesting of branches, is
-refused whole (one line naming the node, its op type and the layer before it), so a
-partial file is never written.
+The graph is read by :mod:`cnncalc.model.onnxproto` (protobuf's wire format, weights'
+bytes never read); the ``onnx`` package (the optional extra ``cnncalc[onnx]``) is loaded
+only for ONNX's shape inference, when a size no weight gives is needed. Each node becomes
+one layer whose options come from the node's attributes and the shapes of its constant
+inputs (a Conv's weight ``[M, C/g, kh, kw]`` gives 64 filters of 3×3), and the graph's
+forks and joins become nested ``add``/``concat`` branches. An operator with no cnncalc
+kind, or a graph that is not a nesting of branches, is refused whole (one line naming the
+node, its op type and the layer before it), so a partial file is never written.
 
-Operators mapped: Conv, ConvTranspose, BatchNormalization, Relu, Clip (ReLU, ReLU6),
-Sigmoid, HardSigmoid (PyTorch's α = 1/6), HardSwish, Tanh, Gelu (and its Erf pieces
-x·0.5·(1 + erf(x/√2))), Add, Mul (the ``mul`` join: a squeeze-and-excitation gate), Concat
-on channels (a flattened cat of a cat read back as nested concats), Split and Slice on
-channels (``select`` branches), Reshape–Transpose–Reshape as a channel shuffle, MaxPool,
-AveragePool, GlobalAveragePool, ReduceMean over H×W, Gemm, MatMul (+ Add of a constant
-bias), Flatten, Reshape to (N, −1), LRN, Dropout, Softmax, LogSoftmax, Resize/Upsample
-by constant scales, LayerNormalization, Identity. Constant nodes and shape arithmetic
-(Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast of constants) are
-folded. A graph whose branches cross (it would need ``from:`` references) is refused.
+Operators mapped: Conv, ConvTranspose (output_padding, or output_shape worked back to
+padding and output_padding), BatchNormalization, Relu, Clip (ReLU, ReLU6), Sigmoid,
+HardSigmoid (PyTorch's α = 1/6), HardSwish, Tanh, LeakyRelu, Elu, PRelu (1 or C slopes),
+Mish (and its pieces x·tanh(softplus(x))), Gelu (and its Erf pieces
+x·0.5·(1 + erf(x/√2))), Add, Mul (the ``mul`` join: a squeeze-and-excitation gate), Mul by
+a per-channel constant (``layer_scale``), Add of a per-channel constant after a conv or fc
+without bias (its bias), Concat on channels (a flattened cat of a cat read back as nested
+concats), Split and Slice on channels (``select`` branches), Reshape–Transpose–Reshape as
+a channel shuffle, MaxPool, AveragePool (auto_pad SAME_UPPER, SAME_LOWER, VALID on these
+and on Conv), a zero Pad folded into the Conv or AveragePool after it, GlobalAveragePool,
+GlobalMaxPool, ReduceMean and ReduceMax over H×W, Gemm, MatMul (+ Add of a constant bias),
+Flatten, Reshape to (N, −1) or (N, C·H·W), LRN, Dropout, Softmax, LogSoftmax,
+Resize/Upsample by constant scales or to constant sizes, LayerNormalization (and
+opset 16's ReduceMean–Sub–Pow–ReduceMean–Add–Sqrt–Div pieces), InstanceNormalization,
+GroupNormalization (opset 21; before it torch writes Reshape–InstanceNormalization–
+Reshape–Mul–Add, read as one groupnorm), Identity. Constant nodes and shape arithmetic
+(Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast, ConstantOfShape,
+Reshape, Transpose, Slice of constants) are folded. A graph whose branches cross (it would
+need ``from:`` references) is refused.
 """
 
 from __future__ import annotations
@@ -413,6 +423,10 @@ class _Reader:
             ):
                 fused.update(id(n) for n in (erf, plus, times, half))
                 return {"gelu": None}, half
+        if node.op_type == "ReduceMean":
+            layer_norm = self._layer_norm(node, fused)
+            if layer_norm is not None:
+                return layer_norm
         if node.op_type == "Softplus":  # Mish (Misra 2019) at opsets before 18
             x = self.real(node.input[0])
             tanh = self._only_consumer(node.output[0], "Tanh")
@@ -435,6 +449,63 @@ class _Reader:
                 fused.update(id(n) for n in (turn, back))
                 return {"shuffle": target[1]}, back
         return None
+
+    def _axes(self, node) -> list[int] | None:
+        """A Reduce's axes: an attribute before opset 18, a constant input from it on."""
+        axes = self.attrs(node).get("axes")
+        if axes is None:
+            found = self.constant(node, 1)
+            axes = None if found is None else [int(v) for v in found]
+        return None if axes is None else [int(v) for v in axes]
+
+    def _layer_norm(self, node, fused: set[int]):
+        """nn.LayerNorm as torch.onnx writes it before opset 17's LayerNormalization:
+        μ = ReduceMean(x), d = x − μ, σ² = ReduceMean(d²), y = d / √(σ² + ε), then Mul γ
+        and Add β when it has them; the k axes reduced are the last k."""
+        x, axes = self.real(node.input[0]), self._axes(node)
+        sub = self._only_consumer(node.output[0], "Sub")
+        if not sub or not axes or sorted(axes) != list(range(-len(axes), 0)):
+            return None
+        if self.real(sub.input[0]) != x or sub.input[1] != node.output[0]:
+            return None
+        uses = {n.op_type: n for n in self.node_consumers.get(sub.output[0], [])}
+        square, div = uses.get("Pow"), uses.get("Div")
+        mean = square and self._only_consumer(square.output[0], "ReduceMean")
+        plus = mean and self._only_consumer(mean.output[0], "Add")
+        root = plus and self._only_consumer(plus.output[0], "Sqrt")
+        if square is None or mean is None or plus is None or root is None or div is None:
+            return None
+        if not (
+            len(uses) == 2
+            and div.input[1] == root.output[0]
+            and self._scalar(square.input[1]) == 2.0
+            and self._axes(mean) == axes
+        ):
+            return None
+        eps = next((self._scalar(i) for i in plus.input if self._scalar(i) is not None), None)
+        if eps is None:
+            return None
+        fused.update(id(n) for n in (sub, square, mean, plus, root, div))
+        layer: dict[str, Any] = {"layernorm": len(axes)}
+        self._eps(layer, {"epsilon": eps})
+        last = div
+        scale = self._only_consumer(div.output[0], "Mul")
+        gamma = [self.real(i) for i in scale.input if self.real(i) in self.const] if scale else []
+        if not gamma:
+            layer["elementwise_affine"] = False
+            return layer, last
+        fused.add(id(scale))
+        last = scale
+        shift = self._only_consumer(scale.output[0], "Add")
+        if shift and any(self.real(i) in self.const for i in shift.input):
+            fused.add(id(shift))
+            last = shift
+        else:
+            layer["bias"] = False
+        if gamma[0].endswith(".weight") and gamma[0][: -len(".weight")] not in self.names:
+            self.names.add(gamma[0][: -len(".weight")])
+            layer["name"] = gamma[0][: -len(".weight")]
+        return layer, last
 
     def _group_norm(self, node, fused: set[int]):
         """nn.GroupNorm(G, C) as torch.onnx writes it (no GroupNormalization before opset
@@ -686,10 +757,7 @@ class _Reader:
         if op == "GlobalAveragePool":
             return {"gap": None}
         if op in ("ReduceMean", "ReduceMax"):
-            axes = a.get("axes")
-            if axes is None:
-                found = self.constant(node, 1)
-                axes = None if found is None else [int(v) for v in found]
+            axes = self._axes(node)
             if sorted(axes or []) not in ([2, 3], [-2, -1]):
                 raise CnnCalcError(f"{where}: {op} over axes {axes}, not over H×W")
             pool = {"gap": None} if op == "ReduceMean" else {"adaptive": 1, "mode": "max"}
