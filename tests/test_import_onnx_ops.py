@@ -489,3 +489,17 @@ def test_layernorm_of_opset_16_written_as_mean_sub_pow_sqrt_div(norm, hand, tmp_
     text, out, params = _export(net, (3, 8, 8), tmp_path, opset=16)
     written = f"input: [3, 8, 8]\nlayers:\n  - {{conv: 4, kernel: 3}}\n  - {hand}\n"
     _same_as_hand_written(text, written, out, params)
+
+
+@pytest.mark.parametrize(
+    "activation, opset, hand",
+    [(nn.SiLU(), 17, "{silu: }"), (nn.Hardswish(), 13, "{hardswish: }")],
+)
+def test_x_times_its_own_gate_is_silu_or_hardswish(activation, opset, hand, tmp_path):
+    """torch writes nn.SiLU as Sigmoid then Mul by x, and before opset 14 nn.Hardswish as
+    HardSigmoid (α = 1/6) then Mul by x: one layer each, not a mul of two branches."""
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), activation)
+    text, out, params = _export(net, (3, 10, 10), tmp_path, opset=opset)
+    assert "mul:" not in text
+    written = f"input: [3, 10, 10]\nlayers:\n  - {{conv: 8, kernel: 3}}\n  - {hand}\n"
+    _same_as_hand_written(text, written, out, params)

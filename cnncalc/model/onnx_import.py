@@ -11,20 +11,22 @@ node, its op type and the layer before it), so a partial file is never written.
 
 Operators mapped: Conv, ConvTranspose (output_padding, or output_shape worked back to
 padding and output_padding), BatchNormalization, Relu, Clip (ReLU, ReLU6), Sigmoid,
-HardSigmoid (PyTorch's α = 1/6), HardSwish, Tanh, LeakyRelu, Elu, PRelu (1 or C slopes),
-Mish (and its pieces x·tanh(softplus(x))), Gelu (and its Erf pieces
-x·0.5·(1 + erf(x/√2))), Add, Mul (the ``mul`` join: a squeeze-and-excitation gate), Mul by
-a per-channel constant (``layer_scale``), Add of a per-channel constant after a conv or fc
-without bias (its bias), Concat on channels (a flattened cat of a cat read back as nested
-concats), Split and Slice on channels (``select`` branches), Reshape–Transpose–Reshape as
-a channel shuffle, MaxPool, AveragePool (auto_pad SAME_UPPER, SAME_LOWER, VALID on these
-and on Conv), a zero Pad folded into the Conv or AveragePool after it, GlobalAveragePool,
-GlobalMaxPool, ReduceMean and ReduceMax over H×W, Gemm, MatMul (+ Add of a constant bias),
-Flatten, Reshape to (N, −1) or (N, C·H·W), LRN, Dropout, Softmax, LogSoftmax,
-Resize/Upsample by constant scales or to constant sizes, LayerNormalization (and
-opset 16's ReduceMean–Sub–Pow–ReduceMean–Add–Sqrt–Div pieces), InstanceNormalization,
+HardSigmoid (PyTorch's α = 1/6), HardSwish (and x·HardSigmoid(x)), SiLU as x·Sigmoid(x),
+Tanh, LeakyRelu, Elu, PRelu (1 or C slopes), Mish (and its pieces x·tanh(softplus(x))),
+Gelu (and its Erf pieces x·0.5·(1 + erf(x/√2))), Add, Mul (the ``mul`` join: a squeeze-
+and-excitation gate), Mul by a per-channel constant (``layer_scale``), Add of a per-
+channel constant after a conv or fc without bias (its bias), Concat on channels (a
+flattened cat of a cat read back as nested concats), Split and Slice on channels
+(``select`` branches), Reshape–Transpose–Reshape as a channel shuffle, MaxPool,
+AveragePool (auto_pad SAME_UPPER, SAME_LOWER, VALID on these and on Conv), a zero Pad
+folded into the Conv or AveragePool after it, GlobalAveragePool, GlobalMaxPool,
+ReduceMean and ReduceMax over H×W, Gemm, MatMul (+ Add of a constant bias), Flatten,
+Reshape to (N, −1) or (N, C·H·W), LRN, Dropout, Softmax, LogSoftmax, Resize/Upsample by
+constant scales or to constant sizes, LayerNormalization (and opset 16's
+ReduceMean–Sub–Pow–ReduceMean–Add–Sqrt–Div pieces), InstanceNormalization,
 GroupNormalization (opset 21; before it torch writes Reshape–InstanceNormalization–
-Reshape–Mul–Add, read as one groupnorm), Identity. Constant nodes and shape arithmetic
+Reshape–Mul–Add, read as one groupnorm), Identity.
+Constant nodes and shape arithmetic
 (Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast, ConstantOfShape,
 Reshape, Transpose, Slice of constants) are folded. A graph whose branches cross (it would
 need ``from:`` references) is refused.
@@ -427,6 +429,15 @@ class _Reader:
             layer_norm = self._layer_norm(node, fused)
             if layer_norm is not None:
                 return layer_norm
+        if node.op_type in ("Sigmoid", "HardSigmoid"):  # x·σ(x), x·hardσ(x)
+            times = self._only_consumer(node.output[0], "Mul")
+            if times and self.real(node.input[0]) in (self.real(i) for i in times.input):
+                if node.op_type == "Sigmoid":
+                    fused.add(id(times))
+                    return {"silu": None}, times  # SiLU (swish), as torch writes nn.SiLU
+                if self.leaf(node, "HardSigmoid", self.attrs(node), self.where(node)):
+                    fused.add(id(times))
+                    return {"hardswish": None}, times  # before opset 14's HardSwish
         if node.op_type == "Softplus":  # Mish (Misra 2019) at opsets before 18
             x = self.real(node.input[0])
             tanh = self._only_consumer(node.output[0], "Tanh")
