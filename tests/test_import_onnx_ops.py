@@ -503,3 +503,57 @@ def test_x_times_its_own_gate_is_silu_or_hardswish(activation, opset, hand, tmp_
     assert "mul:" not in text
     written = f"input: [3, 10, 10]\nlayers:\n  - {{conv: 8, kernel: 3}}\n  - {hand}\n"
     _same_as_hand_written(text, written, out, params)
+
+
+# ---------------------------------------------------------------- channels-last regions (ConvNeXt)
+
+
+def test_convnext_block_permuted_to_channels_last_and_back(tmp_path):
+    """torchvision's CNBlock (Liu et al. 2022): 7×7 depthwise conv, permute to (N, H, W, C),
+    LayerNorm over C, Linear C → 4C, GELU, Linear 4C → C, permute back, layer scale γ,
+    plus the input. The permutes are views; LayerNorm and Linear act on the channels at
+    each position: cnncalc's layernorm over channels and linear."""
+    from torchvision.models.convnext import CNBlock
+
+    net = nn.Sequential(nn.Conv2d(3, 16, 1), CNBlock(16, 1e-6, 0.0))
+    text, out, params = _export(net, (3, 8, 8), tmp_path)
+    hand = """input: [3, 8, 8]
+layers:
+  - {conv: 16, kernel: 1}
+  - add:
+      - - {conv: 16, kernel: 7, padding: 3, groups: 16}
+        - {layernorm: channels, eps: 1.0e-6}
+        - {linear: 64}
+        - {gelu: }
+        - {linear: 16}
+        - {layer_scale: }
+      - []
+"""
+    _same_as_hand_written(text, hand, out, params)
+    assert 'name: "1.layer_scale"' in text and 'name: "1.block.3"' in text
+
+
+def test_convnext_tiny_round_trip_in_eval_mode(tmp_path):
+    """ConvNeXt has no BatchNorm to lose in eval mode, and in training mode its stochastic
+    depth is random nodes: exported in eval mode, the imported network has the zoo's
+    layers (its drop paths, the identity at inference, aside) and every convention's
+    totals; the classifier's AdaptiveAvgPool2d(1) comes back as the GlobalAveragePool torch
+    writes for it."""
+    from pytorch_model import torch_model
+
+    from cnncalc.analysis.pipeline import load
+
+    spec = load("convnext-tiny")
+    module = torch_model("convnext-tiny").eval()
+    path = tmp_path / "convnext.onnx"
+    torch.onnx.export(module, (torch.zeros(1, *spec.input),), str(path), dynamo=False)
+    imported = loads(_import(path), "imported")
+    zoo, back = analyze(spec), analyze(imported)
+    kinds = {"adaptive": "gap"}
+    assert [
+        (kinds.get(x.kind, x.kind), x.out_shape) for x in zoo.layers if x.kind != "drop_path"
+    ] == [(x.kind, x.out_shape) for x in back.layers]
+    assert back.total.params == sum(p.numel() for p in module.parameters()) == zoo.total.params
+    totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
+    expected = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
+    assert totals == expected

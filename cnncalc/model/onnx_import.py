@@ -25,7 +25,9 @@ Reshape to (N, −1) or (N, C·H·W), LRN, Dropout, Softmax, LogSoftmax, Resize/
 constant scales or to constant sizes, LayerNormalization (and opset 16's
 ReduceMean–Sub–Pow–ReduceMean–Add–Sqrt–Div pieces), InstanceNormalization,
 GroupNormalization (opset 21; before it torch writes Reshape–InstanceNormalization–
-Reshape–Mul–Add, read as one groupnorm), Identity.
+Reshape–Mul–Add, read as one groupnorm), Identity; Transpose to channels-last (N, H, W, C)
+and back as a view, with LayerNormalization over the last axis (layernorm over channels)
+and MatMul (linear) in between, as ConvNeXt is written.
 Constant nodes and shape arithmetic
 (Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast, ConstantOfShape,
 Reshape, Transpose, Slice of constants) are folded. A graph whose branches cross (it would
@@ -136,9 +138,11 @@ class _Reader:
             self.const[init.name] = init  # a TensorProto, read into numpy only when needed
         self.initializers = set(self.const)  # the module's weights, not Constant nodes
         self.alias: dict[str, str] = {}
+        self.layout_last: dict[str, bool] = {}  # tensors permuted to (N, H, W, C)
         self.opset = max((v for d, v in model.opset_import if d in ("", "ai.onnx")), default=0)
         first = [i for i in graph.input if i.name not in self.const]
         self.batch = first[0].shape[0].value if first and first[0].shape else None
+        self.input_rank = len(first[0].shape) if first and first[0].shape else None
         self.steps: list[Step] = []
         self.names: set[str] = set()
         self.last = "the input"
@@ -187,11 +191,13 @@ class _Reader:
         return tuple(int(d) for d in (value.dims if isinstance(value, Tensor) else value.shape))
 
     def layer_name(self, node, weight_position: int = 1) -> str | None:
-        """The module path PyTorch gave the weight (``layer1.0.conv1.weight`` → ``layer1.0.conv1``)."""
+        """The module path PyTorch gave the weight (``layer1.0.conv1.weight`` → ``layer1.0.conv1``).
+        The name as the node reads it: the exporter keeps one copy of equal weights (a fresh
+        LayerNorm's ones) and names the others by Identity nodes, each a module's own path."""
         if len(node.input) <= weight_position:
             return None
-        weight = self.real(node.input[weight_position])
-        if weight not in self.const or not weight.endswith(".weight"):
+        weight = node.input[weight_position]
+        if self.real(weight) not in self.const or not weight.endswith(".weight"):
             return None
         name = weight[: -len(".weight")]
         if name in self.names:
@@ -243,9 +249,18 @@ class _Reader:
                 return
             self.const[node.output[0]] = self._fold(node, op, a, where)
             return
+        channels_last = any(self.layout_last.get(i) for i in node.input)
         if op in ("Identity",) or (op == "Dropout" and self._dropout_p(node, a) == 0):
             self.alias[node.output[0]] = data[0]
+            self.layout_last[node.output[0]] = channels_last
             return
+        if op == "Transpose":
+            self._transpose(node, a, data[0], channels_last, where)
+            return
+        if channels_last and op not in ("LayerNormalization", "MatMul") and len(data) == 1:
+            pass  # an element-wise layer, checked once read
+        elif channels_last and op not in ("LayerNormalization", "MatMul"):
+            raise CnnCalcError(f"{where}: {op} of a channels-last (N, H, W, C) tensor has no kind")
         if op in ("Add", "Mul") and len(data) == 1:
             self._with_constant(node, data[0], where)
             return
@@ -269,8 +284,11 @@ class _Reader:
             layer, node = pattern
         else:
             layer = self.leaf(node, op, a, where)
+        if channels_last:
+            layer = self._channels_last(op, layer, where)
         if op == "MatMul":
             layer, node = self._matmul_bias(node, layer, fused)
+        self.layout_last[node.output[0]] = channels_last
         if isinstance(layer, list):  # two layers (ReduceMean without keepdims)
             for part in layer[:-1]:
                 self.add(node, data, part)
@@ -278,6 +296,45 @@ class _Reader:
                 data = [self.steps[-1].output]
             layer = layer[-1]
         self.add(node, data, layer)
+
+    def _transpose(self, node, a: dict, x: str, channels_last: bool, where: str) -> None:
+        """A permute to channels-last (N, H, W, C) and back, as ConvNeXt's LayerNorm2d and
+        its pointwise Linears are written: a view, no layer; what runs in between is read
+        per position over the channels (see :meth:`_channels_last`)."""
+        perm = [int(p) for p in a.get("perm", [])]
+        rank = len(perm)
+        perm = [p % rank for p in perm]
+        if perm == list(range(rank)):
+            goes_last = channels_last
+        elif perm == [0, *range(2, rank), 1] and not channels_last:
+            goes_last = True
+        elif perm == [0, rank - 1, *range(1, rank - 1)] and channels_last:
+            goes_last = False
+        else:
+            raise CnnCalcError(
+                f"{where}: Transpose {perm} has no cnncalc kind (only a permute of the "
+                "channels to the last axis and back, or a channel shuffle, is read)"
+            )
+        self.alias[node.output[0]] = x
+        self.layout_last[node.output[0]] = goes_last
+
+    AGNOSTIC = frozenset(
+        "relu relu6 sigmoid tanh hardswish hardsigmoid silu gelu leaky_relu elu mish "
+        "identity dropout".split()
+    )
+    """Kinds of one element at a time, the same in any layout."""
+
+    def _channels_last(self, op: str, layer, where: str) -> dict:
+        """A layer of a channels-last tensor: LayerNormalization over the last axis is the
+        layernorm over the channels at each position, MatMul by a (C, D) weight the Linear
+        over the channels at each position (``linear``); element-wise layers stay."""
+        if op == "LayerNormalization" and layer.get("layernorm") == 1:
+            return {**layer, "layernorm": "channels"}
+        if op == "MatMul":
+            return {"linear": layer.pop("fc"), **layer}
+        if isinstance(layer, dict) and set(layer) & self.AGNOSTIC:
+            return layer
+        raise CnnCalcError(f"{where}: {op} of a channels-last (N, H, W, C) tensor has no kind")
 
     def _constant_node(self, a: dict, where: str):
         """A Constant's value: a tensor, or (opset 12 on) one number or a list of them."""
@@ -298,8 +355,8 @@ class _Reader:
         ConvNeXt's layer scale) is a ``layer_scale``; x + b, b one per channel, after a
         conv or fc that has no bias is that bias. Per channel means: broadcast as ONNX
         does (right-aligned), b is (1, C, 1, …, 1) on x's rank."""
-        (const,) = [self.real(i) for i in node.input if self.real(i) in self.const]
-        dims = self.shape_of_constant(const)
+        (const,) = [i for i in node.input if self.real(i) in self.const]  # as the node names it
+        dims = self.shape_of_constant(self.real(const))
         before = [step for step in self.steps if step.output == x]
         layer = before[-1].layer if before else None
         features = self._out_features(layer) if layer else None
@@ -310,10 +367,10 @@ class _Reader:
                 self.alias[node.output[0]] = x
                 return
         if node.op_type == "Mul" and len(dims) > 1:  # a vector (C,) would scale the last axis
-            channels = _per_channel(dims, len(self.shape(x, where)))
+            channels = _per_channel(dims, self._rank(x, where))
             if channels and channels > 1:
                 scale: dict[str, Any] = {"layer_scale": None}
-                if "::" not in const and const not in self.names and not const[:1].isdigit():
+                if self._module_path(const) and const not in self.names:
                     self.names.add(const)
                     scale["name"] = const
                 self.add(node, [x], scale)
@@ -323,6 +380,22 @@ class _Reader:
             f"{where}: {what} a constant of shape {list(dims)} has no cnncalc kind (a "
             "per-channel scale, or the bias of a conv or fc that has none, has)"
         )
+
+    def _module_path(self, name: str) -> bool:
+        """A weight named by PyTorch's module path (``features.1.0.layer_scale``), not by
+        the exporter (``onnx::Mul_19``, ``123``) or a Constant node (``/Constant_output_0``)."""
+        real = self.real(name)
+        return real in self.initializers and "::" not in name and not name.isdigit()
+
+    def _rank(self, tensor: str, where: str) -> int:
+        """A tensor's rank: ONNX's shape inference's, or where it gave up (a Transpose by
+        negative axes, as torch writes movedim), the input's: a CNN's maps keep its rank."""
+        try:
+            return len(self.shape(tensor, where))
+        except CnnCalcError:
+            if self.input_rank is None:
+                raise
+            return self.input_rank
 
     @staticmethod
     def _out_features(layer: dict) -> int | None:
@@ -663,6 +736,11 @@ class _Reader:
             if len(others) == 1 and self.real(others[0]) in self.const:
                 fused.add(id(add))
                 layer = {k: v for k, v in layer.items() if k != "bias"}  # bias: true, the default
+                bias = self.real(others[0])
+                module = bias[: -len(".bias")]  # the weight is a transposed copy; the bias is not
+                if "name" not in layer and bias.endswith(".bias") and module not in self.names:
+                    self.names.add(module)
+                    layer["name"] = module
                 return layer, add
         return layer, node
 
