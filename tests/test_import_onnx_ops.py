@@ -557,3 +557,43 @@ def test_convnext_tiny_round_trip_in_eval_mode(tmp_path):
     totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
     expected = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
     assert totals == expected
+
+
+# ---------------------------------------------------------------- drop path in training mode
+
+
+class _StochasticDepthBlock(nn.Module):
+    def __init__(self, p, mode):
+        super().__init__()
+        from torchvision.ops import StochasticDepth
+
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.drop = StochasticDepth(p, mode)
+
+    def forward(self, x):
+        return x + self.drop(self.conv(x))
+
+
+@pytest.mark.parametrize("p, mode", [(0.2, "row"), (0.0125, "batch")])
+def test_stochastic_depth_in_training_mode_is_a_drop_path(p, mode, tmp_path):
+    """In training mode torchvision's stochastic_depth is written as a random mask:
+    RandomUniformLike of (N, 1, 1, 1) ('row') or (1, 1, 1, 1) ('batch'), Less than 1 − p,
+    Cast, Div by 1 − p, times x (Huang et al. 2016): one drop_path, the identity at
+    inference. Exported in training mode, as the round trips are, to keep BatchNorm."""
+    block = _StochasticDepthBlock(p, mode).train()
+    path = tmp_path / "sd.onnx"
+    torch.onnx.export(
+        block,
+        (torch.zeros(2, 4, 6, 6),),
+        str(path),
+        dynamo=False,
+        training=torch.onnx.TrainingMode.TRAINING,
+    )
+    text = _import(path)
+    option = "" if mode == "row" else ", mode: batch"
+    hand = (
+        "input: [4, 6, 6]\nlayers:\n  - add:\n      - []\n"
+        f"      - - {{conv: 4, kernel: 3, padding: 1}}\n        - {{drop_path: {p}{option}}}\n"
+    )
+    assert f"{{drop_path: {p}{option}}}" in text
+    _same_as_hand_written(text, hand, (4, 6, 6), sum(q.numel() for q in block.parameters()))

@@ -27,7 +27,8 @@ ReduceMean–Sub–Pow–ReduceMean–Add–Sqrt–Div pieces), InstanceNormaliz
 GroupNormalization (opset 21; before it torch writes Reshape–InstanceNormalization–
 Reshape–Mul–Add, read as one groupnorm), Identity; Transpose to channels-last (N, H, W, C)
 and back as a view, with LayerNormalization over the last axis (layernorm over channels)
-and MatMul (linear) in between, as ConvNeXt is written.
+and MatMul (linear) in between, as ConvNeXt is written; torchvision's stochastic depth in
+training mode (RandomUniformLike, Less, Cast, Div: a mask times x) as drop_path.
 Constant nodes and shape arithmetic
 (Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast, ConstantOfShape,
 Reshape, Transpose, Slice of constants) are folded. A graph whose branches cross (it would
@@ -356,6 +357,10 @@ class _Reader:
         conv or fc that has no bias is that bias. Per channel means: broadcast as ONNX
         does (right-aligned), b is (1, C, 1, …, 1) on x's rank."""
         (const,) = [i for i in node.input if self.real(i) in self.const]  # as the node names it
+        noise = self.const[self.real(const)]
+        if isinstance(noise, _Noise) and node.op_type == "Mul" and noise.scaled:
+            self.add(node, [x], noise.drop_path(self.batch))
+            return
         dims = self.shape_of_constant(self.real(const))
         before = [step for step in self.steps if step.output == x]
         layer = before[-1].layer if before else None
@@ -406,6 +411,8 @@ class _Reader:
 
     def shape_of_constant(self, name: str) -> tuple[int, ...]:
         value = self.const[name]
+        if isinstance(value, _Noise):
+            return value.shape
         return tuple(int(d) for d in (value.dims if isinstance(value, Tensor) else value.shape))
 
     def _pad(self, node, a: dict, x: str, where: str) -> None:
@@ -477,6 +484,8 @@ class _Reader:
         if isinstance(value, Tensor) and math.prod(value.dims) != 1:
             return None  # a weight, whose bytes are never read
         value = self.values(name, None)
+        if isinstance(value, _Noise):
+            return None
         return float(value.reshape(())) if value.size == 1 else None
 
     def _pattern(self, node, fused: set[int]):
@@ -634,6 +643,11 @@ class _Reader:
         """A node of constants only (shape arithmetic), computed with numpy."""
         np = self.numpy()
         values = [self.constant(node, i) for i in range(len(node.input))]
+        noise = _Noise.fold(op, values, self.attrs(node))
+        if noise is not None:
+            return noise
+        if any(isinstance(v, _Noise) for v in values) or op.startswith("Random"):
+            raise CnnCalcError(f"{where}: random numbers ({op}) other than a drop path's mask")
         binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}
         if op in binary:
             return binary[op](values[0], values[1])
@@ -993,6 +1007,41 @@ class _Reader:
         name = self.layer_name(node)
         if name:
             layer["name"] = name
+        return layer
+
+
+class _Noise:
+    """The random mask of a drop path in training mode, as torchvision's stochastic_depth
+    is written: RandomUniformLike of a (N, 1, 1, 1) (row) or (1, 1, 1, 1) (batch) tensor,
+    Less than the survival rate q (a Bernoulli(q) draw), Cast, Div by q; x times it."""
+
+    def __init__(self, shape: tuple[int, ...], keep: float | None = None, scaled: bool = False):
+        self.shape, self.keep, self.scaled = shape, keep, scaled
+
+    @classmethod
+    def fold(cls, op: str, values: list, a: dict) -> _Noise | None:
+        first = values[0] if values else None
+        if op == "RandomUniformLike" and first is not None and not isinstance(first, cls):
+            if float(a.get("low", 0.0)) == 0.0 and float(a.get("high", 1.0)) == 1.0:
+                return cls(tuple(int(d) for d in first.shape))
+        if not isinstance(first, cls):
+            return None
+        scalar = values[1] if len(values) > 1 and getattr(values[1], "size", 0) == 1 else None
+        if op == "Less" and first.keep is None and scalar is not None:
+            return cls(first.shape, float(scalar.flat[0]))
+        if op == "Cast":
+            return first
+        if op == "Div" and first.keep is not None and not first.scaled and scalar is not None:
+            if float(scalar.flat[0]) == first.keep:
+                return cls(first.shape, first.keep, scaled=True)
+        return None
+
+    def drop_path(self, batch: int | None) -> dict:
+        """{drop_path: p} with p = 1 − q as PyTorch's float was written (q float32)."""
+        p = float(f"{1 - _f32(self.keep or 1.0):.12g}")
+        layer: dict[str, Any] = {"drop_path": p}
+        if self.shape and self.shape[0] == 1 and batch != 1:
+            layer["mode"] = "batch"  # one draw for the whole batch
         return layer
 
 
