@@ -597,3 +597,72 @@ def test_stochastic_depth_in_training_mode_is_a_drop_path(p, mode, tmp_path):
     )
     assert f"{{drop_path: {p}{option}}}" in text
     _same_as_hand_written(text, hand, (4, 6, 6), sum(q.numel() for q in block.parameters()))
+
+
+# ---------------------------------------------------------------- crops (U-Net)
+
+
+class _CropSkip(nn.Module):
+    """U-Net's join (Ronneberger et al. 2015): the skip cropped at its centre to the
+    up-path's size, then concatenated: x[:, :, a:a + s, a:a + s], a = ⌊(n − s)/2⌋."""
+
+    def __init__(self, start, size):
+        super().__init__()
+        self.start, self.size = start, size
+        self.down = nn.Conv2d(4, 4, 3)
+        self.more = nn.Conv2d(4, 4, 3)
+
+    def forward(self, x):
+        a, s = self.start, self.size
+        y = self.more(self.down(x))
+        return torch.cat([x[:, :, a : a + s, a : a + s], y], dim=1)
+
+
+def test_a_centre_slice_of_h_and_w_is_a_crop(tmp_path):
+    text, out, params = _export(_CropSkip(2, 6), (4, 10, 10), tmp_path)
+    hand = """input: [4, 10, 10]
+layers:
+  - concat:
+      - - {crop: 6}
+      - - {conv: 4, kernel: 3}
+        - {conv: 4, kernel: 3}
+"""
+    _same_as_hand_written(text, hand, out, params)
+    assert out == (8, 6, 6)
+
+
+def test_an_off_centre_slice_of_h_and_w_is_refused(tmp_path):
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(_CropSkip(0, 6).eval(), (torch.zeros(1, 4, 10, 10),), str(path), dynamo=False)
+    line = _one_error_line(path)
+    assert "(Slice)" in line and "not a centre crop" in line
+
+
+def test_unet_round_trip_nests_its_skips(tmp_path):
+    """The zoo's U-Net (written flat, with from: references) exported and imported: each
+    crop-and-concatenate is a nesting, so the file reads as nested concats; the layers
+    are the zoo's (in nesting order) and every convention's totals are the zoo's."""
+    from pytorch_model import torch_model
+
+    from cnncalc.analysis.pipeline import load
+
+    spec = load("unet-2015")
+    module = torch_model("unet-2015").train()
+    path = tmp_path / "unet.onnx"
+    torch.onnx.export(
+        module,
+        (torch.zeros(1, *spec.input),),
+        str(path),
+        dynamo=False,
+        training=torch.onnx.TrainingMode.TRAINING,
+    )
+    imported = loads(_import(path), "imported")
+    zoo, back = analyze(spec), analyze(imported)
+    assert sorted((x.kind, x.out_shape) for x in zoo.layers) == sorted(
+        (x.kind, x.out_shape) for x in back.layers
+    )
+    assert back.layers[-1].out_shape == zoo.layers[-1].out_shape == (2, 388, 388)
+    assert back.total.params == sum(p.numel() for p in module.parameters()) == zoo.total.params
+    totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
+    expected = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
+    assert totals == expected

@@ -29,6 +29,7 @@ Reshape–Mul–Add, read as one groupnorm), Identity; Transpose to channels-las
 and back as a view, with LayerNormalization over the last axis (layernorm over channels)
 and MatMul (linear) in between, as ConvNeXt is written; torchvision's stochastic depth in
 training mode (RandomUniformLike, Less, Cast, Div: a mask times x) as drop_path.
+Slices of H and W that keep the centre (U-Net's crop of a skip) as crop.
 Constant nodes and shape arithmetic
 (Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast, ConstantOfShape,
 Reshape, Transpose, Slice of constants) are folded. A graph whose branches cross (it would
@@ -507,6 +508,10 @@ class _Reader:
             ):
                 fused.update(id(n) for n in (erf, plus, times, half))
                 return {"gelu": None}, half
+        if node.op_type == "Slice":
+            crop = self._crop(node, fused)
+            if crop is not None:
+                return crop
         if node.op_type == "ReduceMean":
             layer_norm = self._layer_norm(node, fused)
             if layer_norm is not None:
@@ -936,6 +941,52 @@ class _Reader:
                 layer["align_corners"] = True
             return layer
         raise CnnCalcError(f"{where}: the operator {op} has no cnncalc kind")
+
+    def _slice_ranges(self, node) -> dict[int, tuple[int, int]] | None:
+        """A Slice's {axis: (start, end)} with step 1 (axes by the input's rank), or None."""
+        a = self.attrs(node)
+        starts, ends = (
+            self.constant(node, 1, a.get("starts")),
+            self.constant(node, 2, a.get("ends")),
+        )
+        axes, steps = self.constant(node, 3, a.get("axes")), self.constant(node, 4)
+        if starts is None or ends is None or self.input_rank is None:
+            return None
+        if steps is not None and any(int(v) != 1 for v in steps):
+            return None
+        axes = range(len(starts)) if axes is None else axes
+        rank = self.input_rank
+        return {int(x) % rank: (int(b), int(e)) for x, b, e in zip(axes, starts, ends)}
+
+    def _crop(self, node, fused: set[int]):
+        """x[:, :, a:b, c:d], written as one Slice per axis: a centre crop of H×W (U-Net's
+        crop of the skip before concatenating), {crop: size} when each axis keeps
+        ⌊(n − size)/2⌋ … ⌊(n − size)/2⌋ + size, as cnncalc's crop does."""
+        ranges = self._slice_ranges(node)
+        if not ranges or any(axis < 2 for axis in ranges):
+            return None
+        last = node
+        while True:
+            after = self._only_consumer(last.output[0], "Slice")
+            more = self._slice_ranges(after) if after else None
+            if not more or any(axis < 2 or axis in ranges for axis in more):
+                break
+            ranges.update(more)
+            fused.add(id(after))
+            last = after
+        where = self.where(node)
+        sizes = self.shape(self.real(node.input[0]), where)[2:]
+        crop = []
+        for axis, n in enumerate(sizes, 2):
+            start, end = ranges.get(axis, (0, n))
+            start, end = (v + n if v < 0 else min(v, n) for v in (start, end))
+            if start != (n - (end - start)) // 2:
+                raise CnnCalcError(
+                    f"{where}: Slice of axis {axis} from {start} to {end} of {n} is not a "
+                    "centre crop (cnncalc's crop keeps the middle)"
+                )
+            crop.append(end - start)
+        return {"crop": compact(crop)}, last
 
     def _slice(self, node, where: str) -> dict:
         """Slice of channels start … stop − 1 with step 1 (``x[:, a:b]``) → select."""
