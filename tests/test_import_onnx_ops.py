@@ -533,32 +533,6 @@ layers:
     assert 'name: "1.layer_scale"' in text and 'name: "1.block.3"' in text
 
 
-def test_convnext_tiny_round_trip_in_eval_mode(tmp_path):
-    """ConvNeXt has no BatchNorm to lose in eval mode, and in training mode its stochastic
-    depth is random nodes: exported in eval mode, the imported network has the zoo's
-    layers (its drop paths, the identity at inference, aside) and every convention's
-    totals; the classifier's AdaptiveAvgPool2d(1) comes back as the GlobalAveragePool torch
-    writes for it."""
-    from pytorch_model import torch_model
-
-    from cnncalc.analysis.pipeline import load
-
-    spec = load("convnext-tiny")
-    module = torch_model("convnext-tiny").eval()
-    path = tmp_path / "convnext.onnx"
-    torch.onnx.export(module, (torch.zeros(1, *spec.input),), str(path), dynamo=False)
-    imported = loads(_import(path), "imported")
-    zoo, back = analyze(spec), analyze(imported)
-    kinds = {"adaptive": "gap"}
-    assert [
-        (kinds.get(x.kind, x.kind), x.out_shape) for x in zoo.layers if x.kind != "drop_path"
-    ] == [(x.kind, x.out_shape) for x in back.layers]
-    assert back.total.params == sum(p.numel() for p in module.parameters()) == zoo.total.params
-    totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
-    expected = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
-    assert totals == expected
-
-
 # ---------------------------------------------------------------- drop path in training mode
 
 
@@ -638,31 +612,63 @@ def test_an_off_centre_slice_of_h_and_w_is_refused(tmp_path):
     assert "(Slice)" in line and "not a centre crop" in line
 
 
-def test_unet_round_trip_nests_its_skips(tmp_path):
-    """The zoo's U-Net (written flat, with from: references) exported and imported: each
-    crop-and-concatenate is a nesting, so the file reads as nested concats; the layers
-    are the zoo's (in nesting order) and every convention's totals are the zoo's."""
+# ---------------------------------------------------------------- zoo round trips
+
+
+def _zoo_round_trip(name: str, tmp_path, training: bool, batch: int = 2):
+    """Zoo → PyTorch module (cnncalc export) → torch.onnx.export → cnncalc import: the
+    zoo's layers, its parameters (and PyTorch's count) and every convention's totals."""
     from pytorch_model import torch_model
 
     from cnncalc.analysis.pipeline import load
 
-    spec = load("unet-2015")
-    module = torch_model("unet-2015").train()
-    path = tmp_path / "unet.onnx"
-    torch.onnx.export(
-        module,
-        (torch.zeros(1, *spec.input),),
-        str(path),
-        dynamo=False,
-        training=torch.onnx.TrainingMode.TRAINING,
-    )
+    spec = load(name)
+    module = torch_model(name).train(training)
+    path = tmp_path / f"{name}.onnx"
+    mode = torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.EVAL
+    x = torch.zeros(batch, *spec.input)
+    torch.onnx.export(module, (x,), str(path), dynamo=False, training=mode)
     imported = loads(_import(path), "imported")
     zoo, back = analyze(spec), analyze(imported)
-    assert sorted((x.kind, x.out_shape) for x in zoo.layers) == sorted(
-        (x.kind, x.out_shape) for x in back.layers
-    )
-    assert back.layers[-1].out_shape == zoo.layers[-1].out_shape == (2, 388, 388)
     assert back.total.params == sum(p.numel() for p in module.parameters()) == zoo.total.params
+    assert back.total.buffers == zoo.total.buffers
     totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
     expected = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
     assert totals == expected
+    return zoo, back
+
+
+def _as_written(layers, drop_paths: bool = True) -> list:
+    """(kind, shape) of each layer as torch.onnx writes it: AdaptiveAvgPool2d(1) is a
+    GlobalAveragePool, read back as gap; in eval mode a drop path is not written at all."""
+    return [
+        ("gap" if x.kind == "adaptive" and set(x.out_shape[1:]) == {1} else x.kind, x.out_shape)
+        for x in layers
+        if drop_paths or x.kind != "drop_path"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["efficientnet-b0", "mobilenet-v3-small", "regnet-y-400mf", "r2plus1d-18"]
+)
+def test_round_trip_of_the_newer_zoo_networks(name, tmp_path):
+    """Exported in training mode (BatchNorm kept): SiLU and Hardswish, squeeze-and-
+    excitation gates, stochastic depth's random mask, 3-D convolutions."""
+    zoo, back = _zoo_round_trip(name, tmp_path, training=True)
+    assert _as_written(back.layers) == _as_written(zoo.layers)
+
+
+def test_convnext_tiny_round_trip_in_eval_mode(tmp_path):
+    """ConvNeXt has no BatchNorm to lose in eval mode, and there its stochastic depth is
+    the identity, not written: the zoo's layers less its drop paths; the classifier's
+    AdaptiveAvgPool2d(1) comes back as the GlobalAveragePool torch writes for it."""
+    zoo, back = _zoo_round_trip("convnext-tiny", tmp_path, training=False)
+    assert _as_written(back.layers) == _as_written(zoo.layers, drop_paths=False)
+
+
+def test_unet_round_trip_nests_its_skips(tmp_path):
+    """The zoo's U-Net is written flat, with from: references; each crop-and-concatenate
+    is a nesting, so it imports as nested concats: the same layers in nesting order."""
+    zoo, back = _zoo_round_trip("unet-2015", tmp_path, training=True, batch=1)
+    assert sorted(_as_written(back.layers)) == sorted(_as_written(zoo.layers))
+    assert back.layers[-1].out_shape == zoo.layers[-1].out_shape == (2, 388, 388)
