@@ -639,12 +639,16 @@ def test_block_training_memory_and_backward_are_pytorchs(name):
     assert counter.get_total_flops() == 2 * (cost.dx.macs + cost.dw.macs + excess)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: PyTorch's group_norm makes a non-contiguous input (a crop) contiguous "
-    "and keeps that copy for its backward; cnncalc counts the cropped map's source",
-)
-def test_group_norm_after_a_crop_keeps_a_contiguous_copy():
+@pytest.mark.requires("torch")
+@pytest.mark.parametrize("norm", ["{groupnorm: 2}", "{instancenorm: }", "{batchnorm: }"])
+@pytest.mark.parametrize("view", ["{crop: 12}", "{select: [0, 2]}", "{select: [0, 4]}"])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_norm_after_a_strided_view_keeps_what_pytorch_keeps(norm, view, batch):
+    """instance_norm (batch_norm on input.contiguous().view(1, N·C, …)) copies a strided
+    input and keeps the copy; group_norm (PyTorch 2.14) and batch_norm keep the view, so
+    the map it is cut from stays alive. A centre crop is strided; a channel range is
+    strided only for more than one sample (one sample's channels a…b lie together), and all
+    the channels are no range at all. PyTorch's saved tensors decide, as in test_memory.py."""
     torch = pytest.importorskip("torch")
     from pytorch_model import exported_yaml_module
     from test_memory import torch_memory
@@ -653,8 +657,74 @@ def test_group_norm_after_a_crop_keeps_a_contiguous_copy():
 
     text = (
         "name: t\ninput: [4, 8, 8]\nlayers:\n  - {conv: 4, kernel: 1}\n"
-        "  - {upsample: 2}\n  - {crop: 12}\n  - {groupnorm: 2}\n"
+        f"  - {{upsample: 2}}\n  - {view}\n  - {norm}\n"
     )
-    x = torch.randn(2, 4, 8, 8)
+    x = torch.randn(batch, 4, 8, 8)
     saved, *_ = torch_memory(exported_yaml_module(text).build().train(), x)
-    assert memory(loads(text), batch=2).activations == saved
+    assert memory(loads(text), batch=batch).activations == saved
+
+
+def test_instance_norm_after_a_crop_keeps_its_copy_not_the_uncropped_map():
+    """By hand, batch 1, fp32: the conv keeps its input 4·8·8 = 256 values; the upsampled
+    map 4·16·16 = 1,024 is cut to 4·12·12 = 576, which instance norm copies and keeps, with
+    a mean and a 1/σ per channel of the sample (4 + 4): (256 + 576 + 8)·4 = 3,360 bytes,
+    not the (256 + 1,024 + 8)·4 = 5,152 of keeping the uncropped map. Group norm keeps the
+    view: (256 + 1,024 + 2 + 2)·4 = 5,136."""
+    from cnncalc.analysis.pipeline import memory
+
+    text = (
+        "name: t\ninput: [4, 8, 8]\nlayers:\n  - {conv: 4, kernel: 1}\n"
+        "  - {upsample: 2}\n  - {crop: 12}\n  - {norm}\n"
+    )
+    instance = memory(loads(text.replace("{norm}", "{instancenorm: }")), batch=1)
+    group = memory(loads(text.replace("{norm}", "{groupnorm: 2}")), batch=1)
+    assert instance.activations == (256 + 576 + 8) * 4
+    assert group.activations == (256 + 1024 + 2 + 2) * 4
+
+
+@pytest.mark.parametrize(
+    "layers,line,message",
+    [
+        (
+            "  - {conv: 8, kernel: 3, padding: 3, name: a}\n  - {crop: , match: a, from: input}\n",
+            5,
+            # conv: 32 + 2·3 − 3 + 1 = 36 > the input's 32
+            "layers.1.match: layer 'crop' (crop) on input 3×32×32: crops h to 36 (the size of 'a')",
+        ),
+        (
+            "  - {crop: , match: b}\n  - {conv: 8, kernel: 3, name: b}\n",
+            4,
+            "layers.0.match: 'b' comes later (line 5)",
+        ),
+        ("  - {crop: , match: nowhere}\n", 4, "layers.0.match: no layer named 'nowhere'"),
+        ("  - {relu: , name: a}\n  - {crop: }\n", 5, "a crop takes a size"),
+        ("  - {relu: , name: a}\n  - {crop: 4, match: a}\n", 5, "one of the two"),
+        ("  - {flatten: , name: f}\n  - {crop: , match: f, from: input}\n", 5, "no spatial axes"),
+    ],
+)
+def test_a_crop_that_matches_a_layer_it_cannot_is_one_line_exit_2(
+    cli, yaml_file, layers, line, message
+):
+    """U-Net's crop to the size of the map it joins (``match: NAME``): a size larger than
+    the input, a name that is later or absent, neither or both of size and match, and a
+    match without spatial axes are each one line naming file, line and field."""
+    path = yaml_file("name: t\ninput: [3, 32, 32]\nlayers:\n" + layers)
+    result = cli("shape", path)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert f"{path}:{line}: " in lines[0] and message in lines[0], lines[0]
+
+
+def test_a_crop_to_match_centres_the_window_like_the_papers_crop():
+    """A 3×9×9 map cropped to match a 5×5 one: offset ⌊(9 − 5)/2⌋ = 2 on each axis, the
+    window [2, 7), as tests/unet_paper.py's centre_crop takes it; no operations."""
+    spec = loads(
+        "input: [3, 9, 9]\nlayers:\n  - {pool: max, kernel: 5, stride: 1, name: small}\n"
+        "  - {crop: , match: small, from: input}\n"
+    )
+    graph = build(spec)
+    crop = graph.nodes[-1]
+    assert crop.out_shape == (3, 5, 5)
+    assert crop.layer.offsets(crop.in_shape) == (2, 2)
+    assert analyze(spec).layers[-1].macs == 0

@@ -73,6 +73,10 @@ WRONG = {
           - {unit: [8]}
         """
     ),
+    "a crop with neither a size nor match": NET + "  - {conv: 8, kernel: 3, name: a}\n"
+    "  - {crop: }\n",
+    "a crop with both a size and match": NET + "  - {conv: 8, kernel: 3, name: a}\n"
+    "  - {crop: 4, match: a}\n",
     "a kind's key given two options it lacks in a file with blocks": textwrap.dedent(
         """\
         input: 3x32x32
@@ -109,6 +113,8 @@ RIGHT = {
             layers: [{add: [[{conv: 4, kernel: 1}], []]}]
         """
     ),
+    "a crop to match a named layer": NET + "  - {conv: 8, kernel: 3, name: a}\n"
+    "  - {crop: , match: a, from: input}\n  - {crop: 16}\n",
     "a study": "input: 3x8x8\nvariants:\n  a: [{conv: 4, kernel: 3}]\n  b: {layers: [{conv: 4, "
     "kernel: 1}], vs: a}\n",
 }

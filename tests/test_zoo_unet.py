@@ -12,7 +12,6 @@ output, loaded into cnncalc's exported module and run by cnncalc's executor.
 from __future__ import annotations
 
 import functools
-import re
 
 import numpy as np
 import pytest
@@ -131,13 +130,50 @@ SMALL_TILE = 188
 
 
 def at_small_tile() -> str:
-    """The zoo file at the small tile: its crops are fixed sizes, so each becomes the size
-    the up-sampled map has there (8 at every level, as SMALL_TILE's note works out)."""
+    """The zoo file at the small tile: its crops match the up-sampled maps (``match:``), so
+    only the input changes (the crops become 8 at every level, as SMALL_TILE's note works
+    out)."""
     text = zoo_path("unet-2015").read_text()
-    text = text.replace("input: [1, 572, 572]", f"input: [1, {SMALL_TILE}, {SMALL_TILE}]")
-    text, crops = re.subn(r"\{crop: \d+,", "{crop: 8,", text)
-    assert crops == 4
-    return text
+    return text.replace("input: [1, 572, 572]", f"input: [1, {SMALL_TILE}, {SMALL_TILE}]")
+
+
+def test_unet_crops_follow_the_tile():
+    """With ``crop: , match: upN`` each skip is cropped to the size of the map it joins at
+    any tile: at 188 the four up-convolutions give 8, 8, 8, 8 (SMALL_TILE's note), at the
+    paper's 572 they give 56, 104, 200, 392 (Fig. 1)."""
+    crops = {
+        SMALL_TILE: [8, 8, 8, 8],
+        572: [56, 104, 200, 392],
+    }
+    for tile, sizes in crops.items():
+        graph = build(loads(zoo_path("unet-2015").read_text()), input=(1, tile, tile))
+        got = [n.out_shape[1:] for n in graph.nodes if n.name.startswith("crop")]
+        assert got == [(s, s) for s in sizes], tile
+
+
+@pytest.mark.parametrize("tile", [SMALL_TILE, SMALL_TILE + 16, SMALL_TILE + 64])
+def test_unet_at_other_tiles_equals_the_papers_model(tile):
+    """The paper's model crops from the two tensors it joins (tests/unet_paper.py), so it
+    runs at any tile whose maps stay even: 188 + 16k. Each of the 4 pooling levels
+    trims 4 pixels (two valid 3x3 convs) before halving and 4 after doubling, so the
+    output is tile - 184 on each side (572 -> 388, 188 -> 4). Output shape, and
+    FlopCounterMode / 2 on the meta device, equal cnncalc's at that tile."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    from unet_paper import UNet2015
+
+    graph = build(loads(zoo_path("unet-2015").read_text()), input=(1, tile, tile))
+    assert graph.nodes[-1].out_shape == (2, tile - 184, tile - 184)
+    with torch.device("meta"):
+        model = UNet2015()
+        x = torch.zeros((1, 1, tile, tile))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        y = model(x)
+    assert tuple(y.shape[1:]) == graph.nodes[-1].out_shape
+    assert (
+        counter.get_total_flops()
+        == 2 * analyze(load("unet-2015"), input=(1, tile, tile)).total.macs
+    )
 
 
 def test_exported_module_and_executor_compute_the_papers_function():

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from cnncalc.analysis.training import grad_flow
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape, prod
+from cnncalc.kinds.backward import Kept
 from cnncalc.kinds.base import StateEntry, state_size
 from cnncalc.model.graph import INPUT, Graph, layer_key
 
@@ -168,6 +169,12 @@ def training_memory(
             index = nodes[index].inputs[0]
         return index
 
+    def strided(index: int) -> bool:
+        if index == INPUT:
+            return False
+        view = nodes[index]
+        return view.layer.is_strided_view(view.in_shape, view.out_shape, batch)
+
     readers: dict[int, list[str]] = {}
     extras: list[list] = [[] for _ in nodes]
     for node in nodes:
@@ -175,13 +182,17 @@ def training_memory(
             continue
         saved = node.layer.saved(node.in_shape, node.out_shape, batch)
         kept = list(node.inputs) if saved.input else []
+        extras[node.index] = list(saved.extra)
+        if kept and node.layer.copies_strided_input and strided(node.inputs[0]):
+            kept = []  # it keeps a contiguous copy, not the view's source
+            copy = Kept("contiguous copy of its input", prod(node.in_shape) * batch)
+            extras[node.index].append(copy)
         if saved.output:
             kept.append(node.index)
         for index in kept:
             names = readers.setdefault(source(index), [])
             if node.name not in names:
                 names.append(node.name)
-        extras[node.index] = list(saved.extra)
 
     layers = []
     state_bytes: dict[tuple, tuple] = {}  # equal layers on one input shape: worked out once

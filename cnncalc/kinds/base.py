@@ -191,6 +191,11 @@ class Kind(BaseModel):
     summary: ClassVar[str] = ""
     formula: ClassVar[str] = ""
     receptive_note: ClassVar[str] = ""
+    one_of: ClassVar[tuple[str, ...]] = ()
+    copies_strided_input: ClassVar[bool] = False
+    """Its PyTorch kernel makes a strided input contiguous and autograd keeps that copy
+    (in place of the view's source) for the backward."""
+    """Options of which exactly one is given (a crop's size or ``match``), main first."""
     """Said beside the receptive-field working (an fc sees its whole input)."""
     """The kind's rule in one line for ``cnncalc kinds`` (its docstring's first line when
     that already says it)."""
@@ -264,6 +269,20 @@ class Kind(BaseModel):
                 Formula("jump" + suffix, f"j_prev·s{suffix}", f"{j0}·{s}", str(j1)),
             ]
         return lines
+
+    def size_source(self) -> str | None:
+        """The earlier named layer whose output size sets an option of this one at the
+        network's input (a crop's ``match:``), or None."""
+        return None
+
+    def sized_like(self, target: Shape) -> Kind:
+        """This layer with the options :meth:`size_source` names set from ``target``."""
+        return self
+
+    def is_strided_view(self, x: Shape, y: Shape, batch: int) -> bool:
+        """A view whose values do not lie contiguously in its source's memory (a centre
+        crop; a channel range of more than one sample)."""
+        return False
 
     def is_view(self) -> bool:
         """Its output is its input's memory (flatten): autograd keeping one keeps the other."""

@@ -690,6 +690,7 @@ class InstanceNorm(Normalization):
 
     kind: ClassVar[str] = "instancenorm"
     summary: ClassVar[str] = "instance normalisation (each map of each sample)"
+    copies_strided_input: ClassVar[bool] = True  # F.instance_norm: input.contiguous().view()
 
     affine: bool = False
     track_running_stats: bool = False

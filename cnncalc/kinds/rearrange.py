@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field as PydField
+from pydantic import model_validator
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Field, Shape, per_axis, prod
@@ -52,6 +53,11 @@ class Select(Kind):
     def is_view(self) -> bool:
         return True
 
+    def is_strided_view(self, x: Shape, y: Shape, batch: int) -> bool:
+        """x[:, a:b] is contiguous for one sample; for several, each sample's range is
+        followed by the rest of that sample's channels."""
+        return batch > 1 and x[0] != y[0]
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
         start, stop = self.channels
         return [Formula("C", "stop − start", f"{stop} − {start}", str(y[0]), f"a view: {FREE}")]
@@ -82,25 +88,60 @@ class Shuffle(Kind):
 class Crop(Kind):
     """Centre crop of every spatial axis to ``size`` (U-Net's crop before concatenating a
     skip): the offset is ⌊(n − size)/2⌋, so an odd surplus loses its extra row at the end.
-    A view, no operations; the receptive field and jump do not change."""
+    With ``match: NAME`` instead of a size, the size is the spatial size of the named
+    earlier layer's output at this input (U-Net's crop to the up-convolution it joins), so
+    the network works at any input size. A view, no operations; the receptive field and
+    jump do not change."""
 
     kind: ClassVar[str] = "crop"
     main: ClassVar[str] = "size"
-    summary: ClassVar[str] = "centre crop to a size (a view; costs nothing)"
+    summary: ClassVar[str] = "centre crop to a size or to match a named layer (a view; free)"
+    one_of: ClassVar[tuple[str, ...]] = ("size", "match")
 
-    size: Sizes
+    size: Sizes | None = None
+    match: str | None = PydField(
+        None, min_length=1, description="crop to the spatial size of this earlier layer"
+    )
+
+    @model_validator(mode="after")
+    def _size_or_match(self) -> Crop:
+        if (self.size is None) == (self.match is None):
+            raise ValueError("a crop takes a size ({crop: 56}) or match: NAME, one of the two")
+        return self
+
+    def size_source(self) -> str | None:
+        return self.match
+
+    def sized_like(self, target: Shape) -> Crop:
+        """This crop with ``size`` set to the spatial size of ``target`` (``match:``)."""
+        if len(target) < 2:
+            raise CnnCalcError(
+                f"matches '{self.match}', whose output {fmt_shape(target)} has no spatial axes",
+                field="match",
+                hint="match a layer with a feature map (C×H×W)",
+            )
+        return self.model_copy(update={"size": list(spatial(target))})
+
+    def _sizes(self, x: Shape) -> tuple[int, ...]:
+        if self.size is None:
+            raise CnnCalcError(
+                f"the size of match: {self.match} is known only inside a network",
+                field="match",
+            )
+        return per_axis(self.size, needs_spatial(x, self.kind), "crop")
 
     def offsets(self, x: Shape) -> tuple[int, ...]:
-        sizes = per_axis(self.size, needs_spatial(x, self.kind), "crop")
-        return tuple((n - s) // 2 for n, s in zip(spatial(x), sizes))
+        return tuple((n - s) // 2 for n, s in zip(spatial(x), self._sizes(x)))
 
     def out_shape(self, x: Shape) -> Shape:
-        sizes = per_axis(self.size, needs_spatial(x, self.kind), "crop")
+        sizes = self._sizes(x)
         for axis, n, s in zip(AXES[len(x) - 1], spatial(x), sizes):
             if s > n:
+                against = f" (the size of '{self.match}')" if self.match else ""
                 raise CnnCalcError(
-                    f"crops {axis} to {s} but its input is {fmt_shape(x)}, {n} along {axis}",
-                    field="crop",
+                    f"crops {axis} to {s}{against} but its input is {fmt_shape(x)}, "
+                    f"{n} along {axis}",
+                    field="match" if self.match else "crop",
                     hint="a crop can only make a map smaller",
                 )
         return (x[0],) + sizes
@@ -108,10 +149,14 @@ class Crop(Kind):
     def is_view(self) -> bool:
         return True
 
+    def is_strided_view(self, x: Shape, y: Shape, batch: int) -> bool:
+        return x != y
+
     def explain(self, x: Shape, y: Shape) -> list[Formula]:
+        source = f"size of '{self.match}'" if self.match else "size"
         return [
             Formula(
-                axis.upper(), "size", "", str(s), f"offset ⌊({n} − {s})/2⌋ = {(n - s) // 2}; {FREE}"
+                axis.upper(), source, "", str(s), f"offset ⌊({n} − {s})/2⌋ = {(n - s) // 2}; {FREE}"
             )
             for axis, n, s in zip(AXES[len(x) - 1], spatial(x), spatial(y))
         ]

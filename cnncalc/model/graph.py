@@ -272,10 +272,11 @@ class _Builder:
         return cur
 
     def item(self, item, cur: _Cursor, full: tuple, named: tuple, name: str) -> _Cursor:
+        scope = named[:-1] if item.name is not None else named
         if item.source is not None:
-            cur = self.lookup(item.source, named[:-1] if item.name is not None else named)
+            cur = self.lookup(item.source, scope)
         if isinstance(item, Leaf):
-            return self.leaf(item, cur, name)
+            return self.leaf(item, cur, name, scope)
         if isinstance(item, Group):
             cur = self.sequence(item.items, cur, full, named)
         elif isinstance(item, Repeat):
@@ -289,9 +290,17 @@ class _Builder:
         self.known.setdefault(name, cur)
         return cur
 
-    def leaf(self, leaf: Leaf, cur: _Cursor, name: str) -> _Cursor:
+    def leaf(self, leaf: Leaf, cur: _Cursor, name: str, scope: tuple = ()) -> _Cursor:
         layer = leaf.layer
+        source = layer.size_source()
+        target = None
+        if source is not None:  # a crop to the size of a named layer at this input
+            line = leaf.option_lines.get("match") or leaf.where.line
+            where = Where(leaf.where.file, line, f"{leaf.where.path}.match")
+            target = self.lookup(Ref(source, where), scope).shape
         try:
+            if target is not None:
+                layer = layer.sized_like(target)
             key = (layer_key(layer), cur.shape)
             out = self.shapes.get(key)
             if out is None:

@@ -77,7 +77,7 @@ def kind_schema(cls: type[Kind], in_block: bool = False, key: str | None = None)
     if in_block:
         props = {k: _with_arguments(v) for k, v in props.items()}
     required = [key] + [f for f in fields if f in needed and f != cls.main]
-    return {
+    out = {
         "type": "object",
         "title": key,
         "description": cls.summary or (cls.__doc__ or "").strip().splitlines()[0],
@@ -85,6 +85,17 @@ def kind_schema(cls: type[Kind], in_block: bool = False, key: str | None = None)
         "required": required,
         "additionalProperties": False,
     }
+    if cls.one_of:
+        given = [
+            {"properties": {key: {"not": {"type": "null"}}}}
+            if option == cls.main
+            else {"required": [option]}
+            for option in cls.one_of
+        ]
+        out["oneOf"] = [
+            {"allOf": [g] + [{"not": other} for other in given if other is not g]} for g in given
+        ]
+    return out
 
 
 def bare_kinds() -> list[str]:

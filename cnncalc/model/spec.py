@@ -686,6 +686,8 @@ def _friendly(err: Mapping[str, Any]) -> str:
         return "must be a number"
     if kind == "list_type":
         return "must be a list"
+    if kind == "value_error":  # a kind's own check (a crop's size or match)
+        return str(err["msg"]).removeprefix("Value error, ")
     return err["msg"]
 
 
