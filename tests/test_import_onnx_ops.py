@@ -672,3 +672,12 @@ def test_unet_round_trip_nests_its_skips(tmp_path):
     zoo, back = _zoo_round_trip("unet-2015", tmp_path, training=True, batch=1)
     assert sorted(_as_written(back.layers)) == sorted(_as_written(zoo.layers))
     assert back.layers[-1].out_shape == zoo.layers[-1].out_shape == (2, 388, 388)
+
+
+def test_prelu_slopes_along_the_width_are_refused(tmp_path):
+    """ONNX broadcasts PRelu's slopes from the right: (6,) on (N, 6, 6, 6) is one slope per
+    column, not per channel as PyTorch's PReLU(6), which torch writes as (6, 1, 1)."""
+    nodes = [helper.make_node("PRelu", ["x", "slope"], ["y"], name="prelu")]
+    path, _ = _hand_model(tmp_path, nodes, (1, 6, 6, 6), [_weight("slope", 6)])
+    line = _one_error_line(path)
+    assert "(PRelu)" in line and "[6]" in line

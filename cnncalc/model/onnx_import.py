@@ -803,7 +803,14 @@ class _Reader:
             alpha = _f32(float(a.get("alpha", default)))
             return {kind: None if alpha == default else alpha}
         if op == "PRelu":  # slopes of shape (C, 1, 1) per channel, (1, 1, 1) for one
-            return {"prelu": math.prod(self.shape_of(node, 1))}
+            slopes = self.shape_of(node, 1)
+            count = math.prod(slopes)
+            if count > 1 and _per_channel(slopes, self._rank(node.input[0], where)) != count:
+                raise CnnCalcError(
+                    f"{where}: PRelu slopes of shape {list(slopes)} do not broadcast one per "
+                    "channel (PyTorch's PReLU writes (C, 1, 1))"
+                )
+            return {"prelu": count}
         if op == "Mish":
             return {"mish": None}
         if op == "GlobalMaxPool":
