@@ -681,3 +681,19 @@ def test_prelu_slopes_along_the_width_are_refused(tmp_path):
     path, _ = _hand_model(tmp_path, nodes, (1, 6, 6, 6), [_weight("slope", 6)])
     line = _one_error_line(path)
     assert "(PRelu)" in line and "[6]" in line
+
+
+class _ScaleChannelsLast(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(4))
+
+    def forward(self, x):
+        return (x.permute(0, 2, 3, 1) * self.gamma).permute(0, 3, 1, 2)
+
+
+def test_an_operation_of_a_channels_last_tensor_with_no_kind_is_one_line(tmp_path):
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(_ScaleChannelsLast(), (torch.zeros(1, 4, 5, 5),), str(path), dynamo=False)
+    line = _one_error_line(path)
+    assert "(Mul)" in line and "channels-last" in line

@@ -259,9 +259,8 @@ class _Reader:
         if op == "Transpose":
             self._transpose(node, a, data[0], channels_last, where)
             return
-        if channels_last and op not in ("LayerNormalization", "MatMul") and len(data) == 1:
-            pass  # an element-wise layer, checked once read
-        elif channels_last and op not in ("LayerNormalization", "MatMul"):
+        if channels_last and op in ("Add", "Mul", "Concat", "Sum", "Pad", "Split"):
+            # (a single-input layer is checked once read, in _channels_last)
             raise CnnCalcError(f"{where}: {op} of a channels-last (N, H, W, C) tensor has no kind")
         if op in ("Add", "Mul") and len(data) == 1:
             self._with_constant(node, data[0], where)
