@@ -233,26 +233,31 @@ moved), and a 3×3 conv of 32 maps to 64 on 28×28 (14.5 M multiplications)."""
 def fast_cost(runner, tables: bool = False, repeats: int = 5) -> FastCost:
     """The fast executor's cost per term, measured: the real executor runs each network of
     :data:`CALIBRATION` ``repeats`` times (the fastest run is the one least disturbed by
-    other work on the machine), and the three times, written as
-    Σ term·cost, are solved for the three costs; the per-connection cost of a tabled conv
-    is ``runner.table_cost``'s (measured only for a network with ``tables``). Should noise make a cost negative, each network's time is
-    charged to its own term alone (which overestimates, the safe side for --max-seconds)."""
-    import numpy as np
-
-    works, times = [], []
+    other work on the machine). Each network's time goes to its own term once the terms
+    already priced are taken off it, in order: loop steps, then moved values, then
+    multiplications (a cost that noise would make negative is charged the network's whole
+    time instead, the safe side for --max-seconds). The per-connection cost of a tabled
+    conv is ``runner.table_cost``'s (measured only for a network with ``tables``)."""
+    measured = {}
     for name, text in CALIBRATION.items():
         spec = loads(f"name: {name}\n{text}")
         graph = build(spec)
-        works.append(fast_work(graph, 1, analyze(spec).total.ops.mults))
-        times.append(min(runner.run(graph, "fast", 1, keep=False).seconds for _ in range(repeats)))
-    terms = np.array([[w.mults, w.values, w.calls] for w in works], dtype=float)
-    per_mult, per_value, per_call = np.linalg.solve(terms, np.array(times))
-    if min(per_mult, per_value, per_call) <= 0:
-        per_call = times[0] / works[0].calls
-        per_value = times[1] / works[1].values
-        per_mult = times[2] / works[2].mults
+        work = fast_work(graph, 1, analyze(spec).total.ops.mults)
+        seconds = min(runner.run(graph, "fast", 1, keep=False).seconds for _ in range(repeats))
+        measured[name] = (work, seconds)
+
+    def rest(name: str, taken: float, size: int) -> float:
+        seconds = measured[name][1]
+        return (seconds - taken if seconds > taken else seconds) / size
+
+    work, _ = measured["calls"]
+    per_call = rest("calls", 0.0, work.calls)
+    work, _ = measured["values"]
+    per_value = rest("values", work.calls * per_call, work.values)
+    work, _ = measured["mults"]
+    per_mult = rest("mults", work.calls * per_call + work.values * per_value, work.mults)
     per_connection = runner.table_cost() if tables else 0.0
-    return FastCost(float(per_mult), float(per_value), float(per_call), per_connection)
+    return FastCost(per_mult, per_value, per_call, per_connection)
 
 
 def estimate(
