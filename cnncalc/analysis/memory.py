@@ -178,10 +178,10 @@ def training_memory(
     for node in nodes:
         if not flow.trains[node.index]:
             continue
-        key = (layer_key(node.layer), node.in_shape, node.out_shape)
-        saved = kept_by.get(key)
+        site = (layer_key(node.layer), node.in_shape, node.out_shape)
+        saved = kept_by.get(site)
         if saved is None:
-            saved = kept_by[key] = node.layer.saved(node.in_shape, node.out_shape, batch)
+            saved = kept_by[site] = node.layer.saved(node.in_shape, node.out_shape, batch)
         kept = list(node.inputs) if saved.input else []
         if saved.output:
             kept.append(node.index)
