@@ -284,6 +284,100 @@ def help_text(command: str, columns: int = 200) -> str:
     return out.getvalue()
 
 
+SHORT_FLAGS = {
+    "-i": "--input",
+    "-b": "--batch",
+    "-f": "--format",
+    "-c": "--convention",
+    "-o": "--output",
+    "-h": "--help",
+}
+"""The short flags issue 10 fixes: one meaning in every command."""
+
+
+def test_each_short_flag_means_one_long_option_in_every_command():
+    """Walk every command's click parameters: a short flag stands for one long name across
+    all commands (-o was the optimizer in memory and sweep and the output in export)."""
+    import typer
+
+    from cnncalc.cli.app import app
+
+    group = typer.main.get_command(app)
+    meanings: dict[str, set[str]] = {}
+    for name, cmd in commands().items():
+        with group.make_context("cnncalc", [name], resilient_parsing=True) as parent:
+            params = cmd.get_params(cmd.make_context(name, [], parent, resilient_parsing=True))
+        for p in (p for p in params if p.param_type_name == "option"):
+            names = p.opts + p.secondary_opts
+            long = next(o for o in names if o.startswith("--"))
+            for short in (o for o in names if not o.startswith("--")):
+                meanings.setdefault(short, set()).add(long)
+    assert {short: longs for short, longs in meanings.items() if len(longs) > 1} == {}
+    for short, long in SHORT_FLAGS.items():
+        assert meanings[short] == {long}
+
+
+OUTPUT_RUNS = [
+    ("shape", "lenet5"),
+    ("params", "lenet5", "-f", "csv"),
+    ("flops", "lenet5", "-f", "json"),
+    ("flops", "--compare", "bottleneck"),
+    ("summary", "lenet5", "--by", "kind"),
+    ("conv", "-i", "8x8", "-k", "3"),
+    ("memory", "lenet5", "--optimizer", "adam"),
+    ("sweep", "lenet5", "-i", "1x32x32,1x64x64"),
+    ("minsize", "lenet5"),
+    ("export", "lenet5"),
+    ("graph", "lenet5", "-f", "mermaid"),
+    ("answers", "d2l-channels"),
+    ("zoo",),
+    ("kinds",),
+    ("schema",),
+]
+
+
+def test_every_command_that_writes_an_output_takes_dash_o():
+    """Every command but the two that only inform (verify's table is checked below, import
+    needs an ONNX file: tests/test_import_onnx.py) is in OUTPUT_RUNS."""
+    assert set(commands()) - {run[0] for run in OUTPUT_RUNS} == {"verify", "import"}
+
+
+@pytest.mark.parametrize("args", OUTPUT_RUNS, ids=" ".join)
+def test_dash_o_writes_what_standard_output_would_show(cli, tmp_path, args):
+    """-o FILE writes exactly what a pipe gets, names the file on standard error and
+    prints nothing else."""
+    piped = cli(*args)
+    assert piped.exit_code == 0, piped.output
+    target = tmp_path / "out.txt"
+    written = cli(*args, "-o", target)
+    assert written.exit_code == 0, written.output
+    assert written.stdout == ""
+    assert written.stderr.strip() == f"wrote {target}"
+    expected = piped.stdout
+    if args[0] == "export":  # the module's docstring says how to run it: by its file's name
+        expected = expected.replace("python model.py", f"python {target.name}")
+    assert target.read_text(encoding="utf-8") == expected
+
+
+def test_verify_writes_its_table_with_dash_o(cli, tmp_path):
+    target = tmp_path / "verify.json"
+    result = cli("verify", "lenet5", "-f", "json", "-o", target)
+    assert result.exit_code == 0, result.output
+    import json
+
+    assert json.loads(target.read_text(encoding="utf-8"))["ok"] is True
+
+
+@pytest.mark.parametrize("command", ["memory", "sweep"])
+def test_dash_o_with_an_optimizer_name_says_the_optimizer_moved(command, tmp_path):
+    """-o was memory's and sweep's optimizer: '-o adam' must not quietly write a file adam."""
+    args = (command, "lenet5") + (("-i", "1x32x32") if command == "sweep" else ())
+    result = run(*args, "-o", "adam")
+    assert result.returncode == 2
+    assert "--optimizer adam" in one_error_line(result.stderr)
+    assert not (ROOT / "adam").exists()
+
+
 def test_every_option_says_its_default():
     """typer prints [default: X] for an option with a default; an option without one
     (None: the file's input, no plot, standard output) says so in its help. Flags are off

@@ -93,7 +93,20 @@ def test_by_kind_conv_versus_fc_in_alexnet(cli):
 
 def test_memory_json_adds_up_and_names_its_units(cli):
     report = json.loads(
-        ok(cli("memory", "googlenet", "-b", "4", "-d", "bf16", "-o", "momentum", "-f", "json"))
+        ok(
+            cli(
+                "memory",
+                "googlenet",
+                "-b",
+                "4",
+                "--dtype",
+                "bf16",
+                "--optimizer",
+                "momentum",
+                "-f",
+                "json",
+            )
+        )
     )
     assert (report["dtype"], report["optimizer"], report["batch"]) == ("bf16", "momentum", 4)
     fields = ("params", "gradients", "optimizer", "buffers", "activations", "total")

@@ -1,6 +1,7 @@
 """The calculator's commands: ``shape``, ``params``, ``flops``, ``summary`` and ``conv``."""
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -20,6 +21,7 @@ from cnncalc.cli.options import (
     FormatOpt,
     InputOpt,
     Net,
+    OutputOpt,
     PlotOpt,
     TrainingOpt,
     fail,
@@ -43,6 +45,7 @@ def _report(
     deconv: DeconvChoice | None = None,
     depth: int | None = None,
     exact: bool = False,
+    output: Path | None = None,
 ) -> None:
     from cnncalc.analysis.pipeline import (
         analyze_each,
@@ -79,7 +82,8 @@ def _report(
             print_out(
                 render_conventions_each(
                     compare_conventions(spec, **options), fmt.value, study, exact
-                )
+                ),
+                output,
             )
             return
         options["convention"] = convention.value
@@ -88,7 +92,7 @@ def _report(
             if explain
             else analyze_each(spec, **options)
         )
-        print_out(render_each(items, view, fmt.value, study, depth, exact))
+        print_out(render_each(items, view, fmt.value, study, depth, exact), output)
 
     guard(run)
 
@@ -108,6 +112,7 @@ def _layer_views(
     compare=None,
     depth=None,
     exact=False,
+    output=None,
 ) -> bool:
     """--training, --by or --plot: the table as layer views (and True); else False."""
     if not (training or by is not None or plot is not None):
@@ -127,6 +132,7 @@ def _layer_views(
         deconv,
         depth,
         exact,
+        output,
     )
     return True
 
@@ -141,9 +147,21 @@ def shape(
     explain: ExplainOpt = False,
     depth: DepthOpt = None,
     exact: ExactOpt = False,
+    output: OutputOpt = None,
 ) -> None:
     """Per-layer output shape, receptive field and jump."""
-    _report("shape", net, input, batch, format, convention, explain, depth=depth, exact=exact)
+    _report(
+        "shape",
+        net,
+        input,
+        batch,
+        format,
+        convention,
+        explain,
+        depth=depth,
+        exact=exact,
+        output=output,
+    )
 
 
 @commands.command()
@@ -158,6 +176,7 @@ def params(
     plot: PlotOpt = None,
     depth: DepthOpt = None,
     exact: ExactOpt = False,
+    output: OutputOpt = None,
 ) -> None:
     """Per-layer trainable parameters, buffers, connections (as LeNet-5 counts them) and memory."""
     if by is not None or plot is not None:
@@ -173,8 +192,20 @@ def params(
             explain=explain,
             depth=depth,
             exact=exact,
+            output=output,
         )
-    _report("params", net, input, batch, format, convention, explain, depth=depth, exact=exact)
+    _report(
+        "params",
+        net,
+        input,
+        batch,
+        format,
+        convention,
+        explain,
+        depth=depth,
+        exact=exact,
+        output=output,
+    )
 
 
 @commands.command()
@@ -205,6 +236,7 @@ def flops(
     plot: PlotOpt = None,
     depth: DepthOpt = None,
     exact: ExactOpt = False,
+    output: OutputOpt = None,
 ) -> None:
     """Per-layer multiplications, additions, MACs, FLOPs and share of the total; with
     --compare, networks and study variants side by side with the ratios between them; with
@@ -225,6 +257,7 @@ def flops(
         compare,
         depth,
         exact,
+        output,
     ):
         return
     if not compare:
@@ -235,7 +268,19 @@ def flops(
                     hint="cnncalc flops resnet18, or cnncalc flops --compare bottleneck",
                 )
             )
-        _report("flops", net, input, batch, format, convention, explain, deconv_count, depth, exact)
+        _report(
+            "flops",
+            net,
+            input,
+            batch,
+            format,
+            convention,
+            explain,
+            deconv_count,
+            depth,
+            exact,
+            output,
+        )
         return
     if convention.value == "all" or deconv_count is not None or depth is not None:
         fail(
@@ -258,7 +303,7 @@ def flops(
             convention.value,
             "flops" if explain else None,
         )
-        print_out(render_compare(comparison, format.value, exact))
+        print_out(render_compare(comparison, format.value, exact), output)
 
     guard(run)
 
@@ -277,6 +322,7 @@ def summary(
     training: TrainingOpt = False,
     by: ByOpt = None,
     plot: PlotOpt = None,
+    output: OutputOpt = None,
 ) -> None:
     """Everything in one table: shapes, parameters, MACs, FLOPs, activations, receptive field.
     --training adds the backward pass, --by kind totals per kind, --plot draws the bars."""
@@ -295,9 +341,22 @@ def summary(
         None,
         depth,
         exact,
+        output,
     ):
         return
-    _report("summary", net, input, batch, format, convention, explain, deconv_count, depth, exact)
+    _report(
+        "summary",
+        net,
+        input,
+        batch,
+        format,
+        convention,
+        explain,
+        deconv_count,
+        depth,
+        exact,
+        output,
+    )
 
 
 class PoolMode(str, Enum):
@@ -314,7 +373,8 @@ def conv(
             "-i",
             show_default=False,
             help="The input's spatial size: 8x8 (H×W), 32 (L) or 4x8x8 (D×H×W); the channels "
-            "are --in-channels.",
+            "are --in-channels (so 3x32x32 is a 3-D input of depth 3: for 3 channels of "
+            "32×32 write --in-channels 3 -i 32x32).",
         ),
     ],
     kernel: Annotated[
@@ -324,56 +384,95 @@ def conv(
         ),
     ],
     stride: Annotated[
-        Optional[str], typer.Option(help="Stride: 2 or 3,4 (default 1; for --pool, the kernel).")
+        Optional[str],
+        typer.Option(
+            "--stride", "-s", help="Stride: 2 or 3,4 (default 1; for --pool, the kernel)."
+        ),
     ] = None,
     padding: Annotated[
         Optional[str],
         typer.Option(
+            "--padding",
+            "-p",
             help="Padding per side, as PyTorch takes it: 1, 0,1 (per axis), 0,1,2,3 (top, bottom, "
-            "left, right), same or valid (default 0). The working shows the total."
+            "left, right), same or valid (default 0). The working shows the total.",
         ),
     ] = None,
-    dilation: Annotated[Optional[str], typer.Option(help="Dilation: 2 or 1,2 (default 1).")] = None,
-    in_channels: Annotated[int, typer.Option("--in-channels", help="Input channels c_i.")] = 1,
+    dilation: Annotated[
+        Optional[str], typer.Option("--dilation", "-d", help="Dilation: 2 or 1,2 (default 1).")
+    ] = None,
+    output_size: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output-size",
+            help="Solve for the padding: the smallest padding per side that gives this "
+            "output size with the kernel and stride given (112, or 112x112), or say that no "
+            "integer padding does (default: --padding gives the padding).",
+            show_default=False,
+        ),
+    ] = None,
+    in_channels: Annotated[
+        Optional[int],
+        typer.Option("--in-channels", help="Input channels c_i (default 1).", show_default=False),
+    ] = None,
     out_channels: Annotated[
         Optional[int], typer.Option("--out-channels", help="Output channels c_o (default 1).")
     ] = None,
-    groups: Annotated[int, typer.Option(help="Groups (c_i and c_o must be multiples).")] = 1,
+    groups: Annotated[
+        int, typer.Option("--groups", help="Groups (c_i and c_o must be multiples).")
+    ] = 1,
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="A bias per output map.")] = True,
     pool: Annotated[
         Optional[PoolMode],
         typer.Option(
-            help="A max or avg pooling layer instead of a convolution (default: a convolution)."
+            "--pool",
+            help="A max or avg pooling layer instead of a convolution (default: a convolution).",
         ),
     ] = None,
+    ceil_mode: Annotated[
+        bool,
+        typer.Option(
+            "--ceil-mode",
+            help="With --pool: round the output size up, ⌈(n − k + p + s)/s⌉, as PyTorch's "
+            "ceil_mode=True (the last window may start in the padding, not past it).",
+        ),
+    ] = False,
     batch: BatchOpt = 1,
     format: FormatOpt = Format.table,
     convention: ConventionOpt = ConventionName.macs,
+    output: OutputOpt = None,
 ) -> None:
     """One convolution (or pooling) layer from flags, no YAML: its output shape, parameters
     and operations with the working.
 
-    cnncalc conv --input 8x8 --kernel 3x5 --padding 0,1 --stride 3,4
+    cnncalc conv -i 8x8 -k 3x5 -p 0,1 -s 3,4
     """
-    from cnncalc.analysis.single import explain_single
+    from cnncalc.analysis.single import layer_from_flags
     from cnncalc.render.working import render_working
 
     def run() -> None:
-        working = explain_single(
-            "all",
+        if output is not None and output.suffix == "" and output.name.replace("x", "").isdigit():
+            raise CnnCalcError(
+                f"-o is the file to write the output to, and '{output}' reads like a size",
+                field="--output",
+                hint=f"for the padding that gives that output size: --output-size {output}",
+            )
+        layer = layer_from_flags(
             batch,
             convention.value,
+            output_size,
+            in_channels,
             input=input,
             kernel=kernel,
             stride=stride,
             pad=padding,
             dilation=dilation,
-            in_channels=in_channels,
             out_channels=out_channels,
             groups=groups,
             bias=bias,
             pool=pool.value if pool else None,
+            ceil_mode=ceil_mode,
         )
-        print_out(render_working(working, format.value))
+        print_out(render_working(layer.working, format.value, layer.notes), output)
 
     guard(run)

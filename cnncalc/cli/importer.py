@@ -1,13 +1,12 @@
 """``cnncalc import``: a network written elsewhere (an ONNX file, a PyTorch module) as
 cnncalc YAML."""
 
-import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from cnncalc.cli.options import InputOpt, guard, write_file
+from cnncalc.cli.options import InputOpt, OutputOpt, guard, print_out
 
 commands = typer.Typer()
 
@@ -23,15 +22,7 @@ def import_(
         ),
     ],
     input: InputOpt = None,
-    output: Annotated[
-        Optional[Path],
-        typer.Option(
-            "-o",
-            "--output",
-            help="Write the YAML to this file (default: stdout).",
-            show_default=False,
-        ),
-    ] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Read an ONNX file (never run it) or trace a PyTorch module with torch.fx, and write
     the network as cnncalc YAML, with nested add/concat branches where the graph nests.
@@ -57,9 +48,6 @@ def import_(
             from cnncalc.model.onnx_import import onnx_to_yaml
 
             text = onnx_to_yaml(Path(model), model, shape)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            write_file(output, text, "--output")
+        print_out(text, output)
 
     guard(run)

@@ -142,6 +142,16 @@ DepthOpt = Annotated[
         show_default=False,
     ),
 ]
+OutputOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the output to this file instead (default: standard output).",
+        show_default=False,
+    ),
+]
+"""-o FILE: the one meaning of -o in every command that writes an output."""
 ExactOpt = Annotated[
     bool,
     typer.Option(
@@ -192,13 +202,14 @@ def fail(exc: CnnCalcError) -> None:
     raise typer.Exit(2)
 
 
-def write_file(path: Path, text: str, option: str) -> None:
-    """Write an output file, or fail in one line naming the option, the file and why."""
+def check_target(path: Path, option: str) -> None:
+    """Refuse an output file that cannot be written, before any work is done: a folder, or
+    a file in a folder that does not exist."""
     if path.is_dir():
         raise CnnCalcError(
             f"'{path}' is a folder",
             field=option,
-            hint=f"give a file name, e.g. {path / 'model.py'}",
+            hint=f"give a file name inside it, e.g. {path / 'out.txt'}",
         )
     if not path.parent.is_dir():
         raise CnnCalcError(
@@ -206,10 +217,6 @@ def write_file(path: Path, text: str, option: str) -> None:
             field=option,
             hint="create it first",
         )
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CnnCalcError(f"cannot write '{path}': {exc.strerror or exc}", field=option) from None
 
 
 def guard(fn: Callable[[], None]) -> None:
@@ -223,12 +230,36 @@ EXPLAIN_TOPICS = {"shape": "shape", "params": "params", "flops": "flops", "summa
 """What --explain explains for each command."""
 
 
-def print_out(out) -> None:
+def print_out(out, output: Path | None = None) -> None:
     """Text, pieces of text (an iterator: a long JSON document, written as it is made), or
-    a rich renderable."""
+    a rich renderable; on standard output, or into the file of ``-o/--output`` (written as
+    a pipe gets it: plain text at its natural width), named on standard error."""
+    if output is None:
+        _write(out, sys.stdout, stdout)
+        return
+    from rich.console import Console
+
+    check_target(output, "--output")
+    try:
+        with output.open("w", encoding="utf-8") as handle:
+            _write(
+                out,
+                handle,
+                lambda: Console(file=handle, width=200, color_system=None, force_terminal=False),
+            )
+    except OSError as exc:
+        raise CnnCalcError(
+            f"cannot write '{output}': {exc.strerror or exc}", field="--output"
+        ) from None
+    wrote(output)
+
+
+def _write(out, handle, console: Callable[[], Console]) -> None:
+    """``console`` makes the rich console for a renderable (a JSON or CSV command never
+    loads rich)."""
     if isinstance(out, str):
-        sys.stdout.write(out)
+        handle.write(out)
     elif isinstance(out, Iterator):
-        sys.stdout.writelines(out)
+        handle.writelines(out)
     else:
-        stdout().print(out, crop=False)
+        console().print(out, crop=False)

@@ -11,6 +11,7 @@ from cnncalc.cli.options import (
     DepthOpt,
     InputOpt,
     Net,
+    OutputOpt,
     guard,
     print_out,
 )
@@ -39,6 +40,7 @@ def graph(
         ),
     ] = PictureFormat.dot,
     convention: ConventionOpt = ConventionName.macs,
+    output: OutputOpt = None,
 ) -> None:
     """The network as a graph: one node per layer (or per block with --depth) labelled
     with its name, kind, output shape, parameters and MACs; edges follow the data flow,
@@ -58,6 +60,6 @@ def graph(
             )
         spec = load(net)
         drawn = pictures(spec, input_shape(input), convention.value, depth)
-        print_out(render_picture(drawn, format.value, spec.name))
+        print_out(render_picture(drawn, format.value, spec.name), output)
 
     guard(run)

@@ -1,15 +1,13 @@
 """Commands that prove the numbers elsewhere: ``verify`` (in the numpy executor) and
 ``export`` (to PyTorch)."""
 
-import sys
 from enum import Enum
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli.options import BatchOpt, InputOpt, Net, guard, stdout, write_file
+from cnncalc.cli.options import BatchOpt, InputOpt, Net, OutputOpt, guard, print_out
 
 commands = typer.Typer()
 
@@ -58,6 +56,7 @@ def verify(
     format: Annotated[
         VerifyFormat, typer.Option("--format", "-f", help="table for people, json for scripts.")
     ] = VerifyFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     """Run the network in the numpy reference executor and check every predicted shape and count.
 
@@ -72,11 +71,10 @@ def verify(
     def run() -> None:
         spec = load(net)
         results = verify_each(spec, input_shape(input), batch, impl.value, seed, flip, max_seconds)
-        out = render_verification(results, format.value, spec.name if spec.variants else None)
-        if isinstance(out, str):
-            sys.stdout.write(out)
-        else:
-            stdout().print(out)
+        print_out(
+            render_verification(results, format.value, spec.name if spec.variants else None),
+            output,
+        )
         if not all(r.ok for r in results):
             raise typer.Exit(1)
 
@@ -87,10 +85,7 @@ def verify(
 def export(
     net: Net,
     to: Annotated[Target, typer.Option("--to", help="What to write: pytorch.")] = Target.pytorch,
-    output: Annotated[
-        Optional[Path],
-        typer.Option("--output", "-o", help="Write to this file (default: standard output)."),
-    ] = None,
+    output: OutputOpt = None,
     input: InputOpt = None,
 ) -> None:
     """Write a self-contained PyTorch module that builds exactly the network, layer names kept.
@@ -113,10 +108,6 @@ def export(
             version=__version__,
             filename=output.name if output else "model.py",
         )
-
-        if output is None:
-            sys.stdout.write(source)
-        else:
-            write_file(output, source, "--output")
+        print_out(source, output)
 
     guard(run)

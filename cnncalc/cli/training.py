@@ -19,6 +19,7 @@ from cnncalc.cli.options import (
     FormatOpt,
     InputOpt,
     Net,
+    OutputOpt,
     PlotOpt,
     guard,
     print_out,
@@ -42,17 +43,18 @@ class OptimizerName(str, Enum):
 
 
 DtypeOpt = Annotated[
-    Dtype, typer.Option("--dtype", "-d", help="Bytes per value: fp32 4, fp16 and bf16 2, int8 1.")
+    Dtype, typer.Option("--dtype", help="Bytes per value: fp32 4, fp16 and bf16 2, int8 1.")
 ]
+"""No short flag: -d is conv's --dilation."""
 OptimizerOpt = Annotated[
     OptimizerName,
     typer.Option(
         "--optimizer",
-        "-o",
         help="State kept per parameter: sgd none, momentum 1 buffer, adam 2 "
         "(plus a float32 step per parameter tensor).",
     ),
 ]
+"""No short flag: -o is the output file in every command."""
 
 PLOT_SERIES = {
     "flops": (("flops",), "FLOPs"),
@@ -63,10 +65,25 @@ PLOT_SERIES = {
 }
 
 
-def _emit(tables, fmt: Format, study: str | None, exact: bool = False) -> None:
+def _emit(
+    tables, fmt: Format, study: str | None, exact: bool = False, output: Path | None = None
+) -> None:
     from cnncalc.render.tables import render_rows
 
-    print_out(render_rows(tables, fmt.value, study, exact))
+    print_out(render_rows(tables, fmt.value, study, exact), output)
+
+
+def _check_output(output: Path | None) -> None:
+    """``-o adam`` was the optimizer before -o meant the output file everywhere: say so
+    rather than write a file called adam."""
+    if output is not None and output.name in {o.value for o in OptimizerName}:
+        from cnncalc.errors import CnnCalcError
+
+        raise CnnCalcError(
+            f"-o is the file to write the output to, and '{output}' reads like an optimizer",
+            field="--output",
+            hint=f"--optimizer {output.name}",
+        )
 
 
 def _check_plot(path: Path | None) -> None:
@@ -110,6 +127,7 @@ def layer_views(
     deconv: Enum | None = None,
     depth: int | None = None,
     exact: bool = False,
+    output: Path | None = None,
 ) -> None:
     """``flops``/``params``/``summary`` with --training, --by kind or --plot."""
     from cnncalc.analysis.pipeline import analyze, input_shape, load, variants
@@ -167,7 +185,7 @@ def layer_views(
                     "training" if training else ("flops" if view in ("flops", "summary") else None),
                 )
             tables.append(t)
-        _emit(tables, fmt, spec.name if spec.variants else None, exact)
+        _emit(tables, fmt, spec.name if spec.variants else None, exact, output)
         _plot(tables, "training" if training else view, plot)
 
     guard(run)
@@ -185,6 +203,7 @@ def memory(
     plot: PlotOpt = None,
     depth: DepthOpt = None,
     exact: ExactOpt = False,
+    output: OutputOpt = None,
 ) -> None:
     """Training memory per layer: parameters, gradients, optimizer state, buffers, and the
     activations autograd keeps for the backward pass, in exact bytes."""
@@ -200,6 +219,7 @@ def memory(
                 field="--depth",
                 hint="drop --depth or --by",
             )
+        _check_output(output)
         _check_plot(plot)
         spec = load(net)
         shape = input_shape(input)
@@ -209,7 +229,7 @@ def memory(
         ]
         if by is not None:
             tables = [by_kind_table(t) for t in tables]
-        _emit(tables, format, spec.name if spec.variants else None, exact)
+        _emit(tables, format, spec.name if spec.variants else None, exact, output)
         _plot(tables, "memory", plot)
 
     guard(run)
@@ -251,6 +271,7 @@ def sweep(
             show_default=False,
         ),
     ] = None,
+    output: OutputOpt = None,
 ) -> None:
     """Output shape, parameters, MACs and training memory at each input size, and the
     smallest input size every layer takes."""
@@ -260,6 +281,7 @@ def sweep(
     from cnncalc.render.views import sweep_rows
 
     def run() -> None:
+        _check_output(output)
         _check_plot(plot)
         spec = load(net)
         tables = []
@@ -270,7 +292,7 @@ def sweep(
                     run_sweep(s, shapes, batch, convention.value, dtype.value, optimizer.value)
                 )
             )
-        _emit(tables, format, spec.name if spec.variants else None)
+        _emit(tables, format, spec.name if spec.variants else None, output=output)
         if plot is not None:
             from cnncalc.render.plot import curves
 
@@ -290,7 +312,7 @@ def sweep(
 
 
 @commands.command()
-def minsize(net: Net, format: FormatOpt = Format.table) -> None:
+def minsize(net: Net, format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """The smallest input (every spatial axis the same size) for which every layer is valid,
     and why one pixel less fails."""
     from cnncalc.analysis.pipeline import load, variants
@@ -303,6 +325,7 @@ def minsize(net: Net, format: FormatOpt = Format.table) -> None:
             [minsize_rows(min_size(s)) for s in variants(spec)],
             format,
             spec.name if spec.variants else None,
+            output=output,
         )
 
     guard(run)

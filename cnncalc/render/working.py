@@ -167,11 +167,16 @@ def working_csv(w: Working) -> str:
     return buf.getvalue()
 
 
-def render_working(w: Working, fmt: str) -> str:
+def render_working(w: Working, fmt: str, notes: tuple[str, ...] = ()) -> str:
+    """The working in ``fmt``, with ``notes`` (how the flags were read) under it; JSON keeps
+    them as ``notes``, CSV (the formulas' rows) leaves them out."""
     if fmt == "json":
-        return json.dumps(working_record(w), indent=2, ensure_ascii=False) + "\n"
+        record = working_record(w)
+        if notes:
+            record["notes"] = list(notes)
+        return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return working_csv(w)
     if fmt == "markdown":
-        return working_markdown(w)
-    return working_text(w)
+        return working_markdown(w) + "".join(f"*{note}*\n\n" for note in notes)
+    return working_text(w) + "".join(f"{note}\n" for note in notes)
