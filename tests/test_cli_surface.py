@@ -6,6 +6,7 @@ the locale or the standard output matter, through typer's runner elsewhere."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -391,6 +392,51 @@ def test_every_option_says_its_default():
             if not shown and "default" not in (p.help or "").lower():
                 missing.append(f"{name} {p.opts[0]}")
     assert not missing
+
+
+@pytest.mark.parametrize(
+    "command",
+    sorted(
+        [
+            "--root--",
+            *(
+                "shape params flops summary conv memory sweep minsize verify export import graph "
+                "answers zoo kinds schema"
+            ).split(),
+        ]
+    ),
+)
+def test_every_help_shows_flags_as_flags_and_keeps_its_brackets(command):
+    """Each command's --help as a person sees it at 100 columns: a flag (one that takes no
+    value: --explain, --exact, --ceil-mode, --help, --version…) shows no type after it, no
+    option shows a bare TEXT or BOOLEAN, and an extra keeps its brackets
+    (pip install 'cnncalc[plot]': rich markup would eat them)."""
+    from typer.testing import CliRunner
+
+    from cnncalc.cli.app import app
+
+    args = ["--help"] if command == "--root--" else [command, "--help"]
+    text = CliRunner().invoke(app, args, env={"COLUMNS": "100"}).output
+    assert "Usage:" in text
+    for word in ("<bool>", "TEXT", "BOOLEAN"):
+        assert word not in text, f"{command}: {word}"
+    flags = [line for line in text.splitlines() if re.match(r"│ {1,4}(\*  )?--[a-z-]+ ", line)]
+    for line in flags:
+        name = re.search(r"--[a-z-]+", line).group()
+        if name in (
+            "--help",
+            "--version",
+            "--explain",
+            "--exact",
+            "--ceil-mode",
+            "--training",
+            "--flip",
+        ):
+            assert re.search(rf"{name}( +-[a-zA-Z])? {{2,}}[A-Z]", line), line
+    flat = " ".join(text.split())
+    assert "'cnncalc)" not in flat and "'cnncalc')" not in flat
+    if "pip install" in flat:
+        assert re.search(r"pip install ('cnncalc\[[a-z]+\]'|\S+)", flat)
 
 
 def test_flags_are_shown_as_flags_and_by_says_its_value():

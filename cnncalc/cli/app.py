@@ -25,6 +25,15 @@ class Cli(TyperGroup):
     cannot be written (a missing folder, a full disk) or a terminal that cannot show the
     characters; never a traceback or a box. A closed pipe ends quietly."""
 
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _flags_as_flags(command.get_params(ctx))
+        return command
+
+    def get_params(self, ctx):
+        return _flags_as_flags(super().get_params(ctx))
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
@@ -52,6 +61,15 @@ class Cli(TyperGroup):
             error_line(f"cannot write {target}: {exc.strerror or exc}")
             sys.exit(2)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _flags_as_flags(params: list) -> list:
+    """A flag takes no value, so its help shows none (typer would show ``<bool>``), the
+    help option's included."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
 
 
 def _usage_message(text: str) -> str:
