@@ -439,6 +439,47 @@ def test_every_help_shows_flags_as_flags_and_keeps_its_brackets(command):
         assert re.search(r"pip install ('cnncalc\[[a-z]+\]'|\S+)", flat)
 
 
+def complete(words: str) -> list[str]:
+    """What the shell gets when it asks cnncalc (as the console script ``cnncalc``) to
+    complete the last word of ``words`` (zsh's protocol, through typer's completion)."""
+    from typer.testing import CliRunner
+
+    from cnncalc.cli.app import app
+
+    env = {"_CNNCALC_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": words}
+    result = CliRunner().invoke(app, [], prog_name="cnncalc", env=env)
+    return re.findall(r'"([^"]+)"', result.output) or result.output.split()
+
+
+def test_shell_completion_completes_zoo_names():
+    assert set(complete("cnncalc shape resnet")) == {
+        "resnet-bottleneck",
+        "resnet-preact",
+        "resnet-stride-placement",
+        "resnet101",
+        "resnet152",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+    }
+    assert set(complete("cnncalc flops --compare bottl")) == {"bottleneck"}
+    # a path: no names, so zsh completes file names (typer answers _files)
+    assert complete("cnncalc memory examples/le") == ["_files"]
+
+
+def test_shell_completion_can_be_installed():
+    result = run("--show-completion", env={"SHELL": "/bin/bash"})
+    assert result.returncode == 0, result.stderr
+    assert "complete -o default -F" in result.stdout  # files still complete where no name does
+    assert "--install-completion" in run("--help").stdout
+
+
+def test_bare_cnncalc_shows_the_help_and_no_empty_error():
+    result = run()
+    assert "Usage:" in result.stdout and "Commands" in result.stdout
+    assert "error" not in result.stderr
+
+
 def test_flags_are_shown_as_flags_and_by_says_its_value():
     text = help_text("summary")
     explain = next(line for line in text.splitlines() if "--explain" in line)

@@ -41,6 +41,8 @@ class Cli(TyperGroup):
             code = super().main(args, prog_name, complete_var, False, **extra)
             sys.stdout.flush()
         except typer.TyperException as exc:  # click's errors: typer vendors click
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare 'cnncalc': the help, shown
+                sys.exit(2)
             usage = exc.ctx.command_path if getattr(exc, "ctx", None) else "cnncalc"
             error_line(_usage_message(exc.format_message()), f"see '{usage} --help'")
             sys.exit(2)
@@ -96,7 +98,6 @@ app = typer.Typer(
     rich_markup_mode="markdown" if for_people() else None,
     name="cnncalc",
     no_args_is_help=True,
-    add_completion=False,
     # plain help as wide as the terminal (COLUMNS when piped), as rich's is; click's own
     # limit is 80 columns
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 1000},

@@ -24,6 +24,7 @@ from cnncalc.cli.options import (
     OutputOpt,
     PlotOpt,
     TrainingOpt,
+    complete_net,
     fail,
     guard,
     print_out,
@@ -213,13 +214,16 @@ def flops(
     net: Annotated[
         Optional[str],
         typer.Argument(
-            help="A YAML file or a built-in name; optional with --compare.", show_default=False
+            help="A YAML file or a built-in name; optional with --compare.",
+            show_default=False,
+            autocompletion=complete_net,
         ),
     ] = None,
     compare: Annotated[
         Optional[list[str]],
         typer.Option(
             "--compare",
+            autocompletion=complete_net,
             help="Side by side with ratios: a study's variants (--compare "
             "bottleneck, or a YAML file with variants:), or NET next to "
             "another network (NET --compare OTHER; repeatable). Default: no comparison.",

@@ -32,12 +32,23 @@ ConventionName = Enum(
 DeconvChoice = Enum("DeconvChoice", {name: name for name in DECONV_COUNTS}, type=str)
 
 
+def complete_net(incomplete: str) -> list[str]:
+    """Shell completion of NET: the built-in names that start with what was typed. None
+    for what reads as a path (a / or a dot in it), so the shell completes file names."""
+    if "/" in incomplete or "." in incomplete:
+        return []
+    from cnncalc.model.zoo import zoo_names
+
+    return [name for name in zoo_names() if name.startswith(incomplete)]
+
+
 Net = Annotated[
     str,
     typer.Argument(
         help="A YAML file, or a built-in name such as lenet5 or "
         "resnet50 ('cnncalc zoo' lists them).",
         show_default=False,
+        autocompletion=complete_net,
     ),
 ]
 InputOpt = Annotated[
