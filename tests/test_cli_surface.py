@@ -173,9 +173,10 @@ def test_ceil_mode_errors_show_the_ceiling(cli, yaml_file):
 
 
 def test_a_clash_with_an_automatic_name_says_it_was_automatic(cli, yaml_file):
-    """Two convs, the first unnamed: it is conv1 automatically, so 'name: conv1' clashes."""
+    """Two unnamed convs are conv1 and conv2 automatically (numbered among the unnamed
+    layers), so a third named conv1 clashes with line 3's."""
     path = yaml_file(
-        "input: 3x32x32\nlayers:\n  - {conv: 8, kernel: 3}\n  - {relu: }\n"
+        "input: 3x32x32\nlayers:\n  - {conv: 8, kernel: 3}\n  - {conv: 8, kernel: 3}\n"
         "  - {conv: 8, kernel: 3, name: conv1}\n"
     )
     result = cli("shape", path)
@@ -189,6 +190,130 @@ def test_a_clash_with_an_automatic_name_says_it_was_automatic(cli, yaml_file):
     result = cli("shape", both_named)
     assert result.exit_code == 2
     assert "(first at line 3)" in result.stderr and "automatic name" not in result.stderr
+
+
+# ------------------------------------------------------------------ §5 automatic names
+
+
+def layer_names(cli, path) -> list[str]:
+    import json
+
+    result = cli("shape", path, "-f", "json")
+    assert result.exit_code == 0, result.output
+    return [layer["name"] for layer in json.loads(result.stdout)["layers"]]
+
+
+BASIC_BLOCK = """
+input: 8x16x16
+blocks:
+  basic:
+    layers:
+      - add:
+          - - {conv: 8, kernel: 3, padding: 1, name: conv1}
+            - {relu: }
+            - {conv: 8, kernel: 3, padding: 1, name: conv2}
+          - name: downsample
+            layers: [{conv: 8, kernel: 1, name: "0"}]
+      - {relu: }
+layers:
+  - {basic: , name: layer1.0}
+"""
+
+
+def test_unnamed_layers_sit_beside_their_named_neighbours(cli, yaml_file):
+    """The rule (model/graph.py): the unnamed add and its unnamed first branch hold given
+    names, so they add no segment; the two ReLUs share the path layer1.0 and are numbered
+    in forward order. Never layer1.0.add.0.relu beside layer1.0.conv1."""
+    assert layer_names(cli, yaml_file(BASIC_BLOCK)) == [
+        "layer1.0.conv1",
+        "layer1.0.relu1",
+        "layer1.0.conv2",
+        "layer1.0.downsample.0",
+        "layer1.0.add",
+        "layer1.0.relu2",
+    ]
+
+
+def test_a_named_branch_names_its_unnamed_layers_too(cli, yaml_file):
+    """block1.main.conv1 and block1.main.relu, never block1.add.main.relu."""
+    path = yaml_file(
+        """
+        input: 3x8x8
+        blocks:
+          residual:
+            layers:
+              - add:
+                  - name: main
+                    layers: [{conv: 3, kernel: 3, padding: 1, name: conv1}, {relu: }]
+                  - []
+        layers:
+          - {residual: , name: block1}
+        """
+    )
+    assert layer_names(cli, path) == ["block1.main.conv1", "block1.main.relu", "block1.add"]
+
+
+def test_a_structure_without_names_inside_gives_its_own_segment(cli, yaml_file):
+    """DESIGN's examples: inception 3a's unnamed concat and branches give 'concat' and the
+    branch index (3a.concat.1.conv2: the second conv of branch 1); an unnamed repeat's
+    blocks under a named one give stage2.block1.conv1."""
+    path = yaml_file(
+        """
+        input: 3x28x28
+        blocks:
+          inception:
+            args: [c1, c3r, c3]
+            layers:
+              - concat:
+                  - [{conv: $c1, kernel: 1}]
+                  - [{conv: $c3r, kernel: 1}, {conv: $c3, kernel: 3, padding: 1}]
+        layers:
+          - {inception: [4, 2, 4], name: 3a}
+          - repeat: 2
+            name: stage2
+            layers:
+              - {conv: 8, kernel: 3, padding: 1}
+              - {relu: }
+              - {conv: 8, kernel: 3, padding: 1}
+        """
+    )
+    assert layer_names(cli, path) == [
+        "3a.concat.0.conv",
+        "3a.concat.1.conv1",
+        "3a.concat.1.conv2",
+        "3a.concat",
+        "stage2.block1.conv1",
+        "stage2.block1.relu",
+        "stage2.block1.conv2",
+        "stage2.block2.conv1",
+        "stage2.block2.relu",
+        "stage2.block2.conv2",
+    ]
+
+
+def test_a_clash_with_an_automatic_name_beside_named_layers_says_which_line(cli, yaml_file):
+    """The ReLU of line 7 is b.relu automatically (its add holds the name c): naming the
+    last layer relu clashes with it, and the error says line 7's name was automatic."""
+    path = yaml_file(
+        """
+        input: 3x8x8
+        blocks:
+          res:
+            layers:
+              - add:
+                  - [{conv: 3, kernel: 3, padding: 1, name: c}, {relu: }]
+                  - []
+              - {relu: , name: relu}
+        layers:
+          - {res: , name: b}
+        """
+    )
+    result = cli("shape", path)
+    assert result.exit_code == 2
+    assert (
+        "layer name 'b.relu' is used twice (first at line 6, where it is the automatic name"
+        in result.stderr
+    )
 
 
 # ------------------------------------------------------------------ §4 usage errors

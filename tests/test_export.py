@@ -193,8 +193,8 @@ def test_new_kinds_are_exported_as_calls_a_person_writes(cli, yaml_file):
     # layer scale is the block's own parameter, as in torchvision's CNBlock
     assert "self.block.layer_scale = nn.Parameter(torch.full((8, 1, 1), 1e-06))" in source
     assert "block_layer_scale = block_pwconv2 * self.block.layer_scale" in source
-    assert "block = block_0_drop_path + shuffle" in source
-    assert "se = block * se_1_sigmoid" in source
+    assert "block = block_drop_path + shuffle" in source  # beside block.norm, block.pwconv1
+    assert "se = block * se_sigmoid" in source
     for helper in ("Select", "LayerNorm2d", "StochasticDepth"):
         assert f"class {helper}(" in source
     for helper in ("TableConv", "CenterCrop", "AvgPoolOverRealInputs", "RBF"):

@@ -1,10 +1,21 @@
 """Validated spec → layer graph with every shape worked out.
 
 Each node is one layer (or the join of a ``concat``/``add``/``mul``), in forward
-order, with its inputs, shapes, receptive field and depth. Names are
-hierarchical: a layer you name is named under its nearest named ancestors
-(so torchvision's ``layer1.0.downsample.0`` can be written out); a layer you
-don't name gets a path through every structure (``3a.concat.1.conv2``).
+order, with its inputs, shapes, receptive field and depth.
+
+Names follow one rule. A layer's name is a path: a segment for each structure around
+it (a block call, a repeat, a join, a join's branch), outermost first, then its own
+segment. A structure you named gives its name; a repeat adds its index (``layer1.0``)
+after it. A structure you did not name gives its automatic segment (a block call or
+join its kind, numbered like a layer; a branch its index), except to the layers of a
+part of it where a name is given: a block call or branch that holds a name gives
+none, and a join none to its branches that hold one. So a named layer sits under its
+nearest named ancestors (torchvision's ``layer1.0.downsample.0``) with its unnamed
+neighbours beside it (``layer1.0.relu1`` next to ``layer1.0.conv1``, never
+``layer1.0.add.0.relu1``), while a branch without names keeps the join's segment and
+its index (``3a.concat.1.conv2``). A layer without ``name:`` is called by its kind,
+numbered in forward order (``relu1``, ``relu2``) where that kind occurs more than once
+among the unnamed layers that share its path: ``stage2.block1.conv1``.
 
 References (``from: NAME``, a join's branch written as a name, ``outputs:``)
 read an earlier layer's output: the name is looked up in the enclosing named
@@ -129,8 +140,11 @@ class _Builder:
         self.shapes: dict[tuple[object, Shape], Shape] = {}
         """(:func:`layer_key`, input shape) → output shape: the layers of a repeated block,
         or of a block called with the same arguments, worked out once per input shape."""
-        self.generated: dict[int, list[str]] = {}
-        """id of a sequence → the names its items are given when unnamed."""
+        self.generated: dict[tuple[int, ...], dict[int, str]] = {}
+        """ids of the sequences sharing one path → the names their unnamed items get
+        (:meth:`automatic_names`)."""
+        self.holding: dict[int, bool] = {}
+        """id of an item → whether a name is given inside it (:meth:`holds_name`)."""
         self.automatic: set[str] = set()
         """The names the builder made up (for layers written without ``name:``), so that
         a clash can say which of the two was not the user's."""
@@ -170,8 +184,9 @@ class _Builder:
                 file=where.file,
                 line=where.line,
                 field=where.path,
-                hint="a layer without name: is called by its kind, numbered when the kind occurs "
-                "more than once; name that layer, or give this one another name"
+                hint="a layer without name: is called by its kind, numbered when several "
+                "unnamed layers of that kind share its path; name that layer, or give this "
+                "one another name"
                 if automatic
                 else "give one of them another name, or name the block or repeat around them",
             )
@@ -240,51 +255,109 @@ class _Builder:
             message, file=ref.where.file, line=ref.where.line, field=ref.where.path, hint=hint
         )
 
-    def generated_names(self, items) -> list[str]:
-        """``conv`` for a sequence's only conv, ``conv1``, ``conv2``… where there are several."""
-        names = self.generated.get(id(items))
-        if names is None:
-            keys = Counter(item.key for item in items)
-            seen: Counter = Counter()
-            names = []
-            for item in items:
-                seen[item.key] += 1
-                names.append(item.key if keys[item.key] == 1 else f"{item.key}{seen[item.key]}")
-            self.generated[id(items)] = names
-        return names
-
-    def sequence(self, items, cur: _Cursor, full: tuple, named: tuple) -> _Cursor:
-        for item, generated in zip(items, self.generated_names(items)):
-            if item.name is not None:
-                own_full, own_named, shown = (
-                    full + (item.name,),
-                    named + (item.name,),
-                    named + (item.name,),
+    def holds_name(self, item) -> bool:
+        """Whether a name is given anywhere inside ``item`` (a layer's, a structure's or a
+        branch's): then ``item``, unnamed, adds no segment to the names inside it."""
+        found = self.holding.get(id(item))
+        if found is None:
+            if isinstance(item, Leaf):
+                found = False
+            elif isinstance(item, Join):
+                found = any(
+                    b.ref is None and (b.name is not None or any(self._named(i) for i in b.items))
+                    for b in item.branches
                 )
             else:
-                own_full, own_named, shown = full + (generated,), named, full + (generated,)
-            name = ".".join(shown)
-            if item.name is None:
-                self.made_up.add(name)
-            else:
+                found = any(self._named(i) for i in item.items)
+            self.holding[id(item)] = found
+        return found
+
+    def _named(self, item) -> bool:
+        return item.name is not None or self.holds_name(item)
+
+    def merged(self, item) -> list:
+        """The sequences inside ``item`` whose unnamed layers share its path (and so are
+        numbered with the layers around it): a block call's layers, a join's unnamed
+        branches that hold a name. A repeat's layers get its index: a path of their own."""
+        if isinstance(item, Group):
+            return [item.items]
+        if isinstance(item, Join):
+            return [
+                b.items
+                for b in item.branches
+                if b.ref is None and b.name is None and any(self._named(i) for i in b.items)
+            ]
+        return []
+
+    def automatic_names(self, sequences) -> dict[int, str]:
+        """id of each unnamed item sharing one path → its automatic segment: ``conv`` for
+        the only conv, ``conv1``, ``conv2``… in forward order where there are several. The
+        path's items are those of ``sequences`` and of the unnamed structures inside them
+        that hold a name (:meth:`merged`)."""
+        key = tuple(id(s) for s in sequences)
+        names = self.generated.get(key)
+        if names is None:
+            unnamed: list = []
+
+            def walk(items) -> None:
+                for item in items:
+                    if item.name is None:
+                        if self.holds_name(item):
+                            for inner in self.merged(item):
+                                walk(inner)
+                        unnamed.append(item)
+
+            for items in sequences:
+                walk(items)
+            keys = Counter(item.key for item in unnamed)
+            seen: Counter = Counter()
+            names = {}
+            for item in unnamed:
+                seen[item.key] += 1
+                names[id(item)] = item.key if keys[item.key] == 1 else f"{item.key}{seen[item.key]}"
+            self.generated[key] = names
+        return names
+
+    def sequence(self, items, cur: _Cursor, path: tuple, named: tuple, automatic=None) -> _Cursor:
+        """Build ``items`` under ``path`` (``named``: the named scopes, for references);
+        ``automatic``: the names of the unnamed items of this path, when ``items`` shares
+        the path of the structure around it."""
+        if automatic is None:
+            automatic = self.automatic_names((items,))
+        for item in items:
+            own = path + (item.name if item.name is not None else automatic[id(item)],)
+            name = ".".join(own)
+            if item.name is not None:
+                inner, own_named = own, named + (item.name,)
                 self.made_up.discard(name)
-            cur = self.item(item, cur, own_full, own_named, name)
+            else:
+                inner = path if self.holds_name(item) else own
+                own_named = named
+                self.made_up.add(name)
+            cur = self.item(item, cur, own, inner, own_named, name, automatic)
         return cur
 
-    def item(self, item, cur: _Cursor, full: tuple, named: tuple, name: str) -> _Cursor:
+    def item(
+        self, item, cur: _Cursor, own: tuple, inner: tuple, named: tuple, name: str, automatic
+    ) -> _Cursor:
+        """``own``: the item's path (``name`` joined); ``inner``: the path of the layers
+        inside it (``own``, or the path around it if it is unnamed and holds a name)."""
         scope = named[:-1] if item.name is not None else named
         if item.source is not None:
             cur = self.lookup(item.source, scope)
         if isinstance(item, Leaf):
             return self.leaf(item, cur, name, scope)
+        shares = item.name is None and self.holds_name(item)
         if isinstance(item, Group):
-            cur = self.sequence(item.items, cur, full, named)
+            cur = self.sequence(item.items, cur, inner, named, automatic if shares else None)
         elif isinstance(item, Repeat):
             for k in range(item.count):
                 segment = f"{item.label}{item.start + k}"
-                cur = self.sequence(item.items, cur, full + (segment,), named + (segment,))
+                cur = self.sequence(item.items, cur, inner + (segment,), named + (segment,))
         elif isinstance(item, Join):
-            return self.join(item, cur, full, named, name)
+            if not shares:
+                automatic = self.automatic_names(self.merged(item))
+            return self.join(item, cur, own, inner, named, name, automatic)
         else:  # pragma: no cover - the spec has no other items
             raise TypeError(item)
         self.known.setdefault(name, cur)
@@ -317,15 +390,30 @@ class _Builder:
             raise exc.located(file=leaf.where.file) from None
         return self.add(name, layer, [cur], out, field, leaf.where)
 
-    def join(self, join: Join, cur: _Cursor, full: tuple, named: tuple, name: str) -> _Cursor:
+    def join(
+        self,
+        join: Join,
+        cur: _Cursor,
+        own: tuple,
+        inner: tuple,
+        named: tuple,
+        name: str,
+        automatic,
+    ) -> _Cursor:
+        """A branch that holds a name shares ``inner`` (``automatic``: the names of its
+        unnamed layers); a named branch adds its name to it; a branch that holds none adds
+        its index to the join's own path (``3a.concat.1``)."""
         ends = []
         for i, branch in enumerate(join.branches):
             if branch.ref is not None:
                 ends.append(self.lookup(branch.ref, named))
-                continue
-            segment = branch.name if branch.name is not None else str(i)
-            bnamed = named + (branch.name,) if branch.name is not None else named
-            ends.append(self.sequence(branch.items, cur, full + (segment,), bnamed))
+            elif branch.name is not None:
+                path = inner + (branch.name,)
+                ends.append(self.sequence(branch.items, cur, path, named + (branch.name,)))
+            elif any(self._named(i) for i in branch.items):
+                ends.append(self.sequence(branch.items, cur, inner, named, automatic))
+            else:
+                ends.append(self.sequence(branch.items, cur, own + (str(i),), named))
         shapes = [e.shape for e in ends]
         try:
             out = join.join.merge(shapes)
