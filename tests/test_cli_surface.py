@@ -462,9 +462,12 @@ OUTPUT_RUNS = [
 ]
 
 
-def test_every_command_that_writes_an_output_takes_dash_o():
-    """Every command but the two that only inform (verify's table is checked below, import
-    needs an ONNX file: tests/test_import_onnx.py) is in OUTPUT_RUNS."""
+def test_every_command_takes_dash_o_for_its_output():
+    """Every command writes an output, so every command takes -o/--output; each is run
+    with it below (verify in its own test, import in tests/test_import_onnx.py: it needs
+    an ONNX file)."""
+    for name, cmd in commands().items():
+        assert any(p.opts == ["--output", "-o"] for p in cmd.params), name
     assert set(commands()) - {run[0] for run in OUTPUT_RUNS} == {"verify", "import"}
 
 
@@ -492,6 +495,26 @@ def test_verify_writes_its_table_with_dash_o(cli, tmp_path):
     import json
 
     assert json.loads(target.read_text(encoding="utf-8"))["ok"] is True
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_dash_o_onto_a_full_disk_is_one_line_and_leaves_the_device():
+    result = run("shape", "lenet5", "-o", "/dev/full")
+    assert result.returncode == 2
+    assert "--output: cannot write '/dev/full': No space left on device" in one_error_line(
+        result.stderr
+    )
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
+
+
+def test_dash_o_leaves_no_half_file_when_the_network_fails(cli, yaml_file, tmp_path):
+    """The second conv's kernel 9 does not fit the first's 6×6 output (8 − 3 + 1 = 6)."""
+    path = yaml_file("input: 3x8x8\nlayers:\n  - {conv: 4, kernel: 3}\n  - {conv: 4, kernel: 9}\n")
+    target = tmp_path / "out.json"
+    result = cli("shape", path, "-f", "json", "-o", target)
+    assert result.exit_code == 2
+    assert "kernel 9 is larger than the padded input 6" in result.stderr
+    assert not target.exists()
 
 
 @pytest.mark.parametrize("command", ["memory", "sweep"])

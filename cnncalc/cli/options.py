@@ -252,17 +252,33 @@ def print_out(out, output: Path | None = None) -> None:
 
     check_target(output, "--output")
     try:
-        with output.open("w", encoding="utf-8") as handle:
+        handle = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CnnCalcError(
+            f"cannot write '{output}': {exc.strerror or exc}", field="--output"
+        ) from None
+    try:
+        with handle:
             _write(
                 out,
                 handle,
                 lambda: Console(file=handle, width=200, color_system=None, force_terminal=False),
             )
-    except OSError as exc:
+    except OSError as exc:  # a full disk: no half file
+        _drop(output)
         raise CnnCalcError(
             f"cannot write '{output}': {exc.strerror or exc}", field="--output"
         ) from None
+    except CnnCalcError:  # a document written as it is made failed part way: no half file
+        _drop(output)
+        raise
     wrote(output)
+
+
+def _drop(path: Path) -> None:
+    """Remove a half-written output file: a regular file only, never a device (/dev/full)."""
+    if path.is_file():
+        path.unlink()
 
 
 def _write(out, handle, console: Callable[[], Console]) -> None:
