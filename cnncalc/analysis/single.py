@@ -172,7 +172,8 @@ def solve_padding(target: str, **flags) -> tuple[int | list[int], str]:
     note saying so. Adding 1 to p adds 2 to the numerator, so n_o climbs by at most
     ⌈2/s⌉ a step: the first p with n_o ≥ target gives target, or no integer padding does."""
     spec = single_layer(**flags)
-    layer = spec.layers[0].layer
+    (leaf,) = spec.layers or ()
+    layer = leaf.layer
     shape = tuple(spec.input)
     geometry = layer.geometry(shape)
     ceil_mode = bool(getattr(layer, "ceil_mode", False))
