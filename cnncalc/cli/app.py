@@ -41,7 +41,13 @@ class Cli(TyperGroup):
             code = super().main(args, prog_name, complete_var, False, **extra)
             sys.stdout.flush()
         except typer.TyperException as exc:  # click's errors: typer vendors click
-            if type(exc).__name__ == "NoArgsIsHelpError":  # bare 'cnncalc': the help, shown
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare 'cnncalc': its help
+                text = exc.format_message()  # plain help; rich's panels were printed already
+                try:
+                    if text:
+                        print(text, flush=True)
+                except OSError:  # | head: a closed pipe ends quietly
+                    _quiet_stdout()
                 sys.exit(2)
             usage = exc.ctx.command_path if getattr(exc, "ctx", None) else "cnncalc"
             error_line(_usage_message(exc.format_message()), f"see '{usage} --help'")
