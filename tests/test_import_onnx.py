@@ -221,7 +221,27 @@ ROUND_TRIP = [
     "inception-v3",  # InceptionE's cat of a cat, written by the exporter as one Concat
     "mnasnet0-5",
     "regnet-x-400mf",
+    "regnet-y-400mf",
+    "resnext50-32x4d",
+    "mobilenet-v3-small",
+    "d2l-alexnet",
+    "d2l-resnet18",
+    "d2l-googlenet",
+    "d2l-densenet",
+    "d2l-lenet-bn",
+    "mnist-inception",
+    "mnist-resnet",
+    "r3d-18",
+    "mc3-18",
+    "r2plus1d-18",
 ]
+"""One network of every zoo family the ONNX route keeps whole; ShuffleNet comes from
+torchvision below, and the rest are refused (the tests after it, and README)."""
+
+SMALL_INPUT = {"r3d-18": (3, 8, 56, 56), "mc3-18": (3, 8, 56, 56), "r2plus1d-18": (3, 8, 56, 56)}
+"""The video networks exported at 8 frames of 56×56, not the zoo's 16 of 112×112: they end
+in an adaptive pool, so every layer exists at that size, and the export is ~8× cheaper.
+The zoo network is analysed at the same input."""
 
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
@@ -234,22 +254,33 @@ def test_round_trip_through_torch_onnx_export(name, tmp_path):
     torch = pytest.importorskip("torch")
     from pytorch_model import torch_model
 
+    _same_after_round_trip(torch, name, torch_model(name), tmp_path)
+
+
+def _same_after_round_trip(torch, name, module, tmp_path):
+    """Export ``module`` (the zoo network ``name``) to ONNX in training mode, import it, and
+    compare per-layer shapes, parameters (also against the module's own ``numel``),
+    buffers and every convention's totals with the zoo network at the same input."""
     spec = load(name)
-    module = torch_model(name).train()
+    shape = SMALL_INPUT.get(name, spec.input)
+    module = module.train()
     path = tmp_path / f"{name}.onnx"
-    x = torch.zeros(2, *spec.input)
+    x = torch.zeros(2, *shape)
     torch.onnx.export(
         module, (x,), str(path), dynamo=False, training=torch.onnx.TrainingMode.TRAINING
     )
     result = _run("import", str(path))
     assert result.exit_code == 0, result.output
     imported = loads(result.stdout, "imported")
-    zoo, back = analyze(spec), analyze(imported)
+    assert tuple(imported.input) == tuple(shape)
+    zoo, back = analyze(spec, shape), analyze(imported)
     assert [layer.out_shape for layer in back.layers] == [layer.out_shape for layer in zoo.layers]
+    assert [layer.params for layer in back.layers] == [layer.params for layer in zoo.layers]
     assert back.total.params == sum(p.numel() for p in module.parameters())
     assert back.total.params == zoo.total.params
     assert back.total.buffers == zoo.total.buffers
-    zoo_totals = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
+    zoo_rows = convention_totals(build(spec, shape)).rows
+    zoo_totals = {r.convention.name: r.figures for r in zoo_rows}
     back_totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
     assert back_totals.keys() == zoo_totals.keys()
     lost = ADAPTIVE_POOL_LOST.get(name, 0)
@@ -258,6 +289,111 @@ def test_round_trip_through_torch_onnx_export(name, tmp_path):
         if lost:
             zoo_totals.pop(tool), back_totals.pop(tool)
     assert back_totals == zoo_totals
+
+
+@pytest.mark.requires("torch", "torchvision")
+def test_shufflenet_from_torchvision_round_trips(tmp_path):
+    """cnncalc's export writes ShuffleNet's shuffle as nn.ChannelShuffle, which
+    torch.onnx.export cannot write (no ONNX symbolic for aten::channel_shuffle); torchvision's
+    own shufflenet_v2_x0_5, the zoo network's source, writes it as view–transpose–view,
+    and that file imports as the zoo network."""
+    import torch
+    import torchvision
+
+    module = torchvision.models.shufflenet_v2_x0_5()
+    _same_after_round_trip(torch, "shufflenet-v2-x0-5", module, tmp_path)
+
+
+def _refused(module, shape, tmp_path) -> str:
+    """The one error line of importing ``module`` exported in training mode."""
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(
+        module.train(),
+        (torch.zeros(2, *shape),),
+        str(path),
+        dynamo=False,
+        training=torch.onnx.TrainingMode.TRAINING,
+    )
+    return _one_error_line(_run("import", str(path)))
+
+
+@pytest.mark.requires("torch")
+def test_lenet5_is_refused_at_its_trainable_subsampling(tmp_path):
+    """LeNet-5's S2 exports as AveragePool · k² · a + b (a, b per map): a Mul by a constant,
+    which could be any scaling, so the reader stops there in one line."""
+    from pytorch_model import torch_model
+
+    line = _refused(torch_model("lenet5"), (1, 32, 32), tmp_path)
+    assert "node '/S2/Mul' (Mul)" in line and "after node '/S2/AveragePool'" in line
+
+
+@pytest.mark.requires("torch")
+def test_local_response_norm_pieces_are_refused(tmp_path):
+    """PyTorch has no ONNX symbolic for LocalResponseNorm: it writes F.local_response_norm's
+    pieces (square, pad, a 3-D average pool over a 5-D reshape, pow, div), so AlexNet (2
+    GPUs, 2012) and its LRN layers are refused at the reshape."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    module = nn.Sequential(nn.Conv2d(3, 8, 3), nn.LocalResponseNorm(5))
+    line = _refused(module, (3, 10, 10), tmp_path)
+    assert "(Reshape)" in line and "is not a flatten" in line
+
+
+@pytest.mark.requires("torch", "torchvision")
+def test_stochastic_depth_in_training_is_refused(tmp_path):
+    """EfficientNet's and ConvNeXt's StochasticDepth is random in training mode (the
+    exporter writes RandomUniformLike) and absent in eval mode (where BatchNorm is folded
+    into the conv too): neither file holds the zoo network, so the random node is refused."""
+    torch = pytest.importorskip("torch")
+    from torchvision.ops import StochasticDepth
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.drop = torch.nn.Conv2d(8, 8, 3, padding=1), StochasticDepth(0.2, "row")
+
+        def forward(self, x):
+            return x + self.drop(self.conv(x))
+
+    line = _refused(Block(), (8, 6, 6), tmp_path)
+    assert "RandomUniformLike" in line
+
+
+@pytest.mark.requires("torch")
+def test_a_permute_to_channels_last_is_refused(tmp_path):
+    """ConvNeXt's block permutes to channels-last around its LayerNorm and Linears: an ONNX
+    Transpose that is not a channel shuffle has no kind."""
+    torch = pytest.importorskip("torch")
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.norm = torch.nn.Conv2d(3, 8, 3), torch.nn.LayerNorm(8)
+
+        def forward(self, x):
+            return self.norm(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    line = _refused(Block(), (3, 6, 6), tmp_path)
+    assert "(Transpose)" in line and "has no cnncalc kind" in line
+
+
+@pytest.mark.requires("torch")
+def test_a_spatial_crop_is_refused(tmp_path):
+    """U-Net's centre crops are Slices on the spatial axes; the reader maps Slice on channels
+    only (a ``select``), so the crop is refused in one line."""
+    torch = pytest.importorskip("torch")
+
+    class Crop(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            return self.conv(x)[:, :, 1:5, 1:5]
+
+    line = _refused(Crop(), (3, 8, 8), tmp_path)
+    assert "(Slice)" in line and "not a channel range" in line
 
 
 # ---------------------------------------------------------------- operators PyTorch writes in pieces
