@@ -24,7 +24,9 @@ channels-last map), BatchNorm1d/2d/3d, LayerNorm, GroupNorm, InstanceNorm1d/2d/3
 LocalResponseNorm, ReLU, ReLU6, Sigmoid, Tanh, Hardswish, Hardsigmoid, SiLU, GELU,
 LeakyReLU, ELU, PReLU, Mish, Softmax, LogSoftmax, Identity, Dropout (1d/2d/3d),
 MaxPool/AvgPool 1d/2d/3d, AdaptiveAvgPool/AdaptiveMaxPool 1d/2d/3d, Flatten, Upsample,
-ChannelShuffle, torchvision's StochasticDepth; their functional forms (F.relu, torch.relu,
+ChannelShuffle, torchvision's StochasticDepth, a module whose class names its cnncalc
+kind (``cnncalc_kind``, with the layer in ``cnncalc_layer``: the LeNet-5 helpers cnncalc's
+export writes); their functional forms (F.relu, torch.relu,
 F.max_pool2d, F.adaptive_avg_pool2d, F.layer_norm, torchvision.ops.stochastic_depth…);
 torch.flatten / view / reshape to (N, −1); ``x.mean([2, 3])``; ``+``/``+=``/torch.add
 (``add``), ``*`` of two maps (``mul``), ``*`` by an nn.Parameter (``layer_scale``),
