@@ -41,15 +41,22 @@ def import_(
     (torch:torchvision.models:googlenet(aux_logits=False)); its layers keep the module's
     names, so the export of the YAML loads its state_dict. Its input is --input, else the
     module's input_size attribute or its file's INPUT_SHAPE."""
-    from cnncalc.analysis.pipeline import input_shape
-    from cnncalc.model.onnx_import import onnx_to_yaml
-    from cnncalc.model.torch_import import PREFIX, torch_to_yaml
 
     def run() -> None:
-        if model.startswith(PREFIX):
-            text = torch_to_yaml(model, input_shape(input))
+        # the analysis pipeline is imported only to read --input (issue 13: under a second)
+        shape = None
+        if input is not None:
+            from cnncalc.analysis.pipeline import input_shape
+
+            shape = input_shape(input)
+        if model.startswith("torch:"):  # torch_import.PREFIX; torch is loaded only here
+            from cnncalc.model.torch_import import torch_to_yaml
+
+            text = torch_to_yaml(model, shape)
         else:
-            text = onnx_to_yaml(Path(model), model, input_shape(input))
+            from cnncalc.model.onnx_import import onnx_to_yaml
+
+            text = onnx_to_yaml(Path(model), model, shape)
         if output is None:
             sys.stdout.write(text)
         else:
