@@ -344,7 +344,10 @@ def verify(work: Path, zoo: bool) -> None:
     from cnncalc.errors import CnnCalcError
     from cnncalc.proof.verify import verify_network
 
-    print("\n## 5. verify: estimate beside the real forward pass (fast executor, batch 1)")
+    print(
+        "\n## 5. verify: estimate beside the real forward pass (fast executor, batch 1; BLAS "
+        f"threads: {os.environ.get('OPENBLAS_NUM_THREADS', 'numpy default')})"
+    )
     nets = [str(tabled_network(work))]
     if zoo:
         nets += [entry.name for entry in catalog()]
@@ -371,10 +374,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-zoo-verify", action="store_true")
     parser.add_argument(
+        "--blas-threads",
+        type=int,
+        help="threads numpy's BLAS may use in the verify section (set before numpy loads): "
+        "on a machine shared past its cores, two BLAS threads can take 1,000x longer on a "
+        "small matrix product than one, which no estimate made beforehand can foresee",
+    )
+    parser.add_argument(
         "--only", nargs="*", choices=("startup", "analysis", "scale", "plot", "verify")
     )
     options = parser.parse_args()
     chosen = set(options.only or ("startup", "analysis", "scale", "plot", "verify"))
+    if options.blas_threads:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(options.blas_threads)
     # Bytecode first, as pip writes it on install: with PYTHONDONTWRITEBYTECODE set (as on
     # this machine) a module edited since its .pyc was written is compiled again in every
     # process, some 60 ms of start-up that an installed cnncalc never pays.

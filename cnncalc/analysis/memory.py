@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from cnncalc.analysis.training import grad_flow
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape, prod
-from cnncalc.kinds.backward import Kept
+from cnncalc.kinds.backward import Kept, Saved
 from cnncalc.kinds.base import StateEntry, state_size
 from cnncalc.model.graph import INPUT, Graph, layer_key
 
@@ -81,8 +81,11 @@ def get_optimizer(name: str) -> Optimizer:
     return _choose(OPTIMIZERS, name, "optimizer", "--optimizer")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LayerMemory:
+    """One layer's bytes (read-only by convention; not frozen, which would cost a quarter of
+    a sweep's memory pass)."""
+
     name: str
     kind: str
     out_shape: Shape
@@ -177,10 +180,14 @@ def training_memory(
 
     readers: dict[int, list[str]] = {}
     extras: list[list] = [[] for _ in nodes]
+    kept_by: dict[tuple, Saved] = {}  # equal layers on the same shapes keep alike
     for node in nodes:
         if not flow.trains[node.index]:
             continue
-        saved = node.layer.saved(node.in_shape, node.out_shape, batch)
+        site = (layer_key(node.layer), node.in_shape, node.out_shape)
+        saved = kept_by.get(site)
+        if saved is None:
+            saved = kept_by[site] = node.layer.saved(node.in_shape, node.out_shape, batch)
         kept = list(node.inputs) if saved.input else []
         extras[node.index] = list(saved.extra)
         if kept and node.layer.copies_strided_input and strided(node.inputs[0]):

@@ -5,10 +5,11 @@ building the file at its own input too and comparing layer by layer, by name."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
-from cnncalc.model.graph import Graph, build_graph
+from cnncalc.model.graph import Graph, Node, build_graph
 from cnncalc.model.spec import NetworkSpec
 
 
@@ -25,25 +26,42 @@ class Resized:
     file_params: int
 
 
-def resized_layers(spec: NetworkSpec, graph: Graph, file_graph: Graph | None = None) -> tuple:
+def file_params(file_graph: Graph) -> dict[str, tuple[Node, int]]:
+    """Each layer of the network at the file's own input, by name, with its parameters
+    (worked out once for a sweep of many sizes)."""
+    return {n.name: (n, n.layer.params(n.in_shape)) for n in file_graph.nodes}
+
+
+def resized_layers(
+    spec: NetworkSpec,
+    graph: Graph,
+    file_graph: Graph | None = None,
+    params: Sequence[int] | None = None,
+    at_file: dict[str, tuple[Node, int]] | None = None,
+) -> tuple:
     """The layers of ``graph`` whose parameters differ from the same layer's when the network
-    is built at the file's own input; () when ``graph`` is built at that input."""
+    is built at the file's own input; () when ``graph`` is built at that input. ``params``:
+    the parameters of ``graph``'s nodes where already counted (an analysis's); ``at_file``:
+    :func:`file_params` of the file's graph, where already worked out."""
     if spec.input is None or tuple(graph.input) == tuple(spec.input):
         return ()
-    if file_graph is None:
-        try:
-            file_graph = build_graph(spec)
-        except CnnCalcError:  # the file's own input fails: nothing to compare with
-            return ()
-    at_file = {n.name: n for n in file_graph.nodes}
+    if at_file is None:
+        if file_graph is None:
+            try:
+                file_graph = build_graph(spec)
+            except CnnCalcError:  # the file's own input fails: nothing to compare with
+                return ()
+        at_file = file_params(file_graph)
     out = []
-    for node in graph.nodes:
-        there = at_file.get(node.name)
-        if there is None or type(there.layer) is not type(node.layer):
+    for i, node in enumerate(graph.nodes):
+        found = at_file.get(node.name)
+        if found is None:
             continue
-        here_params = node.layer.params(node.in_shape)
-        file_params = there.layer.params(there.in_shape)
-        if here_params != file_params:
+        there, file_count = found
+        if type(there.layer) is not type(node.layer):
+            continue
+        here = node.layer.params(node.in_shape) if params is None else params[i]
+        if here != file_count:
             out.append(
                 Resized(
                     node.name,
@@ -51,8 +69,8 @@ def resized_layers(spec: NetworkSpec, graph: Graph, file_graph: Graph | None = N
                     node.in_shape,
                     there.in_shape,
                     node.out_shape,
-                    here_params,
-                    file_params,
+                    here,
+                    file_count,
                 )
             )
     return tuple(out)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import product
 
 from cnncalc.analysis.memory import MemoryAnalysis, training_memory
-from cnncalc.analysis.resized import resized_layers
+from cnncalc.analysis.resized import file_params, resized_layers
 from cnncalc.analysis.stats import Analysis, analyse_graph
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
@@ -241,22 +241,27 @@ def _sweep(
 ) -> Sweep:
     points = []
     try:
-        file_graph = build_graph(spec)
+        at_file = file_params(build_graph(spec))
     except CnnCalcError:
-        file_graph = None
+        at_file = None
     for shape in shapes:
         try:
             graph = build_graph(spec, shape)
         except CnnCalcError as exc:
             points.append(SweepPoint(shape, None, None, exc.message))
             continue
+        analysis = analyse_graph(graph, batch, convention)
+        resized = ()
+        if at_file is not None:
+            params = [layer.params for layer in analysis.layers]
+            resized = resized_layers(spec, graph, params=params, at_file=at_file)
         points.append(
             SweepPoint(
                 shape,
-                analyse_graph(graph, batch, convention),
+                analysis,
                 training_memory(graph, batch, dtype, optimizer),
                 None,
-                resized_layers(spec, graph, file_graph) if file_graph else (),
+                resized,
             )
         )
     try:

@@ -30,7 +30,7 @@ from cnncalc.kinds.arith import prod
 from cnncalc.kinds.backward import Backward
 from cnncalc.kinds.joins import Broadcasting
 from cnncalc.kinds.ops import Ops
-from cnncalc.model.graph import INPUT, Graph
+from cnncalc.model.graph import INPUT, Graph, layer_key
 
 TRAINING_CONVENTIONS = ("macs", "exact")
 """Conventions whose figures are defined for a backward pass: the others weigh
@@ -54,13 +54,21 @@ def grad_flow(graph: Graph) -> GradFlow:
     trains: list[bool] = []
     needs_dx: list[bool] = []
     consumers = [0] * len(graph.nodes)
+    learns: dict[tuple, bool] = {}  # (layer, input shape) → has parameters, within this call
     for node in graph.nodes:
         upstream = any(i != INPUT and trains[i] for i in node.inputs)
         for i in node.inputs:
             if i != INPUT:
                 consumers[i] += 1
         needs_dx.append(upstream)
-        trains.append(upstream or node.layer.params(node.in_shape) > 0)
+        if upstream:
+            trains.append(True)
+            continue
+        key = (layer_key(node.layer), node.in_shape)
+        own = learns.get(key)
+        if own is None:
+            own = learns[key] = node.layer.params(node.in_shape) > 0
+        trains.append(own)
     return GradFlow(tuple(trains), tuple(needs_dx), tuple(consumers))
 
 

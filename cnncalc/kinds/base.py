@@ -180,6 +180,12 @@ class Kind(BaseModel):
     """A layer kind: its options, validated, and its rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    __slots__ = ("_hash", "_geometry")
+    """Worked out once per layer object (its options never change): its hash, and its
+    window on the last input shape it was asked about (:meth:`Sliding.geometry`)."""
+    if TYPE_CHECKING:  # slots, not fields: pydantic never sees them
+        _hash: ClassVar[int]
+        _geometry: ClassVar[tuple[Shape, Geometry]]
 
     kind: ClassVar[str] = ""
     main: ClassVar[str | None] = None
@@ -197,6 +203,16 @@ class Kind(BaseModel):
     """Said beside the receptive-field working (an fc sees its whole input)."""
     """The kind's rule in one line for ``cnncalc kinds`` (its docstring's first line when
     that already says it)."""
+
+    def __hash__(self) -> int:
+        """Pydantic's frozen-model hash (its type and option values), kept after the first
+        call: a layer is a dict key on every pass over a graph (issue 11)."""
+        try:
+            return self._hash
+        except AttributeError:
+            value = hash((type(self), *self.__dict__.values()))
+            object.__setattr__(self, "_hash", value)
+            return value
 
     def out_shape(self, x: Shape) -> Shape:
         return x
@@ -310,7 +326,20 @@ class Sliding(Kind):
         kernel: Sizes
 
     def geometry(self, x: Shape) -> Geometry:
-        """The window on input ``x``: kernel, stride, dilation, extent and padding per axis."""
+        """The window on input ``x``: kernel, stride, dilation, extent and padding per axis.
+        The shape rule, the receptive field and the working all read it, so the last one is
+        kept, keyed on the whole input shape (the options never change)."""
+        try:
+            seen, found = self._geometry
+            if seen == x:
+                return found
+        except AttributeError:
+            pass
+        found = self._window(x)
+        object.__setattr__(self, "_geometry", (x, found))
+        return found
+
+    def _window(self, x: Shape) -> Geometry:
         ndim = needs_spatial(x, self.kind)
         k = per_axis(self.kernel, ndim, "kernel")
         s = per_axis(self._stride(), ndim, "stride")

@@ -18,11 +18,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cnncalc.analysis.pipeline import analyze, build
+from cnncalc.analysis.pipeline import analyze, build, loads
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.conv import Conv, Deconv
 from cnncalc.kinds.ops import Ops
+from cnncalc.kinds.pool import Adaptive, Pool
 from cnncalc.model.graph import Graph
 from cnncalc.model.spec import NetworkSpec
 from cnncalc.proof.impls import IMPLS
@@ -35,9 +36,6 @@ CHECKED = ("mults", "adds", "bias_adds", "compares", "divs", "exps", "eltwise_ad
 operation of their own)."""
 
 DEFAULT_MAX_SECONDS = 60.0
-FAST_SECONDS_PER_MULT = 1e-9
-"""Stated cost of the fast executor per predicted multiplication: float64 BLAS on two
-cores runs ResNet-50's 4.1 G multiplications in about 3 s (benchmarks/bench_executor.py)."""
 EXECUTOR_BYTES_PER_VALUE = 8
 """The executor runs in float64."""
 
@@ -151,20 +149,134 @@ def table_connections(graph: Graph) -> int:
     )
 
 
+@dataclass(frozen=True)
+class FastWork:
+    """What the fast executor does on a network, in the terms its time is made of (whole
+    batch): BLAS multiplications, array elements moved around them, steps of its Python
+    loops, and the connections of convs with a connection table."""
+
+    mults: int
+    values: int
+    """Elements read or written outside the matrix products: every layer's inputs and output,
+    a conv's padded copy and im2col columns, a pool's pass over its output per kernel tap, a
+    transposed conv's per tap."""
+    calls: int
+    """Steps of the executor's Python loops, each a few numpy calls: one per layer, one per
+    conv group, per pool or transposed-conv tap (times its groups), per adaptive window."""
+    connections: int
+    """Σ over the tabled convs' output maps of the input maps each sees (one small product
+    each, made in Python)."""
+
+
+def fast_work(graph: Graph, batch: int, mults: int) -> FastWork:
+    """The terms of :class:`FastWork` for one run of ``graph`` (``mults``: the calculator's
+    predicted multiplications), read off how ``ops_fast`` runs each kind."""
+    values = calls = 0
+    for node in graph.nodes:
+        layer, x, y = node.layer, node.in_shape, node.out_shape
+        values += sum(prod(s) for s in node.in_shapes) + prod(y)
+        calls += 1
+        if isinstance(layer, Conv):
+            g = layer.geometry(x)
+            taps, positions = prod(g.kernel), prod(y[1:])
+            padded = any(lo or hi for lo, hi in g.padding)
+            if taps > 1 or padded or any(s != 1 for s in g.stride):
+                values += x[0] * taps * positions  # the im2col columns, one copy
+            if padded:
+                values += x[0] * prod(n + lo + hi for n, (lo, hi) in zip(x[1:], g.padding))
+            calls += layer.groups - 1 if layer.table is None else 0
+        elif isinstance(layer, Pool):
+            g = layer.geometry(x)
+            taps = prod(g.kernel)
+            values += x[0] * prod(n + lo + hi for n, (lo, hi) in zip(x[1:], g.padding))
+            values += taps * prod(y)
+            calls += taps
+        elif isinstance(layer, Deconv):
+            taps = prod(layer.geometry(x).kernel)
+            values += taps * (prod(x) + prod(y))
+            calls += taps * layer.groups
+        elif isinstance(layer, Adaptive):
+            calls += prod(y[1:])
+    return FastWork(mults, values * batch, calls, table_connections(graph))
+
+
+@dataclass(frozen=True)
+class FastCost:
+    """Seconds the fast executor spends on each term of :class:`FastWork`, on this machine,
+    now (:func:`fast_cost`)."""
+
+    per_mult: float
+    per_value: float
+    per_call: float
+    per_connection: float
+
+    def seconds(self, work: FastWork) -> float:
+        return (
+            work.mults * self.per_mult
+            + work.values * self.per_value
+            + work.calls * self.per_call
+            + work.connections * self.per_connection
+        )
+
+
+CALIBRATION = {
+    "calls": "input: [128, 2, 2]\nlayers:\n"
+    "  - {conv: 128, kernel: 3, padding: 1, groups: 128, bias: false}\n",
+    "values": "input: [64, 128, 128]\nlayers:\n  - {batchnorm: }\n  - {relu: }\n"
+    "  - concat: [[], [{conv: 4, kernel: 3, padding: 1, bias: false}]]\n",
+    "mults": "input: [64, 56, 56]\nlayers:\n  - {conv: 64, kernel: 3, padding: 1, bias: false}\n",
+}
+"""Three small networks, each spending its time on one term: a depthwise conv of 128 groups
+on a 2×2 map (loop steps); BatchNorm, ReLU, a 3×3 conv to 4 maps and a concat on 64 maps of
+128×128, 8 MB each, larger than a processor's caches as a real network's maps are (elements
+moved: the conv's im2col columns are most of them, its products few); and a 3×3 conv of 64
+maps on 56×56, ResNet's first stage (115.6 M multiplications)."""
+
+
+def fast_cost(runner, tables: bool = False, repeats: int = 3) -> FastCost:
+    """The fast executor's cost per term, measured: the real executor runs each network of
+    :data:`CALIBRATION` ``repeats`` times (the fastest run is the one least disturbed by
+    other work on the machine). Each network's time goes to its own term once the terms
+    already priced are taken off it, in order: loop steps, then moved values, then
+    multiplications (a cost that noise would make negative is charged the network's whole
+    time instead, the safe side for --max-seconds). The per-connection cost of a tabled
+    conv is ``runner.table_cost``'s (measured only for a network with ``tables``)."""
+    measured = {}
+    for name, text in CALIBRATION.items():
+        spec = loads(f"name: {name}\n{text}")
+        graph = build(spec)
+        work = fast_work(graph, 1, analyze(spec).total.ops.mults)
+        seconds = min(runner.run(graph, "fast", 1, keep=False).seconds for _ in range(repeats))
+        measured[name] = (work, seconds)
+
+    def rest(name: str, taken: float, size: int) -> float:
+        seconds = measured[name][1]
+        return (seconds - taken if seconds > taken else seconds) / size
+
+    work, _ = measured["calls"]
+    per_call = rest("calls", 0.0, work.calls)
+    work, _ = measured["values"]
+    per_value = rest("values", work.calls * per_call, work.values)
+    work, _ = measured["mults"]
+    per_mult = rest("mults", work.calls * per_call + work.values * per_value, work.mults)
+    per_connection = runner.table_cost() if tables else 0.0
+    return FastCost(per_mult, per_value, per_call, per_connection)
+
+
 def estimate(
     graph: Graph,
     predicted_total: dict[str, int],
     batch: int,
     impl: str,
     naive: NaiveCost | None = None,
-    per_connection: float = 0.0,
+    fast: FastCost | None = None,
 ) -> Estimate:
-    """Time and memory of a run. The naive loops' costs (a :class:`NaiveCost`) are
-    measured on this machine; the fast executor's is stated per multiplication
-    (:data:`FAST_SECONDS_PER_MULT`) plus, for convolutions with a connection table, a cost per
-    connection measured on this machine (``per_connection``: ``executor.run.table_cost``)."""
+    """Time and memory of a run. Both executors' costs are measured on this machine: the
+    naive loops' per operation and map visit (a :class:`NaiveCost`), the fast executor's per
+    term of :class:`FastWork` (a :class:`FastCost`)."""
     peak = peak_bytes(graph, batch)
     if impl == "naive":
+        assert naive is not None
         ops, visits = sum(predicted_total.values()), map_visits(graph, batch)
         seconds = ops * naive.per_op + visits * naive.per_visit
         return Estimate(
@@ -174,14 +286,19 @@ def estimate(
             f"measured on this machine",
             peak,
         )
-    mults, connections = predicted_total["mults"], table_connections(graph)
-    basis = f"{mults:,} multiplications at a stated {FAST_SECONDS_PER_MULT * 1e9:g} ns"
-    if connections:
+    assert fast is not None
+    work = fast_work(graph, batch, predicted_total["mults"])
+    basis = (
+        f"{work.mults:,} multiplications at {fast.per_mult * 1e9:.2g} ns, "
+        f"{work.values:,} values moved at {fast.per_value * 1e9:.2g} ns "
+        f"and {work.calls:,} loop steps at {fast.per_call * 1e6:.2g} µs"
+    )
+    if work.connections:
         basis += (
-            f" and {connections:,} connections of tabled convs at {per_connection * 1e6:.0f} µs, "
-            "measured on this machine"
+            f", {work.connections:,} connections of tabled convs at "
+            f"{fast.per_connection * 1e6:.2g} µs"
         )
-    return Estimate(mults * FAST_SECONDS_PER_MULT + connections * per_connection, basis, peak)
+    return Estimate(fast.seconds(work), basis + ", measured on this machine", peak)
 
 
 def _duration(seconds: float) -> str:
@@ -259,8 +376,9 @@ def verify_network(
     if impl == "naive":
         cost = estimate(graph, total, batch, impl, runner.naive_cost())
     else:
-        per_connection = runner.table_cost() if table_connections(graph) else 0.0
-        cost = estimate(graph, total, batch, impl, per_connection=per_connection)
+        cost = estimate(
+            graph, total, batch, impl, fast=fast_cost(runner, tables=table_connections(graph) > 0)
+        )
     _refuse_if_too_big(graph.name, cost, impl, max_seconds)
 
     try:
