@@ -10,6 +10,7 @@ the textbook's counts, and the corpus of bad files that each fails in one line, 
 from __future__ import annotations
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
@@ -221,7 +222,45 @@ ROUND_TRIP = [
     "inception-v3",  # InceptionE's cat of a cat, written by the exporter as one Concat
     "mnasnet0-5",
     "regnet-x-400mf",
+    "regnet-y-400mf",
+    "resnext50-32x4d",
+    "mobilenet-v3-small",
+    "d2l-alexnet",
+    "d2l-resnet18",
+    "d2l-googlenet",
+    "d2l-densenet",
+    "d2l-lenet-bn",
+    "mnist-inception",
+    "mnist-resnet",
+    "r3d-18",
+    "mc3-18",
+    "r2plus1d-18",
+    "efficientnet-b0",
+    "convnext-tiny",
 ]
+"""One network of every zoo family the ONNX route keeps whole; ShuffleNet comes from
+torchvision below, U-Net and LeNet-5 have tests of their own, and the 2012 AlexNet's LRN
+is refused (the tests after it, and README)."""
+
+SMALL_INPUT = {"r3d-18": (3, 8, 56, 56), "mc3-18": (3, 8, 56, 56), "r2plus1d-18": (3, 8, 56, 56)}
+"""The video networks exported at 8 frames of 56×56, not the zoo's 16 of 112×112: they end
+in an adaptive pool, so every layer exists at that size, and the export is ~8× cheaper.
+The zoo network is analysed at the same input."""
+
+
+def _imported_in_training(module, shape, tmp_path, batch: int = 2):
+    """The result of ``cnncalc import`` of ``module`` exported with torch.onnx.export in
+    training mode (dynamo=False), on a batch of ``batch`` inputs of ``shape``."""
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(
+        module.train(),
+        (torch.zeros(batch, *shape),),
+        str(path),
+        dynamo=False,
+        training=torch.onnx.TrainingMode.TRAINING,
+    )
+    return _run("import", str(path))
 
 
 @pytest.mark.parametrize("name", ROUND_TRIP)
@@ -231,25 +270,37 @@ def test_round_trip_through_torch_onnx_export(name, tmp_path):
     Exported in training mode, because in eval mode PyTorch's exporter folds each
     BatchNorm into the conv before it (the file then holds another network: a conv with
     a bias, no BatchNorm). Dropout is kept the same way."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from pytorch_model import torch_model
 
+    _same_after_round_trip(name, torch_model(name), tmp_path)
+
+
+def _same_after_round_trip(name, module, tmp_path):
+    """Export ``module`` (the zoo network ``name``) to ONNX in training mode, import it, and
+    compare per-layer shapes, parameters (also against the module's own ``numel``),
+    buffers and every convention's totals with the zoo network at the same input. A
+    StochasticDepth of p = 0 (ConvNeXt's first block) returns its input, so the exporter
+    writes no node for it: the zoo's ``drop_path: 0`` layers are the only ones not in the
+    file, and they count nothing under any convention (the totals still agree)."""
     spec = load(name)
-    module = torch_model(name).train()
-    path = tmp_path / f"{name}.onnx"
-    x = torch.zeros(2, *spec.input)
-    torch.onnx.export(
-        module, (x,), str(path), dynamo=False, training=torch.onnx.TrainingMode.TRAINING
-    )
-    result = _run("import", str(path))
+    shape = SMALL_INPUT.get(name, spec.input)
+    module = module.train()
+    result = _imported_in_training(module, shape, tmp_path)
     assert result.exit_code == 0, result.output
     imported = loads(result.stdout, "imported")
-    zoo, back = analyze(spec), analyze(imported)
-    assert [layer.out_shape for layer in back.layers] == [layer.out_shape for layer in zoo.layers]
+    assert tuple(imported.input) == tuple(shape)
+    zoo, back = analyze(spec, shape), analyze(imported)
+    graph = build(spec, shape)
+    unwritten = {n.name for n in graph.nodes if n.layer.kind == "drop_path" and n.layer.p == 0}
+    kept = [layer for layer in zoo.layers if layer.name not in unwritten]
+    assert [layer.out_shape for layer in back.layers] == [layer.out_shape for layer in kept]
+    assert [layer.params for layer in back.layers] == [layer.params for layer in kept]
     assert back.total.params == sum(p.numel() for p in module.parameters())
     assert back.total.params == zoo.total.params
     assert back.total.buffers == zoo.total.buffers
-    zoo_totals = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
+    zoo_rows = convention_totals(graph).rows
+    zoo_totals = {r.convention.name: r.figures for r in zoo_rows}
     back_totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
     assert back_totals.keys() == zoo_totals.keys()
     lost = ADAPTIVE_POOL_LOST.get(name, 0)
@@ -258,6 +309,108 @@ def test_round_trip_through_torch_onnx_export(name, tmp_path):
         if lost:
             zoo_totals.pop(tool), back_totals.pop(tool)
     assert back_totals == zoo_totals
+
+
+@pytest.mark.requires("torch", "torchvision")
+def test_shufflenet_from_torchvision_round_trips(tmp_path):
+    """cnncalc's export writes ShuffleNet's shuffle as nn.ChannelShuffle, which
+    torch.onnx.export cannot write (no ONNX symbolic for aten::channel_shuffle); torchvision's
+    own shufflenet_v2_x0_5, the zoo network's source, writes it as view–transpose–view,
+    and that file imports as the zoo network."""
+    import torchvision
+
+    module = torchvision.models.shufflenet_v2_x0_5()
+    _same_after_round_trip("shufflenet-v2-x0-5", module, tmp_path)
+
+
+@pytest.mark.requires("torch")
+def test_unet_round_trips_with_its_skips_nested(tmp_path):
+    """The zoo's U-Net (Ronneberger et al. 2015) is written flat, each crop reading its skip
+    by ``from:``; read back from ONNX the skips nest as concat branches, so the layers come
+    in another order: the same weighted layers by name with the same shapes and
+    parameters, the same multiset of (kind, shape), crop1 64×568×568 → 64×392×392, and the
+    same totals under every convention. At the paper's 572×572 input only: the crops'
+    sizes are fixed in the file."""
+    from pytorch_model import torch_model
+
+    spec = load("unet-2015")
+    module = torch_model("unet-2015").train()
+    result = _imported_in_training(module, spec.input, tmp_path, batch=1)
+    assert result.exit_code == 0, result.output
+    imported = loads(result.stdout, "imported")
+    got, want = analyze(imported), analyze(spec)
+
+    def weighted(result):
+        return {r.name: (r.kind, r.out_shape, r.params) for r in result.layers if r.params}
+
+    assert weighted(got) == weighted(want)
+    assert sorted((r.kind, r.out_shape) for r in got.layers) == sorted(
+        (r.kind, r.out_shape) for r in want.layers
+    )
+    assert (64, 392, 392) in [r.out_shape for r in got.layers if r.kind == "crop"]
+    assert got.total.params == sum(p.numel() for p in module.parameters()) == 31_030_658
+    assert got.total.buffers == want.total.buffers
+    back_totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
+    zoo_totals = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
+    assert back_totals == zoo_totals
+
+
+def _refused(module, shape, tmp_path) -> str:
+    """The one error line of importing ``module`` exported in training mode."""
+    return _one_error_line(_imported_in_training(module, shape, tmp_path))
+
+
+LENET5_TABLE_I = [
+    [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [0, 4, 5], [0, 1, 5],
+    [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [0, 3, 4, 5], [0, 1, 4, 5], [0, 1, 2, 5],
+    [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5], [0, 1, 2, 3, 4, 5],
+]  # fmt: skip
+"""LeCun et al. 1998, Table I: the S2 maps (of 6) each C3 map (of 16) is connected to."""
+
+
+@pytest.mark.requires("torch")
+def test_lenet5_round_trips_with_its_subsampling_table_and_rbf(tmp_path):
+    """LeNet-5 (LeCun et al. 1998) through ONNX: S2/S4 are written as AveragePool · k² ·
+    a + b (a, b per map), C3 as 16 Gather → one-filter Conv branches and a Concat, the
+    output as Σ (x − w)²; each comes back as one layer. C3 has Table I's rows and
+    6·(3·25 + 1) + 9·(4·25 + 1) + 1·(6·25 + 1) = 1516 parameters, S2 6 + 6 = 12. The one
+    new layer is the Flatten the export writes before F6's Linear (cnncalc's ``fc``
+    flattens by itself): no parameters, and every convention's totals stay the zoo's."""
+    from pytorch_model import torch_model
+
+    spec, module = load("lenet5"), torch_model("lenet5").train()
+    result = _imported_in_training(module, spec.input, tmp_path)
+    assert result.exit_code == 0, result.output
+    imported = loads(result.stdout, "imported")
+    got, want = analyze(imported), analyze(spec)
+    assert [r.kind for r in got.layers] == [
+        "conv", "subsample", "conv", "subsample", "conv", "flatten", "fc", "rbf"
+    ]  # fmt: skip
+    assert [r.params for r in got.layers] == [156, 12, 1516, 32, 48_120, 0, 10_164, 840]
+    c3 = next(
+        layer for layer in yaml.safe_load(result.stdout)["layers"] if layer.get("name") == "C3"
+    )
+    assert c3["table"] == LENET5_TABLE_I
+    kept = [r for r in got.layers if r.kind != "flatten"]
+    assert [(r.kind, r.out_shape, r.params) for r in kept] == [
+        (r.kind, r.out_shape, r.params) for r in want.layers
+    ]
+    assert got.total.params == sum(p.numel() for p in module.parameters()) == want.total.params
+    back_totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
+    zoo_totals = {r.convention.name: r.figures for r in convention_totals(build(spec)).rows}
+    assert back_totals == zoo_totals
+
+
+@pytest.mark.requires("torch")
+def test_local_response_norm_pieces_are_refused(tmp_path):
+    """PyTorch has no ONNX symbolic for LocalResponseNorm: it writes F.local_response_norm's
+    pieces (square, pad, a 3-D average pool over a 5-D reshape, pow, div), so AlexNet (2
+    GPUs, 2012) and its LRN layers are refused at the reshape."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    module = nn.Sequential(nn.Conv2d(3, 8, 3), nn.LocalResponseNorm(5))
+    line = _refused(module, (3, 10, 10), tmp_path)
+    assert "(Reshape)" in line and "is not a flatten" in line
 
 
 # ---------------------------------------------------------------- operators PyTorch writes in pieces

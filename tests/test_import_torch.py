@@ -15,6 +15,7 @@ import sys
 import textwrap
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
@@ -186,7 +187,22 @@ ZOO_EXPORTS = [
     "d2l-densenet",
     "d2l-lenet-bn",
     "mnist-resnet",
+    "alexnet",
+    "vgg11",
+    "d2l-alexnet",
+    "d2l-vgg11",
+    "d2l-resnet18",
+    "mnist-inception",
+    "resnext50-32x4d",
+    "wide-resnet50-2",
+    "mobilenet-v2",
+    "efficientnet-v2-s",
+    "regnet-x-400mf",
+    "mnasnet0-5",
+    "mc3-18",
+    "r2plus1d-18",
 ]
+"""One network of every zoo family (LeNet-5 and U-Net have tests of their own below)."""
 
 
 @needs_torch
@@ -233,15 +249,76 @@ def test_unet_written_flat_imports_back_nested(tmp_path):
     assert _totals(imported) == _totals(zoo)
 
 
+LENET5_TABLE_I = [
+    [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [0, 4, 5], [0, 1, 5],
+    [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [0, 3, 4, 5], [0, 1, 4, 5], [0, 1, 2, 5],
+    [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5], [0, 1, 2, 3, 4, 5],
+]  # fmt: skip
+"""LeCun et al. 1998, Table I: the S2 maps (of 6) each C3 map (of 16) is connected to."""
+
+
 @needs_torch
-def test_lenet5_export_is_refused_at_its_trainable_subsampling(tmp_path):
-    """LeNet-5's S2 (cnncalc's ``subsample``) is exported as avg_pool2d(x, 2) · 4 · a + b
-    with a and b per map: a product with a constant, which the torch: reader has no kind
-    for (the product could be any scaling), so it stops there, in one line."""
+def test_lenet5_export_imports_back_with_its_helpers_as_one_layer_each(tmp_path):
+    """LeNet-5 (LeCun et al. 1998): the export's Subsample, TableConv and RBF classes say
+    which cnncalc kind they are (``cnncalc_kind``, ``cnncalc_layer``), so the torch: reader
+    takes each whole instead of tracing its arithmetic. C3 comes back with Table I's rows:
+    6·(3·25 + 1) + 9·(4·25 + 1) + 1·(6·25 + 1) = 1516 parameters; S2 has 6 coefficients and
+    6 biases = 12. The one new layer is the ``flatten`` the export writes before F6's
+    nn.Linear (cnncalc's ``fc`` flattens by itself): no parameters, and every convention's
+    totals stay the zoo network's."""
+    from pytorch_model import torch_model
+
     model = tmp_path / "model.py"
     assert _run("export", "lenet5", "--to", "pytorch", "-o", str(model)).exit_code == 0
-    line = _one_error_line(_run("import", f"torch:{model}:build"))
-    assert "node 'mul'" in line and "_operator.mul" in line and "after node 'avg_pool2d'" in line
+    back = _run("import", f"torch:{model}:build")
+    assert back.exit_code == 0, back.output
+    imported, zoo = loads(back.stdout, "imported"), load("lenet5")
+    got, want = analyze(imported), analyze(zoo)
+    layers = {r.name: r for r in got.layers}
+    assert layers["C3"].params == 1516 and layers["S2"].params == 12
+    assert [r.kind for r in got.layers] == [
+        "conv", "subsample", "conv", "subsample", "conv", "flatten", "fc", "rbf"
+    ]  # fmt: skip
+    c3 = next(layer for layer in yaml.safe_load(back.stdout)["layers"] if layer["name"] == "C3")
+    assert c3["table"] == LENET5_TABLE_I
+    kept = [r for r in got.layers if r.kind != "flatten"]
+    assert [(r.name, r.kind, r.out_shape, r.params) for r in kept] == [
+        (r.name, r.kind, r.out_shape, r.params) for r in want.layers
+    ]
+    assert got.total.params == sum(p.numel() for p in torch_model("lenet5").parameters())
+    assert got.total.params == want.total.params
+    assert _totals(imported) == _totals(zoo)
+
+
+@needs_torch
+def test_a_module_naming_a_kind_it_is_not_is_refused(tmp_path):
+    """A module whose ``cnncalc_layer`` does not start with its ``cnncalc_kind`` is refused
+    in one line naming the class, not read as a layer it is not."""
+    path = tmp_path / "odd.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import torch.nn as nn
+
+            INPUT_SHAPE = (1, 8, 8)
+
+            class Odd(nn.Module):
+                cnncalc_kind = "subsample"
+
+                def __init__(self):
+                    super().__init__()
+                    self.cnncalc_layer = {"rbf": 10}
+
+                def forward(self, x):
+                    return x
+
+            def build():
+                return nn.Sequential(Odd())
+            """
+        )
+    )
+    line = _one_error_line(_run("import", f"torch:{path}:build"))
+    assert "Odd says it is a cnncalc 'subsample' layer" in line
 
 
 # ---------------------------------------------------------------- a file of the user's own

@@ -30,7 +30,10 @@ Reshape–Mul–Add, read as one groupnorm), Identity; Transpose to channels-las
 and back as a view, with LayerNormalization over the last axis (layernorm over channels)
 and MatMul (linear) in between, as ConvNeXt is written; torchvision's stochastic depth in
 training mode (RandomUniformLike, Less, Cast, Div: a mask times x) as drop_path.
-Slices of H and W that keep the centre (U-Net's crop of a skip) as crop.
+Slices of H and W that keep the centre (U-Net's crop of a skip) as crop. LeNet-5's layers
+in the pieces cnncalc's export writes them as: AveragePool · k² · a + b (subsample),
+Gather → one-filter Conv per output map → Concat (a conv with a connection table), and
+Flatten–Unsqueeze–Sub–Pow–ReduceSum (rbf).
 Constant nodes and shape arithmetic
 (Shape, Gather, Add, Sub, Mul, Div, Unsqueeze, Squeeze, Concat, Cast, ConstantOfShape,
 Reshape, Transpose, Slice of constants) are folded.
@@ -507,6 +510,11 @@ class _Reader:
             ):
                 fused.update(id(n) for n in (erf, plus, times, half))
                 return {"gelu": None}, half
+        lenet5 = {"AveragePool": self._subsample, "Gather": self._table_conv, "Flatten": self._rbf}
+        if node.op_type in lenet5:
+            found = lenet5[node.op_type](node, fused)
+            if found is not None:
+                return found
         if node.op_type == "Slice":
             crop = self._crop(node, fused)
             if crop is not None:
@@ -546,6 +554,100 @@ class _Reader:
                 fused.update(id(n) for n in (turn, back))
                 return {"shuffle": target[1]}, back
         return None
+
+    def _other_input(self, node, tensor: str) -> str | None:
+        """The constant input of a binary node whose other input is ``tensor``."""
+        others = [self.real(i) for i in node.input if self.real(i) != tensor]
+        return others[0] if len(others) == 1 and others[0] in self.const else None
+
+    def _subsample(self, node, fused: set[int]):
+        """LeNet-5's trainable sub-sampling (LeCun et al. 1998) as cnncalc's export writes
+        its Subsample: AveragePool of k×k, stride k, no padding; Mul by k^d (the window
+        sum); Mul by one coefficient per map; Add one bias per map."""
+        a = self.attrs(node)
+        kernel = [int(k) for k in a.get("kernel_shape", [])]
+        if len(set(kernel)) != 1 or [int(v) for v in a.get("strides", [])] != kernel:
+            return None
+        if any(a.get("pads", [])) or a.get("ceil_mode", 0):
+            return None
+        times = self._only_consumer(node.output[0], "Mul")
+        scale = times and self._only_consumer(times.output[0], "Mul")
+        shift = scale and self._only_consumer(scale.output[0], "Add")
+        if not shift:
+            return None
+        window = self._other_input(times, node.output[0])
+        coefficient = self._other_input(scale, times.output[0])
+        bias = self._other_input(shift, scale.output[0])
+        if window is None or coefficient is None or bias is None:
+            return None
+        rank = len(kernel) + 2
+        maps = {_per_channel(self.shape_of_constant(c), rank) for c in (coefficient, bias)}
+        if self._scalar(window) != kernel[0] ** len(kernel) or None in maps or len(maps) != 1:
+            return None
+        fused.update(id(n) for n in (times, scale, shift))
+        return {"subsample": kernel[0]}, shift
+
+    def _table_conv(self, node, fused: set[int]):
+        """A partially connected convolution (LeNet-5's C3) as cnncalc's export writes its
+        TableConv: per output map, a Gather of its input maps (its row of the table) and a
+        one-filter Conv; a Concat of all of them on channels. One ``conv`` with ``table``."""
+        x = self.real(node.input[0])
+        conv = self._only_consumer(node.output[0], "Conv")
+        join = conv and self._only_consumer(conv.output[0], "Concat")
+        if not join or self.attrs(join).get("axis") not in (1, -3):
+            return None
+        branches = [self.producer.get(self.real(i)) for i in join.input]
+        gathers = [b and self.producer.get(self.real(b.input[0])) for b in branches]
+        rows, kept = [], {k: v for k, v in self.attrs(conv).items() if k != "kernel_shape"}
+        for branch, gather in zip(branches, gathers):
+            if branch is None or branch.op_type != "Conv" or gather is None:
+                return None
+            if gather.op_type != "Gather" or self.real(gather.input[0]) != x:
+                return None
+            if self.attrs(gather).get("axis") != 1 or self.real(gather.input[1]) not in self.const:
+                return None
+            weight = self.shape_of(branch, 1)
+            same = {k: v for k, v in self.attrs(branch).items() if k != "kernel_shape"} == kept
+            if weight[0] != 1 or not same or (len(branch.input) > 2) != (len(conv.input) > 2):
+                return None
+            rows.append([int(v) for v in self.constant(gather, 1).reshape(-1)])
+        a, kernel = self.attrs(conv), list(self.shape_of(conv, 1)[2:])
+        if any(int(v) != 1 for v in list(a.get("strides", [])) + list(a.get("dilations", []))):
+            return None
+        fused.update(id(n) for n in branches + gathers + [join])
+        layer: dict[str, Any] = {"conv": len(rows), "kernel": compact(kernel)}
+        padding = pads_to_padding(
+            list(a.get("pads", [0] * 2 * len(kernel))), len(kernel), self.where(conv)
+        )
+        if padding != 0:
+            layer["padding"] = padding
+        if len(conv.input) < 3:
+            layer["bias"] = False
+        layer["table"] = rows
+        first = conv.input[1]
+        if first.endswith(".maps.0.weight") and first[: -len(".maps.0.weight")] not in self.names:
+            layer["name"] = first[: -len(".maps.0.weight")]
+            self.names.add(layer["name"])
+        return layer, join
+
+    def _rbf(self, node, fused: set[int]):
+        """LeNet-5's Euclidean RBF units as cnncalc's export writes its RBF: Flatten,
+        Unsqueeze at 1, Sub the (1, units, inputs) weights, Pow 2, ReduceSum over the last
+        axis: y_i = Σ_j (x_j − w_ij)²."""
+        grow = self._only_consumer(node.output[0], "Unsqueeze")
+        minus = grow and self._only_consumer(grow.output[0], "Sub")
+        square = minus and self._only_consumer(minus.output[0], "Pow")
+        total = square and self._only_consumer(square.output[0], "ReduceSum")
+        if not total or self._scalar(square.input[1]) != 2:
+            return None
+        weight = self._other_input(minus, self.real(grow.output[0]))
+        if weight is None or self._axes(total) not in ([-1], [2]):
+            return None
+        dims = self.shape_of_constant(weight)
+        if len(dims) != 3 or dims[0] != 1 or self.attrs(total).get("keepdims", 1):
+            return None
+        fused.update(id(n) for n in (grow, minus, square, total))
+        return {"rbf": int(dims[1])}, total
 
     def _axes(self, node) -> list[int] | None:
         """A Reduce's axes: an attribute before opset 18, a constant input from it on."""

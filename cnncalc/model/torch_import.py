@@ -24,7 +24,9 @@ channels-last map), BatchNorm1d/2d/3d, LayerNorm, GroupNorm, InstanceNorm1d/2d/3
 LocalResponseNorm, ReLU, ReLU6, Sigmoid, Tanh, Hardswish, Hardsigmoid, SiLU, GELU,
 LeakyReLU, ELU, PReLU, Mish, Softmax, LogSoftmax, Identity, Dropout (1d/2d/3d),
 MaxPool/AvgPool 1d/2d/3d, AdaptiveAvgPool/AdaptiveMaxPool 1d/2d/3d, Flatten, Upsample,
-ChannelShuffle, torchvision's StochasticDepth; their functional forms (F.relu, torch.relu,
+ChannelShuffle, torchvision's StochasticDepth, a module whose class names its cnncalc
+kind (``cnncalc_kind``, with the layer in ``cnncalc_layer``: the LeNet-5 helpers cnncalc's
+export writes); their functional forms (F.relu, torch.relu,
 F.max_pool2d, F.adaptive_avg_pool2d, F.layer_norm, torchvision.ops.stochastic_depth…);
 torch.flatten / view / reshape to (N, −1); ``x.mean([2, 3])``; ``+``/``+=``/torch.add
 (``add``), ``*`` of two maps (``mul``), ``*`` by an nn.Parameter (``layer_scale``),
@@ -55,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import CnnCalcError
+from cnncalc.kinds.registry import LAYER_KINDS
 from cnncalc.model.importgraph import Step, write_yaml
 
 PREFIX = "torch:"
@@ -194,6 +197,8 @@ def trace(net):
     class Tracer(tracer_base):
         def is_leaf_module(self, m, qualname: str) -> bool:
             if type(m).__name__ == "StochasticDepth" and hasattr(m, "p"):
+                return True
+            if _marked_kind(m) is not None:
                 return True
             for base in bases:
                 if isinstance(m, base) and type(m).forward is base.forward:
@@ -503,6 +508,37 @@ _MODULES: dict[str, Any] = {
 }
 """torch.nn class name → its cnncalc layer (the module's attributes as options)."""
 
+
+def _marked_kind(m) -> str | None:
+    """The cnncalc kind a module says it is: the helper classes ``cnncalc export --to
+    pytorch`` writes (LeNet-5's Subsample, TableConv, RBF) carry ``cnncalc_kind`` on the
+    class and their layer, as the YAML writes it, in ``cnncalc_layer``."""
+    kind = getattr(type(m), "cnncalc_kind", None)
+    if isinstance(kind, str) and isinstance(getattr(m, "cnncalc_layer", None), dict):
+        return kind
+    return None
+
+
+def _marked_layer(m) -> dict:
+    """A marked module's ``cnncalc_layer``, per-axis tuples compacted (``(5, 5)`` → 5) and
+    options at their kind's default left out; the kind itself checks the rest on load."""
+    kind = LAYER_KINDS.get(m.cnncalc_kind)
+    if kind is None or next(iter(m.cnncalc_layer), None) != m.cnncalc_kind:
+        raise CnnCalcError(
+            f"{type(m).__name__} says it is a cnncalc '{m.cnncalc_kind}' layer, "
+            f"but its cnncalc_layer {m.cnncalc_layer!r} is not one"
+        )
+    layer: dict[str, Any] = {}
+    for key, value in m.cnncalc_layer.items():
+        if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+            value = _compact(value)
+        field = kind.model_fields.get(key)
+        if field is not None and not field.is_required() and value == field.default:
+            continue
+        layer[key] = value
+    return layer
+
+
 _POINTWISE = {"relu", "relu6", "sigmoid", "tanh", "hardswish", "hardsigmoid", "silu", "mish"}
 _POINTWISE |= {"identity", "gelu", "dropout", "drop_path", "leaky_relu", "elu"}
 """Kinds that act on each element alone: they keep a channels-last map channels-last."""
@@ -670,7 +706,9 @@ class _Reader:
         than the module holds, and the export would not load its state_dict strictly."""
         read = {n.target for n in self.gm.graph.nodes if n.op == "get_attr"}
         unused = [
-            p for p in parameters if p not in read and p.rpartition(".")[0] not in self.called
+            p
+            for p in parameters
+            if p not in read and not any(p.startswith(f"{m}.") for m in self.called)
         ]
         if unused:
             owners = list(dict.fromkeys(p.rpartition(".")[0] or p for p in unused))
@@ -699,6 +737,10 @@ class _Reader:
         if type(m).__name__ == "StochasticDepth":
             self.leaf(node, inputs, {"drop_path": float(m.p), "mode": m.mode}, node.target)
             return
+        if _marked_kind(m) is not None:
+            self.owns_weights(node, m, where, recurse=True)
+            self.leaf(node, inputs, _marked_layer(m), node.target)
+            return
         for base in type(m).__mro__:
             rule = _MODULES.get(base.__name__)
             if rule is not None and base.__module__.startswith("torch.nn"):
@@ -724,15 +766,20 @@ class _Reader:
                     f"{where}: a LayerNorm over more than the channels of a channels-last map"
                 )
             layer["layernorm"] = "channels"
-        has_weights = any(True for _ in m.parameters(recurse=False))
-        if has_weights:
-            if node.target in self.called:
-                raise CnnCalcError(
-                    f"{where}: the module is called twice, sharing its weights; "
-                    "cnncalc gives every layer weights of its own"
-                )
-            self.called.add(node.target)
+        self.owns_weights(node, m, where, recurse=False)
         self.leaf(node, inputs, layer, node.target)
+
+    def owns_weights(self, node, m, where: str, recurse: bool) -> None:
+        """Record a called module's weights (its own, or with ``recurse`` its submodules'
+        too) as used; a second call would share them, which no cnncalc layer does."""
+        if not any(True for _ in m.parameters(recurse=recurse)):
+            return
+        if node.target in self.called:
+            raise CnnCalcError(
+                f"{where}: the module is called twice, sharing its weights; "
+                "cnncalc gives every layer weights of its own"
+            )
+        self.called.add(node.target)
 
     def leaf(self, node, inputs: list[str], layer: dict, name: str | None) -> None:
         if len(inputs) != 1:

@@ -56,10 +56,15 @@ HELPERS = {
 class TableConv(nn.Module):
     """A partially connected convolution (LeNet-5's C3): output map i sees only table[i]."""
 
+    cnncalc_kind = "conv"
+
     def __init__(self, table, kernel, bias, dims, padding=0):
         super().__init__()
         conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
         self.table = [list(row) for row in table]
+        self.cnncalc_layer = dict(
+            conv=len(table), kernel=kernel, padding=padding, bias=bias, table=self.table
+        )
         self.maps = nn.ModuleList(
             conv(len(row), 1, kernel, padding=padding, bias=bias) for row in table
         )
@@ -71,8 +76,11 @@ class TableConv(nn.Module):
 class Subsample(nn.Module):
     """LeNet-5's sub-sampling: a k-by-k window sum times a coefficient, plus a bias, per map."""
 
+    cnncalc_kind = "subsample"
+
     def __init__(self, channels, kernel, dims):
         super().__init__()
+        self.cnncalc_layer = {"subsample": kernel}
         self.kernel, self.dims = kernel, dims
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
@@ -87,8 +95,11 @@ class Subsample(nn.Module):
 class RBF(nn.Module):
     """LeNet-5's Euclidean RBF units: y_i = sum_j (x_j - w_ij)^2."""
 
+    cnncalc_kind = "rbf"
+
     def __init__(self, in_features, out_features):
         super().__init__()
+        self.cnncalc_layer = {"rbf": out_features}
         self.weight = nn.Parameter(torch.randn(out_features, in_features))
 
     def forward(self, x):
