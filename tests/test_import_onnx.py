@@ -328,13 +328,17 @@ def test_unet_round_trips_with_its_skips_nested(tmp_path):
     """The zoo's U-Net (Ronneberger et al. 2015) is written flat, each crop reading its skip
     by ``from:``; read back from ONNX the skips nest as concat branches, so the layers come
     in another order: the same weighted layers by name with the same shapes and
-    parameters, the same multiset of (kind, shape), crop1 64×568×568 → 64×392×392, and the
-    same totals under every convention. At the paper's 572×572 input only: the crops'
-    sizes are fixed in the file."""
-    from pytorch_model import torch_model
+    parameters, the same multiset of (kind, shape), and the same totals under every
+    convention. At the 188×188 tile (the crops match the up-convolutions at any tile; the
+    smallest whose maps stay even, 188 → 4×4 out), so crop1 is 64×184×184 → 64×8×8; the
+    parameters do not depend on the tile: 31,030,658 (Fig. 1's network)."""
+    from pytorch_model import exported_yaml_module
 
-    spec = load("unet-2015")
-    module = torch_model("unet-2015").train()
+    from cnncalc.model.zoo import zoo_path
+
+    text = zoo_path("unet-2015").read_text().replace("input: [1, 572, 572]", "input: [1, 188, 188]")
+    spec = loads(text)
+    module = exported_yaml_module(text).build().train()
     result = _imported_in_training(module, spec.input, tmp_path, batch=1)
     assert result.exit_code == 0, result.output
     imported = loads(result.stdout, "imported")
@@ -347,7 +351,7 @@ def test_unet_round_trips_with_its_skips_nested(tmp_path):
     assert sorted((r.kind, r.out_shape) for r in got.layers) == sorted(
         (r.kind, r.out_shape) for r in want.layers
     )
-    assert (64, 392, 392) in [r.out_shape for r in got.layers if r.kind == "crop"]
+    assert (64, 8, 8) in [r.out_shape for r in got.layers if r.kind == "crop"]
     assert got.total.params == sum(p.numel() for p in module.parameters()) == 31_030_658
     assert got.total.buffers == want.total.buffers
     back_totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
