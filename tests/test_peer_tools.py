@@ -1,21 +1,33 @@
-"""cnncalc's peer presets against the real tools, run on the exported PyTorch module.
+"""cnncalc's peer presets against the real tools, run on the exported PyTorch module and on
+torchvision's own models.
 
 Each preset of cnncalc.conventions reproduces one tool's own number: PyTorch's
 FlopCounterMode, fvcore, ptflops (both backends), thop, torchinfo, torchscan and
-calflops. The tools run here, on the module `cnncalc export --to pytorch` writes, once
-per network per session; the expected numbers are theirs, or (single layers) the rule
+calflops. The tools run here, on the module `cnncalc export --to pytorch` writes and on
+``torchvision.models.NAME(weights=None)`` for every zoo network rebuilt from torchvision,
+once per network per session; the expected numbers are theirs, or (single layers) the rule
 written out.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import re
+from collections import Counter
 
 import pytest
-from peer_tools import TOOLS, needs_tool, run_tool, tool_params
+from peer_tools import (
+    TOOLS,
+    needs_tool,
+    run_tool,
+    run_tool_on_torchvision,
+    tool_params,
+    torchvision_builder,
+)
 from pytorch_model import exported_module, exported_yaml_module
+from test_zoo_torchvision import REF_FILES, zoo_name
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
 from cnncalc.conventions.presets import CONVENTIONS
@@ -176,6 +188,123 @@ def test_meta_device_gives_the_cpu_numbers(tool, name):
     """The shape-only tools run on the meta device to save time; here they run both ways."""
     module = network_module(name)
     assert run_tool(tool, module, "meta") == run_tool(tool, module, "cpu")
+
+
+# --------------------------------------------------------------------------- torchvision's own
+
+REFERENCES = {ref["model"]: ref for ref in (json.loads(f.read_text()) for f in REF_FILES)}
+"""torchvision model name (``video.r3d_18``) → its reference dump (tests/reference/torchvision),
+one for every zoo network rebuilt from torchvision."""
+
+
+def torchvision_options(model: str) -> dict:
+    """The keyword arguments the reference was made with, read off its source line
+    (``models.googlenet(weights=None, aux_logits=False, init_weights=False)``): the zoo
+    network is that model, without its auxiliary classifiers."""
+    call = re.search(r"\((.*)\)", REFERENCES[model]["source"])
+    assert call, REFERENCES[model]["source"]
+    pairs = (item.split("=") for item in call.group(1).split(", "))
+    return {key: ast.literal_eval(value) for key, value in pairs if key != "weights"}
+
+
+def small_input(model: str) -> tuple[int, ...]:
+    """A small input each network takes, so the tools run quickly: 3×64×64 (the smallest
+    AlexNet's three 3×3 stride-2 pools leave a map for); Inception v3's smallest, 3×75×75;
+    the video networks 8 frames of 32×32."""
+    if model.startswith("video."):
+        return (3, 8, 32, 32)
+    return (3, 75, 75) if model == "inception_v3" else (3, 64, 64)
+
+
+@functools.lru_cache(maxsize=None)
+def torchvision_numbers(model: str, tool: str) -> dict[str, int]:
+    """What the real tool prints for torchvision's own model at its small input."""
+    return run_tool_on_torchvision(tool, model, small_input(model), **torchvision_options(model))
+
+
+TORCHVISION = needs_tool("torchvision")
+
+
+@TORCHVISION
+@pytest.mark.parametrize("preset,figure", tool_params(PRESET_FIGURES))
+@pytest.mark.parametrize("model", REFERENCES)
+def test_preset_on_the_zoo_network_equals_the_tool_on_torchvision(model, preset, figure):
+    """Issue 9: the tool run on ``torchvision.models.NAME(weights=None)`` itself, not on
+    cnncalc's export, prints the preset's number for the zoo network, functional calls
+    (``call: function``) and ConvNeXt's channels-last LayerNorm included."""
+    expected = torchvision_numbers(model, preset)[figure]
+    spec = load(zoo_name(model))
+    assert preset_total(spec, preset, figure, input=small_input(model)) == expected
+
+
+@TORCHVISION
+@pytest.mark.parametrize(
+    "model,tool,number",
+    [
+        ("densenet121", "thop", 2_897_007_104),
+        ("mobilenet_v2", "thop", 327_486_720),
+        ("googlenet", "ptflops", 1_513_907_448),
+    ],
+)
+def test_issue_9_numbers_on_torchvision_at_224(model, tool, number):
+    """Issue 9's examples at 3×224×224: thop does not see DenseNet's and MobileNetV2's
+    F.adaptive_avg_pool2d; ptflops counts GoogLeNet's F.relu once, not twice as a module."""
+    options = torchvision_options(model)
+    assert run_tool_on_torchvision(tool, model, (3, 224, 224), **options)["macs"] == number
+    assert preset_total(load(zoo_name(model)), tool, "macs") == number
+
+
+def called_layers(net, shape) -> Counter[str]:
+    """How many times a forward pass at input ``shape`` calls a module of each class among
+    the modules without children (the layers), as a tool that hooks modules sees them.
+    Calls, not modules: torchvision's ResNet calls one ReLU module twice or three times per
+    block, and its EfficientNet holds a StochasticDepth it never calls in the blocks without
+    a shortcut."""
+    import torch
+
+    called: Counter[str] = Counter()
+
+    def hook(module, inputs, output) -> None:
+        called[type(module).__name__] += 1
+
+    for module in net.modules():
+        if not any(module.children()):
+            module.register_forward_hook(hook)
+    with torch.no_grad():
+        net(torch.zeros((1,) + tuple(shape), device="meta"))
+    return called
+
+
+STRUCTURE_ONLY_IN_TORCHVISION = {
+    "Permute": "ConvNeXt's block moves the channels last and back with Permute modules "
+    "(block.1, block.6); cnncalc's export permutes inside the forward (call: channels_last), "
+    "and no tool counts a permute",
+}
+"""Layers of torchvision's models that cnncalc's export writes as no module, and why."""
+
+
+@TORCHVISION
+@pytest.mark.parametrize("model", REFERENCES)
+def test_export_calls_the_modules_torchvision_calls(model):
+    """The export's forward calls as many modules of each class as torchvision's: the
+    layers torchvision applies as functions (call: function) are functions in the export
+    too, so a tool that hooks modules or patches functions sees the same network. (Where the
+    modules sit is test_zoo_torchvision's state_dict test.)"""
+    shape = small_input(model)
+    build = torchvision_builder(model, "meta", **torchvision_options(model))
+    theirs = called_layers(build(), shape)
+    for name in STRUCTURE_ONLY_IN_TORCHVISION:
+        del theirs[name]
+    exported = exported_module(zoo_name(model))
+    with torch_device("meta"):
+        ours = called_layers(exported.build().eval(), shape)
+    assert ours == theirs
+
+
+def torch_device(name: str):
+    import torch
+
+    return torch.device(name)
 
 
 # --------------------------------------------------------------------------- single layers
@@ -572,6 +701,59 @@ CASES = {
         "{mul: [[{relu: }], []]}",
         {"ptflops": 2 * 100, "torchscan": 100, "calflops": 100},
     ),
+    # call: function, as torchvision's forward calls them. The module hooks of thop,
+    # torchinfo and torchscan see nothing; ptflops counts the patched function alone (once,
+    # where the module counted twice); calflops patches the same function the module calls
+    "relu-function": ("[4, 5, 5]", "{relu: , call: function}", {"ptflops": 100, "calflops": 100}),
+    # F.max_pool2d / F.avg_pool2d: 1 per input element, 4·8·8 = 256
+    "maxpool-function": (
+        "[4, 8, 8]",
+        "{pool: max, kernel: 3, stride: 2, padding: 1, call: function}",
+        {"ptflops": 256, "calflops": 256},
+    ),
+    "avgpool-function": (
+        "[4, 8, 8]",
+        "{pool: avg, kernel: 2, call: function}",
+        {"ptflops": 256, "calflops": 256},
+    ),
+    # F.pad to 4·8·8 first, as the module case
+    "avgpool-uneven-function": (
+        "[4, 7, 7]",
+        "{pool: avg, kernel: 2, padding: same, call: function}",
+        {"ptflops": 256, "calflops": 256},
+    ),
+    # F.adaptive_avg_pool2d traces to the module's aten::adaptive_avg_pool2d: fvcore 1 per
+    # input element (4·7·7 = 196), as for the module
+    "adaptive-function": (
+        "[4, 7, 7]",
+        "{adaptive: 3, call: function}",
+        {"fvcore": 196, "ptflops": 196, "calflops": 196},
+    ),
+    "adaptive-max-function": (
+        "[4, 7, 7]",
+        "{adaptive: 1, mode: max, call: function}",
+        {"ptflops": 196, "calflops": 196},
+    ),
+    # x.mean([2, 3]) (ShuffleNet v2, MNASNet): aten::mean, which no tool counts
+    "gap-function": ("[4, 7, 7]", "{gap: , call: function}", {}),
+    "flatten-function": ("[4, 5, 5]", "{flatten: , call: function}", {}),
+    "shuffle-function": ("[4, 5, 5]", "{shuffle: 2, call: function}", {}),
+    "select-function": ("[4, 5, 5]", "{select: [1, 3], call: function}", {}),
+    # nn.LayerNorm(4) itself on the channels-last map (ConvNeXt's block), not the LayerNorm2d
+    # subclass: thop 2 per element, doubled for elementwise_affine; ptflops 1 per element
+    # (no `.affine`); the others as for LayerNorm2d (the "layernorm" case)
+    "layernorm-channels-last": (
+        "[4, 5, 5]",
+        "{layernorm: channels, call: channels_last}",
+        {
+            "fvcore": 5 * 100,
+            "ptflops": 100,
+            "thop": 2 * 2 * 100,
+            "torchinfo": 2 * 4,
+            "torchscan": 6 * 100 + 2 * 25 + 100 + 100,
+            "calflops": 5 * 100,
+        },
+    ),
 }
 
 CASE_FIGURES = [
@@ -644,7 +826,10 @@ def test_tables_name_only_known_kinds_and_quantities(name):
     assert c.terms() <= set(QUANTITIES)
     for table in (c.macs, c.flops, c.mults, c.adds, c.space):
         for key in table or {}:
-            assert re.sub(r"\.\dd$", "", key).split(".")[0] in KNOWN_KEYS, key
+            kind = re.sub(r"\.\dd$", "", key.removeprefix("F.")).split(".")[0]
+            assert kind in KNOWN_KEYS, key
+            if key.startswith("F.") and kind != "*":
+                assert LAYER_KINDS[kind].function, f"{key}: '{kind}' is never a function"
 
 
 # --------------------------------------------------------------------------- the command

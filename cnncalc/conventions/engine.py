@@ -129,7 +129,13 @@ NOTHING = Sum(())
 Table = Mapping[str, Sum]
 """count key → the layer's sum. A layer's row is the first of its keys found, most
 specific first (``pool.max.2d``, ``pool.max``, ``pool``: :meth:`Kind.count_keys`, each
-tried with the number of spatial axes), else ``*``, else nothing."""
+tried with the number of spatial axes), else ``*``, else nothing. A layer PyTorch applies
+as a function (``call: function``) is first looked up under ``F.`` + each key, then
+``F.*``, then as the module: a tool that sees functions as it sees modules needs no
+``F.`` row."""
+
+FUNCTION = "F."
+"""The prefix of a table's rows for layers applied as functions (``F.relu``, ``F.*``)."""
 
 
 def everywhere(row: Sum) -> Table:
@@ -141,8 +147,16 @@ def rows(keys: str, row: Sum) -> dict[str, Sum]:
     return {key: row for key in keys.split()}
 
 
+def _keys(site: Site) -> tuple[str, ...]:
+    """The keys a layer's row is looked up under, in order (see :data:`Table`)."""
+    keys = site.layer.count_keys()
+    if site.layer.call == "function":
+        return tuple(FUNCTION + key for key in keys) + (FUNCTION + "*",) + keys
+    return keys
+
+
 def _row(table: Table, site: Site) -> Sum:
-    for key in site.layer.count_keys():
+    for key in _keys(site):
         for candidate in (f"{key}.{site.axes}d", key):
             if candidate in table:
                 return table[candidate]
@@ -219,7 +233,7 @@ class Convention:
     def rows(self, site: Site) -> dict[str, Sum]:
         """Each figure's sum for one layer, by figure name (looked up once per count key
         and number of axes: a convention is constant data)."""
-        key = (site.layer.count_keys(), site.axes)
+        key = (_keys(site), site.axes)
         cache = self.__dict__.setdefault("_row_cache", {})
         found = cache.get(key)
         if found is None:

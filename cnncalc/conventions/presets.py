@@ -28,6 +28,14 @@ NORM_5_OR_4 = weighted(inputs=4, scaled_inputs=1)
 """fvcore's and calflops' layer, group and instance norm: 5 per element with a weight γ,
 4 without (an estimate, in their words)."""
 POOLS = "pool adaptive"
+UNSEEN_FUNCTIONS = {"F.*": NOTHING}
+"""A tool that hooks modules (thop, torchinfo, torchscan) does not see a layer its network
+applies as a function (``call: function``): torchvision's F.relu, F.adaptive_avg_pool2d,
+x.mean([2, 3])."""
+MEAN_UNSEEN = {"F.gap": NOTHING}
+"""A global average pool applied as a function is torchvision's ``x.mean([2, 3])``
+(ShuffleNet v2, MNASNet): an aten::mean, which fvcore has no handle for and which neither
+ptflops nor calflops patches, unlike F.adaptive_avg_pool2d."""
 
 CONVENTIONS: dict[str, Convention] = {
     c.name: c
@@ -85,7 +93,9 @@ CONVENTIONS: dict[str, Convention] = {
             "torch",
             "FLOPs = 2 per multiply-accumulate of nn.Conv*, nn.ConvTranspose* (on its input) "
             "and nn.Linear (aten.convolution, aten.mm/addmm); bias, BatchNorm, pooling, "
-            "activations and adds not counted; cnncalc's custom rbf and subsample not counted",
+            "activations and adds not counted; cnncalc's custom rbf and subsample not counted; "
+            "a layer applied as a function counted as its module (it sees aten ops, not "
+            "modules)",
             "PyTorch 2.14.1 torch.utils.flop_counter.FlopCounterMode, get_total_flops()",
             "2 FLOPs per MAC of conv, deconv and fc; rbf and subsample are not PyTorch ops "
             "it counts",
@@ -100,7 +110,8 @@ CONVENTIONS: dict[str, Convention] = {
             "pooling 1 per input element; layer, group and instance norm 5 per element with a "
             "weight γ, 4 without; 2-D upsampling 1 (nearest) or 4 (bilinear) per output (1-D "
             "and 3-D not counted); activations, max pooling, other average pooling and adds "
-            "not counted",
+            "not counted; a layer applied as a function is traced as its module is, except "
+            "a global average pool applied as x.mean, not counted (aten::mean has no handle)",
             "fvcore 0.1.5.post20221221 FlopCountAnalysis(...).total() (JIT trace; "
             "fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS)",
             "adds 2 per BatchNorm element and 1 per input element of a 2-D adaptive average "
@@ -112,6 +123,7 @@ CONVENTIONS: dict[str, Convention] = {
                 **rows(NORMS, NORM_5_OR_4),
                 "upsample.nearest.2d": terms("outputs"),
                 "upsample.bilinear.2d": terms("outputs", times=4),
+                **MEAN_UNSEEN,
             },
             label="flops (one per multiply-add)",
         ),
@@ -125,7 +137,10 @@ CONVENTIONS: dict[str, Convention] = {
             "(hook and function), SiLU and LeakyReLU 1 (one of the two); LayerNorm 1 per "
             "element (LayerNorm2d over the channels, a subclass, not counted), GroupNorm and "
             "InstanceNorm 1, 2 with affine; upsampling 2 per output (hook and F.interpolate); "
-            "sigmoid, tanh, hardswish, mish, dropout and adds not counted",
+            "sigmoid, tanh, hardswish, mish, dropout and adds not counted; a layer applied as "
+            "a function counts once, by its patched function (F.relu 1 per element, "
+            "F.max/avg_pool and F.adaptive_*_pool 1 per input element), x.mean and the "
+            "other functions not at all",
             "ptflops 0.7.5 get_model_complexity_info(..., backend='pytorch') defaults "
             "(ptflops/pytorch_ops.py MODULES_MAPPING and FUNCTIONAL_MAPPING)",
             "adds biases, 2 per BatchNorm element, and counts ReLU and pooling twice "
@@ -144,6 +159,10 @@ CONVENTIONS: dict[str, Convention] = {
                 "layernorm.channels": NOTHING,
                 **rows("groupnorm instancenorm", weighted(inputs=1, scaled_inputs=1)),
                 "upsample": terms("outputs", times=2),
+                **UNSEEN_FUNCTIONS,
+                "F.relu": terms("inputs"),
+                **rows("F.pool F.adaptive", terms("pool_inputs")),
+                **MEAN_UNSEEN,
             },
         ),
         Convention(
@@ -152,7 +171,8 @@ CONVENTIONS: dict[str, Convention] = {
             "(aten.convolution, aten.addmm/mm); nothing else. A Linear at every position is "
             "counted with its bias, as in ConvNeXt, where its input is channels-last in memory "
             "(one aten.addmm); on a map in the usual layout aten runs matmul and a separate "
-            "add, and the tool leaves the bias out, which this preset does not follow",
+            "add, and the tool leaves the bias out, which this preset does not follow; a layer "
+            "applied as a function counted as its module (aten ops, not modules)",
             "ptflops 0.7.5 get_model_complexity_info(..., backend='aten') "
             "(ptflops/aten_ops.py ATEN_OPS_MAPPING)",
             "adds one per bias add of conv, deconv and fc",
@@ -167,7 +187,8 @@ CONVENTIONS: dict[str, Convention] = {
             "LayerNorm and InstanceNorm 2 per element, 4 with affine (LayerNorm2d over the "
             "channels and GroupNorm not counted); PReLU 1 per element; upsampling nearest 1, "
             "bilinear 11 per output; ReLU, max pooling, dropout, sigmoid, tanh, the other "
-            "activations and adds not counted",
+            "activations and adds not counted; nor any layer applied as a function (it hooks "
+            "modules only: torchvision's F.adaptive_avg_pool2d in DenseNet and MobileNetV2)",
             "thop 0.1.1.post2209072238 profile() (thop/vision/basic_hooks.py)",
             "adds 4 per BatchNorm element and average pooling; counts a transposed conv on "
             "its output",
@@ -183,6 +204,7 @@ CONVENTIONS: dict[str, Convention] = {
                 "prelu": terms("inputs"),
                 "upsample.nearest": terms("outputs"),
                 "upsample.bilinear": terms("outputs", times=11),
+                **UNSEEN_FUNCTIONS,
             },
             label="MACs (ops)",
             deconv="output",
@@ -194,13 +216,14 @@ CONVENTIONS: dict[str, Convention] = {
             "its output (wrong); every other layer counts its parameters once per sample "
             "(linear: MACs + bias; BatchNorm: 2 per channel, not per element), only those "
             "named weight or bias (a layer scale's γ is not); layers without parameters count "
-            "nothing",
+            "nothing, nor do layers applied as functions (it hooks modules)",
             "torchinfo 1.8.0 summary(...).total_mult_adds (LayerInfo.calculate_macs)",
             "adds biases and 2 per BatchNorm channel; counts a transposed conv on its output",
             macs={
                 "*": terms("params"),
                 **rows("conv deconv", WEIGHTS_AND_BIAS),
                 "layer_scale": NOTHING,
+                **UNSEEN_FUNCTIONS,
             },
             label="Mult-Adds",
             deconv="output",
@@ -215,8 +238,9 @@ CONVENTIONS: dict[str, Convention] = {
             "kernel_size being its side, not its area (wrong); LeakyReLU 4 and ELU 6 per "
             "element; LayerNorm 6 per element + 2 per normalised row + 1 per element for each "
             "of γ and β; softmax, LRN, the other new activations and norms, and custom "
-            "modules unsupported (0, its 'known' total); MACs: conv and linear MACs, "
-            "BatchNorm 2 per element, pooling as in FLOPs",
+            "modules unsupported (0, its 'known' total); layers applied as functions not "
+            "counted (it hooks modules); MACs: conv and linear MACs, BatchNorm 2 per "
+            "element, pooling as in FLOPs",
             "torchscan 0.2.0 crawl_module(...)['totals']['module_flops'] and ['macs'] "
             "(known values; torchscan/modules/flops.py, macs.py)",
             "counts every mult and add (2·MACs − outputs + bias), activations, BatchNorm "
@@ -227,6 +251,7 @@ CONVENTIONS: dict[str, Convention] = {
                 "batchnorm": terms("inputs", times=2),
                 **rows("pool.max adaptive.max", terms("torchscan_window")),
                 **rows("pool.avg adaptive.avg", weighted(torchscan_window=1, axes_outputs=1)),
+                **UNSEEN_FUNCTIONS,
             },
             flops={
                 **rows("conv fc linear", ONE_FLOP_PER_TERM),
@@ -242,6 +267,7 @@ CONVENTIONS: dict[str, Convention] = {
                 "batchnorm": weighted(inputs=4, channels=2),
                 **rows("pool.max adaptive.max", terms("torchscan_window")),
                 **rows("pool.avg adaptive.avg", weighted(torchscan_window=1, axes_outputs=1)),
+                **UNSEEN_FUNCTIONS,
             },
             reports="flops",
             label="FLOPs",
@@ -257,6 +283,8 @@ CONVENTIONS: dict[str, Convention] = {
             "and PReLU 1 per element; layer, group and instance norm 5 per element with a "
             "weight γ, 4 without; upsampling the input's elements with a scale factor, the "
             "size alone with a size (a per-axis scale factor makes it raise a TypeError); "
+            "a layer applied as a function counts as its module does (both reach the patched "
+            "function), but a global average pool applied as x.mean not at all (not patched); "
             "MACs: conv, deconv and linear only",
             "calflops 0.3.2 calculate_flops(...) (calflops/pytorch_ops.py, patched "
             "torch.nn.functional)",
@@ -275,6 +303,7 @@ CONVENTIONS: dict[str, Convention] = {
                 **rows("silu gelu leaky_relu elu prelu", terms("inputs")),
                 **rows(NORMS, NORM_5_OR_4),
                 "upsample": terms("calflops_upsample"),
+                **MEAN_UNSEEN,
             },
             reports="flops",
             label="FLOPS",

@@ -21,8 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Sequence, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, field_validator
 from pydantic import Field as PydField
+from pydantic_core import PydanticCustomError
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import (
@@ -71,6 +72,12 @@ Padding = Union[NonNeg, Literal["same", "valid"], list[NonNeg], list[list[NonNeg
 Number = Annotated[float, PydField(strict=False)]
 
 AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
+
+Call = Literal["module", "function", "channels_last"]
+"""How PyTorch applies a layer: as an ``nn.Module`` the network holds, as a function its
+forward calls (``F.relu(x)``, ``torch.flatten(x, 1)``, ``x.mean([2, 3])``), or as a module
+applied to the map with its channels moved last (ConvNeXt's block: Permute, nn.LayerNorm,
+…, Permute back)."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,37 @@ class Kind(BaseModel):
     """Said beside the receptive-field working (an fc sees its whole input)."""
     """The kind's rule in one line for ``cnncalc kinds`` (its docstring's first line when
     that already says it)."""
+    function: ClassVar[str] = ""
+    """The PyTorch function that applies this kind in a forward, for ``call: function``
+    (``F.relu``); empty where PyTorch has only a module (it holds weights)."""
+    channels_last: ClassVar[str] = ""
+    """The module PyTorch applies to the map with its channels moved last, for
+    ``call: channels_last`` (``nn.LayerNorm``); empty where there is none."""
+
+    call: Call = PydField(
+        default="module",
+        description="how PyTorch applies the layer: 'module' (an nn.Module of the network), "
+        "'function' (a call in forward, as torchvision's DenseNet applies F.relu and "
+        "F.adaptive_avg_pool2d) or 'channels_last' (a module given the map with its "
+        "channels moved last, as ConvNeXt's block applies nn.LayerNorm): the same "
+        "arithmetic, but a tool that hooks modules does not see a function, and some look "
+        "a module's class up exactly",
+    )
+
+    @field_validator("call")
+    @classmethod
+    def _callable_so(cls, value: str) -> str:
+        """``call: function`` only where PyTorch has a function for the kind, and
+        ``call: channels_last`` only where it has a module for a channels-last map."""
+        if value != "module" and not getattr(cls, value):
+            able = sorted({k.kind for k in _kinds(Kind) if getattr(k, value)})
+            raise PydanticCustomError(
+                "call",
+                "must be 'module' for '{kind}', which PyTorch does not apply that way "
+                "(call: {value} is for {able})",
+                {"kind": cls.kind, "value": value, "able": ", ".join(able)},
+            )
+        return value
 
     def __hash__(self) -> int:
         """Pydantic's frozen-model hash (its type and option values), kept after the first
@@ -314,6 +352,11 @@ class Kind(BaseModel):
         """The working of the shape, parameters and operations; by default a kind
         keeps its input's shape and says so."""
         return [Formula("shape", "input shape", "", fmt_shape(y))] if x == y else []
+
+
+def _kinds(cls: type[Kind]) -> list[type[Kind]]:
+    """Every subclass of ``cls``, at any depth."""
+    return [c for sub in cls.__subclasses__() for c in (sub, *_kinds(sub))]
 
 
 # --------------------------------------------------------------------------- windows

@@ -38,6 +38,7 @@ class Flatten(_Global):
     """Flatten (C, H, W) to C·H·W features."""
 
     kind: ClassVar[str] = "flatten"
+    function: ClassVar[str] = "torch.flatten(x, 1)"
     summary: ClassVar[str] = "flatten to a vector"
     formula: ClassVar[str] = "C×H×W → C·H·W; no params"
 

@@ -68,6 +68,7 @@ class Relu(_Elementwise):
     """max(0, x): one comparison per element."""
 
     kind: ClassVar[str] = "relu"
+    function: ClassVar[str] = "F.relu(x)"
     summary: ClassVar[str] = "max(0, x)"
     per_element: ClassVar[dict[str, int]] = {"compares": 1}
     backward_per_element: ClassVar[dict[str, int]] = {"compares": 1}
@@ -604,6 +605,7 @@ class LayerNorm(Normalization):
     kind: ClassVar[str] = "layernorm"
     main: ClassVar[str] = "over"
     summary: ClassVar[str] = "layer normalisation over the channels or the last axes"
+    channels_last: ClassVar[str] = "nn.LayerNorm(c) between permutes (ConvNeXt's block)"
 
     over: Union[Literal["channels"], Size] = "channels"
     elementwise_affine: bool = True
@@ -611,10 +613,22 @@ class LayerNorm(Normalization):
 
     def count_keys(self) -> tuple[str, ...]:
         """Over the channels of a map it is PyTorch's LayerNorm2d, a subclass of nn.LayerNorm
-        that the tools which look a module's class up exactly do not know."""
-        return ("layernorm.channels", "layernorm") if self.over == "channels" else ("layernorm",)
+        that the tools which look a module's class up exactly do not know; with
+        ``call: channels_last`` it is nn.LayerNorm itself on the permuted map."""
+        if self.over == "channels" and self.call != "channels_last":
+            return ("layernorm.channels", "layernorm")
+        return ("layernorm",)
 
     def normalized_shape(self, x: Shape) -> Shape:
+        if self.over != "channels" and self.call == "channels_last":
+            raise CnnCalcError(
+                "call: channels_last normalises the channels, moved last",
+                field="call",
+                hint="write {layernorm: channels, call: channels_last}",
+            )
+        return self._normalized_shape(x)
+
+    def _normalized_shape(self, x: Shape) -> Shape:
         if self.over == "channels":
             return (x[0],)
         if self.over > len(x):

@@ -36,6 +36,7 @@ class Pool(Sliding):
     """Max or average pooling (PyTorch semantics, incl. ceil_mode)."""
 
     kind: ClassVar[str] = "pool"
+    function: ClassVar[str] = "F.max_pool2d(x, ...) or F.avg_pool2d(x, ...) (1d, 3d alike)"
     main: ClassVar[str] = "mode"
     summary: ClassVar[str] = "max or average over each window"
     formula: ClassVar[str] = (
@@ -223,6 +224,7 @@ class GlobalAvgPool(Kind):
     """Global average pooling: each map to its mean."""
 
     kind: ClassVar[str] = "gap"
+    function: ClassVar[str] = "x.mean([2, 3]), the mean over the spatial axes"
     summary: ClassVar[str] = "global average pooling: each map to one number"
     formula: ClassVar[str] = "C×H×W → C, each map's mean; no params"
 
@@ -270,6 +272,7 @@ class Adaptive(Kind):
     """Adaptive pooling to a fixed output size (PyTorch's windows)."""
 
     kind: ClassVar[str] = "adaptive"
+    function: ClassVar[str] = "F.adaptive_avg_pool2d(x, size) or F.adaptive_max_pool2d"
     main: ClassVar[str] = "size"
     summary: ClassVar[str] = "adaptive pooling to a fixed size"
     formula: ClassVar[str] = (

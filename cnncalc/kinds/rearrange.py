@@ -33,6 +33,7 @@ class Select(Kind):
     a view, no operations."""
 
     kind: ClassVar[str] = "select"
+    function: ClassVar[str] = "x[:, start:stop], as x.chunk(2, dim=1) gives"
     main: ClassVar[str] = "channels"
     summary: ClassVar[str] = "the channel range [start, stop) (a view; costs nothing)"
 
@@ -66,6 +67,7 @@ class Shuffle(Kind):
     channels read as a g × c/g matrix and transposed. A permutation, no operations."""
 
     kind: ClassVar[str] = "shuffle"
+    function: ClassVar[str] = "torchvision's channel_shuffle(x, groups): view, transpose, view"
     main: ClassVar[str] = "groups"
     summary: ClassVar[str] = "channel shuffle in G groups (costs nothing)"
 
