@@ -30,6 +30,7 @@ from pytorch_model import exported_module, exported_yaml_module
 from test_zoo_torchvision import REF_FILES, zoo_name
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
+from cnncalc.conventions.engine import CALL_PREFIXES
 from cnncalc.conventions.presets import CONVENTIONS
 from cnncalc.conventions.quantities import QUANTITIES
 from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
@@ -265,7 +266,8 @@ def called_layers(net, shape) -> Counter[str]:
     called: Counter[str] = Counter()
 
     def hook(module, inputs, output) -> None:
-        called[type(module).__name__] += 1
+        if type(module).__name__ not in STRUCTURE_ONLY_IN_TORCHVISION:
+            called[seen_as(type(module))] += 1
 
     for module in net.modules():
         if not any(module.children()):
@@ -273,6 +275,16 @@ def called_layers(net, shape) -> Counter[str]:
     with torch.no_grad():
         net(torch.zeros((1,) + tuple(shape), device="meta"))
     return called
+
+
+def seen_as(cls: type) -> str:
+    """A module's class as the tools tell classes apart: PyTorch's own by name; any other by
+    the nearest PyTorch class it subclasses (torchvision's Conv3DSimple and cnncalc's
+    Conv3dSubclass are both 'Conv3d subclass'), or 'Module subclass'."""
+    if cls.__module__.startswith("torch.nn."):
+        return cls.__name__
+    base = next(b for b in cls.__mro__[1:] if b.__module__.startswith("torch.nn."))
+    return f"{base.__name__} subclass"
 
 
 STRUCTURE_ONLY_IN_TORCHVISION = {
@@ -293,8 +305,6 @@ def test_export_calls_the_modules_torchvision_calls(model):
     shape = small_input(model)
     build = torchvision_builder(model, "meta", **torchvision_options(model))
     theirs = called_layers(build(), shape)
-    for name in STRUCTURE_ONLY_IN_TORCHVISION:
-        del theirs[name]
     exported = exported_module(zoo_name(model))
     with torch_device("meta"):
         ours = called_layers(exported.build().eval(), shape)
@@ -739,6 +749,23 @@ CASES = {
     "flatten-function": ("[4, 5, 5]", "{flatten: , call: function}", {}),
     "shuffle-function": ("[4, 5, 5]", "{shuffle: 2, call: function}", {}),
     "select-function": ("[4, 5, 5]", "{select: [1, 3], call: function}", {}),
+    # an nn.Conv2d subclass (as torchvision's video ResNets' Conv3DSimple of nn.Conv3d), the
+    # "conv" case otherwise: thop and ptflops look its class up exactly and count nothing;
+    # torchinfo reads "Conv" in its class name, torchscan its isinstance, the rest its ops
+    "conv-subclass": (
+        "[3, 8, 8]",
+        "{conv: 8, kernel: 3, padding: 1, call: subclass}",
+        {
+            "torch": 2 * 13824,
+            "fvcore": 13824,
+            "ptflops-aten": 13824 + 512,
+            "torchinfo": 13824 + 512,
+            "torchscan": 8 * 8 * 8 * (2 * 27 - 1 + 1),
+            "torchscan-macs": 13824,
+            "calflops": 2 * 13824 + 512,
+            "calflops-macs": 13824,
+        },
+    ),
     # nn.LayerNorm(4) itself on the channels-last map (ConvNeXt's block), not the LayerNorm2d
     # subclass: thop 2 per element, doubled for elementwise_affine; ptflops 1 per element
     # (no `.affine`); the others as for LayerNorm2d (the "layernorm" case)
@@ -826,10 +853,13 @@ def test_tables_name_only_known_kinds_and_quantities(name):
     assert c.terms() <= set(QUANTITIES)
     for table in (c.macs, c.flops, c.mults, c.adds, c.space):
         for key in table or {}:
-            kind = re.sub(r"\.\dd$", "", key.removeprefix("F.")).split(".")[0]
+            call, prefix = next(
+                ((c, p) for c, p in CALL_PREFIXES.items() if key.startswith(p)), (None, "")
+            )
+            kind = re.sub(r"\.\dd$", "", key.removeprefix(prefix)).split(".")[0]
             assert kind in KNOWN_KEYS, key
-            if key.startswith("F.") and kind != "*":
-                assert LAYER_KINDS[kind].function, f"{key}: '{kind}' is never a function"
+            if call and kind != "*":
+                assert getattr(LAYER_KINDS[kind], call), f"{key}: '{kind}' is never a {call}"
 
 
 # --------------------------------------------------------------------------- the command

@@ -131,11 +131,13 @@ Table = Mapping[str, Sum]
 specific first (``pool.max.2d``, ``pool.max``, ``pool``: :meth:`Kind.count_keys`, each
 tried with the number of spatial axes), else ``*``, else nothing. A layer PyTorch applies
 as a function (``call: function``) is first looked up under ``F.`` + each key, then
-``F.*``, then as the module: a tool that sees functions as it sees modules needs no
-``F.`` row."""
+``F.*``, then as the module, and one of a subclass of PyTorch's module (``call: subclass``)
+likewise under ``subclass.``: a tool that sees them as it sees the module needs no such
+row."""
 
-FUNCTION = "F."
-"""The prefix of a table's rows for layers applied as functions (``F.relu``, ``F.*``)."""
+CALL_PREFIXES = {"function": "F.", "subclass": "subclass."}
+"""The prefix of a table's rows for the layers PyTorch applies as functions (``F.relu``,
+``F.*``) and as subclasses of its modules (``subclass.*``)."""
 
 
 def everywhere(row: Sum) -> Table:
@@ -150,8 +152,9 @@ def rows(keys: str, row: Sum) -> dict[str, Sum]:
 def _keys(site: Site) -> tuple[str, ...]:
     """The keys a layer's row is looked up under, in order (see :data:`Table`)."""
     keys = site.layer.count_keys()
-    if site.layer.call == "function":
-        return tuple(FUNCTION + key for key in keys) + (FUNCTION + "*",) + keys
+    prefix = CALL_PREFIXES.get(site.layer.call)
+    if prefix:
+        return tuple(prefix + key for key in keys) + (prefix + "*",) + keys
     return keys
 
 

@@ -32,6 +32,11 @@ UNSEEN_FUNCTIONS = {"F.*": NOTHING}
 """A tool that hooks modules (thop, torchinfo, torchscan) does not see a layer its network
 applies as a function (``call: function``): torchvision's F.relu, F.adaptive_avg_pool2d,
 x.mean([2, 3])."""
+UNKNOWN_SUBCLASSES = {"subclass.*": NOTHING}
+"""thop and ptflops look a module's class up exactly in their tables (``type(m) in ...``), so
+a subclass of nn.Conv3d (torchvision's video ResNets' Conv3DSimple and Conv3DNoTemporal,
+``call: subclass``) counts nothing; the others see its isinstance, its class name or its
+operations."""
 MEAN_UNSEEN = {"F.gap": NOTHING}
 """A global average pool applied as a function is torchvision's ``x.mean([2, 3])``
 (ShuffleNet v2, MNASNet): an aten::mean, which fvcore has no handle for and which neither
@@ -140,7 +145,8 @@ CONVENTIONS: dict[str, Convention] = {
             "sigmoid, tanh, hardswish, mish, dropout and adds not counted; a layer applied as "
             "a function counts once, by its patched function (F.relu 1 per element, "
             "F.max/avg_pool and F.adaptive_*_pool 1 per input element), x.mean and the "
-            "other functions not at all",
+            "other functions not at all; a subclass of a conv module (call: subclass) not "
+            "counted (its class is looked up exactly)",
             "ptflops 0.7.5 get_model_complexity_info(..., backend='pytorch') defaults "
             "(ptflops/pytorch_ops.py MODULES_MAPPING and FUNCTIONAL_MAPPING)",
             "adds biases, 2 per BatchNorm element, and counts ReLU and pooling twice "
@@ -160,6 +166,7 @@ CONVENTIONS: dict[str, Convention] = {
                 **rows("groupnorm instancenorm", weighted(inputs=1, scaled_inputs=1)),
                 "upsample": terms("outputs", times=2),
                 **UNSEEN_FUNCTIONS,
+                **UNKNOWN_SUBCLASSES,
                 "F.relu": terms("inputs"),
                 **rows("F.pool F.adaptive", terms("pool_inputs")),
                 **MEAN_UNSEEN,
@@ -188,7 +195,9 @@ CONVENTIONS: dict[str, Convention] = {
             "channels and GroupNorm not counted); PReLU 1 per element; upsampling nearest 1, "
             "bilinear 11 per output; ReLU, max pooling, dropout, sigmoid, tanh, the other "
             "activations and adds not counted; nor any layer applied as a function (it hooks "
-            "modules only: torchvision's F.adaptive_avg_pool2d in DenseNet and MobileNetV2)",
+            "modules only: torchvision's F.adaptive_avg_pool2d in DenseNet and MobileNetV2), "
+            "nor a subclass of a conv module (call: subclass: the video ResNets' "
+            "Conv3DSimple), its class being looked up exactly",
             "thop 0.1.1.post2209072238 profile() (thop/vision/basic_hooks.py)",
             "adds 4 per BatchNorm element and average pooling; counts a transposed conv on "
             "its output",
@@ -205,6 +214,7 @@ CONVENTIONS: dict[str, Convention] = {
                 "upsample.nearest": terms("outputs"),
                 "upsample.bilinear": terms("outputs", times=11),
                 **UNSEEN_FUNCTIONS,
+                **UNKNOWN_SUBCLASSES,
             },
             label="MACs (ops)",
             deconv="output",

@@ -73,11 +73,12 @@ Number = Annotated[float, PydField(strict=False)]
 
 AXES = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
 
-Call = Literal["module", "function", "channels_last"]
+Call = Literal["module", "function", "channels_last", "subclass"]
 """How PyTorch applies a layer: as an ``nn.Module`` the network holds, as a function its
-forward calls (``F.relu(x)``, ``torch.flatten(x, 1)``, ``x.mean([2, 3])``), or as a module
+forward calls (``F.relu(x)``, ``torch.flatten(x, 1)``, ``x.mean([2, 3])``), as a module
 applied to the map with its channels moved last (ConvNeXt's block: Permute, nn.LayerNorm,
-…, Permute back)."""
+…, Permute back), or as a module of a subclass of PyTorch's class (torchvision's video
+ResNets' Conv3DSimple, an nn.Conv3d)."""
 
 
 @dataclass(frozen=True)
@@ -216,22 +217,27 @@ class Kind(BaseModel):
     channels_last: ClassVar[str] = ""
     """The module PyTorch applies to the map with its channels moved last, for
     ``call: channels_last`` (``nn.LayerNorm``); empty where there is none."""
+    subclass: ClassVar[str] = ""
+    """The PyTorch class a model may subclass for this kind, for ``call: subclass``
+    (``nn.Conv3d``); empty where the option does not apply."""
 
     call: Call = PydField(
         default="module",
         description="how PyTorch applies the layer: 'module' (an nn.Module of the network), "
         "'function' (a call in forward, as torchvision's DenseNet applies F.relu and "
-        "F.adaptive_avg_pool2d) or 'channels_last' (a module given the map with its "
-        "channels moved last, as ConvNeXt's block applies nn.LayerNorm): the same "
-        "arithmetic, but a tool that hooks modules does not see a function, and some look "
-        "a module's class up exactly",
+        "F.adaptive_avg_pool2d), 'channels_last' (a module given the map with its "
+        "channels moved last, as ConvNeXt's block applies nn.LayerNorm) or 'subclass' (a "
+        "module of a subclass of PyTorch's class, as the video ResNets' Conv3DSimple): "
+        "the same arithmetic, but a tool that hooks modules does not see a function, and "
+        "some look a module's class up exactly",
     )
 
     @field_validator("call")
     @classmethod
     def _callable_so(cls, value: str) -> str:
-        """``call: function`` only where PyTorch has a function for the kind, and
-        ``call: channels_last`` only where it has a module for a channels-last map."""
+        """``call: function`` only where PyTorch has a function for the kind,
+        ``call: channels_last`` only where it has a module for a channels-last map, and
+        ``call: subclass`` only where models subclass its module."""
         if value != "module" and not getattr(cls, value):
             able = sorted({k.kind for k in _kinds(Kind) if getattr(k, value)})
             raise PydanticCustomError(

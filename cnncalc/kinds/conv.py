@@ -39,6 +39,7 @@ class Conv(Sliding):
 
     kind: ClassVar[str] = "conv"
     main: ClassVar[str] = "out_channels"
+    subclass: ClassVar[str] = "nn.ConvNd (torchvision's video ResNets' Conv3DSimple)"
     weighted: ClassVar[bool] = True
     summary: ClassVar[str] = "convolution: OUT filters of size kernel over the input channels"
     formula: ClassVar[str] = (

@@ -171,6 +171,16 @@ class StochasticDepth(nn.Module):
 ''',
 }
 """The classes a generated file defines, each only when the network uses it."""
+HELPERS.update(
+    {
+        f"Conv{dims}dSubclass": f'''
+class Conv{dims}dSubclass(nn.Conv{dims}d):
+    """nn.Conv{dims}d under a class of its own, as torchvision's video ResNets subclass it
+    (Conv3DSimple): the tools that look a module's class up exactly do not count it."""
+'''
+        for dims in (1, 2, 3)
+    }
+)
 
 MODULE_NAMES = frozenset(
     """T_destination add_module apply bfloat16 buffers call_super_init children clear compile
@@ -305,7 +315,7 @@ def _constructor(node: Node) -> tuple[str, str | None, float, str]:
             )
         return (
             _call(
-                f"nn.Conv{nd}",
+                f"Conv{nd}Subclass" if layer.call == "subclass" else f"nn.Conv{nd}",
                 [x[0], layer.out_channels, _tuple(k)],
                 stride=(_tuple(s), "1"),
                 padding=(padding, "0"),
