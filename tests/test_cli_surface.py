@@ -685,7 +685,9 @@ def test_kinds_lists_every_kind_with_its_options_defaults_and_rule(cli):
     assert conv["bias"]["default"] == "true"
     pool = {o["name"]: o for o in listed["pool"]["options"]}
     assert pool["pool"]["type"] == "max|avg" and pool["ceil_mode"]["default"] == "false"
-    assert listed["relu"]["options"] == []
+    # relu's one option says how PyTorch applies it: a module, or torchvision's F.relu
+    [call] = listed["relu"]["options"]
+    assert (call["name"], call["type"], call["default"]) == ("call", "module|function", "module")
     table = cli("kinds").stdout
     assert "⌊(n − k + p + s)/s⌋" in table and "kernel" in table
 

@@ -19,7 +19,7 @@ Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Sequence, Union, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, field_validator
 from pydantic import Field as PydField
@@ -231,6 +231,16 @@ class Kind(BaseModel):
         "the same arithmetic, but a tool that hooks modules does not see a function, and "
         "some look a module's class up exactly",
     )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        """The schema lists only the ``call`` values this kind takes (``module`` and
+        ``function`` for relu, ``module`` alone for batchnorm)."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        call = schema.get("properties", {}).get("call")
+        if call is not None:
+            call["enum"] = [v for v in get_args(Call) if v == "module" or getattr(cls, v)]
+        return schema
 
     @field_validator("call")
     @classmethod
