@@ -935,3 +935,54 @@ def test_ptflops_aten_leaves_out_a_linear_bias_on_a_map_in_the_usual_layout():
     assert run_tool("ptflops-aten", module)["macs"] == 600
     spec = loads("input: [4, 5, 5]\nlayers:\n  - {linear: 6}\n")
     assert preset_total(spec, "ptflops-aten", "macs") == 600 + 150
+
+
+# --------------------------------------------------------------------------- the call option
+
+CALLED_BOTH_WAYS = """
+input: [4, 9, 9]
+layers:
+  - {{relu: , call: {call}}}
+  - {{pool: max, kernel: 3, stride: 2, call: {call}}}
+  - {{pool: avg, kernel: 2, padding: same, call: {call}}}
+  - {{shuffle: 2, call: {call}}}
+  - {{select: [0, 2], call: {call}}}
+  - {{adaptive: 2, call: {call}}}
+  - {{gap: , call: {call}}}
+  - {{flatten: , call: {call}}}
+  - {{fc: 3}}
+"""
+
+
+@needs_tool("torch")
+def test_a_layer_called_as_a_function_computes_what_its_module_computes():
+    """The export writes each kind's function (F.relu, F.max_pool2d, F.avg_pool2d after an
+    uneven F.pad, a channel shuffle by view and transpose, a slice, F.adaptive_avg_pool2d,
+    x.mean, torch.flatten) and the forward gives the module version's output, with only
+    the fc as a submodule."""
+    import torch
+
+    as_modules = exported_yaml_module(CALLED_BOTH_WAYS.format(call="module")).build().eval()
+    as_functions = exported_yaml_module(CALLED_BOTH_WAYS.format(call="function")).build().eval()
+    assert [n for n, _ in as_functions.named_modules() if n] == ["fc"]
+    as_functions.load_state_dict(as_modules.state_dict(), strict=True)
+    x = torch.randn(2, 4, 9, 9)
+    with torch.no_grad():
+        assert torch.equal(as_functions(x), as_modules(x))
+
+
+@pytest.mark.parametrize(
+    "layer,says",
+    [
+        ("{conv: 8, kernel: 3, call: function}", "call: function is for adaptive, flatten"),
+        ("{relu: , call: subclass}", "call: subclass is for conv"),
+        ("{batchnorm: , call: channels_last}", "call: channels_last is for layernorm"),
+        ("{relu: , call: functional}", "must be 'module', 'function', 'channels_last' or"),
+    ],
+)
+def test_a_call_pytorch_does_not_make_is_refused_in_one_line(cli, yaml_file, layer, says):
+    path = yaml_file(f"input: [3, 8, 8]\nlayers:\n  - {{conv: 8, kernel: 3}}\n  - {layer}\n")
+    result = cli("flops", path)
+    assert result.exit_code == 2
+    assert f"{path.name}:4: layers.1.call: " in result.output
+    assert says in result.output and "Traceback" not in result.output
