@@ -178,32 +178,25 @@ def run_tool(tool: str, module: types.ModuleType, device: str | None = None) -> 
     return runner(builder(module, device), module.INPUT_SHAPE, device)
 
 
-def torchvision_builder(model: str, device: str, **kwargs) -> Build:
-    """A function that builds ``torchvision.models.<model>(weights=None, **kwargs)`` on
-    ``device``, in eval mode (``video.r3d_18`` names torchvision.models.video.r3d_18). It is
+def torchvision_builder(model: str, device: str) -> Build:
+    """A function that builds torchvision's own ``model`` (``video.r3d_18``; as
+    tests/torchvision_model.py builds the references) on ``device``, in eval mode. It is
     made on the meta device, then given uninitialised memory for a CPU run: the counts do
     not depend on the weights, and initialising 50 M of them is most of a small run."""
 
     def build() -> torch.nn.Module:
-        import torchvision
+        from torchvision_model import torchvision_model
 
-        factory = torchvision.models
-        for part in model.split("."):
-            factory = getattr(factory, part)
-        try:
-            with torch.device("meta"):
-                net = factory(weights=None, **kwargs).eval()
-        except NotImplementedError:  # RegNet reads its widths back from tensors (.tolist())
-            return factory(weights=None, **kwargs).eval().to(device)
+        net = torchvision_model(model, "meta").eval()
         return net if device == "meta" else net.to_empty(device=device)
 
     return build
 
 
 def run_tool_on_torchvision(
-    tool: str, model: str, shape, device: str | None = None, **kwargs
+    tool: str, model: str, shape, device: str | None = None
 ) -> dict[str, int]:
     """One tool's numbers for torchvision's own model at input ``shape`` (no batch)."""
     runner, default = TOOLS[tool]
     device = device or default
-    return runner(torchvision_builder(model, device, **kwargs), tuple(shape), device)
+    return runner(torchvision_builder(model, device), tuple(shape), device)

@@ -11,7 +11,6 @@ written out.
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import re
@@ -193,19 +192,9 @@ def test_meta_device_gives_the_cpu_numbers(tool, name):
 
 # --------------------------------------------------------------------------- torchvision's own
 
-REFERENCES = {ref["model"]: ref for ref in (json.loads(f.read_text()) for f in REF_FILES)}
-"""torchvision model name (``video.r3d_18``) → its reference dump (tests/reference/torchvision),
-one for every zoo network rebuilt from torchvision."""
-
-
-def torchvision_options(model: str) -> dict:
-    """The keyword arguments the reference was made with, read off its source line
-    (``models.googlenet(weights=None, aux_logits=False, init_weights=False)``): the zoo
-    network is that model, without its auxiliary classifiers."""
-    call = re.search(r"\((.*)\)", REFERENCES[model]["source"])
-    assert call, REFERENCES[model]["source"]
-    pairs = (item.split("=") for item in call.group(1).split(", "))
-    return {key: ast.literal_eval(value) for key, value in pairs if key != "weights"}
+TORCHVISION_MODELS = [json.loads(f.read_text())["model"] for f in REF_FILES]
+"""torchvision's name (``video.r3d_18``) of every zoo network rebuilt from torchvision, one
+per reference dump (tests/reference/torchvision)."""
 
 
 def small_input(model: str) -> tuple[int, ...]:
@@ -220,7 +209,7 @@ def small_input(model: str) -> tuple[int, ...]:
 @functools.lru_cache(maxsize=None)
 def torchvision_numbers(model: str, tool: str) -> dict[str, int]:
     """What the real tool prints for torchvision's own model at its small input."""
-    return run_tool_on_torchvision(tool, model, small_input(model), **torchvision_options(model))
+    return run_tool_on_torchvision(tool, model, small_input(model))
 
 
 TORCHVISION = needs_tool("torchvision")
@@ -228,7 +217,7 @@ TORCHVISION = needs_tool("torchvision")
 
 @TORCHVISION
 @pytest.mark.parametrize("preset,figure", tool_params(PRESET_FIGURES))
-@pytest.mark.parametrize("model", REFERENCES)
+@pytest.mark.parametrize("model", TORCHVISION_MODELS)
 def test_preset_on_the_zoo_network_equals_the_tool_on_torchvision(model, preset, figure):
     """Issue 9: the tool run on ``torchvision.models.NAME(weights=None)`` itself, not on
     cnncalc's export, prints the preset's number for the zoo network, functional calls
@@ -250,8 +239,7 @@ def test_preset_on_the_zoo_network_equals_the_tool_on_torchvision(model, preset,
 def test_issue_9_numbers_on_torchvision_at_224(model, tool, number):
     """Issue 9's examples at 3×224×224: thop does not see DenseNet's and MobileNetV2's
     F.adaptive_avg_pool2d; ptflops counts GoogLeNet's F.relu once, not twice as a module."""
-    options = torchvision_options(model)
-    assert run_tool_on_torchvision(tool, model, (3, 224, 224), **options)["macs"] == number
+    assert run_tool_on_torchvision(tool, model, (3, 224, 224))["macs"] == number
     assert preset_total(load(zoo_name(model)), tool, "macs") == number
 
 
@@ -296,14 +284,14 @@ STRUCTURE_ONLY_IN_TORCHVISION = {
 
 
 @TORCHVISION
-@pytest.mark.parametrize("model", REFERENCES)
+@pytest.mark.parametrize("model", TORCHVISION_MODELS)
 def test_export_calls_the_modules_torchvision_calls(model):
     """The export's forward calls as many modules of each class as torchvision's: the
     layers torchvision applies as functions (call: function) are functions in the export
     too, so a tool that hooks modules or patches functions sees the same network. (Where the
     modules sit is test_zoo_torchvision's state_dict test.)"""
     shape = small_input(model)
-    build = torchvision_builder(model, "meta", **torchvision_options(model))
+    build = torchvision_builder(model, "meta")
     theirs = called_layers(build(), shape)
     exported = exported_module(zoo_name(model))
     with torch_device("meta"):
