@@ -14,8 +14,9 @@ import struct
 
 import pytest
 from typer.testing import CliRunner
+from zoo_calls import zoo_as_modules
 
-from cnncalc.analysis.pipeline import analyze, build, load, loads
+from cnncalc.analysis.pipeline import analyze, build, loads
 from cnncalc.analysis.stats import convention_totals
 from cnncalc.cli.app import app
 from cnncalc.model.importgraph import Step, float_text, same_network, write_yaml
@@ -402,7 +403,7 @@ def imported(tmp_path_factory):
 
     def get(name):
         if name not in found:
-            spec = load(name)
+            spec = zoo_as_modules(name)
             module = torch_model(name).train()
             text = _import(module, spec.input, tmp_path_factory.mktemp(name), name)
             found[name] = spec, module, text

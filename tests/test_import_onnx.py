@@ -9,12 +9,10 @@ the textbook's counts, and the corpus of bad files that each fails in one line, 
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 import yaml
 from typer.testing import CliRunner
+from zoo_calls import zoo_as_modules
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
 from cnncalc.analysis.stats import convention_totals
@@ -266,14 +264,6 @@ def _imported_in_training(module, shape, tmp_path, batch: int = 2):
     return _run("import", str(path))
 
 
-def as_modules(name: str):
-    """The zoo network with every layer a module: an ONNX file holds operators, not modules,
-    so an import cannot tell torchvision's ``F.relu`` from an ``nn.ReLU`` (``call:``) and
-    writes modules, which the peer presets count as modules."""
-    text = (Path(__file__).resolve().parents[1] / "examples" / f"{name}.yaml").read_text()
-    return loads(re.sub(r", call: \w+", "", text), name)
-
-
 @pytest.mark.parametrize("name", ROUND_TRIP)
 def test_round_trip_through_torch_onnx_export(name, tmp_path):
     """Zoo → PyTorch module → torch.onnx.export → cnncalc import: the same network.
@@ -310,7 +300,7 @@ def _same_after_round_trip(name, module, tmp_path):
     assert back.total.params == sum(p.numel() for p in module.parameters())
     assert back.total.params == zoo.total.params
     assert back.total.buffers == zoo.total.buffers
-    zoo_rows = convention_totals(build(as_modules(name), shape)).rows
+    zoo_rows = convention_totals(build(zoo_as_modules(name), shape)).rows
     zoo_totals = {r.convention.name: r.figures for r in zoo_rows}
     back_totals = {r.convention.name: r.figures for r in convention_totals(build(imported)).rows}
     assert back_totals.keys() == zoo_totals.keys()

@@ -591,7 +591,7 @@ def _function(node: Node, given: str) -> str:
     written as torchvision writes it: ``F.relu(x)``, ``F.max_pool2d(x, 3, stride=2)``,
     ``F.adaptive_avg_pool2d(x, 1)``, ``x.mean((2, 3), keepdim=True)`` (ShuffleNet's
     ``x.mean([2, 3])``, the 1×1 kept), ``torch.flatten(x, 1)``, a channel slice
-    (``x.chunk``), ShuffleNet's channel_shuffle (view, transpose, view)."""
+    (``x.chunk``), ShuffleNet's channel_shuffle (view, transpose, contiguous, view)."""
     layer, x = node.layer, node.in_shape
     dims = len(x) - 1
     if isinstance(layer, Relu):
@@ -606,7 +606,9 @@ def _function(node: Node, given: str) -> str:
     if isinstance(layer, Select):
         return f"{given}[:, {layer.channels[0]}:{layer.channels[1]}]"
     if isinstance(layer, Shuffle):
-        return f"{given}.unflatten(1, ({layer.groups}, -1)).transpose(1, 2).flatten(1, 2)"
+        g, rest = layer.groups, ", ".join(map(str, x[1:]))
+        split = f"-1, {g}, {x[0] // g}, {rest}"
+        return f"{given}.view({split}).transpose(1, 2).contiguous().view(-1, {x[0]}, {rest})"
     if isinstance(layer, Pool):
         g = layer.geometry(x)
         padding, pad = _padding(node, g.padding)
