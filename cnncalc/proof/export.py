@@ -606,9 +606,10 @@ def _function(node: Node, given: str) -> str:
     if isinstance(layer, Select):
         return f"{given}[:, {layer.channels[0]}:{layer.channels[1]}]"
     if isinstance(layer, Shuffle):
-        g, rest = layer.groups, ", ".join(map(str, x[1:]))
-        split = f"-1, {g}, {x[0] // g}, {rest}"
-        return f"{given}.view({split}).transpose(1, 2).contiguous().view(-1, {x[0]}, {rest})"
+        g, sizes = layer.groups, ", ".join(f"{given}.size({i})" for i in range(2, dims + 2))
+        split = f"{given}.size(0), {g}, {x[0] // g}, {sizes}"
+        back = f"{given}.size(0), {x[0]}, {sizes}"
+        return f"{given}.view({split}).transpose(1, 2).contiguous().view({back})"
     if isinstance(layer, Pool):
         g = layer.geometry(x)
         padding, pad = _padding(node, g.padding)
