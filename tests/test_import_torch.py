@@ -17,7 +17,6 @@ import textwrap
 import pytest
 import yaml
 from typer.testing import CliRunner
-from zoo_calls import zoo_as_modules
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
 from cnncalc.analysis.stats import convention_totals
@@ -120,7 +119,7 @@ def test_torchvision_model_imports_as_the_zoo_network(source, zoo, tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_text()
     imported = loads(text, "imported")
-    _same_network(imported, zoo_as_modules(zoo))
+    _same_network(imported, load(zoo))
 
     module = _torchvision_module(source)
     got = analyze(imported)
@@ -220,7 +219,7 @@ def test_zoo_export_imports_back_as_the_same_network(zoo, tmp_path):
     # as a gap; one written as nn.AdaptiveAvgPool2d(1) reads back as adaptive
     gaps = {node.layer.call for node in build(load(zoo)).nodes if node.kind == "gap"}
     same_kind = {} if gaps == {"function"} else GAP_AS_ADAPTIVE
-    _same_network(loads(back.stdout, "imported"), zoo_as_modules(zoo), same_kind)
+    _same_network(loads(back.stdout, "imported"), load(zoo), same_kind)
 
 
 @needs_torch

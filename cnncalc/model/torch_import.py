@@ -632,6 +632,8 @@ class _Reader:
     def add(self, node, inputs: list[str], layer=None, join=None, name: str | None = None):
         if layer is not None:
             layer = dict(layer)
+            if node.op != "call_module" and LAYER_KINDS[next(iter(layer))].function:
+                layer["call"] = "function"  # F.relu(x), torch.flatten(x, 1), x.mean([2, 3])
             name = self.unique(name)
             if name:
                 layer["name"] = name
@@ -766,6 +768,9 @@ class _Reader:
                     f"{where}: a LayerNorm over more than the channels of a channels-last map"
                 )
             layer["layernorm"] = "channels"
+            layer["call"] = "channels_last"  # nn.LayerNorm between permutes (ConvNeXt's)
+        elif type(m) is not base and LAYER_KINDS[next(iter(layer))].subclass:
+            layer["call"] = "subclass"  # torchvision's Conv3DSimple, an nn.Conv3d
         self.owns_weights(node, m, where, recurse=False)
         self.leaf(node, inputs, layer, node.target)
 
