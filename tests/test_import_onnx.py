@@ -238,10 +238,10 @@ ROUND_TRIP = [
     "r2plus1d-18",
     "efficientnet-b0",
     "convnext-tiny",
+    "alexnet-2gpu",  # its LRN layers, written by PyTorch in pieces
 ]
 """One network of every zoo family the ONNX route keeps whole; ShuffleNet comes from
-torchvision below, U-Net and LeNet-5 have tests of their own, and the 2012 AlexNet's LRN
-is refused (the tests after it, and README)."""
+torchvision below, U-Net and LeNet-5 have tests of their own."""
 
 SMALL_INPUT = {"r3d-18": (3, 8, 56, 56), "mc3-18": (3, 8, 56, 56), "r2plus1d-18": (3, 8, 56, 56)}
 """The video networks exported at 8 frames of 56×56, not the zoo's 16 of 112×112: they end
@@ -407,15 +407,24 @@ def test_lenet5_round_trips_with_its_subsampling_table_and_rbf(tmp_path):
 
 
 @pytest.mark.requires("torch")
-def test_local_response_norm_pieces_are_refused(tmp_path):
+@pytest.mark.parametrize("size, alpha, beta, k", [(5, 1e-4, 0.75, 2.0), (4, 0.001, 0.5, 1.0)])
+def test_local_response_norm_pieces_read_back_as_one_lrn(size, alpha, beta, k, tmp_path):
     """PyTorch has no ONNX symbolic for LocalResponseNorm: it writes F.local_response_norm's
-    pieces (square, pad, a 3-D average pool over a 5-D reshape, pow, div), so AlexNet (2
-    GPUs, 2012) and its LRN layers are refused at the reshape."""
+    pieces (x·x, a 5-D reshape, pad, a size×1×1 average pool, an If on axis 1's size, Mul α,
+    Add k, Pow β, Div). They read back as the one lrn layer nn.LocalResponseNorm was, with
+    its options, its output shape (PyTorch's) and no parameters."""
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    module = nn.Sequential(nn.Conv2d(3, 8, 3), nn.LocalResponseNorm(5))
-    line = _refused(module, (3, 10, 10), tmp_path)
-    assert "(Reshape)" in line and "is not a flatten" in line
+    module = nn.Sequential(nn.Conv2d(3, 8, 3), nn.LocalResponseNorm(size, alpha, beta, k))
+    result = _imported_in_training(module, (3, 10, 10), tmp_path)
+    assert result.exit_code == 0, result.output
+    a = analyze(loads(result.stdout, "imported"))
+    assert [layer.kind for layer in a.layers] == ["conv", "lrn"]
+    lrn = build(loads(result.stdout, "imported")).nodes[-1].layer
+    assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (size, alpha, beta, k)
+    with torch.no_grad():
+        assert a.layers[-1].out_shape == tuple(module(torch.zeros(1, 3, 10, 10)).shape[1:])
+    assert a.total.params == 8 * 3 * 3 * 3 + 8
 
 
 # ---------------------------------------------------------------- operators PyTorch writes in pieces

@@ -134,6 +134,57 @@ def test_torchvision_model_imports_as_the_zoo_network(source, zoo, tmp_path):
     rebuilt.load_state_dict(module.state_dict(), strict=True)
 
 
+CALLED_AS_TORCHVISION_DOES = [
+    # (torch: source, zoo name, how one of its layers is called)
+    ("torchvision.models:densenet121", "densenet121", "function"),  # F.relu, F.adaptive_…
+    ("torchvision.models:googlenet(aux_logits=False, init_weights=False)", "googlenet", "function"),
+    ("torchvision.models:mobilenet_v2", "mobilenet-v2", "function"),  # F.adaptive_avg_pool2d
+    ("torchvision.models.video:r3d_18", "r3d-18", "subclass"),  # Conv3DSimple(nn.Conv3d)
+    ("torchvision.models:convnext_tiny", "convnext-tiny", "channels_last"),  # nn.LayerNorm
+]
+
+
+@needs_torchvision
+@pytest.mark.parametrize("source, zoo, call", CALLED_AS_TORCHVISION_DOES)
+def test_imported_torchvision_model_counts_as_thop_and_ptflops_do(source, zoo, call, tmp_path):
+    """torch.fx tells a call_function/call_method from a call_module, and a subclass from
+    torch.nn's class: the import writes those as ``call:`` marks, so the thop and ptflops
+    presets on the imported YAML are the zoo network's (the tools' own numbers on
+    torchvision's model, which test_peer_tools checks by running the tools)."""
+    size = "x".join(map(str, load(zoo).input))
+    result = _run("import", f"torch:{source}", "--input", size)
+    assert result.exit_code == 0, result.output
+    assert f"call: {call}" in result.stdout
+    imported = loads(result.stdout, "imported")
+    for preset in ("thop", "ptflops", "ptflops-aten"):
+        got = analyze(imported, convention=preset).total
+        want = analyze(load(zoo), convention=preset).total
+        assert (got.macs, got.params) == (want.macs, want.params), preset
+
+
+@needs_torchvision
+@pytest.mark.parametrize(
+    "source, tool, number",
+    [
+        ("torchvision.models:densenet121", "thop", 2_897_007_104),
+        ("torchvision.models:mobilenet_v2", "thop", 327_486_720),
+        (
+            "torchvision.models:googlenet(aux_logits=False, init_weights=False)",
+            "ptflops",
+            1_513_907_448,
+        ),
+    ],
+)
+def test_issue_9_numbers_from_the_imported_torchvision_model(source, tool, number):
+    """Issue 9's figures, the tools' MACs on torchvision's models at 3×224×224 (run by
+    test_peer_tools.py::test_issue_9_numbers_on_torchvision_at_224): thop does not see
+    DenseNet's and MobileNetV2's F.adaptive_avg_pool2d, ptflops counts GoogLeNet's F.relu
+    once; the imported YAML says so with ``call: function``."""
+    result = _run("import", f"torch:{source}", "--input", "3x224x224")
+    assert result.exit_code == 0, result.output
+    assert analyze(loads(result.stdout, "imported"), convention=tool).total.macs == number
+
+
 @needs_torchvision
 def test_imported_resnet18_names_are_torchvisions_module_paths(tmp_path):
     result = _run("import", "torch:torchvision.models:resnet18", "--input", "3x224x224")
@@ -143,7 +194,7 @@ def test_imported_resnet18_names_are_torchvisions_module_paths(tmp_path):
     for name in ("conv1", "layer1.0.conv1", "layer2.0.downsample.0", "layer4.1.bn2", "fc"):
         assert name in names
     # torch.flatten(x, 1) and the residual add: layers with no module of their own
-    assert "add:" in result.stdout and "{flatten: }" in result.stdout
+    assert "add:" in result.stdout and "{flatten: , call: function}" in result.stdout
 
 
 @needs_torchvision
@@ -427,8 +478,10 @@ def test_chunk_cat_and_channel_shuffle_of_a_shufflenet_unit(tmp_path):
     )
     result = _run("import", f"torch:{path}:Unit", "--input", "16x6x6")
     assert result.exit_code == 0, result.output
-    assert "{select: [0, 8]}" in result.stdout and "{select: [8, 16]}" in result.stdout
-    assert "{shuffle: 2}" in result.stdout
+    # x.chunk and the view–transpose–view are calls, not modules: call: function
+    assert "{select: [0, 8], call: function}" in result.stdout
+    assert "{select: [8, 16], call: function}" in result.stdout
+    assert "{shuffle: 2, call: function}" in result.stdout
     a = analyze(loads(result.stdout))
     assert a.layers[-1].out_shape == (16, 6, 6)
     assert a.total.params == 8 * 8 + 8

@@ -271,6 +271,11 @@ class _Reader:
         if op == "Pad":
             self._pad(node, a, data[0], where)
             return
+        if op == "Mul" and len(data) == 2 and data[0] == data[1]:  # x·x: an LRN's squares?
+            lrn = self._lrn(node, data[0], fused)
+            if lrn is not None:
+                self.add(lrn[1], data[:1], lrn[0])
+                return
         if op in ("Add", "Concat", "Mul", "Sum"):
             if len(data) < 2:
                 raise CnnCalcError(f"{where}: an element-wise {op} with a constant has no kind")
@@ -554,6 +559,64 @@ class _Reader:
                 fused.update(id(n) for n in (turn, back))
                 return {"shuffle": target[1]}, back
         return None
+
+    _LRN_TAIL = {"Shape", "Gather", "Equal", "If", "Squeeze", "Reshape", "Mul", "Add", "Pow"}
+    """The nodes between an LRN's pool and its Div: the shape test PyTorch writes (is axis 1
+    of size 1? an If with a Squeeze), the reshape back, Mul α, Add k, Pow β."""
+
+    def _lrn(self, node, x: str, fused: set[int]):
+        """nn.LocalResponseNorm(n, α, β, k), for which torch.onnx has no LRN symbolic: it
+        writes F.local_response_norm's pieces, Mul x·x, Reshape to (N, 1, C, H, W·…), Pad
+        the channel axis, AveragePool n×1×1 (stride 1, pads counted), back to x's shape
+        (Shape, Gather, Equal, If: Squeeze; Reshape), Mul α, Add k, Pow β, Div x by it:
+        b = a / (k + α/n·Σ a²)^β over n neighbouring maps (Krizhevsky et al. 2012, §3.3)."""
+        grow = self._only_consumer(node.output[0], "Reshape")
+        pad = grow and self._only_consumer(grow.output[0], "Pad")
+        pool = pad and self._only_consumer(pad.output[0], "AveragePool")
+        if not pool:
+            return None
+        a = self.attrs(pool)
+        size, *rest = [int(k) for k in a.get("kernel_shape", [])]
+        if self.real(grow.input[1]) in self.const:  # else read from x.size(), after this node
+            target = [int(v) for v in self.constant(grow, 1)]
+            if target[1:3] != [1, self.channels(x, self.where(node))]:
+                return None
+        if (
+            not rest
+            or rest != [1] * len(rest)
+            or any(int(v) != 1 for v in a.get("strides", []))
+            or any(a.get("pads", []))
+            or not a.get("count_include_pad", 0)
+        ):
+            return None
+        tail, tensors, div = [], [pool.output[0]], None
+        while tensors and len(tail) <= 12:
+            for after in self.node_consumers.get(tensors.pop(), []):
+                if after.op_type == "Div" and div is None:
+                    div = after
+                elif after.op_type in self._LRN_TAIL and after not in tail:
+                    tail.append(after)
+                    tensors.extend(after.output)
+                else:
+                    return None
+        ops = {n.op_type: n for n in tail}
+        mul, add, power = ops.get("Mul"), ops.get("Add"), ops.get("Pow")
+        if not (div and mul and add and power) or len(tail) != len({id(n) for n in tail}):
+            return None
+        if [n.op_type for n in tail].count("Mul") != 1 or self.real(div.input[0]) != x:
+            return None
+        scalars = [self._scalar(i) for n in (mul, add, power) for i in n.input[1:]]
+        if (
+            div.input[1] != power.output[0]
+            or power.input[0] != add.output[0]
+            or add.input[0] != mul.output[0]
+            or None in scalars
+        ):
+            return None
+        fused.update(id(n) for n in (grow, pad, pool, *tail, div))
+        alpha, k, beta = (_f32(v) for v in scalars)  # type: ignore[arg-type]
+        found = {"size": size, "alpha": alpha, "beta": beta, "bias": k}
+        return self.leaf(node, "LRN", found, self.where(node)), div
 
     def _other_input(self, node, tensor: str) -> str | None:
         """The constant input of a binary node whose other input is ``tensor``."""
