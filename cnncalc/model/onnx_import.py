@@ -589,7 +589,8 @@ class _Reader:
             or not a.get("count_include_pad", 0)
         ):
             return None
-        tail, tensors, div = [], [pool.output[0]], None
+        tail: list[Any] = []
+        tensors, div = [pool.output[0]], None
         while tensors and len(tail) <= 12:
             for after in self.node_consumers.get(tensors.pop(), []):
                 if after.op_type == "Div" and div is None:
