@@ -2,9 +2,10 @@
 
 A zoo layer may say how PyTorch applies it (``call: function`` for torchvision's
 ``F.relu``, ``channels_last``, ``subclass``). An ONNX file holds operators, not modules,
-and cnncalc's importers write every layer as a module, so a round trip is compared with the
-zoo network with those marks dropped: the same layers, shapes and parameters, and the
-totals each peer preset gives when every layer is a module.
+and the ONNX importer writes every layer as a module, so an ONNX round trip is compared
+with the zoo network with those marks dropped: the same layers, shapes and parameters, and
+the totals each peer preset gives when every layer is a module. (The torch importer reads
+the marks off torch.fx's graph, so its round trips compare with the zoo network as is.)
 """
 
 from __future__ import annotations
