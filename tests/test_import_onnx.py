@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from error_lines import one_error_line
 from typer.testing import CliRunner
 from zoo_calls import zoo_as_modules
 
@@ -128,18 +129,9 @@ def test_output_file_and_summary_of_the_onnx_file(tmp_path):
 # ---------------------------------------------------------------- bad files: one line, exit 2
 
 
-def _one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error:"), result.output
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
 def test_an_unmappable_operator_is_named_with_its_node_and_place(tmp_path):
     path = _conv_net(tmp_path, op="Cos", kernel_shape=[5, 5])
-    line = _one_error_line(_run("import", str(path), "-o", str(tmp_path / "out.yaml")))
+    line = one_error_line(_run("import", str(path), "-o", str(tmp_path / "out.yaml")))
     assert "'act'" in line and "Cos" in line and "after node 'conv1' (Conv)" in line
     assert not (tmp_path / "out.yaml").exists()  # never a partial file
 
@@ -148,14 +140,14 @@ def test_a_truncated_protobuf_is_one_line(tmp_path):
     whole = _conv_net(tmp_path, kernel_shape=[5, 5]).read_bytes()
     cut = tmp_path / "cut.onnx"
     cut.write_bytes(whole[: len(whole) // 2])
-    line = _one_error_line(_run("import", str(cut)))
+    line = one_error_line(_run("import", str(cut)))
     assert "cut.onnx" in line
 
 
 def test_an_unknown_opset_is_one_line(tmp_path):
     nodes = [helper.make_node("Relu", ["x"], ["y"], name="r")]
     path = _save(tmp_path, nodes, [_tensor("x", 1, 3, 4, 4)], _tensor("y"), opset=999)
-    line = _one_error_line(_run("import", str(path)))
+    line = one_error_line(_run("import", str(path)))
     assert "opset 999" in line
 
 
@@ -163,9 +155,9 @@ def test_a_symbolic_input_needs_input(tmp_path):
     nodes = [helper.make_node("Relu", ["x"], ["y"], name="r")]
     x = _tensor("x", "N", 3, "height", "width")
     path = _save(tmp_path, nodes, [x], _tensor("y"))
-    line = _one_error_line(_run("import", str(path)))
+    line = one_error_line(_run("import", str(path)))
     assert "symbolic dimension 'height'" in line and "--input" in line
-    summary = _one_error_line(_run("summary", str(path)))
+    summary = one_error_line(_run("summary", str(path)))
     assert "cnncalc import" in summary and "--input" in summary
     given = _run("import", str(path), "--input", "3x8x8")
     assert given.exit_code == 0, given.output
@@ -193,7 +185,7 @@ def test_a_graph_whose_branches_cross_reads_earlier_layers_by_name(tmp_path):
 def test_no_onnx_file_at_all(tmp_path):
     path = tmp_path / "text.onnx"
     path.write_text("not a protobuf at all, just words\n")
-    _one_error_line(_run("summary", str(path)))
+    one_error_line(_run("summary", str(path)))
 
 
 # ---------------------------------------------------------------- round trip through PyTorch
@@ -362,7 +354,7 @@ def test_unet_round_trips_with_its_skips_nested(tmp_path):
 
 def _refused(module, shape, tmp_path) -> str:
     """The one error line of importing ``module`` exported in training mode."""
-    return _one_error_line(_imported_in_training(module, shape, tmp_path))
+    return one_error_line(_imported_in_training(module, shape, tmp_path))
 
 
 LENET5_TABLE_I = [

@@ -12,6 +12,7 @@ the ONNX reference evaluator's output shape, which runs the file.
 from __future__ import annotations
 
 import pytest
+from error_lines import one_error_line
 from typer.testing import CliRunner
 
 from cnncalc.analysis.pipeline import analyze, build, loads
@@ -63,11 +64,7 @@ def _same_as_hand_written(text: str, hand: str, out, params: int | None = None):
 
 
 def _one_error_line(path) -> str:
-    result = runner.invoke(app, ["import", str(path)])
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
-    return lines[0]
+    return one_error_line(runner.invoke(app, ["import", str(path)]))
 
 
 # ---------------------------------------------------------------- activations

@@ -16,6 +16,7 @@ import textwrap
 
 import pytest
 import yaml
+from error_lines import one_error_line
 from typer.testing import CliRunner
 
 from cnncalc.analysis.pipeline import analyze, build, load, loads
@@ -29,15 +30,6 @@ needs_torchvision = pytest.mark.requires("torch", "torchvision")
 
 def _run(*args: str):
     return runner.invoke(app, list(args))
-
-
-def _one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert lines[0].startswith("error:"), result.output
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def _totals(spec) -> dict:
@@ -203,7 +195,7 @@ def test_googlenet_with_its_auxiliary_classifiers_is_refused_naming_them(tmp_pat
     fewer parameters than the module holds and its export would not load the state_dict,
     so the default googlenet() is refused; googlenet(aux_logits=False) imports (above)."""
     out = tmp_path / "g.yaml"
-    line = _one_error_line(
+    line = one_error_line(
         _run(
             "import",
             "torch:torchvision.models:googlenet(init_weights=False)",
@@ -372,7 +364,7 @@ def test_a_module_naming_a_kind_it_is_not_is_refused(tmp_path):
             """
         )
     )
-    line = _one_error_line(_run("import", f"torch:{path}:build"))
+    line = one_error_line(_run("import", f"torch:{path}:build"))
     assert "Odd says it is a cnncalc 'subsample' layer" in line
 
 
@@ -449,7 +441,7 @@ def test_an_input_the_module_cannot_take_is_one_line(tmp_path):
     fc1 takes 400: PyTorch's own complaint, in one line."""
     quiet = LENET_FILE.replace('print("building LeNet")', "")
     path = _write(tmp_path, quiet)
-    line = _one_error_line(_run("import", f"torch:{path}:Net", "--input", "1x32x32"))
+    line = one_error_line(_run("import", f"torch:{path}:Net", "--input", "1x32x32"))
     assert "--input" in line and "1x32x32" in line and "576" in line
 
 
@@ -565,7 +557,7 @@ def test_every_mapped_module_has_pytorchs_shapes_and_parameters(tmp_path):
 @needs_torch
 def test_parameters_the_forward_never_uses_are_refused(tmp_path):
     path = _write(tmp_path, MANY_MODULES)
-    line = _one_error_line(_run("import", f"torch:{path}:Net"))
+    line = one_error_line(_run("import", f"torch:{path}:Net"))
     assert "never uses the parameters of side" in line
 
 
@@ -574,20 +566,20 @@ def test_parameters_the_forward_never_uses_are_refused(tmp_path):
 
 @needs_torch
 def test_no_such_module_is_one_line():
-    line = _one_error_line(_run("import", "torch:no_such_package.models:Net", "-i", "3x8x8"))
+    line = one_error_line(_run("import", "torch:no_such_package.models:Net", "-i", "3x8x8"))
     assert "no_such_package" in line
 
 
 @needs_torch
 def test_no_such_file_is_one_line(tmp_path):
-    line = _one_error_line(_run("import", f"torch:{tmp_path}/absent.py:Net", "-i", "3x8x8"))
+    line = one_error_line(_run("import", f"torch:{tmp_path}/absent.py:Net", "-i", "3x8x8"))
     assert "absent.py" in line
 
 
 @needs_torch
 def test_a_callable_that_is_not_a_module_is_one_line(tmp_path):
     path = _write(tmp_path, "def Net():\n    return 42\n")
-    line = _one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8"))
+    line = one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8"))
     assert "int" in line and "not a torch.nn.Module" in line
 
 
@@ -610,7 +602,7 @@ def test_an_untraceable_forward_is_one_line_saying_why(tmp_path):
         """,
     )
     out = tmp_path / "out.yaml"
-    line = _one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8", "-o", str(out)))
+    line = one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8", "-o", str(out)))
     assert "cannot trace" in line and "control flow" in line
     assert not out.exists()
 
@@ -633,7 +625,7 @@ def test_an_unmapped_call_names_its_node_target_and_place(tmp_path):
         """,
     )
     out = tmp_path / "out.yaml"
-    line = _one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8", "-o", str(out)))
+    line = one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8", "-o", str(out)))
     assert "node 'roll'" in line and "torch.roll" in line and "after node 'conv'" in line
     assert not out.exists()  # never a partial file
 
@@ -654,21 +646,21 @@ def test_an_unmapped_module_names_its_qualified_name(tmp_path):
                 return self.body(x)
         """,
     )
-    line = _one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8"))
+    line = one_error_line(_run("import", f"torch:{path}:Net", "-i", "3x8x8"))
     assert "node 'body.1'" in line and "PixelShuffle" in line and "after node 'body.0'" in line
 
 
 @needs_torch
 def test_a_module_without_a_size_needs_input(tmp_path):
     path = _write(tmp_path, "import torch.nn as nn\n\ndef Net():\n    return nn.ReLU()\n")
-    line = _one_error_line(_run("import", f"torch:{path}:Net"))
+    line = one_error_line(_run("import", f"torch:{path}:Net"))
     assert "--input" in line
 
 
 def test_without_torch_it_is_one_line_naming_the_extra(monkeypatch):
     """torch is an optional extra: without it, one line and the pip command."""
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
-    line = _one_error_line(_run("import", "torch:torchvision.models:resnet18", "-i", "3x8x8"))
+    line = one_error_line(_run("import", "torch:torchvision.models:resnet18", "-i", "3x8x8"))
     assert "cnncalc[torch]" in line
 
 

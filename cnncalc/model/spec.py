@@ -460,40 +460,34 @@ def _parse_sequence(raw: Any, ctx: _Context, path: str, line: int | None) -> tup
 def _subst(value: Any, ctx: _Context, line: int | None, path: str) -> Any:
     """Replace ``$name`` by the block argument, also inside lists, and work out integer
     expressions of arguments (``$dim * 4``, :mod:`cnncalc.model.expr`)."""
+    names_an_argument = isinstance(value, str) and (is_expression(value) or value[:1] == "$")
+    if names_an_argument and ctx.args is None:
+        raise CnnCalcError(
+            f"'{value}' is used outside a block",
+            file=ctx.file,
+            line=line,
+            field=path,
+            hint="$names are the arguments of a block",
+        )
+    args = ctx.args or {}
     if isinstance(value, str) and is_expression(value):
-        if ctx.args is None:
-            raise CnnCalcError(
-                f"'{value}' is used outside a block",
-                file=ctx.file,
-                line=line,
-                field=path,
-                hint="$names are the arguments of a block",
-            )
         try:
-            return evaluate(value, ctx.args)
+            return evaluate(value, args)
         except CnnCalcError as exc:
             exc.message = f"in block '{ctx.stack[-1]}': {exc.message}"
             raise exc.located(file=ctx.file, line=line, field=path) from None
     if isinstance(value, str) and value.startswith("$"):
         arg = value[1:]
-        if ctx.args is None:
-            raise CnnCalcError(
-                f"'{value}' is used outside a block",
-                file=ctx.file,
-                line=line,
-                field=path,
-                hint="$names are the arguments of a block",
-            )
-        if arg not in ctx.args:
+        if arg not in args:
             raise CnnCalcError(
                 f"unknown argument '{value}' in block '{ctx.stack[-1]}'",
                 file=ctx.file,
                 line=line,
                 field=path,
-                hint=suggest(arg, ctx.args, "$")
-                or f"its arguments are {', '.join('$' + a for a in ctx.args) or 'none'}",
+                hint=suggest(arg, args, "$")
+                or f"its arguments are {', '.join('$' + a for a in args) or 'none'}",
             )
-        return ctx.args[arg]
+        return args[arg]
     if isinstance(value, LocDict):
         out_map = LocDict(
             (k, _subst(v, ctx, value.line_of(k) or line, path)) for k, v in value.items()
