@@ -35,6 +35,14 @@ class NotNested(CnnCalcError):
     """The step graph is not a nesting of branches: the writer uses ``from:`` instead."""
 
 
+def axis_shorthand(values) -> Any:
+    """(3, 3) → 3; (3, 5) → [3, 5]: the YAML's shorthand for one value per axis."""
+    if isinstance(values, int):
+        return values
+    values = [int(v) for v in values]
+    return values[0] if len(set(values)) == 1 else values
+
+
 @dataclass
 class Step:
     """One cnncalc layer or join read from one ONNX node (or a fused pair)."""

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import CnnCalcError
-from cnncalc.model.importgraph import Step, write_yaml
+from cnncalc.model.importgraph import Step, axis_shorthand, write_yaml
 from cnncalc.model.onnxproto import Model, ProtoError, Tensor, read_file
 
 MAX_ONNX_BYTES = 2_000_000_000
@@ -110,12 +110,6 @@ def read_model(path: Path, shown: str) -> Model:
     return model
 
 
-def compact(values) -> Any:
-    """(3, 3) → 3; (3, 5) → [3, 5]: the YAML's shorthand for one value per axis."""
-    values = [int(v) for v in values]
-    return values[0] if len(set(values)) == 1 else values
-
-
 def pads_to_padding(pads: list[int], dims: int, where: str) -> Any:
     """ONNX pads [x1_begin, x2_begin, …, x1_end, x2_end, …] → cnncalc's padding
     (an int per side, one per axis, or [top, bottom, left, right] for 2-D)."""
@@ -123,7 +117,7 @@ def pads_to_padding(pads: list[int], dims: int, where: str) -> Any:
         return 0
     begin, end = pads[:dims], pads[dims:]
     if begin == end:
-        return compact(begin)
+        return axis_shorthand(begin)
     if dims == 2:
         return [begin[0], end[0], begin[1], end[1]]
     raise CnnCalcError(f"{where}: asymmetric padding {pads} on {dims} axes cannot be written")
@@ -679,7 +673,7 @@ class _Reader:
         if any(int(v) != 1 for v in list(a.get("strides", [])) + list(a.get("dilations", []))):
             return None
         fused.update(id(n) for n in branches + gathers + [join])
-        layer: dict[str, Any] = {"conv": len(rows), "kernel": compact(kernel)}
+        layer: dict[str, Any] = {"conv": len(rows), "kernel": axis_shorthand(kernel)}
         padding = pads_to_padding(
             list(a.get("pads", [0] * 2 * len(kernel))), len(kernel), self.where(conv)
         )
@@ -936,7 +930,7 @@ class _Reader:
             out = weight[0] if op == "Conv" else weight[1] * groups
             layer: dict[str, Any] = {"conv" if op == "Conv" else "deconv": int(out)}
             kernel = [int(k) for k in a.get("kernel_shape", weight[2:])]
-            layer["kernel"] = compact(kernel)
+            layer["kernel"] = axis_shorthand(kernel)
             self._option(layer, "stride", a.get("strides"), 1)
             if op == "Conv":
                 layer["padding"] = self._pads(node, a, dims, lambda: self._window(a, kernel), where)
@@ -1021,9 +1015,9 @@ class _Reader:
             return {"dropout": self._dropout_p(node, a)}
         if op in ("MaxPool", "AveragePool"):
             kernel = list(a["kernel_shape"])
-            layer = {"pool": "max" if op == "MaxPool" else "avg", "kernel": compact(kernel)}
+            layer = {"pool": "max" if op == "MaxPool" else "avg", "kernel": axis_shorthand(kernel)}
             strides = list(a.get("strides", [1] * len(kernel)))
-            layer["stride"] = compact(strides)
+            layer["stride"] = axis_shorthand(strides)
             padding = self._pads(node, a, len(kernel), lambda: self._window(a, kernel), where)
             if padding != 0:
                 layer["padding"] = padding
@@ -1100,9 +1094,9 @@ class _Reader:
                 raise CnnCalcError(f"{where}: {op} with neither constant scales nor sizes")
             if scales is None:  # to a size: F.interpolate(x, size=(h, w))
                 assert sizes is not None
-                layer = {"upsample": None, "size": compact(sizes[2:])}
+                layer = {"upsample": None, "size": axis_shorthand(sizes[2:])}
             else:
-                scale = compact([float(s) for s in scales[2:]]) if len(scales) > 2 else None
+                scale = axis_shorthand([float(s) for s in scales[2:]]) if len(scales) > 2 else None
                 if scale is None or [float(s) for s in scales[:2]] != [1.0, 1.0]:
                     raise CnnCalcError(f"{where}: {op} by {scales}, not on the spatial axes")
                 layer = {"upsample": scale if isinstance(scale, list) else _integral(scale)}
@@ -1158,7 +1152,7 @@ class _Reader:
                     "centre crop (cnncalc's crop keeps the middle)"
                 )
             crop.append(end - start)
-        return {"crop": compact(crop)}, last
+        return {"crop": axis_shorthand(crop)}, last
 
     def _slice(self, node, where: str) -> dict:
         """Slice of channels start … stop − 1 with step 1 (``x[:, a:b]``) → select."""
@@ -1217,14 +1211,14 @@ class _Reader:
                 f"{where}: output_shape {wanted} is out of a ConvTranspose's reach "
                 f"(output_padding {output_padding} would not be below the stride)"
             )
-        options["padding"] = compact(padding)
+        options["padding"] = axis_shorthand(padding)
         self._option(options, "output_padding", output_padding, 0)
         return options
 
     @staticmethod
     def _option(layer: dict, key: str, values, default: int) -> None:
         if values and any(int(v) != default for v in values):
-            layer[key] = compact(values)
+            layer[key] = axis_shorthand(values)
 
     def _named(self, layer: dict, node) -> dict:
         name = self.layer_name(node)

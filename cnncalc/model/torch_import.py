@@ -58,7 +58,7 @@ from typing import Any
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.registry import LAYER_KINDS
-from cnncalc.model.importgraph import Step, write_yaml
+from cnncalc.model.importgraph import Step, axis_shorthand, write_yaml
 
 PREFIX = "torch:"
 
@@ -277,18 +277,10 @@ def run_shapes(gm, shape: tuple[int, ...], rebuild) -> dict[str, Any]:
 # ------------------------------------------------------------------ nn.Module → layer
 
 
-def _compact(values) -> Any:
-    """(3, 3) → 3; (3, 5) → [3, 5]: the YAML's shorthand for one value per axis."""
-    if isinstance(values, int):
-        return values
-    values = [int(v) for v in values]
-    return values[0] if len(set(values)) == 1 else values
-
-
 def _option(layer: dict, key: str, value, default) -> None:
     if value is None:
         return
-    compact = _compact(value)
+    compact = axis_shorthand(value)
     if compact != default:
         layer[key] = compact
 
@@ -304,9 +296,9 @@ def _conv(m, kind: str) -> dict:
     if getattr(m, "padding_mode", "zeros") != "zeros":
         raise ValueError(f"padding_mode '{m.padding_mode}'; cnncalc pads with zeros")
     out = m.out_channels
-    layer: dict[str, Any] = {kind: out, "kernel": _compact(m.kernel_size)}
+    layer: dict[str, Any] = {kind: out, "kernel": axis_shorthand(m.kernel_size)}
     _option(layer, "stride", m.stride, 1)
-    padding = m.padding if isinstance(m.padding, str) else _compact(m.padding)
+    padding = m.padding if isinstance(m.padding, str) else axis_shorthand(m.padding)
     if padding != 0:
         layer["padding"] = padding
     if kind == "deconv":
@@ -320,9 +312,9 @@ def _conv(m, kind: str) -> dict:
 
 
 def _pool(m, mode: str) -> dict:
-    layer: dict[str, Any] = {"pool": mode, "kernel": _compact(m.kernel_size)}
+    layer: dict[str, Any] = {"pool": mode, "kernel": axis_shorthand(m.kernel_size)}
     stride = m.stride if m.stride is not None else m.kernel_size
-    layer["stride"] = _compact(stride)
+    layer["stride"] = axis_shorthand(stride)
     _option(layer, "padding", m.padding, 0)
     if mode == "max":
         _option(layer, "dilation", m.dilation, 1)
@@ -338,7 +330,7 @@ def _pool(m, mode: str) -> dict:
 def _adaptive(size, mode: str) -> dict:
     if size is None or (isinstance(size, (tuple, list)) and None in size):
         raise ValueError("an output size of None (keep that axis) has no cnncalc option")
-    layer: dict[str, Any] = {"adaptive": _compact(size)}
+    layer: dict[str, Any] = {"adaptive": axis_shorthand(size)}
     if mode == "max":
         layer["mode"] = "max"
     return layer
@@ -387,12 +379,12 @@ def _upsample_layer(mode: str, size, scale, align_corners) -> dict:
     if mode not in ("nearest", "bilinear"):
         raise ValueError(f"mode '{mode}'; cnncalc has nearest and bilinear")
     if size is not None:
-        layer: dict[str, Any] = {"upsample": None, "size": _compact(size)}
+        layer: dict[str, Any] = {"upsample": None, "size": axis_shorthand(size)}
     else:
         factors = scale if isinstance(scale, (tuple, list)) else [scale]
         if any(not float(f).is_integer() for f in factors):
             raise ValueError(f"scale factor {scale} is not an integer")
-        layer = {"upsample": _compact([int(f) for f in factors])}
+        layer = {"upsample": axis_shorthand([int(f) for f in factors])}
     if mode != "nearest":
         layer["mode"] = mode
     if align_corners:
@@ -531,7 +523,7 @@ def _marked_layer(m) -> dict:
     layer: dict[str, Any] = {}
     for key, value in m.cnncalc_layer.items():
         if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
-            value = _compact(value)
+            value = axis_shorthand(value)
         field = kind.model_fields.get(key)
         if field is not None and not field.is_required() and value == field.default:
             continue
@@ -903,7 +895,7 @@ class _Reader:
             if size < 1 or start != (axis - size) // 2:
                 return None
             sizes.append(size)
-        return _compact(sizes)
+        return axis_shorthand(sizes)
 
     def _mul(self, node, inputs: list[str], where: str) -> None:
         if len(inputs) == 2:
@@ -1100,8 +1092,8 @@ class _Reader:
         stride = arg(2, "stride") or kernel
         layer: dict[str, Any] = {
             "pool": mode,
-            "kernel": _compact(kernel),
-            "stride": _compact(stride),
+            "kernel": axis_shorthand(kernel),
+            "stride": axis_shorthand(stride),
         }
         _option(layer, "padding", arg(3, "padding", 0), 0)
         if mode == "max":
