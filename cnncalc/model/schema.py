@@ -188,6 +188,7 @@ def _family(ref: str, *, in_block: bool, calls: bool) -> dict:
                 "the argument names, where the block is called",
                 "pattern": KIND_ARGUMENT,
                 "minProperties": 1,
+                "properties": {"name": NAME, "from": REFERENCE, "if": CONDITION},
                 "not": {"propertyNames": {"not": {"pattern": KIND_ARGUMENT}}},
             }
         )
