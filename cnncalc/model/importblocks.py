@@ -645,7 +645,26 @@ def _joinable(a: Any, b: Any) -> bool:
 
 
 def _alike(a: Any, b: Any) -> bool:
+    """Items one slot of a merged body may hold: alike up to their values and numbered
+    names, and called alike (a merge never makes a ``call:`` mark an argument)."""
+    if _marks([a]) != _marks([b]):
+        return False
     return _joinable(a, b) or not (is_join(a) or is_join(b)) and _loose(a) == _loose(b)
+
+
+def _marks(items: list) -> list:
+    """The ``call:`` marks of the layers in the items, in order."""
+    found: list = []
+    for item in items:
+        if isinstance(item, Scope):
+            found += _marks(item.items)
+        elif is_join(item):
+            kind = next(iter(item))
+            for b in item[kind]:
+                found += _marks(b) if isinstance(b, list) else []
+        elif isinstance(item, dict):
+            found.append(item.get("call"))
+    return found
 
 
 def _align(slots: list, count: int, seqs: list[list]) -> list:
