@@ -419,8 +419,8 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
                     _generalize([i[kind][b] for i in items], args, blocks)
         elif any(next(iter(i)) != next(iter(item)) or next(iter(i))[:1] == "$" for i in items):
             # relu here, hardswish there (or the enclosing block's $act): a kind argument
-            body = {args.slot("act", [next(iter(i)) for i in items]): None}
-            first[pos] = body | ({"name": item["name"]} if "name" in item else {})
+            act = args.slot("act", [next(iter(i)) for i in items])
+            first[pos] = {act: None} | ({"name": item["name"]} if "name" in item else {})
         else:
             kind = next(iter(item))
             keys = _key_order(kind, list(dict.fromkeys(k for i in items for k in i if k != "name")))
@@ -450,20 +450,25 @@ def _kinds(items: list) -> list[str]:
     return found
 
 
-def _convs(items: list) -> list[dict]:
-    """The conv layers in the items, at any depth."""
+def _leaves(items: list) -> list[dict]:
+    """The layers in the items, at any depth (inside modules and join branches)."""
     found: list[dict] = []
     for item in items:
         if isinstance(item, Scope):
-            found += _convs(item.items)
+            found += _leaves(item.items)
         elif is_join(item):
             kind = next(iter(item))
             for b in item[kind]:
                 if isinstance(b, list):
-                    found += _convs(b)
-        elif isinstance(item, dict) and next(iter(item)) == "conv":
+                    found += _leaves(b)
+        elif isinstance(item, dict):
             found.append(item)
     return found
+
+
+def _convs(items: list) -> list[dict]:
+    """The conv layers in the items, at any depth."""
+    return [leaf for leaf in _leaves(items) if next(iter(leaf)) == "conv"]
 
 
 def block_name(items: list, taken: dict) -> str:
@@ -647,24 +652,13 @@ def _joinable(a: Any, b: Any) -> bool:
 def _alike(a: Any, b: Any) -> bool:
     """Items one slot of a merged body may hold: alike up to their values and numbered
     names, and called alike (a merge never makes a ``call:`` mark an argument)."""
-    if _marks([a]) != _marks([b]):
+    if _joinable(a, b):
+        return True  # (its branches are aligned in turn)
+    if is_join(a) or is_join(b):
         return False
-    return _joinable(a, b) or not (is_join(a) or is_join(b)) and _loose(a) == _loose(b)
-
-
-def _marks(items: list) -> list:
-    """The ``call:`` marks of the layers in the items, in order."""
-    found: list = []
-    for item in items:
-        if isinstance(item, Scope):
-            found += _marks(item.items)
-        elif is_join(item):
-            kind = next(iter(item))
-            for b in item[kind]:
-                found += _marks(b) if isinstance(b, list) else []
-        elif isinstance(item, dict):
-            found.append(item.get("call"))
-    return found
+    return _loose(a) == _loose(b) and [i.get("call") for i in _leaves([a])] == [
+        i.get("call") for i in _leaves([b])
+    ]
 
 
 def _align(slots: list, count: int, seqs: list[list]) -> list:
@@ -713,7 +707,7 @@ def _matched(slot: Slot, count: int, items: list) -> Slot:
     if not is_join(first):
         return Slot(slot.items + items)
     kind = next(iter(first))
-    branches = []
+    branches: list[list | None] = []
     for b, branch in enumerate(first[kind]):
         if not isinstance(branch, list):
             branches.append(None)
