@@ -560,10 +560,10 @@ def choose_blocks(items: list, refused: set[tuple], merge: bool = True) -> dict[
         textual = [m for m in members if id(m) not in hidden]
         if shape in used or shape in refused or not textual or _size(textual[0].items) < 2:
             continue
-        slots = _align([], 0, [m.items for m in textual])
+        slots = _align([], 0, [m.items for m in textual], seen)
         family, merged = ("family", shape), False
+        inner = {i for m in textual for i in _all_scope_ids(m.items)}
         for other, others in order if merge and family not in refused else ():
-            inner = {i for m in textual for i in _all_scope_ids(m.items)}
             more = [
                 m
                 for m in others
@@ -572,9 +572,10 @@ def choose_blocks(items: list, refused: set[tuple], merge: bool = True) -> dict[
             ]  # a module inside another is written once, in the body
             if other in used or other == shape or other in refused or not more:
                 continue
-            wider = _align(slots, len(textual), [m.items for m in more])
+            wider = _align(slots, len(textual), [m.items for m in more], seen)
             if _fits(wider):
                 slots, textual, merged = wider, textual + more, True
+                inner |= {i for m in more for i in _all_scope_ids(m.items)}
                 used.add(other)
         if len(textual) < 2:
             continue
@@ -624,10 +625,13 @@ class Slot:
         return next(i for i in self.items if i is not None)
 
 
-def _loose(item: Any) -> tuple:
+def _loose(item: Any, seen: dict[int, tuple]) -> tuple:
     """An item's skeleton with a numbered name left out (``block.2`` is ``block.3`` one
     layer later)."""
-    (entry,) = skeleton([item])
+    if isinstance(item, Scope):  # (the skeletons of module bodies worked out once)
+        entry: tuple = ("S", item.name, skeleton(item.items, seen))
+    else:
+        (entry,) = skeleton([item])
     at = 1 if entry[0] == "S" else 2
     name = entry[at]
     if entry[0] == "L" and inferred(entry[1]):  # {batchnorm: } in a body, 16 in a module
@@ -649,34 +653,34 @@ def _joinable(a: Any, b: Any) -> bool:
     )
 
 
-def _alike(a: Any, b: Any) -> bool:
+def _alike(a: Any, b: Any, seen: dict[int, tuple]) -> bool:
     """Items one slot of a merged body may hold: alike up to their values and numbered
     names, and called alike (a merge never makes a ``call:`` mark an argument)."""
     if _joinable(a, b):
         return True  # (its branches are aligned in turn)
     if is_join(a) or is_join(b):
         return False
-    return _loose(a) == _loose(b) and [i.get("call") for i in _leaves([a])] == [
+    return _loose(a, seen) == _loose(b, seen) and [i.get("call") for i in _leaves([a])] == [
         i.get("call") for i in _leaves([b])
     ]
 
 
-def _align(slots: list, count: int, seqs: list[list]) -> list:
+def _align(slots: list, count: int, seqs: list[list], seen: dict[int, tuple]) -> list:
     """The slots of ``count`` members merged with parallel sequences of items (alike
     members): the longest common run of alike items matched, each as late as it can be
     (torchvision's optional parts come first: [depthwise, project] is the end of
     [expand, depthwise, se, project]), the rest optional."""
-    backwards = _align_forward(slots[::-1], count, [s[::-1] for s in seqs])
+    backwards = _align_forward(slots[::-1], count, [s[::-1] for s in seqs], seen)
     return backwards[::-1]
 
 
-def _align_forward(slots: list, count: int, seqs: list[list]) -> list:
+def _align_forward(slots: list, count: int, seqs: list[list], seen: dict) -> list:
     rep = seqs[0]
     n, m = len(slots), len(rep)
     best = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            if _alike(slots[i].rep, rep[j]):
+            if _alike(slots[i].rep, rep[j], seen):
                 best[i][j] = 1 + best[i + 1][j + 1]
             else:
                 best[i][j] = max(best[i + 1][j], best[i][j + 1])
@@ -687,21 +691,21 @@ def _align_forward(slots: list, count: int, seqs: list[list]) -> list:
         if (
             i < n
             and j < m
-            and _alike(slots[i].rep, rep[j])
+            and _alike(slots[i].rep, rep[j], seen)
             and best[i][j] == 1 + best[i + 1][j + 1]
         ):
-            out.append(_matched(slots[i], count, [s[j] for s in seqs]))
+            out.append(_matched(slots[i], count, [s[j] for s in seqs], seen))
             i, j = i + 1, j + 1
         elif i < n and (j == m or best[i + 1][j] >= best[i][j + 1]):
             out.append(_padded(slots[i], extra))
             i += 1
         else:
-            out.append(_matched(Slot([None] * count), count, [s[j] for s in seqs]))
+            out.append(_matched(Slot([None] * count), count, [s[j] for s in seqs], seen))
             j += 1
     return out
 
 
-def _matched(slot: Slot, count: int, items: list) -> Slot:
+def _matched(slot: Slot, count: int, items: list, seen: dict[int, tuple]) -> Slot:
     """The slot with the new members' items; a join's branches aligned in turn."""
     first = items[0]
     if not is_join(first):
@@ -713,7 +717,7 @@ def _matched(slot: Slot, count: int, items: list) -> Slot:
             branches.append(None)
             continue
         old = slot.branches[b] if slot.branches is not None else []
-        branches.append(_align(old, count, [i[kind][b] for i in items]))
+        branches.append(_align(old, count, [i[kind][b] for i in items], seen))
     return Slot(slot.items + items, branches)
 
 
