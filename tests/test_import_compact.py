@@ -88,6 +88,50 @@ def test_four_alike_residual_modules_are_one_block_called_with_their_width():
     assert all(layer.out_shape[1:] == (16, 16) for layer in a.layers)
 
 
+def _stage_with_downsample(widths_strides: list[tuple[int, int]]) -> list[Step]:
+    """stage.k = relu(conv2(relu(conv1(x))) + skip): the skip is x where the stride is 1,
+    a 1×1 conv ``downsample`` with the stride otherwise (torchvision's BasicBlock)."""
+    steps: list[Step] = []
+    cur = "x"
+    for k, (width, stride) in enumerate(widths_strides):
+        n = len(steps)
+        steps += [
+            _conv(n, f"stage.{k}.conv1", [cur], f"a{k}", width, padding=1, stride=stride),
+            _relu(n + 1, [f"a{k}"], f"b{k}"),
+            _conv(n + 2, f"stage.{k}.conv2", [f"b{k}"], f"c{k}", width, padding=1),
+        ]
+        skip = cur
+        if stride != 1:
+            name = f"stage.{k}.downsample"
+            steps.append(_conv(len(steps), name, [cur], f"p{k}", width, kernel=1, stride=stride))
+            skip = f"p{k}"
+        steps.append(Step(len(steps), "", "Add", [f"c{k}", skip], f"d{k}", join="add"))
+        steps.append(_relu(len(steps), [f"d{k}"], f"e{k}"))
+        cur = f"e{k}"
+    return steps
+
+
+def test_a_module_without_its_downsample_shares_the_block_with_if():
+    """The first module projects its input, the three after it add it as it is: one
+    block whose downsample is ``if: $use_downsample`` (left out, the branch is ``[]``)."""
+    text = _yaml(_stage_with_downsample([(8, 2), (8, 1), (8, 1), (8, 1)]))
+    assert "  residual:\n    args: [stride, use_downsample]\n" in text
+    assert "{conv: 8, kernel: 1, stride: 2, name: downsample, if: $use_downsample}" in text
+    assert "{residual: [2, true], name: stage.0}" in text
+    assert '{repeat: 3, name: stage, label: "", start: 1, layers: [{residual: [1, false]}]}' in text
+    a = analyze(loads(text))
+    weighted = [(layer.name, layer.params, layer.out_shape) for layer in a.layers if layer.params]
+    # stage.0: conv1 3·8·9 + 8, conv2 8·8·9 + 8, downsample 3·8 + 8, at ⌊(16 + 2 − 3)/2⌋ + 1 = 8
+    assert weighted[:3] == [
+        ("stage.0.conv1", 224, (8, 8, 8)),
+        ("stage.0.conv2", 584, (8, 8, 8)),
+        ("stage.0.downsample", 32, (8, 8, 8)),
+    ]
+    assert weighted[3:] == [
+        (f"stage.{k}.conv{j}", 8 * 8 * 9 + 8, (8, 8, 8)) for k in (1, 2, 3) for j in (1, 2)
+    ]
+
+
 def test_two_alike_modules_of_two_lines_stay_written_out():
     """A block costs its name, args and layers lines: for 2 layers used twice it is longer
     than the layers themselves, so they stay as they are."""

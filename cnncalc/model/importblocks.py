@@ -12,6 +12,16 @@ name (graph.py: a named call scopes the names inside it). Consecutive calls
 ``P.k … P.k+n−1`` with the same arguments become ``{repeat: n, name: P, label: "",
 start: k}``, which graph.py names ``P.k`` … again. A module that is not a block is written
 in place, its names prefixed again by its path.
+
+Modules that differ a little more may still share a block (:func:`choose_blocks` with
+``merge``): a parameterless activation's kind is an argument (``{$act: }``: ReLU in one
+module, Hardswish in another), and modules whose parts are a subsequence of a larger
+module's, in order and in each join's branches, join its block with each part that some
+lack under ``if: $use_…`` (torchvision's InvertedResidual without its expansion or its
+squeeze-and-excitation, a Bottleneck without its downsample). Where the members number
+their parts by position (an ``nn.Sequential``), a part after an optional one is named
+``"$use_… + 1"``. A part that repeats its neighbour is a count, not an option (ResNet's
+stages stay repeats), and :func:`compact` keeps whichever way is shorter.
 """
 
 from __future__ import annotations
