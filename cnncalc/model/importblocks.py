@@ -86,6 +86,9 @@ class Block:
     args: list[str]
     layers: list
     skeleton: tuple = ()
+    needed: bool = False
+    """Called by a name that is an expression (``"$use_conv_bn_act + 1"``, a position
+    after an optional part): its layers cannot be written in place under that name."""
 
 
 def is_join(item: Any) -> bool:
@@ -415,6 +418,11 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
     first = seqs[0]
     for pos, item in enumerate(first):
         items = [s[pos] for s in seqs]
+        kinds = [
+            WILD if isinstance(i, _WildLayer) else next(iter(i))
+            for i in items
+            if isinstance(i, dict) and not is_join(i)
+        ]
         if isinstance(item, Scope):
             _generalize([i.items for i in items], args, blocks)
         elif isinstance(item, Call):
@@ -427,9 +435,11 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
             for b, branch in enumerate(item[kind]):
                 if isinstance(branch, list):
                     _generalize([i[kind][b] for i in items], args, blocks)
-        elif any(next(iter(i)) != next(iter(item)) or next(iter(i))[:1] == "$" for i in items):
+        elif len(named := {k for k in kinds if isinstance(k, str)}) > 1 or any(
+            k[:1] == "$" for k in named
+        ):
             # relu here, hardswish there (or the enclosing block's $act): a kind argument
-            act = args.slot("act", [next(iter(i)) for i in items])
+            act = args.slot("act", kinds)
             first[pos] = {act: None} | ({"name": item["name"]} if "name" in item else {})
         else:
             kind = next(iter(item))
@@ -587,7 +597,8 @@ def choose_blocks(items: list, refused: set[tuple], merge: bool = True) -> dict[
                 slots, textual, merged = wider, textual + more, True
                 inner |= {i for m in more for i in _all_scope_ids(m.items)}
                 used.add(other)
-        if len(textual) < 2:
+        needed = any("$" in str(m.name) for m in textual)
+        if len(textual) < 2 and not needed:
             continue
         used.add(shape)
         args = _Args()
@@ -607,7 +618,7 @@ def choose_blocks(items: list, refused: set[tuple], merge: bool = True) -> dict[
             for member in textual:
                 hidden |= _all_scope_ids(member.items) - inside
         name = block_name(body, blocks)
-        blocks[name] = Block(args.names, body, key)
+        blocks[name] = Block(args.names, body, key, needed)
         for k, scope in enumerate(textual):
             if k and key == shape:
                 hidden |= _all_scope_ids(scope.items)
@@ -996,7 +1007,9 @@ def _compact(items: list, joins_inside: bool, merge: bool) -> tuple[list, dict[s
                 calls[callee] += 1
                 uses[callee] += count
         poor = {
-            b.skeleton for n, b in blocks.items() if not pays(lines(b.layers), calls[n], uses[n])
+            b.skeleton
+            for n, b in blocks.items()
+            if not b.needed and not pays(lines(b.layers), calls[n], uses[n])
         }
         if not poor:
             return layers, blocks
