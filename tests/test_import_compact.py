@@ -598,6 +598,31 @@ def test_imported_mobilenet_v3_large_is_one_inverted_residual_block(imported):
 
 
 @pytest.mark.requires("torch", "onnx")
+def test_imported_mobilenet_v3_small_numbers_its_se_after_a_missing_expansion(imported):
+    """MobileNetV3-Small's features.1 is bneck_conf(16, 3, 16, 16, True, "RE", 2): no
+    expansion (16 = 16) but squeeze-and-excitation, so torchvision numbers it block.0
+    (depthwise), block.1 (SE), block.2 (projection); features.2 (16, 3, 72, 24, False,
+    "RE", 2) has the expansion and no SE. One block says both."""
+    spec, module, text = imported("mobilenet-v3-small")
+    assert len(text.splitlines()) <= 50, text
+    data = yaml.safe_load(text)
+    args = data["blocks"]["inverted_bottleneck"]["args"]
+    calls = {c["name"]: dict(zip(args, c["inverted_bottleneck"])) for c, _ in _calls(data["layers"], [])
+             if "inverted_bottleneck" in c}  # fmt: skip
+    first, second = calls["features.1.block"], calls["features.2.block"]
+    assert (first["use_conv_bn_act"], first["use_squeeze_excitation"]) == (False, True)
+    assert (second["use_conv_bn_act"], second["use_squeeze_excitation"]) == (True, False)
+    assert first["channels2"] == _make_divisible(16 // 4)  # the squeeze width, 8
+    assert [layer.name for layer in analyze(loads(text)).layers if layer.params][2:6] == [
+        "features.1.block.0.0",
+        "features.1.block.0.1",
+        "features.1.block.1.fc1",
+        "features.1.block.1.fc2",
+    ]
+    _assert_round_trip(spec, module, text)
+
+
+@pytest.mark.requires("torch", "onnx")
 def test_imported_densenet121_repeats_each_dense_block(imported):
     """DenseNet-121 (Huang et al. 2017, Table 1): dense blocks of 6, 12, 24 and 16 layers,
     each layer BN-ReLU-1×1 conv (4·32 = 128) - BN-ReLU-3×3 conv (growth 32) concatenated
