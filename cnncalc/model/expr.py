@@ -2,8 +2,9 @@
 
 Parsed with :mod:`ast` and evaluated by walking the tree: only integers, the block's
 ``$names`` (a true/false argument counts 1/0, so ``name: "$expand + 1"`` is a layer's
-position in a sequence whose first layer has ``if: $expand``), parentheses, unary ``+``/``-`` and the binary ``+ - * // % /`` are accepted
-(``/`` only where it divides exactly), so nothing is ever executed. Every failure is a
+position in a sequence whose first layer has ``if: $expand``), parentheses, unary
+``+``/``-`` and the binary ``+ - * // % /`` are accepted (``/`` only where it divides
+exactly), so nothing is ever executed. Every failure is a
 :class:`~cnncalc.errors.CnnCalcError` that quotes the expression.
 """
 
