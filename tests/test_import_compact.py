@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 from zoo_calls import zoo_as_modules
 
@@ -85,6 +86,50 @@ def test_four_alike_residual_modules_are_one_block_called_with_their_width():
         *[(f"stage.{k}.conv{j}", p) for k in (1, 2, 3) for j, p in ((1, 16 * 27 + 16), (2, 435))],
     ]
     assert all(layer.out_shape[1:] == (16, 16) for layer in a.layers)
+
+
+def _stage_with_downsample(widths_strides: list[tuple[int, int]]) -> list[Step]:
+    """stage.k = relu(conv2(relu(conv1(x))) + skip): the skip is x where the stride is 1,
+    a 1×1 conv ``downsample`` with the stride otherwise (torchvision's BasicBlock)."""
+    steps: list[Step] = []
+    cur = "x"
+    for k, (width, stride) in enumerate(widths_strides):
+        n = len(steps)
+        steps += [
+            _conv(n, f"stage.{k}.conv1", [cur], f"a{k}", width, padding=1, stride=stride),
+            _relu(n + 1, [f"a{k}"], f"b{k}"),
+            _conv(n + 2, f"stage.{k}.conv2", [f"b{k}"], f"c{k}", width, padding=1),
+        ]
+        skip = cur
+        if stride != 1:
+            name = f"stage.{k}.downsample"
+            steps.append(_conv(len(steps), name, [cur], f"p{k}", width, kernel=1, stride=stride))
+            skip = f"p{k}"
+        steps.append(Step(len(steps), "", "Add", [f"c{k}", skip], f"d{k}", join="add"))
+        steps.append(_relu(len(steps), [f"d{k}"], f"e{k}"))
+        cur = f"e{k}"
+    return steps
+
+
+def test_a_module_without_its_downsample_shares_the_block_with_if():
+    """The first module projects its input, the three after it add it as it is: one
+    block whose downsample is ``if: $use_downsample`` (left out, the branch is ``[]``)."""
+    text = _yaml(_stage_with_downsample([(8, 2), (8, 1), (8, 1), (8, 1)]))
+    assert "  residual:\n    args: [stride, use_downsample]\n" in text
+    assert "{conv: 8, kernel: 1, stride: 2, name: downsample, if: $use_downsample}" in text
+    assert "{residual: [2, true], name: stage.0}" in text
+    assert '{repeat: 3, name: stage, label: "", start: 1, layers: [{residual: [1, false]}]}' in text
+    a = analyze(loads(text))
+    weighted = [(layer.name, layer.params, layer.out_shape) for layer in a.layers if layer.params]
+    # stage.0: conv1 3·8·9 + 8, conv2 8·8·9 + 8, downsample 3·8 + 8, at ⌊(16 + 2 − 3)/2⌋ + 1 = 8
+    assert weighted[:3] == [
+        ("stage.0.conv1", 224, (8, 8, 8)),
+        ("stage.0.conv2", 584, (8, 8, 8)),
+        ("stage.0.downsample", 32, (8, 8, 8)),
+    ]
+    assert weighted[3:] == [
+        (f"stage.{k}.conv{j}", 8 * 8 * 9 + 8, (8, 8, 8)) for k in (1, 2, 3) for j in (1, 2)
+    ]
 
 
 def test_two_alike_modules_of_two_lines_stay_written_out():
@@ -425,23 +470,29 @@ def _assert_round_trip(spec, module, text) -> None:
 
 
 @pytest.mark.requires("torch", "onnx")
-def test_imported_resnet50_is_a_few_dozen_lines(imported):
-    """193 lines one per node before; ResNet-50 written as two bottleneck blocks (the
-    projection one, torchvision's downsample, and the identity one) called per stage."""
+def test_imported_resnet50_is_one_bottleneck_block_with_an_optional_downsample(imported):
+    """193 lines one per node before. torchvision's Bottleneck is one module whose
+    ``downsample`` (1×1 conv with the stride + BatchNorm) is there in the first block of
+    each stage only (He et al. 2016, Table 1 and eq. 2): one block whose downsample branch
+    is ``if: $use_downsample``, the identity where it is left out."""
     spec, module, text = imported("resnet50")
-    lines = text.splitlines()
-    assert len(lines) <= 60, text
-    assert "  bottleneck_down:\n    args: [channels, stride]" in text
-    assert "  bottleneck:\n    args: [channels]" in text
-    # ResNet's expansion 4: conv3 has 4 × the width (He et al. 2016, Table 1)
+    assert len(text.splitlines()) <= 40, text
+    assert "  bottleneck:\n    args: [channels, stride, use_downsample]\n" in text
+    assert "bottleneck_down" not in text
+    # ResNet's expansion 4: conv3 and the projection have 4 × the width
     assert '{conv: "$channels * 4", kernel: 1, bias: false, name: conv3}' in text
+    assert (
+        '{conv: "$channels * 4", kernel: 1, stride: $stride, bias: false, name: downsample.0, '
+        "if: $use_downsample}"
+    ) in text
+    assert "{batchnorm: , name: downsample.1, if: $use_downsample}" in text
     for stage, (width, stride, blocks) in enumerate(
         [(64, 1, 3), (128, 2, 4), (256, 2, 6), (512, 2, 3)], 1
     ):
-        assert f"{{bottleneck_down: [{width}, {stride}], name: layer{stage}.0}}" in text
+        assert f"{{bottleneck: [{width}, {stride}, true], name: layer{stage}.0}}" in text
         assert (
             f'{{repeat: {blocks - 1}, name: layer{stage}, label: "", start: 1, '
-            f"layers: [{{bottleneck: [{width}]}}]}}"
+            f"layers: [{{bottleneck: [{width}, 1, false]}}]}}"
         ) in text
     _assert_round_trip(spec, module, text)
 
@@ -452,23 +503,123 @@ def test_export_of_imported_resnet50_loads_the_original_weights(imported):
     _same_function(text, module, spec.input)
 
 
+BNECK_CONF = [
+    (16, 3, 16, 16, False, "RE", 1),
+    (16, 3, 64, 24, False, "RE", 2),
+    (24, 3, 72, 24, False, "RE", 1),
+    (24, 5, 72, 40, True, "RE", 2),
+    (40, 5, 120, 40, True, "RE", 1),
+    (40, 5, 120, 40, True, "RE", 1),
+    (40, 3, 240, 80, False, "HS", 2),
+    (80, 3, 200, 80, False, "HS", 1),
+    (80, 3, 184, 80, False, "HS", 1),
+    (80, 3, 184, 80, False, "HS", 1),
+    (80, 3, 480, 112, True, "HS", 1),
+    (112, 3, 672, 112, True, "HS", 1),
+    (112, 5, 672, 160, True, "HS", 2),
+    (160, 5, 960, 160, True, "HS", 1),
+    (160, 5, 960, 160, True, "HS", 1),
+]
+"""torchvision's ``bneck_conf`` rows of mobilenet_v3_large, features.1 … features.15
+(Howard et al. 2019, Table 1): input, kernel, expanded, out, use_se, activation, stride."""
+
+
+def _make_divisible(value: float, divisor: int = 8) -> int:
+    """torchvision's ``_make_divisible`` (from the TensorFlow MobileNet code): the squeeze
+    width of SqueezeExcitation."""
+    new = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return new + divisor if new < 0.9 * value else new
+
+
+def _calls(items: list, found: list) -> list:
+    """Every block call in parsed YAML layers, with whether an ``add`` holds it."""
+    for item in items:
+        kind = next(iter(item))
+        if kind == "add":
+            found += [(c, True) for b in item["add"] if b for c in b]
+        elif isinstance(item[kind], list):
+            found.append((item, False))
+    return found
+
+
 @pytest.mark.requires("torch", "onnx")
-def test_imported_mobilenet_v3_large_is_written_with_blocks(imported):
-    """211 lines one per node before. torchvision's InvertedResidual adds its input around
-    ``.block`` where the stride is 1 and the width stays (Howard et al. 2019, Table 1), so
-    the blocks are the ``.block`` Sequentials and the add is written at the call. Their
-    layers come in six shapes (ReLU or hardswish, with or without squeeze-and-excitation,
-    with or without the expansion conv); the YAML has no optional layer and no kind as an
-    argument, so each shape is its own block or is written out: under 90 lines, not 60."""
+def test_imported_mobilenet_v3_large_is_one_inverted_residual_block(imported):
+    """211 lines one per node before, 86 with a block per shape. torchvision builds every
+    bneck from one InvertedResidual: an expansion Conv2dNormActivation where the expanded
+    width differs from the input's, the depthwise one, SqueezeExcitation where use_se, the
+    projection (a Conv2dNormActivation without activation), numbered 0, 1, … in that order
+    in ``.block``; ReLU ("RE") or Hardswish ("HS"). So one Conv2dNormActivation block with
+    its activation an argument (optional, for the projection) and one InvertedResidual
+    block with the expansion and the squeeze-and-excitation optional and the later parts
+    named by their position."""
     spec, module, text = imported("mobilenet-v3-large")
-    assert len(text.splitlines()) <= 90, text
-    for block in ("conv_bn_relu", "conv_bn_hardswish", "conv_bn", "squeeze_excitation"):
-        assert f"\n  {block}:\n" in text
-    assert "{conv_bn_hardswish: [16, 3, 2, 1, 1], name: features.0}" in text
-    # features.9 and .10: bneck_conf(80, 3, 184, 80, False, "HS", 1), residual
-    assert "- {add: [[{inverted_bottleneck3: [184, 1], name: features.10.block}], []]}" in text
+    assert len(text.splitlines()) <= 60, text
+    assert (
+        "  conv_bn_act:\n    args: [channels, kernel, stride, padding, groups, act, use_act]\n"
+    ) in text
+    data = yaml.safe_load(text)
+    activation = data["blocks"]["conv_bn_act"]["layers"][2]  # ONNX names no activation
+    assert {k: v for k, v in activation.items() if k != "name"} == {"$act": None, "if": "$use_act"}
+    assert list(data["blocks"]) == ["conv_bn_act", "inverted_bottleneck"]
+    args = data["blocks"]["inverted_bottleneck"]["args"]
+    assert args == [
+        "channels", "act", "kernel", "stride", "padding", "channels2", "channels3",
+        "use_conv_bn_act", "use_squeeze_excitation",
+    ]  # fmt: skip
+    body = data["blocks"]["inverted_bottleneck"]["layers"]
+    assert body[0]["if"] == "$use_conv_bn_act"  # the expansion
+    assert body[1]["name"] == "$use_conv_bn_act + 0"  # the depthwise conv: 0 or 1
+    assert body[2]["if"] == "$use_squeeze_excitation"
+    assert body[3]["name"] == "$use_conv_bn_act + $use_squeeze_excitation + 1"  # projection
+    calls = _calls(data["layers"], [])
+    assert calls[0] == (
+        {"conv_bn_act": [16, 3, 2, 1, 1, "hardswish", True], "name": "features.0"},
+        False,
+    )
+    assert calls[-1] == (
+        {"conv_bn_act": [960, 1, 1, 0, 1, "hardswish", True], "name": "features.16"},
+        False,
+    )
+    assert len(calls) == 2 + len(BNECK_CONF)
+    for n, (row, (call, in_add)) in enumerate(zip(BNECK_CONF, calls[1:-1]), 1):
+        cin, kernel, expanded, out, use_se, act, stride = row
+        given = dict(zip(args, call["inverted_bottleneck"]))
+        assert call["name"] == f"features.{n}.block"
+        assert given["channels"] == expanded and given["channels3"] == out
+        assert (given["kernel"], given["stride"], given["padding"]) == (kernel, stride, kernel // 2)
+        assert given["act"] == {"RE": "relu", "HS": "hardswish"}[act]
+        assert given["use_conv_bn_act"] == (expanded != cin)
+        assert given["use_squeeze_excitation"] == use_se
+        if use_se:
+            assert given["channels2"] == _make_divisible(expanded // 4)
+        assert in_add == (stride == 1 and cin == out)  # use_res_connect
     _assert_round_trip(spec, module, text)
     _same_function(text, module, spec.input)
+
+
+@pytest.mark.requires("torch", "onnx")
+def test_imported_mobilenet_v3_small_numbers_its_se_after_a_missing_expansion(imported):
+    """MobileNetV3-Small's features.1 is bneck_conf(16, 3, 16, 16, True, "RE", 2): no
+    expansion (16 = 16) but squeeze-and-excitation, so torchvision numbers it block.0
+    (depthwise), block.1 (SE), block.2 (projection); features.2 (16, 3, 72, 24, False,
+    "RE", 2) has the expansion and no SE. One block says both."""
+    spec, module, text = imported("mobilenet-v3-small")
+    assert len(text.splitlines()) <= 50, text
+    data = yaml.safe_load(text)
+    args = data["blocks"]["inverted_bottleneck"]["args"]
+    calls = {c["name"]: dict(zip(args, c["inverted_bottleneck"])) for c, _ in _calls(data["layers"], [])
+             if "inverted_bottleneck" in c}  # fmt: skip
+    first, second = calls["features.1.block"], calls["features.2.block"]
+    assert (first["use_conv_bn_act"], first["use_squeeze_excitation"]) == (False, True)
+    assert (second["use_conv_bn_act"], second["use_squeeze_excitation"]) == (True, False)
+    assert first["channels2"] == _make_divisible(16 // 4)  # the squeeze width, 8
+    assert [layer.name for layer in analyze(loads(text)).layers if layer.params][2:6] == [
+        "features.1.block.0.0",
+        "features.1.block.0.1",
+        "features.1.block.1.fc1",
+        "features.1.block.1.fc2",
+    ]
+    _assert_round_trip(spec, module, text)
 
 
 @pytest.mark.requires("torch", "onnx")

@@ -1,8 +1,10 @@
 """Integer arithmetic in block arguments: ``$dim * 4``, ``$c // 2``, ``($c + 7) // 8 * 8``.
 
 Parsed with :mod:`ast` and evaluated by walking the tree: only integers, the block's
-``$names``, parentheses, unary ``+``/``-`` and the binary ``+ - * // % /`` are accepted
-(``/`` only where it divides exactly), so nothing is ever executed. Every failure is a
+``$names`` (a true/false argument counts 1/0, so ``name: "$expand + 1"`` is a layer's
+position in a sequence whose first layer has ``if: $expand``), parentheses, unary
+``+``/``-`` and the binary ``+ - * // % /`` are accepted (``/`` only where it divides
+exactly), so nothing is ever executed. Every failure is a
 :class:`~cnncalc.errors.CnnCalcError` that quotes the expression.
 """
 
@@ -68,6 +70,8 @@ def _value(node: ast.AST, text: str, args: Mapping[str, Any]) -> int:
             known = ", ".join("$" + a for a in args) or "none"
             raise _fail(text, f"uses the unknown argument '${name}'", f"the arguments are {known}")
         value = args[name]
+        if type(value) is bool:  # true counts 1, false 0: a position after an optional layer
+            return int(value)
         if type(value) is not int:
             raise _fail(text, f"needs '${name}' to be a whole number, got {value!r}")
         return value

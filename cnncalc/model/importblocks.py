@@ -12,6 +12,16 @@ name (graph.py: a named call scopes the names inside it). Consecutive calls
 ``P.k … P.k+n−1`` with the same arguments become ``{repeat: n, name: P, label: "",
 start: k}``, which graph.py names ``P.k`` … again. A module that is not a block is written
 in place, its names prefixed again by its path.
+
+Modules that differ a little more may still share a block (:func:`choose_blocks` with
+``merge``): a parameterless activation's kind is an argument (``{$act: }``: ReLU in one
+module, Hardswish in another), and modules whose parts are a subsequence of a larger
+module's, in order and in each join's branches, join its block with each part that some
+lack under ``if: $use_…`` (torchvision's InvertedResidual without its expansion or its
+squeeze-and-excitation, a Bottleneck without its downsample). Where the members number
+their parts by position (an ``nn.Sequential``), a part after an optional one is named
+``"$use_… + 1"``. A part that repeats its neighbour is a count, not an option (ResNet's
+stages stay repeats), and :func:`compact` keeps whichever way is shorter.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
-from cnncalc.model.spec import STRUCTURE_KEYS
+from cnncalc.model.spec import REF_KEY, STRUCTURE_KEYS
 
 JOINS = tuple(JOIN_KINDS)
 _ELEMENTWISE = frozenset(k for k, cls in LAYER_KINDS.items() if hasattr(cls, "per_element"))
@@ -38,15 +48,18 @@ class Scope:
 
     name: str
     items: list
+    flag: str | None = None
+    """``$flag`` when the module is an optional part of a block's body (``if: $flag``)."""
 
 
 @dataclass
 class Call:
-    """A call of a block: ``{block: [args], name: name}``."""
+    """A call of a block: ``{block: [args], name: name}`` (``if: $flag`` with ``flag``)."""
 
     block: str
     args: list
     name: str | None
+    flag: str | None = None
 
 
 @dataclass
@@ -73,6 +86,9 @@ class Block:
     args: list[str]
     layers: list
     skeleton: tuple = ()
+    needed: bool = False
+    """Called by a name that is an expression (``"$use_conv_bn_act + 1"``, a position
+    after an optional part): its layers cannot be written in place under that name."""
 
 
 def is_join(item: Any) -> bool:
@@ -209,6 +225,8 @@ def skeleton(items: list, seen: dict[int, tuple] | None = None) -> tuple:
                 skeleton(b, seen) if isinstance(b, list) else ("ref", b) for b in item[kind]
             )
             out.append(("J", kind, branches, item.get("name")))
+        elif swappable(item):
+            out.append(("L", ACTIVATION, item.get("name"), True, frozenset(), item.get("from")))
         else:
             kind = next(iter(item))
             fixed = frozenset(
@@ -219,6 +237,20 @@ def skeleton(items: list, seen: dict[int, tuple] | None = None) -> tuple:
             out.append(("L", kind, item.get("name"), item[kind] is None, fixed, item.get("from")))
     seen[id(items)] = tuple(out)
     return seen[id(items)]
+
+
+ACTIVATION = "$act"
+"""The kind of a layer a block takes as an argument: the activation (``{$act: }``)."""
+
+
+def swappable(item: Any) -> bool:
+    """A layer whose kind may be a block's argument: a parameterless element-wise
+    activation written bare (``{relu: }``, ``{hardswish: }``), or one already an argument."""
+    if not isinstance(item, dict) or is_join(item):
+        return False
+    kind = next(iter(item))
+    bare = item[kind] is None and all(k in ("name", kind) for k in item)
+    return bare and (kind in _ELEMENTWISE - {"batchnorm", "prelu"} or kind[:1] == "$")
 
 
 def _size(items: list) -> int:
@@ -271,6 +303,37 @@ def _family(name: str) -> str:
     return "channels" if base in _CHANNELS else base
 
 
+class _Wild:
+    """A value a member does not have (the part is absent there): any argument fits it."""
+
+    def __repr__(self) -> str:
+        return "WILD"
+
+
+WILD = _Wild()
+
+
+class _WildLayer(dict):
+    """An absent member's stand-in for a layer: its kind and name, every value WILD."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(key) if key in ("name", REF_KEY) else WILD
+
+
+def _wild(item: Any) -> Any:
+    """The stand-in for a part a member does not have, shaped like ``item``."""
+    if isinstance(item, Scope):
+        return Scope(item.name, [_wild(i) for i in item.items], item.flag)
+    if isinstance(item, Call):
+        return Call(item.block, [WILD] * len(item.args), item.name)
+    if is_join(item):
+        return _with_branches(item, lambda b: [_wild(i) for i in b])
+    kind = next(iter(item))
+    return _WildLayer(
+        {k: v if k in ("name", REF_KEY) else WILD for k, v in item.items()} | {kind: WILD}
+    )
+
+
 class _Args:
     """The argument columns of a block being made: one column of values per member."""
 
@@ -284,20 +347,23 @@ class _Args:
         A column equal to an earlier argument's of the same sort (channels with channels,
         stride with stride) is that argument; channels that are an exact multiple of earlier
         channels are ``$channels * k``."""
-        bound = any(isinstance(v, str) and "$" in v for v in values)
-        if all(v == values[0] for v in values) and not bound:
-            return values[0]  # ($x in a block's body is that block's: passed on, never kept)
+        real = [v for v in values if v is not WILD]
+        bound = any(isinstance(v, str) and "$" in v for v in real)
+        if all(v == real[0] for v in real) and not bound:
+            return real[0]  # ($x in a block's body is that block's: passed on, never kept)
         family = _family(hint)
         same = [(n, c) for n, c in zip(self.names, self.columns) if _family(n) == family]
         for name, column in same:
-            if column == values:
+            if all(v is WILD or c is WILD or v == c for v, c in zip(values, column)):
+                column[:] = [v if c is WILD else c for v, c in zip(values, column)]
                 return f"${name}"
-        if family == "channels" and all(_positive(v) for v in values):
+        if family == "channels" and all(_positive(v) for v in real):
             for name, column in same:
-                if not all(_positive(c) for c in column):
+                pairs = [(v, c) for v, c in zip(values, column) if WILD not in (v, c)]
+                if not pairs or not all(_positive(c) for _, c in pairs):
                     continue
-                k, rest = divmod(values[0], column[0])
-                if k >= 2 and not rest and all(v == c * k for v, c in zip(values, column)):
+                k, rest = divmod(pairs[0][0], pairs[0][1])
+                if k >= 2 and not rest and all(v == c * k for v, c in pairs):
                     return f"${name} * {k}"
         name, n = hint, 2
         while name in self.names:
@@ -305,6 +371,13 @@ class _Args:
         self.names.append(name)
         self.columns.append(values)
         return f"${name}"
+
+    def settled(self) -> None:
+        """Each value left WILD (an argument of a part the member has not) is the first
+        member's: any value does, and equal calls make a repeat."""
+        for column in self.columns:
+            real = next(v for v in column if v is not WILD)
+            column[:] = [real if v is WILD else v for v in column]
 
 
 def _positive(value: Any) -> bool:
@@ -345,6 +418,11 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
     first = seqs[0]
     for pos, item in enumerate(first):
         items = [s[pos] for s in seqs]
+        kinds = [
+            WILD if isinstance(i, _WildLayer) else next(iter(i))
+            for i in items
+            if isinstance(i, dict) and not is_join(i)
+        ]
         if isinstance(item, Scope):
             _generalize([i.items for i in items], args, blocks)
         elif isinstance(item, Call):
@@ -357,6 +435,12 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
             for b, branch in enumerate(item[kind]):
                 if isinstance(branch, list):
                     _generalize([i[kind][b] for i in items], args, blocks)
+        elif len(named := {k for k in kinds if isinstance(k, str)}) > 1 or any(
+            k[:1] == "$" for k in named
+        ):
+            # relu here, hardswish there (or the enclosing block's $act): a kind argument
+            act = args.slot("act", kinds)
+            first[pos] = {act: None} | ({"name": item["name"]} if "name" in item else {})
         else:
             kind = next(iter(item))
             keys = _key_order(kind, list(dict.fromkeys(k for i in items for k in i if k != "name")))
@@ -364,7 +448,8 @@ def _generalize(seqs: list[list], args: _Args, blocks: dict[str, Block]) -> None
             for key in keys:
                 default = option_default(kind, key)
                 values = [i.get(key, default) for i in items]
-                varies = any(v != values[0] for v in values)
+                real = [v for v in values if v is not WILD]
+                varies = any(v != real[0] for v in real)
                 if varies and key == kind and inferred(kind):
                     body[key] = None  # {batchnorm: }: its input's channels, no argument
                 elif key in item or varies:
@@ -385,26 +470,31 @@ def _kinds(items: list) -> list[str]:
     return found
 
 
-def _convs(items: list) -> list[dict]:
-    """The conv layers in the items, at any depth."""
+def _leaves(items: list) -> list[dict]:
+    """The layers in the items, at any depth (inside modules and join branches)."""
     found: list[dict] = []
     for item in items:
         if isinstance(item, Scope):
-            found += _convs(item.items)
+            found += _leaves(item.items)
         elif is_join(item):
             kind = next(iter(item))
             for b in item[kind]:
                 if isinstance(b, list):
-                    found += _convs(b)
-        elif isinstance(item, dict) and next(iter(item)) == "conv":
+                    found += _leaves(b)
+        elif isinstance(item, dict):
             found.append(item)
     return found
+
+
+def _convs(items: list) -> list[dict]:
+    """The conv layers in the items, at any depth."""
+    return [leaf for leaf in _leaves(items) if next(iter(leaf)) == "conv"]
 
 
 def block_name(items: list, taken: dict) -> str:
     """A name that says what the block is, from its pattern of layers: ``conv_bn_relu``,
     ``squeeze_excitation``, ``bottleneck``, ``inverted_residual``…; else ``block``."""
-    kinds = _kinds(items)
+    kinds = ["act" if k[:1] == "$" else k for k in _kinds(items)]
     top = items[0] if len(items) == 1 else None
     convs = _convs(items)
     depthwise = any(
@@ -427,7 +517,7 @@ def block_name(items: list, taken: dict) -> str:
             base = "bottleneck"
         else:
             base = "residual"
-        if [] not in join["add"]:
+        if not any(_optional(b) for b in join["add"]):  # else a projection on each side
             base += "_down"
     elif any(is_join(i) and next(iter(i)) == "concat" for i in items):
         join = next(i for i in items if is_join(i) and next(iter(i)) == "concat")
@@ -440,6 +530,13 @@ def block_name(items: list, taken: dict) -> str:
     while name in taken or name in LAYER_KINDS or name in STRUCTURE_KEYS:
         name, n = f"{base}{n}", n + 1
     return name
+
+
+def _optional(branch: Any) -> bool:
+    """A branch that is the input where its layers are left out (``[]`` or ``if:``)."""
+    return isinstance(branch, list) and all(
+        (i.flag if isinstance(i, (Scope, Call)) else i.get("if")) for i in branch
+    )
 
 
 def _scopes(items: list, found: list) -> None:
@@ -461,32 +558,336 @@ def _all_scope_ids(items: list) -> set[int]:
     return {id(s) for s, _, _ in found}
 
 
-def choose_blocks(items: list, refused: set[tuple]) -> dict[str, Block]:
+def choose_blocks(items: list, refused: set[tuple], merge: bool = True) -> dict[str, Block]:
     """Modules alike up to their values, largest first, become blocks where the block and
     its calls take fewer lines than the modules written out (a module inside another
-    module of the same block is written once, in the block's body)."""
+    module of the same block is written once, in the block's body). With ``merge``,
+    modules that differ by optional parts (torchvision's InvertedResidual without its
+    expansion conv or its squeeze-and-excitation, a Bottleneck without its downsample)
+    join the largest module's block, each optional part under ``if: $flag``."""
     found: list = []
     _scopes(items, found)
+    where = {id(scope): (holder, pos) for scope, holder, pos in found}
     groups: dict[tuple, list] = {}
     seen: dict[int, tuple] = {}
-    for scope, holder, pos in found:
-        groups.setdefault(skeleton(scope.items, seen), []).append((scope, holder, pos))
-    order = sorted(groups.items(), key=lambda g: -_size(g[1][0][0].items))
+    for scope, _, _ in found:
+        groups.setdefault(skeleton(scope.items, seen), []).append(scope)
+    order = sorted(groups.items(), key=lambda g: -_size(g[1][0].items))
     blocks: dict[str, Block] = {}
     hidden: set[int] = set()
+    used: set[tuple] = set()
     for shape, members in order:
-        textual = [m for m in members if id(m[0]) not in hidden]
-        if len(textual) < 2 or shape in refused or _size(textual[0][0].items) < 2:
+        textual = [m for m in members if id(m) not in hidden]
+        if shape in used or shape in refused or not textual or _size(textual[0].items) < 2:
             continue
+        slots = _align([], 0, [m.items for m in textual], seen)
+        family, merged = ("family", shape), False
+        inner = {i for m in textual for i in _all_scope_ids(m.items)}
+        for other, others in order if merge and family not in refused else ():
+            more = [
+                m
+                for m in others
+                if id(m) not in hidden | inner
+                and not _all_scope_ids(m.items) & {id(t) for t in textual}
+            ]  # a module inside another is written once, in the body
+            if other in used or other == shape or other in refused or not more:
+                continue
+            wider = _align(slots, len(textual), [m.items for m in more], seen)
+            if _fits(wider):
+                slots, textual, merged = wider, textual + more, True
+                inner |= {i for m in more for i in _all_scope_ids(m.items)}
+                used.add(other)
+        needed = any("$" in str(m.name) for m in textual)
+        if len(textual) < 2 and not needed:
+            continue
+        used.add(shape)
         args = _Args()
-        name = block_name(textual[0][0].items, blocks)
-        _generalize([m[0].items for m in textual], args, blocks)
-        blocks[name] = Block(args.names, textual[0][0].items, shape)
-        for k, (scope, holder, pos) in enumerate(textual):
-            if k:
+        if not merged:
+            body, key = textual[0].items, shape  # one shape: the first module is the body
+            _generalize([m.items for m in textual], args, blocks)
+        else:
+            body, key = _rep_items(slots), family
+            _generalize([body, *(_filled(slots, k) for k in range(len(textual)))], args, blocks)
+            if not _conditions(slots, body, args, [True] * (len(textual) + 1)):
+                continue  # positions named otherwise than a sequence numbers them
+            args.settled()
+            args.columns = [column[1:] for column in args.columns]  # the body's own column
+            inside = _all_scope_ids(body)
+            for scope, holder, pos in _scope_list(body):
+                where[id(scope)] = (holder, pos)
+            for member in textual:
+                hidden |= _all_scope_ids(member.items) - inside
+        name = block_name(body, blocks)
+        blocks[name] = Block(args.names, body, key, needed)
+        for k, scope in enumerate(textual):
+            if k and key == shape:
                 hidden |= _all_scope_ids(scope.items)
-            holder[pos] = Call(name, [column[k] for column in args.columns], scope.name)
+            holder, pos = where[id(scope)]
+            holder[pos] = Call(name, [column[k] for column in args.columns], scope.name, scope.flag)
     return blocks
+
+
+def _scope_list(items: list) -> list:
+    found: list = []
+    _scopes(items, found)
+    return found
+
+
+@dataclass
+class Slot:
+    """One position of a merged body: each member's item there (None where it has none);
+    for a join, its branches' slots (None for a branch that names a layer)."""
+
+    items: list
+    branches: list | None = None
+
+    @property
+    def rep(self) -> Any:
+        return next(i for i in self.items if i is not None)
+
+
+def _loose(item: Any, seen: dict[int, tuple]) -> tuple:
+    """An item's skeleton with a numbered name left out (``block.2`` is ``block.3`` one
+    layer later)."""
+    if isinstance(item, Scope):  # (the skeletons of module bodies worked out once)
+        entry: tuple = ("S", item.name, skeleton(item.items, seen))
+    else:
+        (entry,) = skeleton([item])
+    at = 1 if entry[0] == "S" else 2
+    name = entry[at]
+    if entry[0] == "L" and inferred(entry[1]):  # {batchnorm: } in a body, 16 in a module
+        entry = (*entry[:3], None, *entry[4:])
+    if entry[0] != "J" and isinstance(name, str) and name.isdigit():
+        return (*entry[:at], "#", *entry[at + 1 :])
+    return entry
+
+
+def _joinable(a: Any, b: Any) -> bool:
+    """Two joins whose branches may be aligned: same kind, branches and name."""
+    if not (isinstance(a, dict) and isinstance(b, dict) and is_join(a) and is_join(b)):
+        return False
+    kind = next(iter(a))
+    if next(iter(b)) != kind or len(a[kind]) != len(b[kind]) or a.get("name") != b.get("name"):
+        return False
+    return all(
+        isinstance(x, list) and isinstance(y, list) or x == y for x, y in zip(a[kind], b[kind])
+    )
+
+
+def _alike(a: Any, b: Any, seen: dict[int, tuple]) -> bool:
+    """Items one slot of a merged body may hold: alike up to their values and numbered
+    names, and called alike (a merge never makes a ``call:`` mark an argument)."""
+    if _joinable(a, b):
+        return True  # (its branches are aligned in turn)
+    if is_join(a) or is_join(b):
+        return False
+    return _loose(a, seen) == _loose(b, seen) and [i.get("call") for i in _leaves([a])] == [
+        i.get("call") for i in _leaves([b])
+    ]
+
+
+def _align(slots: list, count: int, seqs: list[list], seen: dict[int, tuple]) -> list:
+    """The slots of ``count`` members merged with parallel sequences of items (alike
+    members): the longest common run of alike items matched, each as late as it can be
+    (torchvision's optional parts come first: [depthwise, project] is the end of
+    [expand, depthwise, se, project]), the rest optional."""
+    backwards = _align_forward(slots[::-1], count, [s[::-1] for s in seqs], seen)
+    return backwards[::-1]
+
+
+def _align_forward(slots: list, count: int, seqs: list[list], seen: dict) -> list:
+    rep = seqs[0]
+    n, m = len(slots), len(rep)
+    best = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            if _alike(slots[i].rep, rep[j], seen):
+                best[i][j] = 1 + best[i + 1][j + 1]
+            else:
+                best[i][j] = max(best[i + 1][j], best[i][j + 1])
+    out: list = []
+    i = j = 0
+    extra = len(seqs)
+    while i < n or j < m:
+        if (
+            i < n
+            and j < m
+            and _alike(slots[i].rep, rep[j], seen)
+            and best[i][j] == 1 + best[i + 1][j + 1]
+        ):
+            out.append(_matched(slots[i], count, [s[j] for s in seqs], seen))
+            i, j = i + 1, j + 1
+        elif i < n and (j == m or best[i + 1][j] >= best[i][j + 1]):
+            out.append(_padded(slots[i], extra))
+            i += 1
+        else:
+            out.append(_matched(Slot([None] * count), count, [s[j] for s in seqs], seen))
+            j += 1
+    return out
+
+
+def _matched(slot: Slot, count: int, items: list, seen: dict[int, tuple]) -> Slot:
+    """The slot with the new members' items; a join's branches aligned in turn."""
+    first = items[0]
+    if not is_join(first):
+        return Slot(slot.items + items)
+    kind = next(iter(first))
+    branches: list[list | None] = []
+    for b, branch in enumerate(first[kind]):
+        if not isinstance(branch, list):
+            branches.append(None)
+            continue
+        old = slot.branches[b] if slot.branches is not None else []
+        branches.append(_align(old, count, [i[kind][b] for i in items], seen))
+    return Slot(slot.items + items, branches)
+
+
+def _padded(slot: Slot, extra: int) -> Slot:
+    """The slot with ``extra`` members that have nothing there."""
+    branches = None
+    if slot.branches is not None:
+        branches = [None if b is None else [_padded(s, extra) for s in b] for b in slot.branches]
+    return Slot(slot.items + [None] * extra, branches)
+
+
+def _counts(slots: list) -> tuple[int, int]:
+    """(slots every member fills, slots some leave empty), at any depth."""
+    full = optional = 0
+    for slot in slots:
+        if all(i is not None for i in slot.items):
+            full += 1
+        else:
+            optional += 1
+        for branch in slot.branches or ():
+            if branch is not None:
+                f, o = _counts(branch)
+                full, optional = full + f, optional + o
+    return full, optional
+
+
+def _fits(slots: list) -> bool:
+    """A merge worth making: more parts in common than optional, and no optional part
+    that repeats its neighbour (ResNet's stages of 3, 4, 6 and 3 bottlenecks differ in a
+    count, said by ``repeat``, not in optional parts)."""
+    full, optional = _counts(slots)
+    return full >= 2 and optional <= full and not _repeats_neighbour(slots)
+
+
+def _repeats_neighbour(slots: list) -> bool:
+    for at, slot in enumerate(slots):
+        for branch in slot.branches or ():
+            if branch is not None and _repeats_neighbour(branch):
+                return True
+        if all(i is not None for i in slot.items):
+            continue
+        for near in (at - 1, at + 1):
+            if 0 <= near < len(slots) and any(
+                a is not None and b is not None and _values(a) == _values(b)
+                for a, b in zip(slot.items, slots[near].items)
+            ):
+                return True
+    return False
+
+
+def _values(item: Any) -> Any:
+    """What an item is and holds, its names left out."""
+    if isinstance(item, Scope):
+        return ("S", [_values(i) for i in item.items])
+    if isinstance(item, Call):
+        return ("C", item.block, item.args)
+    if is_join(item):
+        kind = next(iter(item))
+        return (
+            "J",
+            kind,
+            [b if isinstance(b, str) else [_values(i) for i in b] for b in item[kind]],
+        )
+    return {k: v for k, v in item.items() if k != "name"}
+
+
+def _member(slot: Slot, k: int) -> Any:
+    """Member ``k``'s item at the slot, the slot's first item where it has none
+    (``k = -1``: the first item, the body's)."""
+    if k >= 0 and slot.items[k] is None:
+        return _wild(slot.rep)
+    item = slot.items[k] if k >= 0 else slot.rep
+    if slot.branches is None:
+        return item
+    kind = next(iter(item))
+    rep = slot.rep
+    return rep | {
+        kind: [
+            b if s is None else _filled(s, k) for b, s in zip(rep[kind], slot.branches, strict=True)
+        ]
+    }
+
+
+def _filled(slots: list, k: int) -> list:
+    return [_member(slot, k) for slot in slots]
+
+
+def _rep_items(slots: list) -> list:
+    return _filled(slots, -1)
+
+
+def _name_of(item: Any) -> Any:
+    return item.name if isinstance(item, (Scope, Call)) else item.get("name")
+
+
+def _set(item: Any, key: str, value: str) -> Any:
+    """The item with its name or flag set (a layer's or join's mapping is copied)."""
+    if isinstance(item, (Scope, Call)):
+        setattr(item, key, value)
+        return item
+    return {**item, ("if" if key == "flag" else key): value}
+
+
+def _flag_hint(item: Any) -> str:
+    """The name of an optional part's flag: ``use_downsample``, ``use_squeeze_excitation``."""
+    name = _name_of(item)
+    if swappable(item):
+        what = "act"
+    elif name is not None and re.fullmatch(r"[A-Za-z_][\w.]*", str(name)):
+        what = str(name).replace(".", "_")
+    elif isinstance(item, Call):
+        what = item.block
+    elif isinstance(item, Scope):
+        what = block_name(item.items, {})
+    else:
+        what = next(iter(item)).lstrip("$")
+    return f"use_{what}"
+
+
+def _conditions(slots: list, body: list, args: _Args, present: list[bool]) -> bool:
+    """Writes ``if: $flag`` on the body's optional items and, where the members number
+    their parts by position (torchvision's Sequential: ``block.2`` is the projection
+    without squeeze-and-excitation, ``block.3`` with it), the name as the position:
+    ``"$use_conv_bn_act + 1"``. False when the names are not positions."""
+    before: list[tuple[str, list[bool]]] = []
+    fixed = 0
+    for pos, slot in enumerate(slots):
+        there = [True] + [i is not None for i in slot.items]
+        names = [(k, _name_of(i)) for k, i in enumerate(slot.items) if i is not None]
+        if any(n != names[0][1] for _, n in names):
+            if not all(isinstance(n, str) and n.isdigit() for _, n in names):
+                return False
+            for k, n in names:
+                if int(n) != fixed + sum(column[k + 1] for _, column in before):
+                    return False
+            terms = [f"${flag}" for flag, _ in before]
+            body[pos] = _set(body[pos], "name", " + ".join([*terms, str(fixed)]))
+        if not all(there):
+            flag = args.slot(_flag_hint(slot.rep), [p and t for p, t in zip(present, there)])
+            body[pos] = _set(body[pos], "flag", flag)
+            before.append((flag[1:], there))
+        else:
+            fixed += 1
+        if slot.branches is not None:
+            kind = next(iter(body[pos]))
+            for b, branch in enumerate(slot.branches):
+                if branch is not None and not _conditions(branch, body[pos][kind][b], args, there):
+                    return False
+    return True
 
 
 # ---------------------------------------------------------------- writing out the rest
@@ -497,8 +898,9 @@ def flatten(items: list) -> list:
     out: list = []
     for item in items:
         if isinstance(item, Scope):
-            prefix = item.name
-            out.extend(flatten([_renamed(i, lambda n: f"{prefix}.{n}") for i in item.items]))
+            prefix, flag = item.name, item.flag
+            inner = [_renamed(i, lambda n: f"{prefix}.{n}") for i in item.items]
+            out.extend(flatten([_set(i, "flag", flag) for i in inner] if flag else inner))
         elif is_join(item):
             out.append(_with_branches(item, flatten))
         else:
@@ -531,7 +933,7 @@ def repeats(items: list) -> list:
         if is_join(item):
             out.append(_with_branches(item, repeats))
             continue
-        numbered = _numbered(item.name) if isinstance(item, Call) else None
+        numbered = _numbered(item.name) if isinstance(item, Call) and not item.flag else None
         if numbered is None or not isinstance(item, Call):
             out.append(item)
             continue
@@ -574,13 +976,15 @@ def pays(body_lines: int, calls: int, uses: int) -> bool:
     return 3 + body_lines + calls <= uses * body_lines
 
 
-def compact(items: list) -> tuple[list, dict[str, Block]]:
+def compact(items: list, merge: bool = True) -> tuple[list, dict[str, Block]]:
     """The nested items of an import written with blocks, calls and repeats: modules alike
     become blocks, then a block that does not pay for itself is refused and the choice is
-    made again without it."""
-    inside = _compact(items, joins_inside=True)
-    around = _compact(items, joins_inside=False)
-    return inside if _length(*inside) <= _length(*around) else around
+    made again without it. ``merge``: modules that differ by optional parts or an
+    activation's kind may share a block (:func:`choose_blocks`)."""
+    tries = [_compact(items, joins, False) for joins in (True, False)]
+    if merge:  # merging is not always shorter: the shortest of both ways, plain on a tie
+        tries += [_compact(items, joins, True) for joins in (True, False)]
+    return min(tries, key=lambda t: _length(*t))
 
 
 def _length(layers: list, blocks: dict[str, Block]) -> int:
@@ -588,11 +992,11 @@ def _length(layers: list, blocks: dict[str, Block]) -> int:
     return lines(layers) + sum(3 + lines(b.layers) for b in blocks.values())
 
 
-def _compact(items: list, joins_inside: bool) -> tuple[list, dict[str, Block]]:
+def _compact(items: list, joins_inside: bool, merge: bool) -> tuple[list, dict[str, Block]]:
     refused: set[tuple] = set()
     while True:
         tree = scoped(items, joins_inside)
-        blocks = choose_blocks(tree, refused)
+        blocks = choose_blocks(tree, refused, merge)
         layers = repeats(flatten(tree))
         for block in blocks.values():
             block.layers = repeats(flatten(block.layers))
@@ -603,7 +1007,9 @@ def _compact(items: list, joins_inside: bool) -> tuple[list, dict[str, Block]]:
                 calls[callee] += 1
                 uses[callee] += count
         poor = {
-            b.skeleton for n, b in blocks.items() if not pays(lines(b.layers), calls[n], uses[n])
+            b.skeleton
+            for n, b in blocks.items()
+            if not b.needed and not pays(lines(b.layers), calls[n], uses[n])
         }
         if not poor:
             return layers, blocks

@@ -338,7 +338,11 @@ def emit_values(branch: list | str) -> list | str:
 
 def call_mapping(call: Call) -> dict:
     """``{bottleneck: [64, 1], name: layer1.0}``; a block without arguments ``{block: }``."""
-    return {call.block: list(call.args) or None} | ({"name": call.name} if call.name else {})
+    return (
+        {call.block: list(call.args) or None}
+        | ({"name": call.name} if call.name else {})
+        | ({"if": call.flag} if call.flag else {})
+    )
 
 
 def flow(item: dict) -> str:
@@ -379,8 +383,15 @@ def write_yaml(
     plain = "\n".join([*head, "layers:", *emit(layers, "  ")]) + "\n"
     if not compact:
         return plain
-    nested = layers
-    layers, blocks = compact_items(nested)
+    for merge in (True, False):  # optional parts merged, else each shape its own block
+        text = _compacted(head, layers, merge)
+        if same_network(text, plain, set(written_names(layers))):
+            return text
+    return plain
+
+
+def _compacted(head: list[str], nested: list, merge: bool) -> str:
+    layers, blocks = compact_items(nested, merge)
     layers = unnested(layers)
     body: list[str] = []
     if blocks:
@@ -393,8 +404,7 @@ def write_yaml(
                 *emit(blocks[block].layers, "      "),
             ]
     body.append("layers:")
-    text = "\n".join(head + body + emit(layers, "  ")) + "\n"
-    return text if same_network(text, plain, set(written_names(nested))) else plain
+    return "\n".join(head + body + emit(layers, "  ")) + "\n"
 
 
 def written_names(items: list) -> list[str]:

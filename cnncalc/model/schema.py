@@ -12,7 +12,8 @@ Three families of layer, because what a layer may hold depends on where it is:
 - ``layer``: in a file with ``blocks:``, a mapping whose key is not a kind may also
   be a block call (the schema cannot see which block names the file defines);
 - ``layer_in_block``: inside a block's ``layers:``, any option may also be a
-  ``$argument``.
+  ``$argument``, any item may carry ``if: $flag``, and a layer's kind may be an
+  argument (``{$act: }``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ REFERENCE = {
     "name too): this item reads that layer's output instead of the previous item's",
 }
 NAME = {"type": ["string", "integer"], "description": "the layer's name (default: automatic)"}
+CONDITION = {
+    "anyOf": [{"type": "boolean"}, {"type": "string", "pattern": r"^\$[A-Za-z_][A-Za-z0-9_]*$"}],
+    "description": "if: $flag keeps this item where the block is called with flag true and "
+    "leaves it out where false",
+}
+KIND_ARGUMENT = r"^\$[A-Za-z_][A-Za-z0-9_]*$"
+"""A layer's key that is a block argument naming its kind (``{$act: , name: "2"}``)."""
 STRUCTURE_KEYS = ("repeat",)
 
 
@@ -170,7 +178,28 @@ def _family(ref: str, *, in_block: bool, calls: bool) -> dict:
                 "properties": {"name": NAME, "from": REFERENCE},
             }
         )
+    if in_block:
+        variants = [_optional(v) for v in variants]
+        variants.append(
+            {
+                "type": ["object", "string"],
+                "title": "layer whose kind is an argument",
+                "description": "{$act: VALUE, option: ...} or - $act: the kind (or block) "
+                "the argument names, where the block is called",
+                "pattern": KIND_ARGUMENT,
+                "minProperties": 1,
+                "properties": {"name": NAME, "from": REFERENCE, "if": CONDITION},
+                "not": {"propertyNames": {"not": {"pattern": KIND_ARGUMENT}}},
+            }
+        )
     return {"anyOf": variants}
+
+
+def _optional(variant: dict) -> dict:
+    """A layer, join, call or repeat of a block's body, which may also carry ``if:``."""
+    if variant.get("type") != "object":
+        return variant
+    return {**variant, "properties": {**variant.get("properties", {}), "if": CONDITION}}
 
 
 def _shape() -> dict:

@@ -452,9 +452,79 @@ def _parse_sequence(raw: Any, ctx: _Context, path: str, line: int | None) -> tup
             field=path,
             hint="each layer is a '- {kind: value, option: value}' line",
         )
-    return tuple(
-        _parse_item(item, ctx, f"{path}.{i}", line_of(raw, i) or line) for i, item in enumerate(raw)
-    )
+    items = []
+    for i, item in enumerate(raw):
+        kept = _kept(item, ctx, f"{path}.{i}", line_of(raw, i) or line)
+        if kept is not None:
+            items.append(_parse_item(kept, ctx, f"{path}.{i}", line_of(raw, i) or line))
+    return tuple(items)
+
+
+IF_KEY = "if"
+"""The option that makes a layer (or a join, a block call, a repeat) of a block optional:
+``{squeeze_excitation: [$c, $s], if: $use_se}`` is there when the argument is true."""
+
+
+def _kept(raw: Any, ctx: _Context, path: str, line: int | None) -> Any:
+    """The item without its ``if:``, or None when its ``if:`` is false (inside a block:
+    ``if: $flag``, a boolean argument, or ``true``/``false`` written out)."""
+    if not isinstance(raw, LocDict) or IF_KEY not in raw:
+        return raw
+    where = raw.line_of(IF_KEY) or line
+    written = raw[IF_KEY]
+    if ctx.args is None:
+        raise CnnCalcError(
+            "'if:' is used outside a block",
+            file=ctx.file,
+            line=where,
+            field=f"{path}.{IF_KEY}",
+            hint="if: $flag makes a layer of a block depend on the block's argument flag",
+        )
+    value = _subst(written, ctx, where, f"{path}.{IF_KEY}")
+    if not isinstance(value, bool):
+        said = f"{written[1:]} = {value!r}" if isinstance(written, str) else repr(value)
+        raise CnnCalcError(
+            f"'if:' needs true or false, got {said}",
+            file=ctx.file,
+            line=where,
+            field=f"{path}.{IF_KEY}",
+            hint="if: $flag keeps the layer when the block's argument flag is true",
+        )
+    if not value:
+        return None
+    out = LocDict((k, v) for k, v in raw.items() if k != IF_KEY)
+    out.line, out.key_lines = raw.line, getattr(raw, "key_lines", {})
+    return out
+
+
+def _kind_argument(raw: Any, ctx: _Context, path: str, line: int | None) -> Any:
+    """A layer whose kind is a block argument (``{$act: , name: "2"}`` or ``- $act``) with
+    the argument's value, a layer kind or a block, written in its place."""
+    if isinstance(raw, str) and raw[:1] == "$":
+        raw_map = LocDict({raw: None})
+        raw_map.line, raw_map.key_lines = line, {raw: line}
+        raw = raw_map
+    if not isinstance(raw, LocDict) or not raw:
+        return raw
+    first = next(iter(raw))
+    if not isinstance(first, str) or first[:1] != "$":
+        return raw
+    where = raw.line_of(first) or line
+    kind = _subst(first, ctx, where, f"{path}.{first}")
+    choices = list(LAYER_KINDS) + list(ctx.blocks)
+    if not isinstance(kind, str) or kind not in choices:
+        raise CnnCalcError(
+            f"{first[1:]} = {kind!r} is not a layer kind or a block",
+            file=ctx.file,
+            line=where,
+            field=f"{path}.{first}",
+            hint=suggest(str(kind), choices) or "'cnncalc kinds' lists the kinds",
+        )
+    out = LocDict((kind if k == first else k, v) for k, v in raw.items())
+    lines = dict(getattr(raw, "key_lines", {}))
+    lines[kind] = lines.pop(first, where)
+    out.line, out.key_lines = raw.line, lines
+    return out
 
 
 def _subst(value: Any, ctx: _Context, line: int | None, path: str) -> Any:
@@ -531,6 +601,7 @@ def _name(raw: LocDict, ctx: _Context, path: str) -> str | None:
 
 def _parse_item(raw: Any, ctx: _Context, path: str, line: int | None) -> Item:
     _count(ctx, line, path)
+    raw = _kind_argument(raw, ctx, path, line)
     if isinstance(raw, str) and (raw in LAYER_KINDS):
         raw_map = LocDict({raw: None})
         raw_map.line, raw_map.key_lines = line, {raw: line}
