@@ -684,7 +684,7 @@ def linear_positions(x, w, b=None):
     w = _like(w, x)
     if w.ndim != 2 or w.shape[1] != c:
         raise ExecutorError(f"linear_positions: weight {w.shape} must be [out, {c}]")
-    y = np.einsum("oc,nc...->no...", w, x)
+    y = np.matmul(w, x.reshape(n, c, -1)).reshape((n, w.shape[0]) + x.shape[2:])  # BLAS
     positions = n * (x.size // (n * c))
     count = gemm_count(w.shape[0], c, positions)
     if b is not None:
