@@ -67,6 +67,14 @@ def test_a_depthwise_conv_takes_one_loop_step_per_group():
     assert one_layer("{conv: 16, kernel: 3, padding: 1, groups: 16}").calls == 16
 
 
+def test_a_conv_on_a_large_map_takes_one_loop_step_per_band_of_rows(monkeypatch):
+    """With room for 4·9·8·2 columns a band (a group's 4 maps, 9 taps, 8 positions a row, 2
+    of the 8 rows), each of 4 groups makes 4 bands: 16 products, where one band a group
+    would be 4."""
+    monkeypatch.setattr("cnncalc.proof.impls.COLUMNS_PER_CHUNK", 4 * 9 * 8 * 2)
+    assert one_layer("{conv: 16, kernel: 3, padding: 1, groups: 4}").calls == 4 * 4
+
+
 def test_a_max_pool_gathers_its_output_once_per_tap():
     """3×3 taps, stride 2, padding 1: 16×10×10 padded, 9 strided passes over 16×4×4."""
     work = one_layer("{pool: max, kernel: 3, stride: 2, padding: 1}")

@@ -30,7 +30,7 @@ from cnncalc.kinds.pool import Adaptive, Pool
 from cnncalc.kinds.rearrange import Crop, Select, Shuffle
 from cnncalc.model.graph import Graph
 from cnncalc.model.spec import NetworkSpec
-from cnncalc.proof.impls import IMPLS
+from cnncalc.proof.impls import IMPLS, band_rows
 
 if TYPE_CHECKING:  # the executor needs numpy, which only a run may load
     from cnncalc.proof.executor.run import NaiveCost
@@ -123,14 +123,17 @@ def map_visits(graph: Graph, batch: int) -> int:
 
 def peak_bytes(graph: Graph, batch: int) -> int:
     """Largest working set of one layer in the fast executor, float64: its inputs, its
-    output and its im2col buffer (a conv reads its kernel-sized columns at once)."""
+    output and its im2col buffer (a conv's kernel-sized columns for one band of output rows,
+    :func:`cnncalc.proof.impls.band_rows`)."""
     peak = 0
     for node in graph.nodes:
         values = sum(prod(s) for s in node.in_shapes) + prod(node.out_shape)
         if isinstance(node.layer, Conv):
             k = node.layer.geometry(node.in_shape).kernel
             per_group = node.in_shape[0] // node.layer.groups
-            values += per_group * prod(k) * prod(node.out_shape[1:])
+            rows = node.out_shape[1]
+            band = rows if node.layer.table is not None else min(rows, _band(node, batch))
+            values += per_group * prod(k) * prod(node.out_shape[2:]) * band
         peak = max(peak, values)
     return peak * batch * EXECUTOR_BYTES_PER_VALUE
 
@@ -249,6 +252,18 @@ def _streamed(node) -> int:
     return sum(prod(s) for s in node.in_shapes) + out if passes is None else passes * out
 
 
+def _band(node, batch: int) -> int:
+    """Output rows in one im2col band of a fast conv (``ops_fast.conv``)."""
+    x, y, layer = node.in_shape, node.out_shape, node.layer
+    per_row = batch * (x[0] // layer.groups) * prod(layer.geometry(x).kernel) * prod(y[2:])
+    return band_rows(per_row)
+
+
+def _bands(node, batch: int) -> int:
+    """im2col bands a fast conv's group makes, one loop step each."""
+    return -(-node.out_shape[1] // _band(node, batch))
+
+
 def fast_work(graph: Graph, batch: int) -> FastWork:
     """The terms of :class:`FastWork` for one run of ``graph``, read off how ``ops_fast``
     runs each kind."""
@@ -271,13 +286,15 @@ def fast_work(graph: Graph, batch: int) -> FastWork:
             product = layer.inputs_seen(x) * taps
             mults += product * positions
             weights += product
+            bands = 1
             if taps > 1 or padded or any(s != 1 for s in g.stride):
                 gathered += x[0] * taps * positions  # the im2col columns, one copy
+                bands = _bands(node, batch)
             if padded:
                 values += _padded(x, g.padding)
             if layer.bias:
                 values += 2 * out
-            calls += layer.groups - 1 if layer.table is None else 0
+            calls += layer.groups * bands - 1 if layer.table is None else 0
         elif isinstance(layer, Deconv):
             taps = prod(layer.geometry(x).kernel)
             product = x[0] * (y[0] // layer.groups) * taps
