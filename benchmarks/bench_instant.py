@@ -351,7 +351,7 @@ def verify(work: Path, zoo: bool) -> None:
     nets = [str(tabled_network(work))]
     if zoo:
         nets += [entry.name for entry in catalog()]
-    worst = 1.0
+    worst, worst_name, offs = 1.0, "", []
     for net in nets:
         for spec in variants(load(net)):
             try:
@@ -361,12 +361,23 @@ def verify(work: Path, zoo: bool) -> None:
                 continue
             ratio = max(result.seconds, 1e-9) / max(result.estimated_seconds, 1e-9)
             far = max(ratio, 1 / ratio)
-            worst = max(worst, far)
+            offs.append(far)
+            if far > worst:
+                worst, worst_name = far, spec.name
             print(
                 f"{spec.name:32s} estimated {result.estimated_seconds:8.3f} s, "
                 f"took {result.seconds:8.3f} s  ({far:5.1f}x {'under' if ratio > 1 else 'over'})"
             )
-    print(f"furthest estimate: {worst:.1f}x off   goal within 2x: {verdict(worst <= 2)}")
+    offs.sort()
+    print(
+        f"{sum(f <= 2 for f in offs)} of {len(offs)} within 2x, median {offs[len(offs) // 2]:.2f}x "
+        f"off, 90th percentile {offs[int(len(offs) * 0.9)]:.2f}x; load average now "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"furthest estimate: {worst:.1f}x off ({worst_name})   goal within 2x: "
+        f"{verdict(worst <= 2)}"
+    )
 
 
 def main() -> None:

@@ -369,22 +369,27 @@ GELU on 65,536."""
 
 def fast_cost(runner, tables: bool = False, repeats: int = 3) -> FastCost:
     """The fast executor's cost per term, measured: the real executor runs each network of
-    :data:`CALIBRATION` ``repeats`` times, all of them round by round (the fastest run is
-    the one least disturbed by other work on the machine, and the first round's large arrays
-    leave numpy's allocator as a real run finds it). Each network's time, less what the other terms already
-    priced take of it, goes to its own term; three rounds of that settle the prices (each
-    network's own term is most of its work). A price that noise would make negative is
-    charged the network's whole time instead, the safe side for --max-seconds. The
-    per-connection cost of a tabled conv is ``runner.table_cost``'s (measured only for a
-    network with ``tables``)."""
+    :data:`CALIBRATION` ``repeats`` times, round by round (the first round meets numpy's
+    allocator as it was, and its large arrays leave it as a real run finds it), and each
+    network's median run counts: a real run is one run at the machine's present load, not
+    the luckiest of several (the fastest of three put the zoo 1.1–2× under on a loaded
+    machine). Each network's time, less what the other terms already priced take of it,
+    goes to its own term; three rounds of that settle the prices (each network's own term
+    is most of its work). A price that noise would make negative is charged the network's
+    whole time instead, the safe side for --max-seconds. The per-connection cost of a
+    tabled conv is ``runner.table_cost``'s (measured only for a network with ``tables``)."""
     graphs = {name: build(loads(f"name: {name}\n{text}")) for name, text in CALIBRATION.items()}
     weights = {name: runner.constant_state(graph) for name, graph in graphs.items()}
-    best = dict.fromkeys(graphs, math.inf)
-    for _ in range(repeats):  # round by round: the first meets the allocator as it was
+    times: dict[str, list[float]] = {name: [] for name in graphs}
+    for _ in range(repeats):
         for name, graph in graphs.items():
-            run = runner.run(graph, "fast", 1, weights=weights[name], keep=False)
-            best[name] = min(best[name], run.seconds)
-    measured = {name: (fast_work(graph, 1), best[name]) for name, graph in graphs.items()}
+            times[name].append(
+                runner.run(graph, "fast", 1, weights=weights[name], keep=False).seconds
+            )
+    measured = {
+        name: (fast_work(graph, 1), sorted(times[name])[repeats // 2])
+        for name, graph in graphs.items()
+    }
     price = dict.fromkeys(TERMS, 0.0)
     price["connections"] = runner.table_cost() if tables else 0.0
     for _ in range(3):
