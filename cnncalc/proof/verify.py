@@ -107,6 +107,8 @@ class Estimate:
     basis: str
     """How the time was worked out, in words with the numbers."""
     peak_bytes: int
+    """The weights and the largest layer's working set (:func:`weight_bytes`,
+    :func:`peak_bytes`)."""
 
 
 def map_visits(graph: Graph, batch: int) -> int:
@@ -136,6 +138,14 @@ def peak_bytes(graph: Graph, batch: int) -> int:
             values += per_group * prod(k) * prod(node.out_shape[2:]) * band
         peak = max(peak, values)
     return peak * batch * EXECUTOR_BYTES_PER_VALUE
+
+
+def weight_bytes(graph: Graph) -> int:
+    """Every weight and buffer of the network, float64: the executor makes them all before
+    the run (an fc of 100 units on a 12-megapixel image holds 3.6 billion weights, 26.8 GiB)."""
+    return EXECUTOR_BYTES_PER_VALUE * sum(
+        prod(entry.shape) for node in graph.nodes for entry in node.layer.state(node.in_shape)
+    )
 
 
 def memory_limit() -> int:
@@ -348,23 +358,24 @@ class FastCost:
 
 
 CALIBRATION = {
-    "calls": "input: [128, 2, 2]\nlayers:\n"
-    "  - {conv: 128, kernel: 3, padding: 1, groups: 128, bias: false}\n",
-    "values": "input: [64, 64, 64]\nlayers:\n  - repeat: 4\n"
+    "calls": "input: [1024, 2, 2]\nlayers:\n"
+    "  - {conv: 1024, kernel: 3, padding: 1, groups: 1024, bias: false}\n",
+    "values": "input: [64, 64, 64]\nlayers:\n  - repeat: 16\n"
     "    layers:\n      - {batchnorm: }\n      - {relu: }\n",
     "gathered": "input: [64, 64, 64]\nlayers:\n  - {conv: 4, kernel: 3, padding: 1, bias: false}\n",
     "mults": "input: [256, 56, 56]\nlayers:\n  - {conv: 256, kernel: 1, bias: false}\n",
     "weights": "input: [4096]\nlayers:\n  - {fc: 4096, bias: false}\n",
-    "transcendentals": "input: [64, 64, 64]\nlayers:\n  - {tanh: }\n",
+    "transcendentals": "input: [64, 128, 128]\nlayers:\n  - {tanh: }\n",
     "erfs": "input: [64, 32, 32]\nlayers:\n  - {gelu: }\n",
 }
-"""One small network a term, each spending nearly all its time on that term: a depthwise
-conv of 128 groups on a 2×2 map (loop steps); BatchNorm and ReLU four times over on 64 maps
-of 64×64, 2 MB, as a real network's middle stages (streamed values); a 3×3 conv of 64 maps
-to 4 on 64×64 (its 2.4 M im2col columns; 9.4 M multiplications); a 1×1 conv of 256 maps to
-256 on 56×56 (205.5 M multiplications, no im2col); an fc of 4096 to 4096 at batch 1 (16.8 M
-weights, 128 MB, more than a processor's caches, read once); tanh on 262,144 elements; exact
-GELU on 65,536."""
+"""One small network a term, each spending nearly all its time on that term, and each
+taking some 10 ms or more, so that a share of a loaded machine's time slices is measured
+rather than the luck of one: a depthwise conv of 1,024 groups on a 2×2 map (loop steps);
+BatchNorm and ReLU sixteen times over on 64 maps of 64×64, 2 MB, as a real network's middle
+stages (streamed values); a 3×3 conv of 64 maps to 4 on 64×64 (its 2.4 M im2col columns;
+9.4 M multiplications); a 1×1 conv of 256 maps to 256 on 56×56 (205.5 M multiplications, no
+im2col); an fc of 4096 to 4096 at batch 1 (16.8 M weights, 128 MB, more than a processor's
+caches, read once); tanh on 1,048,576 elements; exact GELU on 65,536."""
 
 
 def fast_cost(runner, tables: bool = False, repeats: int = 3) -> FastCost:
@@ -411,7 +422,7 @@ def estimate(
     """Time and memory of a run. Both executors' costs are measured on this machine: the
     naive loops' per operation and map visit (a :class:`NaiveCost`), the fast executor's per
     term of :class:`FastWork` (a :class:`FastCost`)."""
-    peak = peak_bytes(graph, batch)
+    peak = weight_bytes(graph) + peak_bytes(graph, batch)
     if impl == "naive":
         assert naive is not None
         ops, visits = sum(predicted_total.values()), map_visits(graph, batch)
@@ -472,8 +483,9 @@ def _refuse_if_too_big(name: str, est: Estimate, impl: str, max_seconds: float) 
     limit = memory_limit()
     if est.peak_bytes > limit:
         raise CnnCalcError(
-            f"running '{name}' would need about {est.peak_bytes / 2**30:.1f} GiB for its largest "
-            f"layer, more than half this machine's memory ({limit / 2**30:.1f} GiB)",
+            f"running '{name}' would need about {est.peak_bytes / 2**30:.1f} GiB for its weights "
+            f"and its largest layer, more than half this machine's memory "
+            f"({limit / 2**30:.1f} GiB)",
             hint="use a smaller --batch or --input",
         )
 
