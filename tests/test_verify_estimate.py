@@ -62,6 +62,12 @@ def test_a_padded_3x3_conv_moves_the_padded_copy_and_gathers_its_columns():
     assert work.gathered == 16 * 9 * 8 * 8
 
 
+def test_every_conv_sets_up_once_and_nothing_else_does():
+    """LeNet-5: C1, C3 and C5 are convolutions; S2, S4 (subsampling), F6 and the output are
+    not (LeCun et al. 1998)."""
+    assert fast_work(build(load("lenet5")), 1).convs == 3
+
+
 def test_a_depthwise_conv_takes_one_loop_step_per_group():
     """ops_fast runs a grouped conv group by group: 16 products for 16 groups."""
     assert one_layer("{conv: 16, kernel: 3, padding: 1, groups: 16}").calls == 16
@@ -180,7 +186,9 @@ def test_fast_costs_are_measured_and_positive():
 
     cost = fast_cost(runner, tables=True, repeats=1)
     for term in TERMS:
-        assert 0 < getattr(cost, term) < (0.01 if term in ("calls", "connections") else 1e-5)
+        assert (
+            0 < getattr(cost, term) < (0.01 if term in ("convs", "calls", "connections") else 1e-5)
+        )
 
 
 @pytest.mark.requires("numpy")

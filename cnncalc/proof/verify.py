@@ -237,6 +237,9 @@ class FastWork:
     erfs: int
     """Elements of exact GELU: numpy has no erf, so ``ops_fast`` calls ``math.erf`` once per
     element from Python, some 100× a streamed value."""
+    convs: int
+    """Convolutions, each setting up once (geometry, padding, the strided view, its count):
+    some 100 µs, six times a ReLU's whole call, which a small network's time is made of."""
     calls: int
     """Steps of the executor's Python loops, each a few numpy calls: one per layer, one per
     conv group, per pool or transposed-conv tap (times its groups), per adaptive window."""
@@ -277,7 +280,7 @@ def _bands(node, batch: int) -> int:
 def fast_work(graph: Graph, batch: int) -> FastWork:
     """The terms of :class:`FastWork` for one run of ``graph``, read off how ``ops_fast``
     runs each kind."""
-    mults = weights = values = gathered = transcendentals = erfs = calls = 0
+    mults = weights = values = gathered = transcendentals = erfs = convs = calls = 0
     for node in graph.nodes:
         layer, x, y = node.layer, node.in_shape, node.out_shape
         out = prod(y)
@@ -290,6 +293,7 @@ def fast_work(graph: Graph, batch: int) -> FastWork:
             else:
                 transcendentals += out
         elif isinstance(layer, Conv):
+            convs += 1
             g = layer.geometry(x)
             taps, positions = prod(g.kernel), prod(y[1:])
             padded = any(lo or hi for lo, hi in g.padding)
@@ -331,6 +335,7 @@ def fast_work(graph: Graph, batch: int) -> FastWork:
         gathered * batch,
         transcendentals * batch,
         erfs * batch,
+        convs,
         calls,
         table_connections(graph),
     )
@@ -350,6 +355,7 @@ class FastCost:
     gathered: float
     transcendentals: float
     erfs: float
+    convs: float
     calls: float
     connections: float
 
@@ -358,6 +364,8 @@ class FastCost:
 
 
 CALIBRATION = {
+    "convs": "input: [4, 2, 2]\nlayers:\n  - repeat: 64\n"
+    "    layers:\n      - {conv: 4, kernel: 3, padding: 1, bias: false}\n",
     "calls": "input: [1024, 2, 2]\nlayers:\n"
     "  - {conv: 1024, kernel: 3, padding: 1, groups: 1024, bias: false}\n",
     "values": "input: [64, 64, 64]\nlayers:\n  - repeat: 16\n"
@@ -370,7 +378,8 @@ CALIBRATION = {
 }
 """One small network a term, each spending nearly all its time on that term, and each
 taking some 10 ms or more, so that a share of a loaded machine's time slices is measured
-rather than the luck of one: a depthwise conv of 1,024 groups on a 2×2 map (loop steps);
+rather than the luck of one: 64 tiny 3×3 convs on 4 maps of 2×2 (a conv's setting up); a
+depthwise conv of 1,024 groups on a 2×2 map (loop steps);
 BatchNorm and ReLU sixteen times over on 64 maps of 64×64, 2 MB, as a real network's middle
 stages (streamed values); a 3×3 conv of 64 maps to 4 on 64×64 (its 2.4 M im2col columns;
 9.4 M multiplications); a 1×1 conv of 256 maps to 256 on 56×56 (205.5 M multiplications, no
@@ -455,6 +464,7 @@ BASIS = {
     "gathered": "values gathered",
     "transcendentals": "transcendentals",
     "erfs": "erfs",
+    "convs": "convs set up",
     "calls": "loop steps",
     "connections": "connections of tabled convs",
 }
