@@ -121,6 +121,26 @@ def test_max_seconds_sets_the_limit(cli):
     assert cli("verify", "lenet", "--impl", "naive", "--max-seconds", "600").exit_code == 0
 
 
+def test_max_seconds_stops_the_fast_executor_before_it_runs(cli, monkeypatch):
+    """VGG-16 at 224 makes some 15.5 billion multiplications (Simonyan & Zisserman 2015):
+    no machine does them in 10 ms, so the estimate refuses, saying what it priced, and the
+    network never runs."""
+    from cnncalc.proof.executor import run as runner
+
+    def never(*args, **kwargs):
+        if args and args[0].name == "VGG-16":
+            raise AssertionError("the network ran")
+        return real(*args, **kwargs)
+
+    real = runner.run
+    monkeypatch.setattr(runner, "run", never)
+    result = cli("verify", "vgg16", "--max-seconds", "0.01")
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "the fast executor would take about" in lines[0]
+    assert "multiplications at" in lines[0] and "--max-seconds 0.01" in lines[0]
+
+
 def test_a_huge_batch_refuses_instead_of_running_out_of_memory(cli):
     result = cli("verify", "vgg16", "--batch", "100000", "--max-seconds", "1e12")
     assert result.exit_code == 2
