@@ -338,6 +338,13 @@ def tabled_network(work: Path) -> Path:
     return path
 
 
+SHORT_RUN = 0.1
+"""Seconds under which a verify is repeated five times and the median ratio of estimate and
+run is reported: on a shared machine a run of a few milliseconds either runs through or
+waits out another process's time slice (1 ms runs took 9–10 ms once in a while at load 8),
+which says nothing of the estimate. Each repetition measures its costs again, then runs."""
+
+
 def verify(work: Path, zoo: bool) -> None:
     from cnncalc.analysis.catalog import catalog
     from cnncalc.analysis.pipeline import load, variants
@@ -351,22 +358,38 @@ def verify(work: Path, zoo: bool) -> None:
     nets = [str(tabled_network(work))]
     if zoo:
         nets += [entry.name for entry in catalog()]
-    worst = 1.0
+    worst, worst_name, offs = 1.0, "", []
     for net in nets:
         for spec in variants(load(net)):
             try:
-                result = verify_network(spec, max_seconds=3600)
+                runs = [verify_network(spec, max_seconds=3600)]
+                while runs[0].seconds < SHORT_RUN and len(runs) < 5:
+                    runs.append(verify_network(spec, max_seconds=3600))
             except (CnnCalcError, MemoryError) as exc:  # e.g. a 26.8 GiB fc weight
                 print(f"{spec.name:32s} not run: {str(exc).splitlines()[0][:100]}")
                 continue
+            runs.sort(key=lambda r: r.seconds / max(r.estimated_seconds, 1e-9))
+            result = runs[len(runs) // 2]  # the median ratio of estimate and run
             ratio = max(result.seconds, 1e-9) / max(result.estimated_seconds, 1e-9)
             far = max(ratio, 1 / ratio)
-            worst = max(worst, far)
+            offs.append(far)
+            if far > worst:
+                worst, worst_name = far, spec.name
             print(
                 f"{spec.name:32s} estimated {result.estimated_seconds:8.3f} s, "
                 f"took {result.seconds:8.3f} s  ({far:5.1f}x {'under' if ratio > 1 else 'over'})"
+                + (f"  median of {len(runs)}" if len(runs) > 1 else "")
             )
-    print(f"furthest estimate: {worst:.1f}x off   goal within 2x: {verdict(worst <= 2)}")
+    offs.sort()
+    print(
+        f"{sum(f <= 2 for f in offs)} of {len(offs)} within 2x, median {offs[len(offs) // 2]:.2f}x "
+        f"off, 90th percentile {offs[int(len(offs) * 0.9)]:.2f}x; load average now "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"furthest estimate: {worst:.1f}x off ({worst_name})   goal within 2x: "
+        f"{verdict(worst <= 2)}"
+    )
 
 
 def main() -> None:

@@ -986,6 +986,38 @@ def test_fast_conv_holds_one_im2col_buffer():
         assert peak <= (padded + im2col // groups + out) * 1.05 + 64 * 1024, (groups, peak)
 
 
+@pytest.mark.parametrize(
+    "xshape, wshape, kw",
+    [
+        ((2, 4, 9, 7), (6, 4, 3, 3), dict(stride=1, pad=1)),
+        ((1, 6, 11, 10), (6, 2, 3, 2), dict(stride=(2, 1), pad=(1, 0), dilation=(1, 2), groups=3)),
+        ((1, 2, 7, 5, 6), (4, 2, 3, 1, 2), dict(stride=(2, 1, 1), pad=1)),
+    ],
+)
+def test_fast_conv_in_bands_of_output_rows_equals_the_loops(monkeypatch, xshape, wshape, kw):
+    """A conv whose im2col would pass the chunk size makes it a band of output rows at a
+    time; here a chunk of 50 values forces one row a band (or fewer rows than the map has):
+    same values and same counts as the naive loops, which make no columns at all."""
+    monkeypatch.setattr("cnncalc.proof.impls.COLUMNS_PER_CHUNK", 50)
+    rng = np.random.default_rng(19)
+    x, w = rng.standard_normal(xshape), init_weights(rng, wshape)
+    b = rng.standard_normal(wshape[0])
+    run_both("conv", x, w, b, **kw)
+
+
+def test_fast_conv_never_holds_more_than_one_band_of_columns(monkeypatch):
+    """With bands of 8 of the 32 output rows, the columns buffer is a quarter of the whole."""
+    monkeypatch.setattr("cnncalc.proof.impls.COLUMNS_PER_CHUNK", 16 * 9 * 32 * 8)
+    x = np.random.default_rng(17).standard_normal((1, 16, 32, 32))
+    w = np.random.default_rng(18).standard_normal((32, 16, 3, 3))
+    padded, band, out = 16 * 34 * 34 * 8, 16 * 9 * 32 * 8 * 8, 32 * 32 * 32 * 8
+    tracemalloc.start()
+    FAST.conv(x, w, None, 1, 1)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak <= (padded + band + out) * 1.05 + 64 * 1024, peak
+
+
 # ------------------------------------------------------------------ property tests (hypothesis)
 
 # CNNCALC_PROPERTY_EXAMPLES=3000 for a thorough run; the default keeps the suite quick

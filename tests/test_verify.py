@@ -121,10 +121,41 @@ def test_max_seconds_sets_the_limit(cli):
     assert cli("verify", "lenet", "--impl", "naive", "--max-seconds", "600").exit_code == 0
 
 
+def test_max_seconds_stops_the_fast_executor_before_it_runs(cli, monkeypatch):
+    """VGG-16 at 224 makes some 15.5 billion multiplications (Simonyan & Zisserman 2015):
+    no machine does them in 10 ms, so the estimate refuses, saying what it priced, and the
+    network never runs."""
+    from cnncalc.proof.executor import run as runner
+
+    def never(*args, **kwargs):
+        if args and args[0].name == "VGG-16":
+            raise AssertionError("the network ran")
+        return real(*args, **kwargs)
+
+    real = runner.run
+    monkeypatch.setattr(runner, "run", never)
+    result = cli("verify", "vgg16", "--max-seconds", "0.01")
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "the fast executor would take about" in lines[0]
+    assert "multiplications at" in lines[0] and "--max-seconds 0.01" in lines[0]
+
+
 def test_a_huge_batch_refuses_instead_of_running_out_of_memory(cli):
     result = cli("verify", "vgg16", "--batch", "100000", "--max-seconds", "1e12")
     assert result.exit_code == 2
-    assert "for its largest layer, more than half this machine's memory" in result.output
+    assert "for its weights and its largest layer, more than half this machine's" in result.output
+
+
+def test_a_huge_fc_refuses_for_its_weights_instead_of_a_traceback(cli, monkeypatch):
+    """d2l 7.1: 100 units on a 3×3000×4000 image hold 36,000,000·100 + 100 parameters,
+    where its largest layer (the flatten: 36 million values in, 36 million out) is small."""
+    monkeypatch.setattr("cnncalc.proof.verify.memory_limit", lambda: 8 * 2**30)
+    result = cli("verify", "fc-vs-conv")
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    gib = (36_000_000 * 100 + 100 + 2 * 36_000_000) * 8 / 2**30
+    assert len(lines) == 1 and f"about {gib:.1f} GiB for its weights" in lines[0], lines
 
 
 @pytest.mark.parametrize(

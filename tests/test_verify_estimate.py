@@ -6,7 +6,14 @@ from derivations written out; how near the seconds come is benchmarks/bench_inst
 import pytest
 
 from cnncalc.analysis.pipeline import build, load, loads
-from cnncalc.proof.verify import FastCost, FastWork, estimate, fast_work, table_connections
+from cnncalc.proof.verify import (
+    TERMS,
+    FastCost,
+    FastWork,
+    estimate,
+    fast_work,
+    table_connections,
+)
 
 SHUFFLE = """
 name: tabled
@@ -20,7 +27,7 @@ layers:
 
 def one_layer(layer: str, input: str = "[16, 8, 8]", batch: int = 1) -> FastWork:
     graph = build(loads(f"name: one\ninput: {input}\nlayers:\n  - {layer}\n"))
-    return fast_work(graph, batch, 0)
+    return fast_work(graph, batch)
 
 
 def test_lenet5_c3_table_has_60_connections():
@@ -34,15 +41,31 @@ def test_a_network_without_tables_has_no_connections_to_charge():
 
 def test_a_pointwise_conv_moves_its_input_and_output_only():
     """1×1, stride 1, no padding: the input is its own im2col (a reshape, no copy)."""
-    work = one_layer("{conv: 32, kernel: 1}")
+    work = one_layer("{conv: 32, kernel: 1, bias: false}")
     assert work.values == 16 * 8 * 8 + 32 * 8 * 8
+    assert work.gathered == 0
     assert work.calls == 1
 
 
-def test_a_padded_3x3_conv_moves_the_padded_copy_and_its_columns():
-    """16×8×8 padded by 1 is 16×10×10; im2col writes 16·9 rows of 8·8 positions."""
+def test_a_conv_multiplies_every_weight_at_every_output_position():
+    """32 filters of 16·3·3 weights, each at 8·8 positions."""
     work = one_layer("{conv: 32, kernel: 3, padding: 1}")
-    assert work.values == 16 * 8 * 8 + 32 * 8 * 8 + 16 * 10 * 10 + 16 * 9 * 8 * 8
+    assert work.weights == 32 * 16 * 3 * 3
+    assert work.mults == 32 * 16 * 3 * 3 * 8 * 8
+
+
+def test_a_padded_3x3_conv_moves_the_padded_copy_and_gathers_its_columns():
+    """16×8×8 padded by 1 is 16×10×10; im2col gathers 16·9 rows of 8·8 positions; the bias
+    is added to the 32×8×8 output in place (read and written)."""
+    work = one_layer("{conv: 32, kernel: 3, padding: 1}")
+    assert work.values == 16 * 8 * 8 + 32 * 8 * 8 + 16 * 10 * 10 + 2 * 32 * 8 * 8
+    assert work.gathered == 16 * 9 * 8 * 8
+
+
+def test_every_conv_sets_up_once_and_nothing_else_does():
+    """LeNet-5: C1, C3 and C5 are convolutions; S2, S4 (subsampling), F6 and the output are
+    not (LeCun et al. 1998)."""
+    assert fast_work(build(load("lenet5")), 1).convs == 3
 
 
 def test_a_depthwise_conv_takes_one_loop_step_per_group():
@@ -50,10 +73,19 @@ def test_a_depthwise_conv_takes_one_loop_step_per_group():
     assert one_layer("{conv: 16, kernel: 3, padding: 1, groups: 16}").calls == 16
 
 
-def test_a_max_pool_passes_over_its_output_once_per_tap():
-    """3×3 taps, stride 2, padding 1: 16×10×10 padded, 9 passes over 16×4×4."""
+def test_a_conv_on_a_large_map_takes_one_loop_step_per_band_of_rows(monkeypatch):
+    """With room for 4·9·8·2 columns a band (a group's 4 maps, 9 taps, 8 positions a row, 2
+    of the 8 rows), each of 4 groups makes 4 bands: 16 products, where one band a group
+    would be 4."""
+    monkeypatch.setattr("cnncalc.proof.impls.COLUMNS_PER_CHUNK", 4 * 9 * 8 * 2)
+    assert one_layer("{conv: 16, kernel: 3, padding: 1, groups: 4}").calls == 4 * 4
+
+
+def test_a_max_pool_gathers_its_output_once_per_tap():
+    """3×3 taps, stride 2, padding 1: 16×10×10 padded, 9 strided passes over 16×4×4."""
     work = one_layer("{pool: max, kernel: 3, stride: 2, padding: 1}")
-    assert work.values == 16 * 8 * 8 + 16 * 4 * 4 + 16 * 10 * 10 + 9 * 16 * 4 * 4
+    assert work.values == 16 * 8 * 8 + 16 * 4 * 4 + 16 * 10 * 10
+    assert work.gathered == 9 * 16 * 4 * 4
     assert work.calls == 1 + 9
 
 
@@ -66,23 +98,85 @@ def test_a_concat_copies_every_branch_into_its_output():
     assert work.calls == 2
 
 
+def test_a_residual_add_zeroes_its_output_then_adds_each_branch_in_place():
+    """np.zeros writes the 16×8×8 sum once; each of the two branches is read with the sum
+    and the sum written back (3 passes each); the relu branch reads and writes once more."""
+    work = one_layer("add: [[], [{relu: }]]")
+    maps = 16 * 8 * 8
+    assert work.values == (1 + 3 * 2) * maps + 2 * maps
+
+
+def test_a_view_moves_nothing():
+    """Dropout at inference and flatten return their input as it is (a view)."""
+    assert one_layer("{dropout: 0.5}").values == 0
+    assert one_layer("{flatten: }").values == 0
+
+
+def test_an_exact_gelu_calls_erf_once_per_element():
+    """numpy has no erf: ops_fast calls math.erf for each of the 16·8·8 elements."""
+    work = one_layer("{gelu: }")
+    assert work.erfs == 16 * 8 * 8
+    assert work.transcendentals == 0
+
+
+def test_a_tanh_gelu_evaluates_one_tanh_per_element():
+    work = one_layer("{gelu: tanh}")
+    assert work.transcendentals == 16 * 8 * 8
+    assert work.erfs == 0
+
+
+def test_a_sigmoid_evaluates_one_exp_per_element_and_a_relu_none():
+    assert one_layer("{sigmoid: }").transcendentals == 16 * 8 * 8
+    assert one_layer("{relu: }").transcendentals == 0
+
+
+def test_an_fc_at_batch_3_multiplies_each_weight_3_times_but_reads_it_once():
+    """One [3, 1024] @ [1024, 10] product: 3·1024·10 multiplications, 10,240 weights read."""
+    work = one_layer("{fc: 10, bias: false}", batch=3)
+    assert work.mults == 3 * 16 * 8 * 8 * 10
+    assert work.weights == 16 * 8 * 8 * 10
+
+
+def test_a_linear_at_every_position_is_one_product_over_the_channels():
+    """ConvNeXt's pointwise MLP: [24, 16] weights times 16 channels at each of 8·8 positions."""
+    work = one_layer("{linear: 24, bias: false}")
+    assert work.mults == 24 * 16 * 8 * 8
+    assert work.weights == 24 * 16
+    assert work.gathered == 0
+
+
 def test_the_moved_values_grow_with_the_batch():
     assert one_layer("{relu: }", batch=3).values == 3 * one_layer("{relu: }").values
 
 
-def test_fast_estimate_is_each_term_at_its_cost():
+def test_the_loop_steps_and_weights_do_not_grow_with_the_batch():
+    one, three = (
+        one_layer("{conv: 16, kernel: 3, groups: 4}"),
+        one_layer("{conv: 16, kernel: 3, groups: 4}", batch=3),
+    )
+    assert (three.calls, three.weights) == (one.calls, one.weights) == (4, 16 * 4 * 9)
+
+
+def test_a_tabled_conv_charges_its_connections():
     graph = build(loads(SHUFFLE))
     connections = 8 * 2 + (3 + 3 + 3 + 1)
     assert table_connections(graph) == connections
-    mults = 8 * 2 * 4 * 4 + (3 + 3 + 3 + 1) * 9 * 4 * 4  # each connection: k² taps a position
-    work = fast_work(graph, 1, mults)
-    cost = FastCost(per_mult=1e-9, per_value=2e-9, per_call=1e-5, per_connection=1e-4)
-    est = estimate(graph, {"mults": mults}, 1, "fast", fast=cost)
-    assert est.seconds == pytest.approx(
-        mults * 1e-9 + work.values * 2e-9 + 3 * 1e-5 + connections * 1e-4
-    )
-    assert f"{connections:,} connections" in est.basis
-    assert f"{mults:,} multiplications" in est.basis
+    work = fast_work(graph, 1)
+    assert work.connections == connections
+    # each connection: one k² × positions product, as ops_fast makes it
+    assert work.mults == 8 * 2 * 1 * 4 * 4 + (3 + 3 + 3 + 1) * 9 * 4 * 4
+    assert work.calls == 3
+
+
+def test_fast_estimate_is_each_term_at_its_cost():
+    graph = build(loads(SHUFFLE))
+    work = fast_work(graph, 1)
+    prices = {t: (i + 1) * 1e-9 for i, t in enumerate(TERMS)}
+    est = estimate(graph, {}, 1, "fast", fast=FastCost(**prices))
+    assert est.seconds == pytest.approx(sum(getattr(work, t) * prices[t] for t in TERMS))
+    assert f"{work.connections:,} connections" in est.basis
+    assert f"{work.mults:,} multiplications" in est.basis
+    assert "erfs" not in est.basis  # a term with no work is not mentioned
 
 
 @pytest.mark.requires("numpy")
@@ -91,10 +185,10 @@ def test_fast_costs_are_measured_and_positive():
     from cnncalc.proof.verify import fast_cost
 
     cost = fast_cost(runner, tables=True, repeats=1)
-    assert 0 < cost.per_mult < 1e-6
-    assert 0 < cost.per_value < 1e-6
-    assert 0 < cost.per_call < 0.01
-    assert 0 < cost.per_connection < 0.01
+    for term in TERMS:
+        assert (
+            0 < getattr(cost, term) < (0.01 if term in ("convs", "calls", "connections") else 1e-5)
+        )
 
 
 @pytest.mark.requires("numpy")

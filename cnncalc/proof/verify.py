@@ -15,18 +15,22 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from cnncalc.analysis.pipeline import analyze, build, loads
 from cnncalc.errors import CnnCalcError
+from cnncalc.kinds import pointwise as pw
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.conv import Conv, Deconv
+from cnncalc.kinds.dense import Fc, Flatten
+from cnncalc.kinds.joins import Add, Mul
 from cnncalc.kinds.ops import Ops
 from cnncalc.kinds.pool import Adaptive, Pool
+from cnncalc.kinds.rearrange import Crop, Select, Shuffle
 from cnncalc.model.graph import Graph
 from cnncalc.model.spec import NetworkSpec
-from cnncalc.proof.impls import IMPLS
+from cnncalc.proof.impls import IMPLS, band_rows
 
 if TYPE_CHECKING:  # the executor needs numpy, which only a run may load
     from cnncalc.proof.executor.run import NaiveCost
@@ -103,6 +107,8 @@ class Estimate:
     basis: str
     """How the time was worked out, in words with the numbers."""
     peak_bytes: int
+    """The weights and the largest layer's working set (:func:`weight_bytes`,
+    :func:`peak_bytes`)."""
 
 
 def map_visits(graph: Graph, batch: int) -> int:
@@ -119,16 +125,27 @@ def map_visits(graph: Graph, batch: int) -> int:
 
 def peak_bytes(graph: Graph, batch: int) -> int:
     """Largest working set of one layer in the fast executor, float64: its inputs, its
-    output and its im2col buffer (a conv reads its kernel-sized columns at once)."""
+    output and its im2col buffer (a conv's kernel-sized columns for one band of output rows,
+    :func:`cnncalc.proof.impls.band_rows`)."""
     peak = 0
     for node in graph.nodes:
         values = sum(prod(s) for s in node.in_shapes) + prod(node.out_shape)
         if isinstance(node.layer, Conv):
             k = node.layer.geometry(node.in_shape).kernel
             per_group = node.in_shape[0] // node.layer.groups
-            values += per_group * prod(k) * prod(node.out_shape[1:])
+            rows = node.out_shape[1]
+            band = rows if node.layer.table is not None else min(rows, _band(node, batch))
+            values += per_group * prod(k) * prod(node.out_shape[2:]) * band
         peak = max(peak, values)
     return peak * batch * EXECUTOR_BYTES_PER_VALUE
+
+
+def weight_bytes(graph: Graph) -> int:
+    """Every weight and buffer of the network, float64: the executor makes them all before
+    the run (an fc of 100 units on a 12-megapixel image holds 3.6 billion weights, 26.8 GiB)."""
+    return EXECUTOR_BYTES_PER_VALUE * sum(
+        prod(entry.shape) for node in graph.nodes for entry in node.layer.state(node.in_shape)
+    )
 
 
 def memory_limit() -> int:
@@ -149,17 +166,80 @@ def table_connections(graph: Graph) -> int:
     )
 
 
+PASSES: dict[type, int] = {
+    pw.Relu: 2,
+    pw.Relu6: 2,
+    pw.Tanh: 2,
+    pw.LayerScale: 2,
+    Shuffle: 2,
+    pw.BatchNorm: 4,
+    pw.Hardsigmoid: 6,
+    pw.Mish: 7,
+    pw.Sigmoid: 8,
+    pw.Softmax: 8,
+    pw.LogSoftmax: 8,
+    pw.LeakyRelu: 8,
+    pw.Prelu: 8,
+    pw.Silu: 9,
+    pw.Hardswish: 9,
+    pw.Elu: 12,
+    pw.LayerNorm: 12,
+    pw.GroupNorm: 12,
+    pw.InstanceNorm: 12,
+    pw.Dropout: 0,
+    pw.DropPath: 0,
+    pw.Identity: 0,
+    Flatten: 0,
+    Select: 0,
+    Crop: 0,
+}
+"""Whole-map arrays an elementwise kind reads or writes in ``ops_fast``, per output element:
+``np.maximum(x, 0)`` reads x and writes y (2); batch norm's ``x * scale`` then ``+= shift``
+(4); SiLU's ``-x``, ``exp``, ``1 +``, ``x / …`` (9); a normalisation's mean, centring,
+square, mean, scaling and affine γ, β (12); a view (dropout, flatten, select, crop) none.
+A kind not listed reads its inputs and writes its output once."""
+
+TRANSCENDENTALS: dict[type, int] = {
+    pw.Sigmoid: 1,
+    pw.Tanh: 1,
+    pw.Softmax: 1,
+    pw.LogSoftmax: 1,
+    pw.Silu: 1,
+    pw.Elu: 1,
+    pw.Lrn: 1,
+    pw.Mish: 2,
+}
+"""Element evaluations of numpy's vectorised exp, expm1, tanh, log or power per output
+element in ``ops_fast`` (Mish: logaddexp, then tanh; LRN: the power ``** beta``)."""
+
+
 @dataclass(frozen=True)
 class FastWork:
     """What the fast executor does on a network, in the terms its time is made of (whole
-    batch): BLAS multiplications, array elements moved around them, steps of its Python
-    loops, and the connections of convs with a connection table."""
+    batch): BLAS multiplications and the weights they read, array elements streamed and
+    gathered around them, transcendental functions, steps of its Python loops, and the
+    connections of convs with a connection table."""
 
     mults: int
+    """Multiplications inside BLAS matrix products: convs, transposed convs, fc, linear."""
+    weights: int
+    """Weight-matrix elements those products read (an fc at batch 1 is a matrix-vector
+    product: its time is reading the weights, not multiplying them)."""
     values: int
-    """Elements read or written outside the matrix products: every layer's inputs and output,
-    a conv's padded copy and im2col columns, a pool's pass over its output per kernel tap, a
-    transposed conv's per tap."""
+    """Elements read or written contiguously outside the products: the passes of
+    :data:`PASSES` (a kind not listed reads its inputs and writes its output), a conv's or
+    pool's padded copy, a bias addition."""
+    gathered: int
+    """Elements copied through strided views: a conv's im2col columns, a pool's pass over
+    its output per kernel tap, a transposed conv's input and output boxes per tap."""
+    transcendentals: int
+    """Element evaluations of :data:`TRANSCENDENTALS` (and GELU's tanh form)."""
+    erfs: int
+    """Elements of exact GELU: numpy has no erf, so ``ops_fast`` calls ``math.erf`` once per
+    element from Python, some 100× a streamed value."""
+    convs: int
+    """Convolutions, each setting up once (geometry, padding, the strided view, its count):
+    some 100 µs, six times a ReLU's whole call, which a small network's time is made of."""
     calls: int
     """Steps of the executor's Python loops, each a few numpy calls: one per layer, one per
     conv group, per pool or transposed-conv tap (times its groups), per adaptive window."""
@@ -168,99 +248,176 @@ class FastWork:
     each, made in Python)."""
 
 
-def fast_work(graph: Graph, batch: int, mults: int) -> FastWork:
-    """The terms of :class:`FastWork` for one run of ``graph`` (``mults``: the calculator's
-    predicted multiplications), read off how ``ops_fast`` runs each kind."""
-    values = calls = 0
+def _padded(x: Shape, padding) -> int:
+    """Elements of ``x`` once padded (channels first, ``padding`` (lo, hi) per axis)."""
+    return x[0] * prod(n + lo + hi for n, (lo, hi) in zip(x[1:], padding))
+
+
+def _streamed(node) -> int:
+    """Elements a layer reads and writes whole (:data:`PASSES`), for one sample."""
+    layer, out = node.layer, prod(node.out_shape)
+    if isinstance(layer, Add | Mul):  # np.zeros, then y += (or *=) each input
+        return (1 + 3 * len(node.in_shapes)) * out
+    if isinstance(layer, pw.Gelu):  # exact: x·√½, the erf's object array and cast, 1 +, ·0.5, ·x;
+        # tanh: x³, ·0.044715, x +, ·√(2/π), tanh, 1 +, ·0.5, ·x
+        return (12 if layer.approximate == "none" else 18) * out
+    passes = PASSES.get(type(layer))
+    return sum(prod(s) for s in node.in_shapes) + out if passes is None else passes * out
+
+
+def _band(node, batch: int) -> int:
+    """Output rows in one im2col band of a fast conv (``ops_fast.conv``)."""
+    x, y, layer = node.in_shape, node.out_shape, node.layer
+    per_row = batch * (x[0] // layer.groups) * prod(layer.geometry(x).kernel) * prod(y[2:])
+    return band_rows(per_row)
+
+
+def _bands(node, batch: int) -> int:
+    """im2col bands a fast conv's group makes, one loop step each."""
+    return -(-node.out_shape[1] // _band(node, batch))
+
+
+def fast_work(graph: Graph, batch: int) -> FastWork:
+    """The terms of :class:`FastWork` for one run of ``graph``, read off how ``ops_fast``
+    runs each kind."""
+    mults = weights = values = gathered = transcendentals = erfs = convs = calls = 0
     for node in graph.nodes:
         layer, x, y = node.layer, node.in_shape, node.out_shape
-        values += sum(prod(s) for s in node.in_shapes) + prod(y)
+        out = prod(y)
         calls += 1
-        if isinstance(layer, Conv):
+        values += _streamed(node)
+        transcendentals += TRANSCENDENTALS.get(type(layer), 0) * out
+        if isinstance(layer, pw.Gelu):
+            if layer.approximate == "none":
+                erfs += out
+            else:
+                transcendentals += out
+        elif isinstance(layer, Conv):
+            convs += 1
             g = layer.geometry(x)
             taps, positions = prod(g.kernel), prod(y[1:])
             padded = any(lo or hi for lo, hi in g.padding)
+            product = layer.inputs_seen(x) * taps
+            mults += product * positions
+            weights += product
+            bands = 1
             if taps > 1 or padded or any(s != 1 for s in g.stride):
-                values += x[0] * taps * positions  # the im2col columns, one copy
+                gathered += x[0] * taps * positions  # the im2col columns, one copy
+                bands = _bands(node, batch)
             if padded:
-                values += x[0] * prod(n + lo + hi for n, (lo, hi) in zip(x[1:], g.padding))
-            calls += layer.groups - 1 if layer.table is None else 0
+                values += _padded(x, g.padding)
+            if layer.bias:
+                values += 2 * out
+            calls += layer.groups * bands - 1 if layer.table is None else 0
+        elif isinstance(layer, Deconv):
+            taps = prod(layer.geometry(x).kernel)
+            product = x[0] * (y[0] // layer.groups) * taps
+            mults += product * prod(x[1:])
+            weights += product
+            gathered += taps * (prod(x) + out)
+            calls += taps * layer.groups
+        elif isinstance(layer, Fc | pw.Linear):
+            product = prod(x) * y[0] if isinstance(layer, Fc) else x[0] * y[0]
+            mults += product * (1 if isinstance(layer, Fc) else prod(x[1:]))
+            weights += product
         elif isinstance(layer, Pool):
             g = layer.geometry(x)
             taps = prod(g.kernel)
-            values += x[0] * prod(n + lo + hi for n, (lo, hi) in zip(x[1:], g.padding))
-            values += taps * prod(y)
+            values += _padded(x, g.padding)
+            gathered += taps * out
             calls += taps
-        elif isinstance(layer, Deconv):
-            taps = prod(layer.geometry(x).kernel)
-            values += taps * (prod(x) + prod(y))
-            calls += taps * layer.groups
         elif isinstance(layer, Adaptive):
             calls += prod(y[1:])
-    return FastWork(mults, values * batch, calls, table_connections(graph))
+    return FastWork(
+        mults * batch,
+        weights,
+        values * batch,
+        gathered * batch,
+        transcendentals * batch,
+        erfs * batch,
+        convs,
+        calls,
+        table_connections(graph),
+    )
+
+
+TERMS = tuple(f.name for f in fields(FastWork))
 
 
 @dataclass(frozen=True)
 class FastCost:
-    """Seconds the fast executor spends on each term of :class:`FastWork`, on this machine,
-    now (:func:`fast_cost`)."""
+    """Seconds the fast executor spends on one unit of each term of :class:`FastWork`, on
+    this machine, now (:func:`fast_cost`)."""
 
-    per_mult: float
-    per_value: float
-    per_call: float
-    per_connection: float
+    mults: float
+    weights: float
+    values: float
+    gathered: float
+    transcendentals: float
+    erfs: float
+    convs: float
+    calls: float
+    connections: float
 
     def seconds(self, work: FastWork) -> float:
-        return (
-            work.mults * self.per_mult
-            + work.values * self.per_value
-            + work.calls * self.per_call
-            + work.connections * self.per_connection
-        )
+        return sum(getattr(work, t) * getattr(self, t) for t in TERMS)
 
 
 CALIBRATION = {
-    "calls": "input: [128, 2, 2]\nlayers:\n"
-    "  - {conv: 128, kernel: 3, padding: 1, groups: 128, bias: false}\n",
-    "values": "input: [64, 128, 128]\nlayers:\n  - {batchnorm: }\n  - {relu: }\n"
-    "  - concat: [[], [{conv: 4, kernel: 3, padding: 1, bias: false}]]\n",
-    "mults": "input: [64, 56, 56]\nlayers:\n  - {conv: 64, kernel: 3, padding: 1, bias: false}\n",
+    "convs": "input: [4, 2, 2]\nlayers:\n  - repeat: 64\n"
+    "    layers:\n      - {conv: 4, kernel: 3, padding: 1, bias: false}\n",
+    "calls": "input: [1024, 2, 2]\nlayers:\n"
+    "  - {conv: 1024, kernel: 3, padding: 1, groups: 1024, bias: false}\n",
+    "values": "input: [64, 64, 64]\nlayers:\n  - repeat: 16\n"
+    "    layers:\n      - {batchnorm: }\n      - {relu: }\n",
+    "gathered": "input: [64, 64, 64]\nlayers:\n  - {conv: 4, kernel: 3, padding: 1, bias: false}\n",
+    "mults": "input: [256, 56, 56]\nlayers:\n  - {conv: 256, kernel: 1, bias: false}\n",
+    "weights": "input: [4096]\nlayers:\n  - {fc: 4096, bias: false}\n",
+    "transcendentals": "input: [64, 128, 128]\nlayers:\n  - {tanh: }\n",
+    "erfs": "input: [64, 32, 32]\nlayers:\n  - {gelu: }\n",
 }
-"""Three small networks, each spending its time on one term: a depthwise conv of 128 groups
-on a 2×2 map (loop steps); BatchNorm, ReLU, a 3×3 conv to 4 maps and a concat on 64 maps of
-128×128, 8 MB each, larger than a processor's caches as a real network's maps are (elements
-moved: the conv's im2col columns are most of them, its products few); and a 3×3 conv of 64
-maps on 56×56, ResNet's first stage (115.6 M multiplications)."""
+"""One small network a term, each spending nearly all its time on that term, and each
+taking some 10 ms or more, so that a share of a loaded machine's time slices is measured
+rather than the luck of one: 64 tiny 3×3 convs on 4 maps of 2×2 (a conv's setting up); a
+depthwise conv of 1,024 groups on a 2×2 map (loop steps);
+BatchNorm and ReLU sixteen times over on 64 maps of 64×64, 2 MB, as a real network's middle
+stages (streamed values); a 3×3 conv of 64 maps to 4 on 64×64 (its 2.4 M im2col columns;
+9.4 M multiplications); a 1×1 conv of 256 maps to 256 on 56×56 (205.5 M multiplications, no
+im2col); an fc of 4096 to 4096 at batch 1 (16.8 M weights, 128 MB, more than a processor's
+caches, read once); tanh on 1,048,576 elements; exact GELU on 65,536."""
 
 
 def fast_cost(runner, tables: bool = False, repeats: int = 3) -> FastCost:
     """The fast executor's cost per term, measured: the real executor runs each network of
-    :data:`CALIBRATION` ``repeats`` times (the fastest run is the one least disturbed by
-    other work on the machine). Each network's time goes to its own term once the terms
-    already priced are taken off it, in order: loop steps, then moved values, then
-    multiplications (a cost that noise would make negative is charged the network's whole
-    time instead, the safe side for --max-seconds). The per-connection cost of a tabled
-    conv is ``runner.table_cost``'s (measured only for a network with ``tables``)."""
-    measured = {}
-    for name, text in CALIBRATION.items():
-        spec = loads(f"name: {name}\n{text}")
-        graph = build(spec)
-        work = fast_work(graph, 1, analyze(spec).total.ops.mults)
-        seconds = min(runner.run(graph, "fast", 1, keep=False).seconds for _ in range(repeats))
-        measured[name] = (work, seconds)
-
-    def rest(name: str, taken: float, size: int) -> float:
-        seconds = measured[name][1]
-        return (seconds - taken if seconds > taken else seconds) / size
-
-    work, _ = measured["calls"]
-    per_call = rest("calls", 0.0, work.calls)
-    work, _ = measured["values"]
-    per_value = rest("values", work.calls * per_call, work.values)
-    work, _ = measured["mults"]
-    per_mult = rest("mults", work.calls * per_call + work.values * per_value, work.mults)
-    per_connection = runner.table_cost() if tables else 0.0
-    return FastCost(per_mult, per_value, per_call, per_connection)
+    :data:`CALIBRATION` ``repeats`` times, round by round (the first round meets numpy's
+    allocator as it was, and its large arrays leave it as a real run finds it), and each
+    network's median run counts: a real run is one run at the machine's present load, not
+    the luckiest of several (the fastest of three put the zoo 1.1–2× under on a loaded
+    machine). Each network's time, less what the other terms already priced take of it,
+    goes to its own term; three rounds of that settle the prices (each network's own term
+    is most of its work). A price that noise would make negative is charged the network's
+    whole time instead, the safe side for --max-seconds. The per-connection cost of a
+    tabled conv is ``runner.table_cost``'s (measured only for a network with ``tables``)."""
+    graphs = {name: build(loads(f"name: {name}\n{text}")) for name, text in CALIBRATION.items()}
+    weights = {name: runner.constant_state(graph) for name, graph in graphs.items()}
+    times: dict[str, list[float]] = {name: [] for name in graphs}
+    for _ in range(repeats):
+        for name, graph in graphs.items():
+            times[name].append(
+                runner.run(graph, "fast", 1, weights=weights[name], keep=False).seconds
+            )
+    measured = {
+        name: (fast_work(graph, 1), sorted(times[name])[repeats // 2])
+        for name, graph in graphs.items()
+    }
+    price = dict.fromkeys(TERMS, 0.0)
+    price["connections"] = runner.table_cost() if tables else 0.0
+    for _ in range(3):
+        for name, (work, seconds) in measured.items():
+            others = sum(getattr(work, t) * price[t] for t in TERMS if t != name)
+            own = getattr(work, name)
+            price[name] = (seconds - others if seconds > others else seconds) / own
+    return FastCost(**price)
 
 
 def estimate(
@@ -274,7 +431,7 @@ def estimate(
     """Time and memory of a run. Both executors' costs are measured on this machine: the
     naive loops' per operation and map visit (a :class:`NaiveCost`), the fast executor's per
     term of :class:`FastWork` (a :class:`FastCost`)."""
-    peak = peak_bytes(graph, batch)
+    peak = weight_bytes(graph) + peak_bytes(graph, batch)
     if impl == "naive":
         assert naive is not None
         ops, visits = sum(predicted_total.values()), map_visits(graph, batch)
@@ -287,18 +444,31 @@ def estimate(
             peak,
         )
     assert fast is not None
-    work = fast_work(graph, batch, predicted_total["mults"])
-    basis = (
-        f"{work.mults:,} multiplications at {fast.per_mult * 1e9:.2g} ns, "
-        f"{work.values:,} values moved at {fast.per_value * 1e9:.2g} ns "
-        f"and {work.calls:,} loop steps at {fast.per_call * 1e6:.2g} µs"
+    work = fast_work(graph, batch)
+    basis = ", ".join(
+        f"{getattr(work, t):,} {BASIS[t]} at {_price(getattr(fast, t))}"
+        for t in TERMS
+        if getattr(work, t)
     )
-    if work.connections:
-        basis += (
-            f", {work.connections:,} connections of tabled convs at "
-            f"{fast.per_connection * 1e6:.2g} µs"
-        )
     return Estimate(fast.seconds(work), basis + ", measured on this machine", peak)
+
+
+def _price(seconds: float) -> str:
+    return f"{seconds * 1e9:.2g} ns" if seconds < 1e-6 else f"{seconds * 1e6:.2g} µs"
+
+
+BASIS = {
+    "mults": "multiplications",
+    "weights": "weights read",
+    "values": "values moved",
+    "gathered": "values gathered",
+    "transcendentals": "transcendentals",
+    "erfs": "erfs",
+    "convs": "convs set up",
+    "calls": "loop steps",
+    "connections": "connections of tabled convs",
+}
+"""How the estimate's basis names each term of :class:`FastWork`."""
 
 
 def _duration(seconds: float) -> str:
@@ -323,8 +493,9 @@ def _refuse_if_too_big(name: str, est: Estimate, impl: str, max_seconds: float) 
     limit = memory_limit()
     if est.peak_bytes > limit:
         raise CnnCalcError(
-            f"running '{name}' would need about {est.peak_bytes / 2**30:.1f} GiB for its largest "
-            f"layer, more than half this machine's memory ({limit / 2**30:.1f} GiB)",
+            f"running '{name}' would need about {est.peak_bytes / 2**30:.1f} GiB for its weights "
+            f"and its largest layer, more than half this machine's memory "
+            f"({limit / 2**30:.1f} GiB)",
             hint="use a smaller --batch or --input",
         )
 

@@ -7,8 +7,9 @@ other ops count from their window sizes, which the naive loops count one by
 one.
 
 Memory: a convolution materialises at most one im2col buffer of one layer
-(per group when groups > 1; none for 1x1 stride-1 unpadded convolutions,
-which are a plain matrix product over channels).  The transposed
+(per group when groups > 1, and per band of output rows when it would be
+larger than :data:`cnncalc.proof.impls.COLUMNS_PER_CHUNK`; none for 1x1 stride-1 unpadded
+convolutions, which are a plain matrix product over channels).  The transposed
 convolution needs no im2col buffer at all: it runs one small product per
 kernel tap, on exactly the input positions whose products land inside the
 output.
@@ -43,6 +44,7 @@ from cnncalc.proof.executor.common import (
     as_float as _float,
 )
 from cnncalc.proof.executor.counting import OpCount, gemm_count
+from cnncalc.proof.impls import band_rows
 
 IMPL = "fast"
 
@@ -59,8 +61,9 @@ def _bshape(c: int, nd: int) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- conv
 
 
-def _im2col(xp: np.ndarray, c0: int, c1: int, g) -> np.ndarray:
-    """[N, (c1-c0)*prod(k), prod(out)] columns of maps c0..c1-1 of the padded input."""
+def _im2col(xp: np.ndarray, c0: int, c1: int, g, rows: slice = slice(None)) -> np.ndarray:
+    """[N, (c1-c0)*prod(k), positions] columns of maps c0..c1-1 of the padded input, for the
+    output positions in ``rows`` of the first spatial axis (all of them by default)."""
     n = xp.shape[0]
     sub = xp[:, c0:c1]
     st = sub.strides
@@ -71,8 +74,8 @@ def _im2col(xp: np.ndarray, c0: int, c1: int, g) -> np.ndarray:
         + tuple(st[2 + a] * g.dilation[a] for a in range(g.nd))
         + tuple(st[2 + a] * g.stride[a] for a in range(g.nd)),
         writeable=False,
-    )
-    return view.reshape(n, (c1 - c0) * math.prod(g.kernel), math.prod(g.out_size))  # the one copy
+    )[(Ellipsis, rows) + (slice(None),) * (g.nd - 1)]
+    return view.reshape(n, (c1 - c0) * math.prod(g.kernel), -1)  # the one copy
 
 
 def conv(x, w, b=None, stride=1, pad=0, dilation=1, groups=1, table=None, flip=False):
@@ -98,10 +101,13 @@ def conv(x, w, b=None, stride=1, pad=0, dilation=1, groups=1, table=None, flip=F
     else:
         xp = x
 
-    def columns(c0, c1):
+    row = L // g.out_size[0]  # output positions in one row of the first spatial axis
+
+    def columns(c0, c1, r0=0, r1=g.out_size[0]):
+        """Columns of maps c0..c1-1 for output rows r0..r1-1 of the first spatial axis."""
         if pointwise:
-            return x[:, c0:c1].reshape(n, c1 - c0, L)
-        return _im2col(xp, c0, c1, g)
+            return x[:, c0:c1].reshape(n, c1 - c0, L)[:, :, r0 * row : r1 * row]
+        return _im2col(xp, c0, c1, g, slice(r0, r1))
 
     y = np.empty((n, g.cout, L), dtype=x.dtype)
     count = OpCount()
@@ -118,13 +124,16 @@ def conv(x, w, b=None, stride=1, pad=0, dilation=1, groups=1, table=None, flip=F
             y[:, o] = acc
         del cols
     else:
+        band = g.out_size[0] if pointwise else band_rows(n * g.cin_g * K * row)
         for grp in range(g.groups):
             o0, o1 = grp * g.cout_g, (grp + 1) * g.cout_g
-            cols = columns(grp * g.cin_g, (grp + 1) * g.cin_g)
             wg = w[o0:o1].reshape(g.cout_g, g.cin_g * K)
-            np.matmul(wg, cols, out=y[:, o0:o1])
+            for r0 in range(0, g.out_size[0], band):
+                r1 = min(r0 + band, g.out_size[0])
+                cols = columns(grp * g.cin_g, (grp + 1) * g.cin_g, r0, r1)
+                np.matmul(wg, cols, out=y[:, o0:o1, r0 * row : r1 * row])
+                del cols
             count += gemm_count(g.cout_g, g.cin_g * K, L, n)
-            del cols
     y = y.reshape((n, g.cout) + g.out_size)
     if b is not None:
         y += _like(b, x).reshape(_bshape(g.cout, g.nd))
@@ -684,7 +693,7 @@ def linear_positions(x, w, b=None):
     w = _like(w, x)
     if w.ndim != 2 or w.shape[1] != c:
         raise ExecutorError(f"linear_positions: weight {w.shape} must be [out, {c}]")
-    y = np.einsum("oc,nc...->no...", w, x)
+    y = np.matmul(w, x.reshape(n, c, -1)).reshape((n, w.shape[0]) + x.shape[2:])  # BLAS
     positions = n * (x.size // (n * c))
     count = gemm_count(w.shape[0], c, positions)
     if b is not None:
