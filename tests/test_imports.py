@@ -148,3 +148,103 @@ def described(param) -> tuple:
     """What a user sees of a command-line parameter."""
     names = (param.name, tuple(param.opts), tuple(param.secondary_opts), repr(param.default))
     return (*names, param.required, param.nargs, param.multiple, getattr(param, "help", None))
+
+
+# --------------------------------------------------------------- the lazily built help
+
+
+def listed_commands(help_text: str) -> dict[str, str]:
+    """The ``Commands:`` section of click's plain help: name → its one-line help."""
+    section = help_text.split("\nCommands:\n", 1)[1]
+    rows = [line.split(maxsplit=1) for line in section.splitlines() if line.startswith("  ")]
+    return {row[0]: row[1] if len(row) > 1 else "" for row in rows}
+
+
+def first_sentence(help_text: str) -> str:
+    """A command's own help (its ``--help`` page, after the usage line) up to the end of
+    its first sentence, or its whole first paragraph: what a list of commands shows."""
+    body = help_text.split("\n\n", 1)[1]
+    words = body.split("\n\n", 1)[0].split()
+    for i, word in enumerate(words):
+        if word.endswith("."):
+            return " ".join(words[: i + 1])
+    return " ".join(words)
+
+
+def test_help_lists_every_command_as_its_own_help_begins():
+    """``cnncalc --help`` builds no command (issue 11: --help in 0.06 s): each line of its
+    list must still be the command's name and the first sentence its own ``--help`` gives,
+    in the order the whole app lists them."""
+    import typer
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app as application
+
+    wide = {"COLUMNS": "1000"}  # no line of the list cut short with "..."
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **wide},
+    )
+    listed = listed_commands(run.stdout)
+    assert list(listed) == list(typer.main.get_command(application).commands)
+    for name, short_help in listed.items():
+        own = CliRunner().invoke(application, [name, "--help"], env=wide, prog_name="cnncalc")
+        assert own.exit_code == 0, own.output
+        assert short_help == first_sentence(own.output), name
+
+
+@pytest.mark.parametrize("markup", [None, "markdown"])
+def test_the_listing_group_shows_the_help_of_the_whole_app(markup, monkeypatch):
+    """Help, plain (piped) or in rich's panels (a terminal), is the same page whether typer
+    built every command or the group outlined them, and outlining builds none."""
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app as application
+    from cnncalc.cli.app import listing_app
+
+    monkeypatch.setattr(application, "rich_markup_mode", markup)
+    env = {"COLUMNS": "100", "TTY_COMPATIBLE": "1" if markup else "0"}
+    runner = CliRunner()
+    whole = runner.invoke(application, ["--help"], env=env, prog_name="cnncalc")
+    group = listing_app()
+    with runner.isolation(env=env) as outstreams, pytest.raises(SystemExit) as end:
+        try:
+            group.main(["--help"], prog_name="cnncalc")
+        finally:
+            outlined = outstreams[0].getvalue().decode()
+    assert whole.exit_code == end.value.code == 0
+    assert "Commands" in whole.output and outlined == whole.output
+    assert ("╭" in outlined) == (markup is not None)  # rich's panels for people
+    assert group.commands.built == {}
+
+
+CONSOLE_SCRIPT = "import sys; sys.argv[0] = 'cnncalc'; from cnncalc.cli import main; main()"
+"""``cnncalc``'s entry point under its own name (completion reads ``_CNNCALC_COMPLETE``)."""
+
+
+def complete(words: str) -> str:
+    """zsh's completion of the last of ``words``, through the real command line."""
+    run = subprocess.run(
+        [sys.executable, "-c", CONSOLE_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "_CNNCALC_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": words},
+    )
+    return run.stdout
+
+
+def test_completion_offers_command_names_with_their_help_building_none():
+    assert '"shape":"Per-layer output shape, receptive field..."' in complete("cnncalc sh")
+    assert '"summary"' in complete("cnncalc su") and '"shape"' not in complete("cnncalc su")
+
+
+def test_completion_builds_the_command_it_completes_for():
+    assert complete("cnncalc shape resnet1").split('"')[1::2] == [
+        "resnet101",
+        "resnet152",
+        "resnet18",
+    ]
