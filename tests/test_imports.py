@@ -4,6 +4,7 @@ in a fresh interpreter under ``python -X importtime`` and reads the modules it l
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -248,3 +249,33 @@ def test_completion_builds_the_command_it_completes_for():
         "resnet152",
         "resnet18",
     ]
+
+
+BUILT_KINDS_AFTER = (
+    "import json, sys; sys.argv[0] = 'cnncalc'\n"
+    "from cnncalc.cli import main\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "from cnncalc.kinds.registry import LAYER_KINDS\n"
+    "built = [k for k, c in LAYER_KINDS.items() if c.__pydantic_complete__]\n"
+    "print(json.dumps(built), file=sys.stderr)\n"
+)
+
+
+def test_a_command_builds_the_validators_of_the_kinds_its_file_uses_alone():
+    """A kind's pydantic validator is built when a layer of that kind is first validated
+    (``defer_build``), not when the 47 kinds are imported (issue 11: start-up): LeNet-5,
+    as examples/lenet5.yaml writes it, has convs, subsamplings, an fc and the RBF layer."""
+    import json
+
+    import yaml
+
+    lenet5 = Path(__file__).resolve().parents[1] / "examples" / "lenet5.yaml"
+    written = {next(iter(layer)) for layer in yaml.safe_load(lenet5.read_text())["layers"]}
+    assert written == {"conv", "subsample", "fc", "rbf"}
+    run = subprocess.run(
+        [sys.executable, "-c", BUILT_KINDS_AFTER, "shape", "lenet5"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert set(json.loads(run.stderr.splitlines()[-1])) == written
