@@ -279,3 +279,58 @@ def test_a_command_builds_the_validators_of_the_kinds_its_file_uses_alone():
         check=True,
     )
     assert set(json.loads(run.stderr.splitlines()[-1])) == written
+
+
+KIND_MODULES = ("conv", "pool", "dense", "pointwise", "rearrange", "joins")
+"""The modules of cnncalc/kinds that define layer kinds."""
+
+
+def defined_kinds() -> dict[str, type]:
+    """Every layer kind the kind modules define, by the key its class gives itself."""
+    import importlib
+
+    from cnncalc.kinds.base import Kind
+
+    found = {}
+    for name in KIND_MODULES:
+        module = importlib.import_module(f"cnncalc.kinds.{name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Kind) and value.kind:
+                if value.__module__ == module.__name__:
+                    found[value.kind] = value
+    return found
+
+
+def test_the_registry_finds_each_kind_where_it_is_defined():
+    """The registry knows each kind's key without importing its module (issue 11:
+    start-up); each key must name the class whose own ``kind`` it is, and no kind may be
+    left out. (``swish`` is SiLU's other name.)"""
+    from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+
+    registered = {**LAYER_KINDS, **JOIN_KINDS}
+    assert registered.pop("swish").kind == "silu"
+    assert {key: cls.kind for key, cls in registered.items()} == {k: k for k in registered}
+    assert registered == defined_kinds()
+
+
+def test_lenet5_loads_none_of_the_kinds_it_does_not_use():
+    """LeNet-5 (convs, subsamplings, an fc, RBF units) makes none of the 24 pointwise kinds'
+    models nor the rearranging ones."""
+    modules = imported_by("shape", "lenet5")
+    assert {"cnncalc.kinds.conv", "cnncalc.kinds.pool", "cnncalc.kinds.dense"} <= modules
+    assert unwanted(modules, ("cnncalc.kinds.pointwise", "cnncalc.kinds.rearrange")) == []
+
+
+def test_a_refused_call_names_every_kind_that_takes_it(tmp_path):
+    """The kinds that take ``call: function`` are all named, the ones not loaded yet too
+    (a file of one conv loads no pointwise kind): those whose PyTorch function the kind
+    records."""
+    able = sorted(k for k, cls in defined_kinds().items() if cls.function)
+    assert {"relu", "select", "flatten"} <= set(able)
+    path = tmp_path / "net.yaml"
+    path.write_text("input: [3, 8, 8]\nlayers:\n  - {conv: 8, kernel: 3, call: function}\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "flops", str(path)], capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert f"(call: function is for {', '.join(able)})" in run.stderr
