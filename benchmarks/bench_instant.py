@@ -196,9 +196,12 @@ def startup(runs: int, work: Path) -> None:
     if shutil.which("valgrind"):
         counted = {n: argv for n, argv in commands.items() if n not in peers}
         print("\ninstructions executed (valgrind's cachegrind; the load does not change them):")
-        base = instructions(counted["python -c pass"])
-        for name, argv in counted.items():
-            count = instructions(argv, AS_TERMINAL if name.endswith(TERMINAL) else None)
+        counts = {
+            name: instructions(argv, AS_TERMINAL if name.endswith(TERMINAL) else None)
+            for name, argv in counted.items()
+        }
+        base = counts["python -c pass"]
+        for name, count in counts.items():
             print(f"{name:46s} {count / 1e6:8.1f} M (+{(count - base) / 1e6:6.1f} M)")
     else:
         print("(valgrind is not installed: no instruction counts)")

@@ -334,3 +334,21 @@ def test_a_refused_call_names_every_kind_that_takes_it(tmp_path):
     )
     assert run.returncode == 2
     assert f"(call: function is for {', '.join(able)})" in run.stderr
+
+
+@pytest.mark.parametrize("terminal", ["0", "1"])
+def test_a_network_named_with_colons_is_shown_as_written(tmp_path, terminal):
+    """``:fire:`` in a name is text, not rich's emoji code (and rich's table of emoji is
+    not loaded to look it up)."""
+    path = tmp_path / "net.yaml"
+    path.write_text('name: "net :fire: one"\ninput: [3, 8, 8]\nlayers:\n  - {conv: 8, kernel: 3}\n')
+    modules = imported_by("shape", str(path), env={"TTY_COMPATIBLE": terminal})
+    assert "rich.table" in modules and "rich._emoji_codes" not in modules
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "shape", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TTY_COMPATIBLE": terminal},
+    )
+    assert "net :fire: one: input 3×8×8" in run.stdout and "🔥" not in run.stdout
