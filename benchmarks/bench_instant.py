@@ -30,6 +30,7 @@ import compileall
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,34 @@ def startup(runs: int, work: Path) -> None:
         elif name in peers:
             line += f"   {wall / ours:5.1f}x cnncalc's summary resnet50 --format json"
         print(line)
+    if shutil.which("valgrind"):
+        counted = {n: argv for n, argv in commands.items() if n not in peers}
+        print("\ninstructions executed (valgrind's cachegrind; the load does not change them):")
+        counts = {
+            name: instructions(argv, AS_TERMINAL if name.endswith(TERMINAL) else None)
+            for name, argv in counted.items()
+        }
+        base = counts["python -c pass"]
+        for name, count in counts.items():
+            print(f"{name:46s} {count / 1e6:8.1f} M (+{(count - base) / 1e6:6.1f} M)")
+    else:
+        print("(valgrind is not installed: no instruction counts)")
+
+
+def instructions(argv: list[str], env: dict[str, str] | None = None) -> int:
+    """Instructions one whole process executes, counted by valgrind's cachegrind: the same
+    on a loaded machine as on an idle one, so a change of a few ms shows through noise."""
+    run = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+        + argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ENV, **(env or {})},
+        check=True,
+    )
+    refs = next(line for line in run.stderr.splitlines() if "I   refs:" in line)
+    return int(refs.split(":")[1].replace(",", ""))
 
 
 # --------------------------------------------------------------------------- 2. analysis

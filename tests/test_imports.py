@@ -4,6 +4,7 @@ in a fresh interpreter under ``python -X importtime`` and reads the modules it l
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,206 @@ def described(param) -> tuple:
     """What a user sees of a command-line parameter."""
     names = (param.name, tuple(param.opts), tuple(param.secondary_opts), repr(param.default))
     return (*names, param.required, param.nargs, param.multiple, getattr(param, "help", None))
+
+
+# --------------------------------------------------------------- the lazily built help
+
+
+def listed_commands(help_text: str) -> dict[str, str]:
+    """The ``Commands:`` section of click's plain help: name → its one-line help."""
+    section = help_text.split("\nCommands:\n", 1)[1]
+    rows = [line.split(maxsplit=1) for line in section.splitlines() if line.startswith("  ")]
+    return {row[0]: row[1] if len(row) > 1 else "" for row in rows}
+
+
+def first_sentence(help_text: str) -> str:
+    """A command's own help (its ``--help`` page, after the usage line) up to the end of
+    its first sentence, or its whole first paragraph: what a list of commands shows."""
+    body = help_text.split("\n\n", 1)[1]
+    words = body.split("\n\n", 1)[0].split()
+    for i, word in enumerate(words):
+        if word.endswith("."):
+            return " ".join(words[: i + 1])
+    return " ".join(words)
+
+
+def test_help_lists_every_command_as_its_own_help_begins():
+    """``cnncalc --help`` builds no command (issue 11: --help in 0.06 s): each line of its
+    list must still be the command's name and the first sentence its own ``--help`` gives,
+    in the order the whole app lists them."""
+    import typer
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app as application
+
+    wide = {"COLUMNS": "1000"}  # no line of the list cut short with "..."
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **wide},
+    )
+    listed = listed_commands(run.stdout)
+    assert list(listed) == list(typer.main.get_command(application).commands)
+    for name, short_help in listed.items():
+        own = CliRunner().invoke(application, [name, "--help"], env=wide, prog_name="cnncalc")
+        assert own.exit_code == 0, own.output
+        assert short_help == first_sentence(own.output), name
+
+
+@pytest.mark.parametrize("markup", [None, "markdown"])
+def test_the_listing_group_shows_the_help_of_the_whole_app(markup, monkeypatch):
+    """Help, plain (piped) or in rich's panels (a terminal), is the same page whether typer
+    built every command or the group outlined them, and outlining builds none."""
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app as application
+    from cnncalc.cli.app import listing_app
+
+    monkeypatch.setattr(application, "rich_markup_mode", markup)
+    env = {"COLUMNS": "100", "TTY_COMPATIBLE": "1" if markup else "0"}
+    runner = CliRunner()
+    whole = runner.invoke(application, ["--help"], env=env, prog_name="cnncalc")
+    group = listing_app()
+    with runner.isolation(env=env) as outstreams, pytest.raises(SystemExit) as end:
+        try:
+            group.main(["--help"], prog_name="cnncalc")
+        finally:
+            outlined = outstreams[0].getvalue().decode()
+    assert whole.exit_code == end.value.code == 0
+    assert "Commands" in whole.output and outlined == whole.output
+    assert ("╭" in outlined) == (markup is not None)  # rich's panels for people
+    assert group.commands.built == {}
+
+
+CONSOLE_SCRIPT = "import sys; sys.argv[0] = 'cnncalc'; from cnncalc.cli import main; main()"
+"""``cnncalc``'s entry point under its own name (completion reads ``_CNNCALC_COMPLETE``)."""
+
+
+def complete(words: str) -> str:
+    """zsh's completion of the last of ``words``, through the real command line."""
+    run = subprocess.run(
+        [sys.executable, "-c", CONSOLE_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "_CNNCALC_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": words},
+    )
+    return run.stdout
+
+
+def test_completion_offers_command_names_with_their_help_building_none():
+    assert '"shape":"Per-layer output shape, receptive field..."' in complete("cnncalc sh")
+    assert '"summary"' in complete("cnncalc su") and '"shape"' not in complete("cnncalc su")
+
+
+def test_completion_builds_the_command_it_completes_for():
+    assert complete("cnncalc shape resnet1").split('"')[1::2] == [
+        "resnet101",
+        "resnet152",
+        "resnet18",
+    ]
+
+
+BUILT_KINDS_AFTER = (
+    "import json, sys; sys.argv[0] = 'cnncalc'\n"
+    "from cnncalc.cli import main\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "from cnncalc.kinds.registry import LAYER_KINDS\n"
+    "built = [k for k, c in LAYER_KINDS.items() if c.__pydantic_complete__]\n"
+    "print(json.dumps(built), file=sys.stderr)\n"
+)
+
+
+def test_a_command_builds_the_validators_of_the_kinds_its_file_uses_alone():
+    """A kind's pydantic validator is built when a layer of that kind is first validated
+    (``defer_build``), not when the 47 kinds are imported (issue 11: start-up): LeNet-5,
+    as examples/lenet5.yaml writes it, has convs, subsamplings, an fc and the RBF layer."""
+    import json
+
+    import yaml
+
+    lenet5 = Path(__file__).resolve().parents[1] / "examples" / "lenet5.yaml"
+    written = {next(iter(layer)) for layer in yaml.safe_load(lenet5.read_text())["layers"]}
+    assert written == {"conv", "subsample", "fc", "rbf"}
+    run = subprocess.run(
+        [sys.executable, "-c", BUILT_KINDS_AFTER, "shape", "lenet5"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert set(json.loads(run.stderr.splitlines()[-1])) == written
+
+
+KIND_MODULES = ("conv", "pool", "dense", "pointwise", "rearrange", "joins")
+"""The modules of cnncalc/kinds that define layer kinds."""
+
+
+def defined_kinds() -> dict[str, type]:
+    """Every layer kind the kind modules define, by the key its class gives itself."""
+    import importlib
+
+    from cnncalc.kinds.base import Kind
+
+    found = {}
+    for name in KIND_MODULES:
+        module = importlib.import_module(f"cnncalc.kinds.{name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Kind) and value.kind:
+                if value.__module__ == module.__name__:
+                    found[value.kind] = value
+    return found
+
+
+def test_the_registry_finds_each_kind_where_it_is_defined():
+    """The registry knows each kind's key without importing its module (issue 11:
+    start-up); each key must name the class whose own ``kind`` it is, and no kind may be
+    left out. (``swish`` is SiLU's other name.)"""
+    from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+
+    registered = {**LAYER_KINDS, **JOIN_KINDS}
+    assert registered.pop("swish").kind == "silu"
+    assert {key: cls.kind for key, cls in registered.items()} == {k: k for k in registered}
+    assert registered == defined_kinds()
+
+
+def test_lenet5_loads_none_of_the_kinds_it_does_not_use():
+    """LeNet-5 (convs, subsamplings, an fc, RBF units) makes none of the 24 pointwise kinds'
+    models nor the rearranging ones."""
+    modules = imported_by("shape", "lenet5")
+    assert {"cnncalc.kinds.conv", "cnncalc.kinds.pool", "cnncalc.kinds.dense"} <= modules
+    assert unwanted(modules, ("cnncalc.kinds.pointwise", "cnncalc.kinds.rearrange")) == []
+
+
+def test_a_refused_call_names_every_kind_that_takes_it(tmp_path):
+    """The kinds that take ``call: function`` are all named, the ones not loaded yet too
+    (a file of one conv loads no pointwise kind): those whose PyTorch function the kind
+    records."""
+    able = sorted(k for k, cls in defined_kinds().items() if cls.function)
+    assert {"relu", "select", "flatten"} <= set(able)
+    path = tmp_path / "net.yaml"
+    path.write_text("input: [3, 8, 8]\nlayers:\n  - {conv: 8, kernel: 3, call: function}\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "flops", str(path)], capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert f"(call: function is for {', '.join(able)})" in run.stderr
+
+
+@pytest.mark.parametrize("terminal", ["0", "1"])
+def test_a_network_named_with_colons_is_shown_as_written(tmp_path, terminal):
+    """``:fire:`` in a name is text, not rich's emoji code (and rich's table of emoji is
+    not loaded to look it up)."""
+    path = tmp_path / "net.yaml"
+    path.write_text('name: "net :fire: one"\ninput: [3, 8, 8]\nlayers:\n  - {conv: 8, kernel: 3}\n')
+    modules = imported_by("shape", str(path), env={"TTY_COMPATIBLE": terminal})
+    assert "rich.table" in modules and "rich._emoji_codes" not in modules
+    run = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "shape", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TTY_COMPATIBLE": terminal},
+    )
+    assert "net :fire: one: input 3×8×8" in run.stdout and "🔥" not in run.stdout

@@ -2,14 +2,17 @@
 
 import copy
 import errno
+import inspect
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
-from typer.main import get_command_name
-from typer.models import TyperInfo
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_command_from_info, get_command_name
+from typer.models import CommandInfo, TyperInfo
 
 from cnncalc import __version__
 from cnncalc.cli import calc, importer, picture, proof, reference, training
@@ -25,11 +28,37 @@ class Cli(TyperGroup):
     cannot be written (a missing folder, a full disk) or a terminal that cannot show the
     characters; never a traceback or a box. A closed pipe ends quietly."""
 
+    listing = False
+    """True while the group lists its commands (its help, or completing a command's name):
+    a lazily built group then answers each command's outline (see :class:`Commands`)."""
+
     def get_command(self, ctx, cmd_name):
+        if self.listing and isinstance(self.commands, Commands):
+            return self.commands.outline(cmd_name)
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             _flags_as_flags(command.get_params(ctx))
         return command
+
+    def list_commands(self, ctx) -> list[str]:
+        """The command names in the order they were registered, building none."""
+        return list(self.commands)
+
+    @contextmanager
+    def listing_commands(self) -> Iterator[None]:
+        self.listing = True
+        try:
+            yield
+        finally:
+            self.listing = False
+
+    def format_help(self, ctx, formatter) -> None:
+        with self.listing_commands():
+            super().format_help(ctx, formatter)
+
+    def shell_complete(self, ctx, incomplete):
+        with self.listing_commands():
+            return super().shell_complete(ctx, incomplete)
 
     def get_params(self, ctx):
         return _flags_as_flags(super().get_params(ctx))
@@ -149,6 +178,77 @@ def command_alone(name: str) -> typer.Typer | None:
     return None
 
 
+class Commands(Mapping):
+    """The commands of a group that lists them without building them (click's "lazy loading
+    of subcommands"): typer builds a command by reading every parameter of its function,
+    some 2 ms a command, while the list in ``cnncalc --help`` needs only each command's
+    name and first sentence (issue 11: --help in 0.06 s). A command is built by typer,
+    as the whole app would build it, the first time it is looked up."""
+
+    def __init__(self, infos: dict[str, CommandInfo], whole: typer.Typer) -> None:
+        self.infos = infos
+        self.whole = whole
+        self.built: dict[str, typer.core.click.Command] = {}
+
+    def __getitem__(self, name: str):
+        if name not in self.built:
+            self.built[name] = get_command_from_info(
+                self.infos[name],
+                pretty_exceptions_short=self.whole.pretty_exceptions_short,
+                rich_markup_mode=self.whole.rich_markup_mode,
+            )
+        return self.built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.infos)
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def outline(self, name: str) -> TyperCommand | None:
+        """What a list of commands shows of ``name`` (its name, help, short help, panel,
+        whether hidden or deprecated), as typer would build it but without parameters."""
+        info = self.infos.get(name)
+        if info is None:
+            return None
+        return TyperCommand(
+            name=name,
+            help=inspect.getdoc(info.callback)
+            if info.help is None
+            else inspect.cleandoc(info.help),
+            short_help=info.short_help,
+            hidden=info.hidden,
+            deprecated=info.deprecated,
+            rich_markup_mode=self.whole.rich_markup_mode,
+            rich_help_panel=info.rich_help_panel,
+        )
+
+
+def registered_commands() -> dict[str, CommandInfo]:
+    """Every command of ``app`` by name, in the order typer lists them."""
+    return {
+        info.name or get_command_name(info.callback.__name__): info
+        for group in app.registered_groups
+        for info in group.typer_instance.registered_commands
+        if info.callback
+    }
+
+
+def listing_app() -> Cli:
+    """The click group of ``app`` (its options, help and completion, built by typer) whose
+    commands are built only when one is looked up: for ``cnncalc --help``, a bare
+    ``cnncalc``, shell completion and a mistyped command."""
+    bare = copy.copy(app)
+    bare.registered_groups = []
+    group = typer.main.get_command(bare)
+    assert isinstance(group, Cli)
+    group.commands = Commands(registered_commands(), app)
+    return group
+
+
 def main() -> None:
     alone = command_alone(sys.argv[1]) if len(sys.argv) > 1 else None
-    (alone or app)()
+    if alone is not None:
+        alone()
+    else:
+        listing_app()()

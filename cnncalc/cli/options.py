@@ -182,12 +182,14 @@ def for_people() -> bool:
 def stdout() -> Console:
     """Colour and the terminal's width for people; plain text at its natural width when
     piped. TTY_COMPATIBLE=1 declares a terminal, as rich reads it (with COLUMNS its width).
-    (rich is imported here, not above: a command that writes JSON or CSV never loads it.)"""
+    (rich is imported here, not above: a command that writes JSON or CSV never loads it.)
+    No emoji codes: a network named ``net :fire:`` is shown as written (and rich's table of
+    emoji, some 3 ms, is never loaded)."""
     from rich.console import Console
 
     if for_people():
-        return Console()
-    return Console(width=200, color_system=None, force_terminal=False)
+        return Console(emoji=False)
+    return Console(width=200, color_system=None, force_terminal=False, emoji=False)
 
 
 def error_line(message: str, hint: str | None = None) -> None:
@@ -196,7 +198,7 @@ def error_line(message: str, hint: str | None = None) -> None:
     from rich.markup import escape
 
     text = f"{message} ({hint})" if hint else message
-    Console(stderr=True, soft_wrap=True, highlight=False).print(
+    Console(stderr=True, soft_wrap=True, highlight=False, emoji=False).print(
         f"[bold red]error:[/] {escape(text)}", markup=True
     )
 
@@ -262,7 +264,9 @@ def print_out(out, output: Path | None = None) -> None:
             _write(
                 out,
                 handle,
-                lambda: Console(file=handle, width=200, color_system=None, force_terminal=False),
+                lambda: Console(
+                    file=handle, width=200, color_system=None, force_terminal=False, emoji=False
+                ),
             )
     except OSError as exc:  # a full disk: no half file
         _drop(output)

@@ -249,7 +249,7 @@ class Kind(BaseModel):
         ``call: channels_last`` only where it has a module for a channels-last map, and
         ``call: subclass`` only where models subclass its module."""
         if value != "module" and not getattr(cls, value):
-            able = sorted({k.kind for k in _kinds(Kind) if getattr(k, value)})
+            able = sorted({k.kind for k in every_kind() if getattr(k, value)})
             raise PydanticCustomError(
                 "call",
                 "must be 'module' for '{kind}', which PyTorch does not apply that way "
@@ -370,9 +370,13 @@ class Kind(BaseModel):
         return [Formula("shape", "input shape", "", fmt_shape(y))] if x == y else []
 
 
-def _kinds(cls: type[Kind]) -> list[type[Kind]]:
-    """Every subclass of ``cls``, at any depth."""
-    return [c for sub in cls.__subclasses__() for c in (sub, *_kinds(sub))]
+def every_kind() -> list[type[Kind]]:
+    """Every kind a YAML layer may name, joins included. The registry imports a kind's
+    module when one of its kinds is first asked for (issue 11: start-up), so the kinds
+    defined so far may not be all of them: this asks it for each."""
+    from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS  # above this module
+
+    return [*LAYER_KINDS.values(), *JOIN_KINDS.values()]
 
 
 # --------------------------------------------------------------------------- windows
