@@ -175,11 +175,13 @@ class Field(NamedTuple):
     def slide(self, k_eff: Sequence[int], stride: Sequence, before: Sequence = ()) -> "Field":
         """r' = r + (k − 1)·j, j' = j·s; unit 0's window starts ``before`` pixels into the
         padding (0 when not given), so its field starts at start − before·j."""
-        before = before or (0,) * len(self.rf)
-        return Field(
-            tuple(r + (k - 1) * j for r, k, j in zip(self.rf, k_eff, self.jump)),
-            tuple(j * s for j, s in zip(self.jump, stride)),
-            start=tuple(a - b * j for a, b, j in zip(self.starts(), before, self.jump)),
+        rf, jump = self.rf, self.jump
+        before = before or (0,) * len(rf)
+        return _field(
+            tuple([r + (k - 1) * j for r, k, j in zip(rf, k_eff, jump)]),
+            tuple([j * s for j, s in zip(jump, stride)]),
+            (),
+            tuple([a - b * j for a, b, j in zip(self.start or (0,) * len(rf), before, jump)]),
         )
 
     def flatten(self, sizes: Sequence[int]) -> "Field":
@@ -195,10 +197,18 @@ class Field(NamedTuple):
         """Branches joined: a position is reached through every branch, so its field runs
         from the earliest start to the latest end (the widest branch's when the branches
         are centred alike); the jump is the coarsest."""
-        starts = list(zip(*(f.starts() for f in fields)))
-        ends = list(zip(*(tuple(a + r for a, r in zip(f.starts(), f.rf)) for f in fields)))
-        return Field(
-            tuple(max(e) - min(a) for a, e in zip(starts, ends)),
-            tuple(max(js) for js in zip(*(f.jump for f in fields))),
-            start=tuple(min(a) for a in starts),
+        each = [f.start or (0,) * len(f.rf) for f in fields]
+        first = tuple([min(a) for a in zip(*each)])
+        ends = zip(*[tuple([a + r for a, r in zip(s, f.rf)]) for s, f in zip(each, fields)])
+        return _field(
+            tuple([max(e) - a for a, e in zip(first, ends)]),
+            tuple([max(js) for js in zip(*[f.jump for f in fields])]),
+            (),
+            first,
         )
+
+
+def _field(rf: tuple, jump: tuple, flattened: tuple, start: tuple) -> Field:
+    """A :class:`Field` from all four of its parts, without NamedTuple's keyword handling
+    (the graph makes one for nearly every layer)."""
+    return tuple.__new__(Field, (rf, jump, flattened, start))
