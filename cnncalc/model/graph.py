@@ -121,7 +121,6 @@ class _Builder:
     def __init__(self, spec: NetworkSpec):
         self.spec = spec
         self.nodes: list[Node] = []
-        self.names: dict[str, Where] = {}
         # all live for one build only, keyed by objects the spec holds throughout
         self.steps: dict[tuple[tuple, Shape], tuple[Shape, Callable[[Field], Field] | None]] = {}
         """(:func:`layer_key`, input shape) → (output shape, :meth:`Kind.field_step`): the
@@ -152,9 +151,12 @@ class _Builder:
     ) -> Node:
         """A node reading ``inputs``; ``made_up``: its name is an automatic one."""
         index = len(self.nodes)
-        if index >= MAX_ITEMS or name in self.names:
+        known = self.known
+        taken = known.get(name)
+        # a name is taken by a node of that name; a structure's name (known as its last
+        # layer) may be a layer's too, and so may the input's
+        if index >= MAX_ITEMS or (taken is not None and taken.name == name and taken.index >= 0):
             raise self.refused(name, where)
-        self.names[name] = where
         if made_up:
             self.automatic.add(name)
         if len(inputs) == 1:
@@ -170,7 +172,7 @@ class _Builder:
             depth += 1
         node = Node(index, name, layer, sources, shapes, out_shape, field, depth, where, in_fields)
         self.nodes.append(node)
-        self.known[name] = node
+        known[name] = node
         return node
 
     def refused(self, name: str, where: Where) -> CnnCalcError:
@@ -182,7 +184,7 @@ class _Builder:
                 line=where.line,
                 field=where.path,
             )
-        first = self.names[name]
+        first = self.known[name].where
         automatic = name in self.automatic
         return CnnCalcError(
             f"layer name '{name}' is used twice (first at line {first.line}"
