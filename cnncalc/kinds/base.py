@@ -440,15 +440,17 @@ class Sliding(Kind):
     def geometry(self, x: Shape) -> Geometry:
         """The window on input ``x``: kernel, stride, dilation, extent and padding per axis.
         The shape rule, the receptive field and the working all read it, so the last one is
-        kept, keyed on the whole input shape (the options never change)."""
+        kept, keyed on the input's spatial sizes, all it depends on (the options never
+        change; a dense block's layer sees more channels at each call, the same sizes)."""
+        sizes = x[1:]
         try:
             seen, found = self._geometry
-            if seen == x:
+            if seen == sizes:
                 return found
         except AttributeError:
             pass
         found = self._window(x)
-        object.__setattr__(self, "_geometry", (x, found))
+        object.__setattr__(self, "_geometry", (sizes, found))
         return found
 
     def _window(self, x: Shape) -> Geometry:
