@@ -142,14 +142,17 @@ class _Builder:
         self,
         name: str,
         layer: Kind,
-        inputs: tuple[Node, ...],
+        sources: tuple[int, ...],
+        shapes: tuple[Shape, ...],
+        depth: int,
         out_shape: Shape,
         field: Field,
         where: Where,
         made_up: bool,
         in_fields: tuple[Field, ...] = (),
     ) -> Node:
-        """A node reading ``inputs``; ``made_up``: its name is an automatic one."""
+        """A node reading the outputs of ``sources`` (of ``shapes``; ``depth``: the deepest
+        of them); ``made_up``: its name is an automatic one."""
         index = len(self.nodes)
         known = self.known
         taken = known.get(name)
@@ -159,15 +162,6 @@ class _Builder:
             raise self.refused(name, where)
         if made_up:
             self.automatic.add(name)
-        if len(inputs) == 1:
-            (only,) = inputs
-            sources: tuple[int, ...] = (only.index,)
-            shapes: tuple[Shape, ...] = (only.out_shape,)
-            depth = only.depth
-        else:
-            depth = max([c.depth for c in inputs])
-            sources = tuple([c.index for c in inputs])
-            shapes = tuple([c.out_shape for c in inputs])
         if layer.weighted:
             depth += 1
         node = Node(index, name, layer, sources, shapes, out_shape, field, depth, where, in_fields)
@@ -247,10 +241,10 @@ class _Builder:
                 found = False
             elif isinstance(item, Join):
                 found = any(
-                    b.ref is None and (b.name is not None or any(self._named(i) for i in b.items))
+                    b.ref is None and (b.name is not None or self.holds_name(b))
                     for b in item.branches
                 )
-            else:
+            else:  # a block call, a repeat or a join's branch
                 found = any(self._named(i) for i in item.items)
             self.holding[id(item)] = found
         return found
@@ -268,7 +262,7 @@ class _Builder:
             return [
                 b.items
                 for b in item.branches
-                if b.ref is None and b.name is None and any(self._named(i) for i in b.items)
+                if b.ref is None and b.name is None and self.holds_name(b)
             ]
         return []
 
@@ -383,7 +377,8 @@ class _Builder:
             exc.line = exc.line or line or leaf.where.line
             exc.field = path
             raise exc.located(file=leaf.where.file) from None
-        return self.add(name, layer, (cur,), out, field, leaf.where, made_up)
+        sources, shapes = (cur.index,), (x,)
+        return self.add(name, layer, sources, shapes, cur.depth, out, field, leaf.where, made_up)
 
     def join(
         self,
@@ -405,7 +400,7 @@ class _Builder:
             elif branch.name is not None:
                 path = inner + (branch.name,)
                 ends.append(self.sequence(branch.items, cur, path, named + (branch.name,)))
-            elif any(self._named(i) for i in branch.items):
+            elif self.holds_name(branch):
                 ends.append(self.sequence(branch.items, cur, inner, named, automatic))
             else:
                 ends.append(self.sequence(branch.items, cur, own + (str(i),), named))
@@ -419,8 +414,12 @@ class _Builder:
             ) from None
         fields = tuple([e.field for e in ends])
         field = join.join.merge_field(list(fields), shapes, out)
+        sources = tuple([e.index for e in ends])
+        depth = max([e.depth for e in ends])
         made_up = join.name is None
-        return self.add(name, join.join, tuple(ends), out, field, join.where, made_up, fields)
+        return self.add(
+            name, join.join, sources, tuple(shapes), depth, out, field, join.where, made_up, fields
+        )
 
 
 def _names_written(items, found: dict | None = None) -> dict[str, Where]:
