@@ -9,6 +9,7 @@ p = lo + hi is the total).
 from __future__ import annotations
 
 from fractions import Fraction
+from operator import add, sub
 from typing import Iterable, NamedTuple, Sequence
 
 from cnncalc.errors import CnnCalcError
@@ -175,12 +176,16 @@ class Field(NamedTuple):
     def slide(self, k_eff: Sequence[int], stride: Sequence, before: Sequence = ()) -> "Field":
         """r' = r + (k − 1)·j, j' = j·s; unit 0's window starts ``before`` pixels into the
         padding (0 when not given), so its field starts at start − before·j."""
-        before = before or (0,) * len(self.rf)
-        return Field(
-            tuple(r + (k - 1) * j for r, k, j in zip(self.rf, k_eff, self.jump)),
-            tuple(j * s for j, s in zip(self.jump, stride)),
-            start=tuple(a - b * j for a, b, j in zip(self.starts(), before, self.jump)),
-        )
+        # one loop over the axes (the graph slides nearly every layer: no comprehensions)
+        zeros = (0,) * len(self.rf)
+        rf, jump, start = [], [], []
+        for r, j, a, k, s, b in zip(
+            self.rf, self.jump, self.start or zeros, k_eff, stride, before or zeros
+        ):
+            rf.append(r + (k - 1) * j)
+            jump.append(j * s)
+            start.append(a - b * j)
+        return _field(tuple(rf), tuple(jump), (), tuple(start))
 
     def flatten(self, sizes: Sequence[int]) -> "Field":
         """The same field, remembering the spatial size of the map a flatten made a vector."""
@@ -195,10 +200,18 @@ class Field(NamedTuple):
         """Branches joined: a position is reached through every branch, so its field runs
         from the earliest start to the latest end (the widest branch's when the branches
         are centred alike); the jump is the coarsest."""
-        starts = list(zip(*(f.starts() for f in fields)))
-        ends = list(zip(*(tuple(a + r for a, r in zip(f.starts(), f.rf)) for f in fields)))
-        return Field(
-            tuple(max(e) - min(a) for a, e in zip(starts, ends)),
-            tuple(max(js) for js in zip(*(f.jump for f in fields))),
-            start=tuple(min(a) for a in starts),
+        starts = list(map(Field.starts, fields))
+        ends = [tuple(map(add, s, f.rf)) for s, f in zip(starts, fields)]
+        first = tuple(map(min, zip(*starts)))
+        return _field(
+            tuple(map(sub, map(max, zip(*ends)), first)),
+            tuple(map(max, zip(*[f.jump for f in fields]))),
+            (),
+            first,
         )
+
+
+def _field(rf: tuple, jump: tuple, flattened: tuple, start: tuple) -> Field:
+    """A :class:`Field` from all four of its parts, without NamedTuple's keyword handling
+    (the graph makes one for nearly every layer)."""
+    return tuple.__new__(Field, (rf, jump, flattened, start))

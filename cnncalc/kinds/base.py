@@ -19,7 +19,17 @@ Shapes are tuples of exact ints: (C,) or (C, L) or (C, H, W) or (C, D, H, W).
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Sequence, Union, get_args
+from functools import partial
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Callable,
+    ClassVar,
+    Literal,
+    Sequence,
+    Union,
+    get_args,
+)
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, field_validator
 from pydantic import Field as PydField
@@ -188,11 +198,13 @@ class Kind(BaseModel):
     """A layer kind: its options, validated, and its rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-    __slots__ = ("_hash", "_geometry")
-    """Worked out once per layer object (its options never change): its hash, and its
-    window on the last input shape it was asked about (:meth:`Sliding.geometry`)."""
+    __slots__ = ("_hash", "_key", "_geometry")
+    """Worked out once per layer object (its options never change): its hash, its
+    :meth:`options_key`, and its window on the last input shape it was asked about
+    (:meth:`Sliding.geometry`)."""
     if TYPE_CHECKING:  # slots, not fields: pydantic never sees them
         _hash: ClassVar[int]
+        _key: ClassVar[tuple]
         _geometry: ClassVar[tuple[Shape, Geometry]]
 
     kind: ClassVar[str] = ""
@@ -268,6 +280,22 @@ class Kind(BaseModel):
             object.__setattr__(self, "_hash", value)
             return value
 
+    def options_key(self) -> tuple:
+        """The layer's type and option values as a plain tuple (a list as ``(list, …)``): two
+        layers with equal keys have equal options, so they count alike on equal shapes,
+        exactly (a layer whose options will not hash is known by its identity). A dict key that hashes and compares in C, where pydantic's ``__eq__``
+        runs Python for every comparison (issue 11); kept after the first call."""
+        try:
+            return self._key
+        except AttributeError:
+            value = (type(self), *map(_frozen, self.__dict__.values()))
+            try:
+                hash(value)
+            except TypeError:  # an option of a type not frozen above: the layer alone
+                value = (Kind, id(self))
+            object.__setattr__(self, "_key", value)
+            return value
+
     def out_shape(self, x: Shape) -> Shape:
         return x
 
@@ -303,6 +331,14 @@ class Kind(BaseModel):
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
         return field
+
+    def field_step(self, x: Shape, y: Shape) -> "Callable[[Field], Field] | None":
+        """:meth:`receptive` on input ``x`` as a function of the field before the layer,
+        worked out once for every call of a layer with these options on ``x`` (a repeated
+        block's); None where the field passes unchanged."""
+        if type(self).receptive is Kind.receptive:
+            return None
+        return partial(self.receptive, x=x, y=y)
 
     def explain_receptive(self, before: Field, after: Field) -> list[Formula]:
         """The receptive-field working (Araujo et al. 2019): a window of k positions at
@@ -370,6 +406,19 @@ class Kind(BaseModel):
         return [Formula("shape", "input shape", "", fmt_shape(y))] if x == y else []
 
 
+def _frozen(value):
+    """An option value as a hashable one that compares alike: a list as ``(list, …)``, a
+    dict as ``(dict, frozenset of items)`` (the type first, so a list never equals a
+    tuple that was written as one)."""
+    if isinstance(value, list):
+        return (list, *map(_frozen, value))
+    if isinstance(value, dict):
+        return (dict, frozenset((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, tuple):
+        return tuple(map(_frozen, value))
+    return value
+
+
 def every_kind() -> list[type[Kind]]:
     """Every kind a YAML layer may name, joins included. The registry imports a kind's
     module when one of its kinds is first asked for (issue 11: start-up), so the kinds
@@ -391,15 +440,17 @@ class Sliding(Kind):
     def geometry(self, x: Shape) -> Geometry:
         """The window on input ``x``: kernel, stride, dilation, extent and padding per axis.
         The shape rule, the receptive field and the working all read it, so the last one is
-        kept, keyed on the whole input shape (the options never change)."""
+        kept, keyed on the input's spatial sizes, all it depends on (the options never
+        change; a dense block's layer sees more channels at each call, the same sizes)."""
+        sizes = x[1:]
         try:
             seen, found = self._geometry
-            if seen == x:
+            if seen == sizes:
                 return found
         except AttributeError:
             pass
         found = self._window(x)
-        object.__setattr__(self, "_geometry", (x, found))
+        object.__setattr__(self, "_geometry", (sizes, found))
         return found
 
     def _window(self, x: Shape) -> Geometry:
@@ -434,8 +485,19 @@ class Sliding(Kind):
         return tuple(sizes)
 
     def receptive(self, field: Field, x: Shape, y: Shape) -> Field:
+        return field.slide(*self._slide(x))
+
+    def field_step(self, x: Shape, y: Shape) -> "Callable[[Field], Field] | None":
+        """The window's step read off the geometry once: r' = r + (k − 1)·j, j' = j·s."""
+        if type(self).receptive is not Sliding.receptive:
+            return super().field_step(x, y)
+        extent, stride, before = self._slide(x)
+        return partial(Field.slide, k_eff=extent, stride=stride, before=before)
+
+    def _slide(self, x: Shape) -> tuple[Shape, Shape, Shape]:
+        """The window's extent, stride and padding before, per axis (:meth:`Field.slide`)."""
         g = self.geometry(x)
-        return field.slide(g.extent, g.stride, [lo for lo, _ in g.padding])
+        return g.extent, g.stride, tuple([lo for lo, _ in g.padding])
 
     def explain_sizes(self, x: Shape, y: Shape, ceil_mode: bool = False) -> list[Formula]:
         g = self.geometry(x)

@@ -31,6 +31,8 @@ def broadcast_shape(shapes: list[Shape], verb: str, hint: str | None = None) -> 
     """PyTorch's broadcasting of branches with the same number of axes: along each axis the
     sizes are equal or 1, and the result takes the size that is not 1."""
     out = shapes[0]
+    if shapes.count(out) == len(shapes):  # a residual add: nothing to broadcast
+        return out
     for i, s in enumerate(shapes[1:], 1):
         against = "branch 0 gives" if out == shapes[0] else "the branches before it broadcast to"
         if len(s) != len(out):
@@ -62,6 +64,8 @@ def broadcast_field(fields: list[Field], shapes: list[Shape], y: Shape) -> Field
     starts, and the join's field runs from the earliest start to the latest end (as
     :meth:`Field.merge`); a branch broadcast along the axis (a global gate) adds its own
     field, which may be wider still. The jump is the coarsest of the stepping branches."""
+    if shapes.count(y) == len(shapes):  # every branch steps along every axis
+        return Field.merge(fields)
     rf, start = [], []
     for axis in range(len(fields[0].rf)):
         stepping = [f for f, s in zip(fields, shapes) if s[axis + 1] == y[axis + 1]]

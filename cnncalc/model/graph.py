@@ -28,8 +28,9 @@ the longest path to it through every input, references included.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Field, Shape
@@ -53,15 +54,10 @@ INPUT_NAME = "input"
 the name."""
 
 
-def layer_key(layer: Kind) -> object:
-    """What a layer's counts on given shapes depend on, as a dict key: the layer itself
-    where its options hash (two layers with equal options count alike, exactly), else its
-    identity (a layer whose options hold a list)."""
-    try:
-        hash(layer)
-    except TypeError:
-        return id(layer)
-    return layer
+def layer_key(layer: Kind) -> tuple:
+    """What a layer's counts on given shapes depend on, as a dict key: its type and options
+    (:meth:`Kind.options_key`; two layers with equal options count alike, exactly)."""
+    return layer.options_key()
 
 
 @dataclass(slots=True)
@@ -121,25 +117,15 @@ class Graph:
         return max(0 if i == INPUT else self.nodes[i].depth for i in self.output_nodes)
 
 
-@dataclass(slots=True)
-class _Cursor:
-    """What flows along a sequence: the producing node, its shape, field and depth."""
-
-    node: int
-    shape: Shape
-    field: Field
-    depth: int
-
-
 class _Builder:
     def __init__(self, spec: NetworkSpec):
         self.spec = spec
         self.nodes: list[Node] = []
-        self.names: dict[str, Where] = {}
-        # both live for one build only, keyed by objects the spec holds throughout
-        self.shapes: dict[tuple[object, Shape], Shape] = {}
-        """(:func:`layer_key`, input shape) → output shape: the layers of a repeated block,
-        or of a block called with the same arguments, worked out once per input shape."""
+        # all live for one build only, keyed by objects the spec holds throughout
+        self.steps: dict[tuple[tuple, Shape], tuple[Shape, Callable[[Field], Field] | None]] = {}
+        """(:func:`layer_key`, input shape) → (output shape, :meth:`Kind.field_step`): the
+        layers of a repeated block, or of a block called with the same arguments, worked
+        out once per input shape."""
         self.generated: dict[tuple[int, ...], dict[int, str]] = {}
         """ids of the sequences sharing one path → the names their unnamed items get
         (:meth:`automatic_names`)."""
@@ -148,9 +134,7 @@ class _Builder:
         self.automatic: set[str] = set()
         """The names the builder made up (for layers written without ``name:``), so that
         a clash can say which of the two was not the user's."""
-        self.made_up: set[str] = set()
-        """The name the next node gets, if that name is made up (set by ``sequence``)."""
-        self.known: dict[str, _Cursor] = {}
+        self.known: dict[str, Node] = {}
         """What a reference can name: every layer, and each block call, repeat or join by
         its name (its last layer's output)."""
 
@@ -158,69 +142,62 @@ class _Builder:
         self,
         name: str,
         layer: Kind,
-        inputs: list[_Cursor],
+        sources: tuple[int, ...],
+        shapes: tuple[Shape, ...],
+        depth: int,
         out_shape: Shape,
         field: Field,
         where: Where,
+        made_up: bool,
         in_fields: tuple[Field, ...] = (),
-    ) -> _Cursor:
+    ) -> Node:
+        """A node reading the outputs of ``sources`` (of ``shapes``; ``depth``: the deepest
+        of them); ``made_up``: its name is an automatic one."""
+        index = len(self.nodes)
+        known = self.known
+        taken = known.get(name)
+        # a name is taken by a node of that name; a structure's name (known as its last
+        # layer) may be a layer's too, and so may the input's
+        if index >= MAX_ITEMS or (taken is not None and taken.name == name and taken.index >= 0):
+            raise self.refused(name, where)
+        if made_up:
+            self.automatic.add(name)
+        if layer.weighted:
+            depth += 1
+        node = Node(index, name, layer, sources, shapes, out_shape, field, depth, where, in_fields)
+        self.nodes.append(node)
+        known[name] = node
+        return node
+
+    def refused(self, name: str, where: Where) -> CnnCalcError:
+        """Why a node cannot be added: too many layers, or its name is taken."""
         if len(self.nodes) >= MAX_ITEMS:
-            raise CnnCalcError(
+            return CnnCalcError(
                 f"the network expands to more than {MAX_ITEMS:,} layers",
                 file=where.file,
                 line=where.line,
                 field=where.path,
             )
-        if name in self.names:
-            first = self.names[name]
-            automatic = name in self.automatic
-            raise CnnCalcError(
-                f"layer name '{name}' is used twice (first at line {first.line}"
-                + (
-                    ", where it is the automatic name of a layer written without name:)"
-                    if automatic
-                    else ")"
-                ),
-                file=where.file,
-                line=where.line,
-                field=where.path,
-                hint="a layer without name: is called by its kind, numbered when several "
-                "unnamed layers of that kind share its path; name that layer, or give this "
-                "one another name"
+        first = self.known[name].where
+        automatic = name in self.automatic
+        return CnnCalcError(
+            f"layer name '{name}' is used twice (first at line {first.line}"
+            + (
+                ", where it is the automatic name of a layer written without name:)"
                 if automatic
-                else "give one of them another name, or name the block or repeat around them",
-            )
-        self.names[name] = where
-        if name in self.made_up:
-            self.automatic.add(name)
-        if len(inputs) == 1:
-            (only,) = inputs
-            sources: tuple[int, ...] = (only.node,)
-            shapes: tuple[Shape, ...] = (only.shape,)
-            depth = only.depth
-        else:
-            depth = max(c.depth for c in inputs)
-            sources, shapes = tuple(c.node for c in inputs), tuple(c.shape for c in inputs)
-        if layer.weighted:
-            depth += 1
-        node = Node(
-            len(self.nodes),
-            name,
-            layer,
-            sources,
-            shapes,
-            out_shape,
-            field,
-            depth,
-            where,
-            in_fields,
+                else ")"
+            ),
+            file=where.file,
+            line=where.line,
+            field=where.path,
+            hint="a layer without name: is called by its kind, numbered when several "
+            "unnamed layers of that kind share its path; name that layer, or give this "
+            "one another name"
+            if automatic
+            else "give one of them another name, or name the block or repeat around them",
         )
-        self.nodes.append(node)
-        cursor = _Cursor(node.index, out_shape, field, depth)
-        self.known[name] = cursor
-        return cursor
 
-    def lookup(self, ref: Ref, scope: tuple) -> _Cursor:
+    def lookup(self, ref: Ref, scope: tuple) -> Node:
         """The output a reference names, from the innermost named scope outwards."""
         for k in range(len(scope), -1, -1):
             found = self.known.get(".".join(scope[:k] + (ref.name,)))
@@ -264,10 +241,10 @@ class _Builder:
                 found = False
             elif isinstance(item, Join):
                 found = any(
-                    b.ref is None and (b.name is not None or any(self._named(i) for i in b.items))
+                    b.ref is None and (b.name is not None or self.holds_name(b))
                     for b in item.branches
                 )
-            else:
+            else:  # a block call, a repeat or a join's branch
                 found = any(self._named(i) for i in item.items)
             self.holding[id(item)] = found
         return found
@@ -285,7 +262,7 @@ class _Builder:
             return [
                 b.items
                 for b in item.branches
-                if b.ref is None and b.name is None and any(self._named(i) for i in b.items)
+                if b.ref is None and b.name is None and self.holds_name(b)
             ]
         return []
 
@@ -298,55 +275,65 @@ class _Builder:
         names = self.generated.get(key)
         if names is None:
             unnamed: list = []
-
-            def walk(items) -> None:
-                for item in items:
-                    if item.name is None:
-                        if self.holds_name(item):
-                            for inner in self.merged(item):
-                                walk(inner)
-                        unnamed.append(item)
-
             for items in sequences:
-                walk(items)
-            keys = Counter(item.key for item in unnamed)
-            seen: Counter = Counter()
+                self._unnamed(items, unnamed)
+            kinds = [item.key for item in unnamed]
+            total: dict[str, int] = {}
+            for k in kinds:
+                total[k] = total.get(k, 0) + 1
+            seen: dict[str, int] = {}
             names = {}
-            for item in unnamed:
-                seen[item.key] += 1
-                names[id(item)] = item.key if keys[item.key] == 1 else f"{item.key}{seen[item.key]}"
+            for item, k in zip(unnamed, kinds):
+                if total[k] == 1:
+                    names[id(item)] = k
+                else:
+                    seen[k] = number = seen.get(k, 0) + 1
+                    names[id(item)] = f"{k}{number}"
             self.generated[key] = names
         return names
 
-    def sequence(self, items, cur: _Cursor, path: tuple, named: tuple, automatic=None) -> _Cursor:
+    def _unnamed(self, items, found: list) -> None:
+        """The unnamed items of a path in ``items``, in forward order, the unnamed
+        structures holding a name after the items inside them that share the path."""
+        for item in items:
+            if item.name is None:
+                if type(item) is not Leaf and self.holds_name(item):
+                    for inner in self.merged(item):
+                        self._unnamed(inner, found)
+                found.append(item)
+
+    def sequence(self, items, cur: Node, path: tuple, named: tuple, automatic=None) -> Node:
         """Build ``items`` under ``path`` (``named``: the named scopes, for references);
         ``automatic``: the names of the unnamed items of this path, when ``items`` shares
         the path of the structure around it."""
         if automatic is None:
             automatic = self.automatic_names((items,))
+        prefix = ".".join(path) + "." if path else ""
         for item in items:
-            own = path + (item.name if item.name is not None else automatic[id(item)],)
-            name = ".".join(own)
-            if item.name is not None:
-                inner, own_named = own, named + (item.name,)
-                self.made_up.discard(name)
+            given = item.name
+            name = prefix + (automatic[id(item)] if given is None else given)
+            if type(item) is Leaf and item.source is None:  # most items: one layer
+                cur = self.leaf(item, cur, name, named, given is None)
+                continue
+            own = path + (automatic[id(item)] if given is None else given,)
+            if given is not None:
+                inner, own_named = own, named + (given,)
             else:
                 inner = path if self.holds_name(item) else own
                 own_named = named
-                self.made_up.add(name)
             cur = self.item(item, cur, own, inner, own_named, name, automatic)
         return cur
 
     def item(
-        self, item, cur: _Cursor, own: tuple, inner: tuple, named: tuple, name: str, automatic
-    ) -> _Cursor:
+        self, item, cur: Node, own: tuple, inner: tuple, named: tuple, name: str, automatic
+    ) -> Node:
         """``own``: the item's path (``name`` joined); ``inner``: the path of the layers
         inside it (``own``, or the path around it if it is unnamed and holds a name)."""
         scope = named[:-1] if item.name is not None else named
         if item.source is not None:
             cur = self.lookup(item.source, scope)
         if isinstance(item, Leaf):
-            return self.leaf(item, cur, name, scope)
+            return self.leaf(item, cur, name, scope, item.name is None)
         shares = item.name is None and self.holds_name(item)
         if isinstance(item, Group):
             cur = self.sequence(item.items, cur, inner, named, automatic if shares else None)
@@ -363,43 +350,46 @@ class _Builder:
         self.known.setdefault(name, cur)
         return cur
 
-    def leaf(self, leaf: Leaf, cur: _Cursor, name: str, scope: tuple = ()) -> _Cursor:
+    def leaf(self, leaf: Leaf, cur: Node, name: str, scope: tuple, made_up: bool) -> Node:
+        """``scope``: the named scopes around the layer; ``made_up``: ``name`` is automatic."""
         layer = leaf.layer
         source = layer.size_source()
         target = None
         if source is not None:  # a crop to the size of a named layer at this input
             line = leaf.option_lines.get("match") or leaf.where.line
             where = Where(leaf.where.file, line, f"{leaf.where.path}.match")
-            target = self.lookup(Ref(source, where), scope).shape
+            target = self.lookup(Ref(source, where), scope).out_shape
+        x = cur.out_shape
         try:
             if target is not None:
                 layer = layer.sized_like(target)
-            key = (layer_key(layer), cur.shape)
-            out = self.shapes.get(key)
-            if out is None:
-                out = self.shapes[key] = layer.out_shape(cur.shape)
-            field = layer.receptive(cur.field, cur.shape, out)
+            key = (layer.options_key(), x)
+            step = self.steps.get(key)
+            if step is None:
+                out = layer.out_shape(x)
+                step = self.steps[key] = (out, layer.field_step(x, out))
+            out, field_step = step
+            field = cur.field if field_step is None else field_step(cur.field)
         except CnnCalcError as exc:
             line = leaf.option_lines.get(exc.field) if exc.field else None
-            exc.message = (
-                f"layer '{name}' ({layer.kind}) on input {fmt_shape(cur.shape)}: {exc.message}"
-            )
+            exc.message = f"layer '{name}' ({layer.kind}) on input {fmt_shape(x)}: {exc.message}"
             path = f"{leaf.where.path}.{exc.field}" if exc.field else leaf.where.path
             exc.line = exc.line or line or leaf.where.line
             exc.field = path
             raise exc.located(file=leaf.where.file) from None
-        return self.add(name, layer, [cur], out, field, leaf.where)
+        sources, shapes = (cur.index,), (x,)
+        return self.add(name, layer, sources, shapes, cur.depth, out, field, leaf.where, made_up)
 
     def join(
         self,
         join: Join,
-        cur: _Cursor,
+        cur: Node,
         own: tuple,
         inner: tuple,
         named: tuple,
         name: str,
         automatic,
-    ) -> _Cursor:
+    ) -> Node:
         """A branch that holds a name shares ``inner`` (``automatic``: the names of its
         unnamed layers); a named branch adds its name to it; a branch that holds none adds
         its index to the join's own path (``3a.concat.1``)."""
@@ -410,11 +400,11 @@ class _Builder:
             elif branch.name is not None:
                 path = inner + (branch.name,)
                 ends.append(self.sequence(branch.items, cur, path, named + (branch.name,)))
-            elif any(self._named(i) for i in branch.items):
+            elif self.holds_name(branch):
                 ends.append(self.sequence(branch.items, cur, inner, named, automatic))
             else:
                 ends.append(self.sequence(branch.items, cur, own + (str(i),), named))
-        shapes = [e.shape for e in ends]
+        shapes = [e.out_shape for e in ends]
         try:
             out = join.join.merge(shapes)
         except CnnCalcError as exc:
@@ -422,9 +412,14 @@ class _Builder:
             raise exc.located(
                 file=join.where.file, line=join.where.line, field=join.where.path
             ) from None
-        fields = tuple(e.field for e in ends)
+        fields = tuple([e.field for e in ends])
         field = join.join.merge_field(list(fields), shapes, out)
-        return self.add(name, join.join, ends, out, field, join.where, fields)
+        sources = tuple([e.index for e in ends])
+        depth = max([e.depth for e in ends])
+        made_up = join.name is None
+        return self.add(
+            name, join.join, sources, tuple(shapes), depth, out, field, join.where, made_up, fields
+        )
 
 
 def _names_written(items, found: dict | None = None) -> dict[str, Where]:
@@ -455,15 +450,18 @@ def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
         )
     shape = input or spec.input
     builder = _Builder(spec)
-    start = _Cursor(INPUT, shape, Field.of_input(len(shape) - 1), 0)
+    # the input as a node (never one of the graph's), for the first layers to read
+    where = Where(spec.file, None, INPUT_NAME)
+    field = Field.of_input(len(shape) - 1)
+    start = Node(INPUT, INPUT_NAME, cast(Kind, None), (), (), shape, field, 0, where)
     builder.known[INPUT_NAME] = start
     end = builder.sequence(spec.layers, start, (), ())
-    outputs = tuple(builder.lookup(ref, ()).node for ref in spec.outputs or ())
+    outputs = tuple(builder.lookup(ref, ()).index for ref in spec.outputs or ())
     return Graph(
         spec.name,
         shape,
         tuple(builder.nodes),
-        outputs[0] if outputs else end.node,
+        outputs[0] if outputs else end.index,
         spec.file,
         outputs,
     )
