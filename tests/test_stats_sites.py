@@ -5,6 +5,10 @@ each figure's sum, term by term, gives."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
 from pydantic import BaseModel
 
@@ -90,3 +94,25 @@ def test_layers_with_equal_options_are_equal_as_pydantic_says():
     for x, y in ((a, b), (a, c), (Relu(), Relu6()), (Relu(), Relu())):
         assert (x == y) == BaseModel.__eq__(x, y)
     assert a != "conv"
+
+
+def test_three_alike_json_records_share_counts_but_keep_each_layers_field(cli, tmp_path):
+    """The three convs alike have one site but their own receptive fields: 3×3 stride 1
+    grows it by 2 a conv, 3, 5, 7 (the ReLU after each keeps it), then the 1×1 keeps 7."""
+    net = tmp_path / "three.yaml"
+    net.write_text(REPEATED, encoding="utf-8")
+    doc = json.loads(cli("flops", str(net), "--format", "json").stdout)
+    assert [r["rf"] for r in doc["layers"]] == [[n, n] for n in (3, 3, 5, 5, 7, 7, 7)]
+    assert [r["macs"] for r in doc["layers"]] == [16**2 * 9 * 64, 0] * 3 + [16**2 * 8 * 4]
+    assert len({r["name"] for r in doc["layers"]}) == 7
+
+
+def test_three_alike_csv_rows_share_counts_but_keep_each_layers_field(cli, tmp_path):
+    net = tmp_path / "three.yaml"
+    net.write_text(REPEATED, encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(cli("flops", str(net), "--format", "csv").stdout)))
+    layers, total = rows[:-1], rows[-1]
+    assert [r["rf"] for r in layers] == [f"{n}x{n}" for n in (3, 3, 5, 5, 7, 7, 7)]
+    assert [int(r["params"]) for r in layers] == [3**2 * 8 * 8 + 8, 0] * 3 + [8 * 4 + 4]
+    assert [r["depth"] for r in layers] == ["1", "1", "2", "2", "3", "3", "4"]
+    assert total["name"] == "total" and int(total["params"]) == 1_788
