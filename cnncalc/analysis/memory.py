@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnncalc.analysis.stats import distinct_sites
+from cnncalc.analysis.stats import Sites, distinct_sites
 from cnncalc.analysis.training import grad_flow
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape, prod
@@ -160,9 +160,14 @@ def _state_bytes(state: list[StateEntry], width: int, optimizer: Optimizer):
 
 
 def training_memory(
-    graph: Graph, batch: int = 1, dtype: str = "fp32", optimizer: str = "sgd"
+    graph: Graph,
+    batch: int = 1,
+    dtype: str = "fp32",
+    optimizer: str = "sgd",
+    sites: Sites | None = None,
 ) -> MemoryAnalysis:
-    """Bytes per layer and in total for one training step at ``batch``."""
+    """Bytes per layer and in total for one training step at ``batch`` (``sites``: the
+    graph's :func:`distinct_sites`, when already found)."""
     width, opt = get_dtype(dtype), get_optimizer(optimizer)
     flow = grad_flow(graph)
     nodes = graph.nodes
@@ -180,7 +185,7 @@ def training_memory(
         return view.layer.is_strided_view(view.in_shape, view.out_shape, batch)
 
     # equal layers on the same shapes keep alike and hold alike: each worked out once
-    first, site_of, _ = distinct_sites(graph)
+    first, site_of, _ = sites or distinct_sites(graph)
     kept_by: list[Saved | None] = [None] * len(first)
     readers: dict[int, list[str]] = {}
     extras: list[tuple] = [()] * len(nodes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import repeat
 from operator import attrgetter, mul
-from typing import Any
+from typing import Any, NamedTuple
 
 from cnncalc.conventions.engine import Basis, Convention, Figures, total_figures
 from cnncalc.conventions.presets import CONVENTIONS, get_convention
@@ -215,10 +215,20 @@ def site_counts(
     )
 
 
-def distinct_sites(graph: Graph) -> tuple[list[Node], list[int], list[int]]:
-    """The graph's nodes grouped by site: one node of each distinct site (a layer with
-    equal options on the same shapes: a repeated block's layers count alike), each
-    node's site index, and how many nodes each site has."""
+class Sites(NamedTuple):
+    """A graph's nodes grouped by site (a layer with equal options on the same shapes: a
+    repeated block's layers count alike)."""
+
+    first: list[Node]
+    """One node of each distinct site."""
+    index: list[int]
+    """Each node's site, by its place in ``first``."""
+    times: list[int]
+    """How many nodes each site has."""
+
+
+def distinct_sites(graph: Graph) -> Sites:
+    """The graph's nodes grouped by site (:class:`Sites`)."""
     first: list[Node] = []
     index: list[int] = []
     seen: dict[tuple, int] = {}
@@ -232,7 +242,7 @@ def distinct_sites(graph: Graph) -> tuple[list[Node], list[int], list[int]]:
     times = [0] * len(first)
     for i, n in Counter(index).items():
         times[i] = n
-    return first, index, times
+    return Sites(first, index, times)
 
 
 def _times_sum(values: Iterable[int], times: list[int]) -> int:
@@ -245,12 +255,14 @@ def analyse_graph(
     batch: int = 1,
     convention: str | Convention = "macs",
     deconv: DeconvCount | None = None,
+    sites: Sites | None = None,
 ) -> Analysis:
     """Per-layer parameters, buffers, connections, operations and memory, and totals.
     A network's figure is the sum of its layers' (a convention weighs each kind its way),
-    worked out once per distinct site and weighted by how many layers are that site."""
+    worked out once per distinct site and weighted by how many layers are that site
+    (``sites``: the graph's :func:`distinct_sites`, when already found)."""
     conv = get_convention(convention) if isinstance(convention, str) else convention
-    first, index, times = distinct_sites(graph)
+    first, index, times = sites or distinct_sites(graph)
     counted = [site_counts(node, conv, batch, deconv) for node in first]
     figures = Figures(
         _times_sum((c.figures.mults for c in counted), times),
