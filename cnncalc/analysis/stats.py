@@ -56,11 +56,12 @@ class Counted:
         return (self.params + self.buffers) * FP32_BYTES
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SiteCounts:
     """What a layer counts on its input and output shapes, whole batch: the same for every
     node that is one layer object on the same shapes (a repeated block's layers), so it is
-    worked out once per analysis and shared by those nodes."""
+    worked out once per analysis and shared by those nodes. (Read-only by convention; not
+    frozen, which cost a tenth of an analysis.)"""
 
     basis: Basis
     figures: Figures

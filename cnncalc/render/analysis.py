@@ -294,17 +294,16 @@ def layer_record(
 def layer_records(layers: Iterable[LayerStats]) -> Iterator[dict]:
     """Each layer's record, the part its site decides made once for all the layers alike
     (a repeated block's: they share one :class:`SiteCounts`), and its field's once for the
-    layers that pass one field on (a ReLU after its conv): a network of 100,000 layers
-    makes a few hundred site parts, not 100,000."""
+    layers in a row that pass one field on (a ReLU after its conv): a network of 100,000
+    layers makes a few hundred site parts, not 100,000, and keeps only the last field's."""
     sites: dict[int, tuple[dict, dict]] = {}
-    fields: dict[int, tuple[list, list]] = {}
+    last_field, field = None, ([], [])  # only the last: a field passes on to the next layers
     for row in layers:
         site = sites.get(id(row.counts))
         if site is None:
             site = sites[id(row.counts)] = (_site_record(row), row.ops.as_dict())
-        field = fields.get(id(row.node.field))
-        if field is None:
-            field = fields[id(row.node.field)] = _field_record(row)
+        if row.node.field is not last_field:
+            last_field, field = row.node.field, _field_record(row)
         yield layer_record(row, site, field)
 
 
@@ -453,18 +452,18 @@ def csv_text(analysis: Analysis) -> str:
     site_cells, field_cells = _csv_cells(CSV_SITE_FIELDS), _csv_cells(CSV_FIELD_FIELDS)
     convention = analysis.convention.name
     sites: dict[int, list] = {}
-    fields: dict[int, list] = {}
 
-    def line(row: LayerStats) -> list:
-        site = sites.get(id(row.counts))
-        if site is None:
-            site = sites[id(row.counts)] = site_cells(row)
-        field = fields.get(id(row.node.field))
-        if field is None:
-            field = fields[id(row.node.field)] = field_cells(row)
-        return [row.name, *site, *field, row.depth, convention]
+    def lines() -> Iterator[list]:
+        last_field, field = None, []  # only the last: a field passes on to the next layers
+        for row in analysis.layers:
+            site = sites.get(id(row.counts))
+            if site is None:
+                site = sites[id(row.counts)] = site_cells(row)
+            if row.node.field is not last_field:
+                last_field, field = row.node.field, field_cells(row)
+            yield [row.name, *site, *field, row.depth, convention]
 
-    writer.writerows(map(line, analysis.layers))
+    writer.writerows(lines())
     tot = total_record(analysis.total)
     writer.writerow(
         [("total" if f == "name" else tot.get(f, "")) for f in CSV_FIELDS]
