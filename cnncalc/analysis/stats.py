@@ -222,7 +222,7 @@ class Sites(NamedTuple):
 
     first: list[Node]
     """One node of each distinct site."""
-    index: list[int]
+    site_of: list[int]
     """Each node's site, by its place in ``first``."""
     times: list[int]
     """How many nodes each site has."""
