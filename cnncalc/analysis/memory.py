@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnncalc.analysis.stats import Sites, distinct_sites
 from cnncalc.analysis.training import grad_flow
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.backward import Kept, Saved
 from cnncalc.kinds.base import StateEntry, state_size
-from cnncalc.model.graph import INPUT, Graph, layer_key
+from cnncalc.model.graph import INPUT, Graph
 
 DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 """Bytes per value of each training dtype."""
@@ -159,9 +160,14 @@ def _state_bytes(state: list[StateEntry], width: int, optimizer: Optimizer):
 
 
 def training_memory(
-    graph: Graph, batch: int = 1, dtype: str = "fp32", optimizer: str = "sgd"
+    graph: Graph,
+    batch: int = 1,
+    dtype: str = "fp32",
+    optimizer: str = "sgd",
+    sites: Sites | None = None,
 ) -> MemoryAnalysis:
-    """Bytes per layer and in total for one training step at ``batch``."""
+    """Bytes per layer and in total for one training step at ``batch`` (``sites``: the
+    graph's :func:`distinct_sites`, when already found)."""
     width, opt = get_dtype(dtype), get_optimizer(optimizer)
     flow = grad_flow(graph)
     nodes = graph.nodes
@@ -178,22 +184,24 @@ def training_memory(
         view = nodes[index]
         return view.layer.is_strided_view(view.in_shape, view.out_shape, batch)
 
+    # equal layers on the same shapes keep alike and hold alike: each worked out once
+    first, site_of, _ = sites or distinct_sites(graph)
+    kept_by: list[Saved | None] = [None] * len(first)
     readers: dict[int, list[str]] = {}
-    extras: list[list] = [[] for _ in nodes]
-    kept_by: dict[tuple, Saved] = {}  # equal layers on the same shapes keep alike
-    for node in nodes:
-        if not flow.trains[node.index]:
+    extras: list[tuple] = [()] * len(nodes)
+    trains = flow.trains
+    for node, site in zip(nodes, site_of):
+        if not trains[node.index]:
             continue
-        site = (layer_key(node.layer), node.in_shape, node.out_shape)
-        saved = kept_by.get(site)
+        saved = kept_by[site]
         if saved is None:
             saved = kept_by[site] = node.layer.saved(node.in_shape, node.out_shape, batch)
         kept = list(node.inputs) if saved.input else []
-        extras[node.index] = list(saved.extra)
+        extras[node.index] = saved.extra
         if kept and node.layer.copies_strided_input and strided(node.inputs[0]):
             kept = []  # it keeps a contiguous copy, not the view's source
             copy = Kept("contiguous copy of its input", prod(node.in_shape) * batch)
-            extras[node.index].append(copy)
+            extras[node.index] = (*saved.extra, copy)
         if saved.output:
             kept.append(node.index)
         for index in kept:
@@ -201,16 +209,16 @@ def training_memory(
             if node.name not in names:
                 names.append(node.name)
 
+    state_bytes = [_state_bytes(n.layer.state(n.in_shape), width, opt) for n in first]
+    output_bytes = [prod(n.out_shape) * batch * width for n in first]
     layers = []
-    state_bytes: dict[tuple, tuple] = {}  # equal layers on one input shape: worked out once
-    for node in nodes:
-        key = (layer_key(node.layer), node.in_shape)
-        if key not in state_bytes:
-            state_bytes[key] = _state_bytes(node.layer.state(node.in_shape), width, opt)
-        params, buffers, grads, opt_bytes = state_bytes[key]
-        own = sum(k.elements * (k.width or width) for k in extras[node.index])
-        output = prod(node.out_shape) * batch * width if node.index in readers else 0
-        what = (("output",) if output else ()) + tuple(k.what for k in extras[node.index])
+    for node, site in zip(nodes, site_of):
+        params, buffers, grads, opt_bytes = state_bytes[site]
+        extra = extras[node.index]
+        own = sum(k.elements * (k.width or width) for k in extra) if extra else 0
+        kept_for = readers.get(node.index)
+        output = output_bytes[site] if kept_for is not None else 0
+        what = (("output",) if output else ()) + tuple(k.what for k in extra)
         layers.append(
             LayerMemory(
                 node.name,
@@ -221,7 +229,7 @@ def training_memory(
                 grads,
                 opt_bytes,
                 output + own,
-                tuple(readers.get(node.index, ())),
+                tuple(kept_for or ()),
                 what,
             )
         )

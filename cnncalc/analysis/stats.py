@@ -5,10 +5,13 @@ Every count is an exact int for the whole batch. Nothing here prints.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from operator import attrgetter
-from typing import Any
+from itertools import repeat
+from operator import attrgetter, mul
+from typing import Any, NamedTuple
 
 from cnncalc.conventions.engine import Basis, Convention, Figures, total_figures
 from cnncalc.conventions.presets import CONVENTIONS, get_convention
@@ -16,7 +19,7 @@ from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.base import StateEntry, state_size
 from cnncalc.kinds.joins import Broadcasting
-from cnncalc.kinds.ops import Ops, total_ops
+from cnncalc.kinds.ops import Ops, astuple
 from cnncalc.model.graph import Graph, Node, layer_key
 
 FP32_BYTES = 4
@@ -53,11 +56,12 @@ class Counted:
         return (self.params + self.buffers) * FP32_BYTES
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SiteCounts:
     """What a layer counts on its input and output shapes, whole batch: the same for every
     node that is one layer object on the same shapes (a repeated block's layers), so it is
-    worked out once per analysis and shared by those nodes."""
+    worked out once per analysis and shared by those nodes. (Read-only by convention; not
+    frozen, which cost a tenth of an analysis.)"""
 
     basis: Basis
     figures: Figures
@@ -120,12 +124,13 @@ class LayerStats(Counted):
 @dataclass(frozen=True)
 class NetworkBasis:
     """A network's quantities, each the sum of its layers' (a convention weighs each layer
-    by its kind; a sum of quantities is the textbooks' total, e.g. weights + output maps)."""
+    by its kind; a sum of quantities is the textbooks' total, e.g. weights + output maps).
+    ``sites`` holds each distinct site's basis once, with the number of layers that are it."""
 
-    layers: tuple[Basis, ...]
+    sites: tuple[tuple[Basis, int], ...]
 
     def value(self, term: str) -> int:
-        return sum(b.value(term) for b in self.layers)
+        return sum(b.value(term) * times for b, times in self.sites)
 
     @property
     def weights(self) -> int:
@@ -211,37 +216,75 @@ def site_counts(
     )
 
 
+class Sites(NamedTuple):
+    """A graph's nodes grouped by site (a layer with equal options on the same shapes: a
+    repeated block's layers count alike)."""
+
+    first: list[Node]
+    """One node of each distinct site."""
+    site_of: list[int]
+    """Each node's site, by its place in ``first``."""
+    times: list[int]
+    """How many nodes each site has."""
+
+
+def distinct_sites(graph: Graph) -> Sites:
+    """The graph's nodes grouped by site (:class:`Sites`)."""
+    first: list[Node] = []
+    index: list[int] = []
+    seen: dict[tuple, int] = {}
+    for node in graph.nodes:
+        key = (layer_key(node.layer), node.in_shapes, node.out_shape)
+        i = seen.get(key)
+        if i is None:
+            i = seen[key] = len(first)
+            first.append(node)
+        index.append(i)
+    times = [0] * len(first)
+    for i, n in Counter(index).items():
+        times[i] = n
+    return Sites(first, index, times)
+
+
+def _times_sum(values: Iterable[int], times: list[int]) -> int:
+    """Σ value·times: a network's count from its distinct sites' counts."""
+    return sum(map(mul, values, times))
+
+
 def analyse_graph(
     graph: Graph,
     batch: int = 1,
     convention: str | Convention = "macs",
     deconv: DeconvCount | None = None,
+    sites: Sites | None = None,
 ) -> Analysis:
     """Per-layer parameters, buffers, connections, operations and memory, and totals.
-    A network's figure is the sum of its layers' (a convention weighs each kind its way)."""
+    A network's figure is the sum of its layers' (a convention weighs each kind its way),
+    worked out once per distinct site and weighted by how many layers are that site
+    (``sites``: the graph's :func:`distinct_sites`, when already found)."""
     conv = get_convention(convention) if isinstance(convention, str) else convention
-    sites: list[SiteCounts] = []
-    seen: dict[tuple, SiteCounts] = {}
-    for node in graph.nodes:
-        # layers with equal options on the same shapes (a repeated block's, a block called
-        # with the same arguments) count alike: work them out once
-        key = (layer_key(node.layer), node.in_shapes, node.out_shape)
-        counts = seen.get(key)
-        if counts is None:
-            counts = seen[key] = site_counts(node, conv, batch, deconv)
-        sites.append(counts)
-    figures = total_figures(c.figures for c in sites)
+    first, index, times = sites or distinct_sites(graph)
+    counted = [site_counts(node, conv, batch, deconv) for node in first]
+    figures = Figures(
+        _times_sum((c.figures.mults for c in counted), times),
+        _times_sum((c.figures.adds for c in counted), times),
+        _times_sum((c.figures.macs for c in counted), times),
+        _times_sum((c.figures.flops for c in counted), times),
+        None if conv.space is None else _times_sum((c.figures.space or 0 for c in counted), times),
+    )
     network_flops = figures.flops
-    layers = tuple(LayerStats(node, c, network_flops) for node, c in zip(graph.nodes, sites))
+    layers = tuple(map(LayerStats, graph.nodes, [counted[i] for i in index], repeat(network_flops)))
     total = Totals(
-        params=sum(c.params for c in sites),
-        buffers=sum(c.buffers for c in sites),
-        connections=sum(c.connections for c in sites),
-        ops=total_ops(c.ops for c in sites),
+        params=_times_sum((c.params for c in counted), times),
+        buffers=_times_sum((c.buffers for c in counted), times),
+        connections=_times_sum((c.connections for c in counted), times),
+        ops=Ops(*(_times_sum(column, times) for column in zip(*(astuple(c.ops) for c in counted))))
+        if counted
+        else Ops(),
         figures=figures,
-        activations=sum(c.activations for c in sites),
+        activations=_times_sum((c.activations for c in counted), times),
         depth=graph.depth,
-        basis=NetworkBasis(tuple(c.basis for c in sites)),
+        basis=NetworkBasis(tuple(zip((c.basis for c in counted), times))),
     )
     return Analysis(
         graph.name,
@@ -292,8 +335,12 @@ def convention_totals(
     graph: Graph, batch: int = 1, deconv: DeconvCount | None = None
 ) -> ConventionTotals:
     """The network's totals under every convention, each layer's quantities worked out once."""
-    bases = [layer_basis(node, batch, deconv) for node in graph.nodes]
-    totals = {name: total_figures(c.figures(b) for b in bases) for name, c in CONVENTIONS.items()}
+    first, _, times = distinct_sites(graph)
+    bases = [layer_basis(node, batch, deconv) for node in first]
+    totals = {
+        name: total_figures(c.figures(b).times(n) for b, n in zip(bases, times))
+        for name, c in CONVENTIONS.items()
+    }
     rows = tuple(
         ConventionTotal(c, totals[name], totals["macs"]) for name, c in CONVENTIONS.items()
     )

@@ -18,7 +18,7 @@ from itertools import product
 
 from cnncalc.analysis.memory import MemoryAnalysis, training_memory
 from cnncalc.analysis.resized import file_params, resized_layers
-from cnncalc.analysis.stats import Analysis, analyse_graph
+from cnncalc.analysis.stats import Analysis, analyse_graph, distinct_sites
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
 from cnncalc.kinds.base import MAX_SIZE
@@ -250,7 +250,8 @@ def _sweep(
         except CnnCalcError as exc:
             points.append(SweepPoint(shape, None, None, exc.message))
             continue
-        analysis = analyse_graph(graph, batch, convention)
+        sites = distinct_sites(graph)  # one grouping for the stats and the memory
+        analysis = analyse_graph(graph, batch, convention, sites=sites)
         resized = ()
         if at_file is not None:
             params = [layer.params for layer in analysis.layers]
@@ -259,7 +260,7 @@ def _sweep(
             SweepPoint(
                 shape,
                 analysis,
-                training_memory(graph, batch, dtype, optimizer),
+                training_memory(graph, batch, dtype, optimizer, sites),
                 None,
                 resized,
             )

@@ -61,9 +61,16 @@ class Basis:
     def value(self, term: str) -> int:
         if term == "macs" and self._on_output:
             term = "output_macs"
-        if term not in self._values:
-            self._values[term] = QUANTITIES[term].of(self.site, self.batch)
-        return self._values[term]
+        return self.quantity(term)
+
+    def quantity(self, term: str) -> int:
+        """One quantity of :data:`QUANTITIES` by its own name (``macs`` is the MACs where
+        the layer's kind counts them, whatever ``deconv`` says)."""
+        try:
+            return self._values[term]
+        except KeyError:
+            value = self._values[term] = QUANTITIES[term].of(self.site, self.batch)
+            return value
 
 
 # --------------------------------------------------------------------------- sums and tables
@@ -188,9 +195,55 @@ class Figures:
             space,
         )
 
+    def times(self, n: int) -> "Figures":
+        """The figures of n layers alike."""
+        if n == 1:
+            return self
+        space = None if self.space is None else self.space * n
+        return Figures(self.mults * n, self.adds * n, self.macs * n, self.flops * n, space)
+
 
 FIGURES = ("mults", "adds", "macs", "flops")
 NO_FIGURES = Figures(0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """One layer kind's figures under a convention as a matrix: for each quantity any of
+    its sums weighs, that quantity's weight in mults, adds, MACs, FLOPs and space, so that
+    figure_j = Σ_t weight[t][j]·value(t) is one pass over the quantities (its :class:`Sum`
+    rows say the same, term by term, for the working). ``space`` is None where the
+    convention has no space figure."""
+
+    terms: tuple[tuple[str, tuple[int, int, int, int, int]], ...]
+    has_space: bool
+
+    @staticmethod
+    def of(rows: Mapping[str, "Sum"], on_output: bool) -> "Weights":
+        """The matrix of a layer's rows (:meth:`Convention.rows`), its ``macs`` quantity
+        read as ``output_macs`` when a transposed conv's MACs are counted on the output."""
+        matrix: dict[str, list[int]] = {}
+        for j, figure in enumerate((*FIGURES, "space")):
+            for term, weight in rows[figure].terms if figure in rows else ():
+                if term == "macs" and on_output:
+                    term = "output_macs"
+                matrix.setdefault(term, [0] * 5)[j] += weight
+        return Weights(
+            tuple((t, (w[0], w[1], w[2], w[3], w[4])) for t, w in matrix.items()),
+            "space" in rows,
+        )
+
+    def figures(self, basis: Basis) -> Figures:
+        mults = adds = macs = flops = space = 0
+        quantity = basis.quantity
+        for term, (wm, wa, wc, wf, ws) in self.terms:
+            v = quantity(term)
+            mults += wm * v
+            adds += wa * v
+            macs += wc * v
+            flops += wf * v
+            space += ws * v
+        return Figures(mults, adds, macs, flops, space if self.has_space else None)
 
 
 def total_figures(many) -> Figures:
@@ -255,17 +308,20 @@ class Convention:
             rows["space"] = _row(self.space, site)
         return rows
 
+    def weights(self, site: Site, deconv: DeconvCount | None = None) -> "Weights":
+        """The layer's figures as one :class:`Weights` (its rows of :meth:`rows`, with a
+        transposed conv's MACs on ``deconv or self.deconv``), made once per count key,
+        number of axes and place of those MACs: a convention is constant data."""
+        on_output = (deconv or self.deconv) == "output"
+        key = (_keys(site), site.axes, on_output)
+        cache = self.__dict__.setdefault("_weights_cache", {})
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = Weights.of(self.rows(site), on_output)
+        return found
+
     def figures(self, basis: Basis) -> Figures:
-        counted = basis.counting(self.deconv)
-        rows = self.rows(basis.site)
-        mults, adds, macs, flops = (rows[f].of(counted) for f in FIGURES)
-        return Figures(
-            mults,
-            adds,
-            macs,
-            flops,
-            space=rows["space"].of(counted) if "space" in rows else None,
-        )
+        return self.weights(basis.site, basis.deconv).figures(basis)
 
     def reported(self, figures: Figures) -> int:
         """The tool's own number among the figures."""

@@ -15,10 +15,11 @@ if TYPE_CHECKING:
 DeconvCount = Literal["input", "output"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Site:
     """One layer as a convention sees it: the kind, its input and output shapes
-    (channels first, no batch) and its raw operations for one sample."""
+    (channels first, no batch) and its raw operations for one sample. (Read-only by
+    convention; not frozen, whose __init__ costs as much as a site's figures.)"""
 
     layer: "Kind"
     x: Shape

@@ -40,9 +40,3 @@ OP_FIELDS = tuple(f.name for f in fields(Ops))
 
 astuple = attrgetter(*OP_FIELDS)
 """The counts of an Ops as a plain tuple, in field order."""
-
-
-def total_ops(many) -> Ops:
-    """Field-by-field sum of many Ops."""
-    columns = list(zip(*(astuple(o) for o in many)))
-    return Ops(*(sum(c) for c in columns)) if columns else Ops()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from fractions import Fraction
 from operator import attrgetter
@@ -246,11 +246,11 @@ def _with_space(record: dict, space: int | None) -> dict:
     }
 
 
-def layer_record(row: LayerStats) -> dict:
+def _site_record(row: LayerStats) -> dict:
+    """The part of a layer's record its site decides (kind, shapes, counts), in the
+    record's order, the convention's space after the FLOPs where it has one."""
     return _with_space(
         {
-            "name": row.name,
-            "path": list(layer_path(row.name)),
             "kind": row.kind,
             "in_shape": list(row.in_shape),
             "out_shape": list(row.out_shape),
@@ -262,13 +262,49 @@ def layer_record(row: LayerStats) -> dict:
             "macs": row.macs,
             "flops": row.flops,
             "activations": row.activations,
-            "rf": [exact(v) for v in row.rf],
-            "jump": [exact(v) for v in row.jump],
-            "depth": row.depth,
-            "ops": row.ops.as_dict(),
         },
         row.figures.space,
     )
+
+
+def _field_record(row: LayerStats) -> tuple[list, list]:
+    """A layer's receptive field and jump as JSON numbers."""
+    return [exact(v) for v in row.rf], [exact(v) for v in row.jump]
+
+
+def layer_record(
+    row: LayerStats, site: tuple[dict, dict] | None = None, field: tuple[list, list] | None = None
+) -> dict:
+    """One layer as JSON; ``site`` is its :func:`_site_record` and its ``ops``, ``field``
+    its :func:`_field_record`, when already made for a layer alike (the records then share
+    them: write them, never edit them)."""
+    head, ops = site or (_site_record(row), row.ops.as_dict())
+    rf, jump = field or _field_record(row)
+    return {
+        "name": row.name,
+        "path": list(layer_path(row.name)),
+        **head,
+        "rf": rf,
+        "jump": jump,
+        "depth": row.depth,
+        "ops": ops,
+    }
+
+
+def layer_records(layers: Iterable[LayerStats]) -> Iterator[dict]:
+    """Each layer's record, the part its site decides made once for all the layers alike
+    (a repeated block's: they share one :class:`SiteCounts`), and its field's once for the
+    layers in a row that pass one field on (a ReLU after its conv): a network of 100,000
+    layers makes a few hundred site parts, not 100,000, and keeps only the last field's."""
+    sites: dict[int, tuple[dict, dict]] = {}
+    last_field, field = None, ([], [])  # only the last: a field passes on to the next layers
+    for row in layers:
+        site = sites.get(id(row.counts))
+        if site is None:
+            site = sites[id(row.counts)] = (_site_record(row), row.ops.as_dict())
+        if row.node.field is not last_field:
+            last_field, field = row.node.field, _field_record(row)
+        yield layer_record(row, site, field)
 
 
 def total_record(total: Totals) -> dict:
@@ -333,7 +369,7 @@ def json_record(analysis: Analysis, depth: int | None = None, layers: Callable =
         **_outputs_record(analysis),
         "batch": analysis.batch,
         "convention": analysis.convention.name,
-        "layers": layers(layer_record(r) for r in analysis.layers),
+        "layers": layers(layer_records(analysis.layers)),
         "total": total_record(analysis.total),
         **(
             {
@@ -370,8 +406,7 @@ def json_stream(analysis: Analysis, depth: int | None = None) -> Iterator[str]:
     return json_chunks(json_record(analysis, depth, layers=iter))
 
 
-CSV_FIELDS = (
-    "name",
+CSV_SITE_FIELDS = (
     "kind",
     "out_shape",
     "params",
@@ -382,10 +417,11 @@ CSV_FIELDS = (
     "macs",
     "flops",
     "activations",
-    "rf",
-    "jump",
-    "depth",
 )
+"""The CSV columns a layer's site decides: the same for every layer alike."""
+CSV_FIELD_FIELDS = ("rf", "jump")
+"""The CSV columns of a layer's receptive field."""
+CSV_FIELDS = ("name", *CSV_SITE_FIELDS, *CSV_FIELD_FIELDS, "depth")
 
 
 def _joined(read: Callable) -> Callable:
@@ -394,20 +430,40 @@ def _joined(read: Callable) -> Callable:
 
 
 CSV_CELLS: dict[str, Callable] = {
-    "out_shape": _joined(attrgetter("out_shape")),
+    "out_shape": lambda row: "x".join(map(str, row.out_shape)),
     "rf": _joined(attrgetter("rf")),
     "jump": _joined(attrgetter("jump")),
 }
 """The CSV cells that are not one attribute of a layer's stats as it is (a shape, a field)."""
 
 
+def _csv_cells(fields: tuple[str, ...]) -> Callable:
+    """The cells of some columns of a layer's row, as one function."""
+    cells = [CSV_CELLS.get(f) or attrgetter(f) for f in fields]
+    return lambda row: [cell(row) for cell in cells]
+
+
 def csv_text(analysis: Analysis) -> str:
+    """One line a layer; the cells a layer's site decides, and its field's, are written
+    once for all the layers alike (:func:`layer_records` does the same for JSON)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_FIELDS + ("convention",))
-    cells = [CSV_CELLS.get(f) or attrgetter(f) for f in CSV_FIELDS]
+    site_cells, field_cells = _csv_cells(CSV_SITE_FIELDS), _csv_cells(CSV_FIELD_FIELDS)
     convention = analysis.convention.name
-    writer.writerows([cell(row) for cell in cells] + [convention] for row in analysis.layers)
+    sites: dict[int, list] = {}
+
+    def lines() -> Iterator[list]:
+        last_field, field = None, []  # only the last: a field passes on to the next layers
+        for row in analysis.layers:
+            site = sites.get(id(row.counts))
+            if site is None:
+                site = sites[id(row.counts)] = site_cells(row)
+            if row.node.field is not last_field:
+                last_field, field = row.node.field, field_cells(row)
+            yield [row.name, *site, *field, row.depth, convention]
+
+    writer.writerows(lines())
     tot = total_record(analysis.total)
     writer.writerow(
         [("total" if f == "name" else tot.get(f, "")) for f in CSV_FIELDS]
