@@ -40,3 +40,9 @@ def exported_yaml_module(text: str) -> types.ModuleType:
 def torch_model(name: str):
     """A fresh instance of the exported network, in eval mode."""
     return exported_module(name).build().eval()
+
+
+def spec_model(spec, label: str):
+    """A fresh instance of the exported network ``spec`` (a study's variant, say), in eval
+    mode."""
+    return _execute(_source(spec, label), label).build().eval()
