@@ -16,8 +16,9 @@ Sections (each prints its goal beside the figure):
 4. plot: ``flops densenet201 --plot``, time and image size;
 5. verify: the estimate beside the real forward pass on every zoo network and on a
    ShuffleNet-like network written with connection tables; the real time is one run from
-   2 s, else the median of 3 runs (5 under 0.1 s), each beside its own estimate, with the
-   spread of the runs; run it with ``--blas-threads 1`` on a shared machine.
+   2 s, else the median of 3 runs (5 under 0.1 s, 9 under 10 ms), each beside its own
+   estimate, with the spread of the runs; run it with ``--blas-threads 1`` on a shared
+   machine.
 
 Wall time on a shared machine swings with the other work on it; CPU time (user + system of
 the child) is what the command itself spent: on an idle machine the two agree for these
@@ -378,9 +379,18 @@ to another process can take twice as long (MobileNetV2 once took 0.77 s where re
 0.42–0.45 s), which says nothing of the estimate; a run of seconds averages that out."""
 
 SHORT_RUN = 0.1
-"""Seconds under which a verify is repeated five times: a run of a few milliseconds either
-runs through or waits out another process's time slice (1 ms runs took 9–10 ms once in a
-while at load 8)."""
+"""Seconds under which a verify is repeated five times, nine under a tenth of that: a
+run of a few milliseconds either runs through or waits out another process's time slice
+(1 ms runs took 9–10 ms once in a while at load 8, and at load 6 three of five runs of
+d2l's LeNet with batch norm took 3–6 ms for 1 ms), which says nothing of the estimate."""
+
+
+def repetitions(first: float) -> int:
+    """Runs of a verify whose first run took ``first`` seconds (:data:`LONG_RUN`,
+    :data:`SHORT_RUN`)."""
+    if first >= LONG_RUN:
+        return 1
+    return 3 if first >= SHORT_RUN else 5 if first >= SHORT_RUN / 10 else 9
 
 
 def verify(work: Path, zoo: bool) -> None:
@@ -394,7 +404,8 @@ def verify(work: Path, zoo: bool) -> None:
         f"threads: {os.environ.get('OPENBLAS_NUM_THREADS', 'numpy default')}; load average "
         f"{os.getloadavg()[0]:.1f})\n"
         f"Each estimate is made right before its own run. Real time: one run from "
-        f"{LONG_RUN:g} s, else the median of 3 runs (5 under {SHORT_RUN:g} s), beside the "
+        f"{LONG_RUN:g} s, else the median of 3 runs (5 under {SHORT_RUN:g} s, 9 under "
+        f"{SHORT_RUN / 10:g} s), beside the "
         "median estimate; the spread is the slowest run over the fastest."
     )
     nets = [str(tabled_network(work))]
@@ -405,9 +416,7 @@ def verify(work: Path, zoo: bool) -> None:
         for spec in variants(load(net)):
             try:
                 runs = [verify_network(spec, max_seconds=3600)]
-                wanted = (
-                    1 if runs[0].seconds >= LONG_RUN else 3 if runs[0].seconds >= SHORT_RUN else 5
-                )
+                wanted = repetitions(runs[0].seconds)
                 while len(runs) < wanted:
                     runs.append(verify_network(spec, max_seconds=3600))
             except (CnnCalcError, MemoryError) as exc:  # e.g. a 26.8 GiB fc weight

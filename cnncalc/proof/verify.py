@@ -688,10 +688,12 @@ def verify_network(
     if impl == "naive":
         cost = estimate(graph, total, batch, impl, runner.naive_cost())
     else:
+        # a run refused for its memory is not sampled for it (a gigabyte, some seconds)
+        fits = weight_bytes(graph) + peak_bytes(graph, batch) <= memory_limit()
         fast = fast_cost(
             runner,
             tables=table_connections(graph) > 0,
-            fresh_sample=min(new_bytes(graph, batch), FRESH_SAMPLE_BYTES),
+            fresh_sample=min(new_bytes(graph, batch), FRESH_SAMPLE_BYTES) if fits else 0,
         )
         cost = estimate(graph, total, batch, impl, fast=fast)
     _refuse_if_too_big(graph.name, cost, impl, max_seconds)
