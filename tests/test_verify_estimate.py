@@ -285,3 +285,35 @@ def test_table_cost_is_measured_and_positive():
     from cnncalc.proof.executor.run import table_cost
 
     assert 0 < table_cost(repeats=1) < 0.01
+
+
+@pytest.mark.requires("numpy")
+def test_a_run_with_large_arrays_samples_as_much_new_memory_as_it_takes(monkeypatch):
+    """A 1×1 conv to 4 maps of 1024×1024 takes 32 MiB of new memory: the first touch is
+    priced on a sample of that size, before the run."""
+    from cnncalc.proof.executor import run as runner
+    from cnncalc.proof.verify import verify_network
+
+    sampled = []
+    monkeypatch.setattr(runner, "fresh_cost", lambda size: sampled.append(size) or (1e-12, 1e-12))
+    spec = loads(
+        "name: big\ninput: [1, 1024, 1024]\nlayers:\n  - {conv: 4, kernel: 1, bias: false}\n"
+    )
+    assert verify_network(spec, max_seconds=600).ok
+    assert sampled == [32 * MIB]
+
+
+@pytest.mark.requires("numpy")
+def test_a_run_refused_for_its_memory_fills_no_sample(monkeypatch):
+    """VGG-16 at batch 100,000 needs far more than half the memory: it is refused without
+    first filling a gigabyte to price a run that will not happen."""
+    from cnncalc.errors import CnnCalcError
+    from cnncalc.proof.executor import run as runner
+    from cnncalc.proof.verify import verify_network
+
+    def no_sample(size):
+        raise AssertionError(f"sampled {size} bytes")
+
+    monkeypatch.setattr(runner, "fresh_cost", no_sample)
+    with pytest.raises(CnnCalcError, match="half this machine's memory"):
+        verify_network(load("vgg16"), batch=100_000, max_seconds=1e12)
