@@ -28,12 +28,14 @@ the heap; 528 at 32 MiB and 640 at 256 MiB, a new mapping each time. A first tou
 1.1–2.3 ns a value on an idle machine and up to 33 ns on a fresh stretch of this virtual
 machine's memory, against 0.2–0.5 ns for a second pass."""
 
-FRESH_SAMPLE_BYTES = 2**30
-"""At most this much new memory is filled to price first touch before a run that will take
-more (:func:`cnncalc.proof.executor.run.fresh_cost`): on this virtual machine memory freed
-a moment before is backed by the host still (about 1 ns a value), memory freed longer ago
-is given back and backed again on its first touch (16–34 ns a value), and the sample has to
-reach past the first kind to meet the second."""
+FRESH_SAMPLE_SECONDS = 1.0
+"""Filling new memory to price its first touch before a run stops after this long, or once
+it has filled as much as the run will take (:func:`cnncalc.proof.executor.run.fresh_cost`).
+On this virtual machine memory freed a moment before is backed by the host still (about
+1 ns a value) and memory freed longer ago is given back and backed again on its first
+touch (16–34 ns a value); a sample has to reach past the first kind to meet the second.
+A second is 8 GB of the first kind and some 300 MB of the second: either the sample takes
+all the run will take (which the run then finds backed), or it meets the dear kind."""
 
 FRESH_SAMPLE_CHUNK = 64 * 2**20
 """The sample is filled in arrays of this size, all kept until it ends, each timed alone."""

@@ -30,7 +30,7 @@ from cnncalc.kinds.pool import Adaptive, Pool, Subsample
 from cnncalc.kinds.rearrange import Crop, Select, Shuffle, Upsample
 from cnncalc.model.graph import Graph
 from cnncalc.model.spec import NetworkSpec
-from cnncalc.proof.impls import FRESH_BYTES, FRESH_SAMPLE_BYTES, IMPLS, band_rows
+from cnncalc.proof.impls import FRESH_BYTES, IMPLS, band_rows
 
 if TYPE_CHECKING:  # the executor needs numpy, which only a run may load
     from cnncalc.proof.executor.run import NaiveCost
@@ -533,8 +533,8 @@ def fast_cost(runner, tables: bool = False, repeats: int = 3, fresh_sample: int 
     is most of its work). A price that noise would make negative is charged the network's
     whole time instead, the safe side for --max-seconds. The per-connection cost of a
     tabled conv is ``runner.table_cost``'s (measured only for a network with ``tables``);
-    a byte of a new mapping's and a byte of new memory's are ``runner.fresh_cost``'s on
-    ``fresh_sample`` bytes (measured only for a network that writes some: none of the
+    a byte of a new mapping's and a byte of new memory's are ``runner.fresh_cost``'s on at
+    most ``fresh_sample`` bytes (measured only for a network that writes some: none of the
     networks above does)."""
     graphs = {name: build(loads(f"name: {name}\n{text}")) for name, text in CALIBRATION.items()}
     weights = {name: runner.constant_state(graph) for name, graph in graphs.items()}
@@ -693,7 +693,7 @@ def verify_network(
         fast = fast_cost(
             runner,
             tables=table_connections(graph) > 0,
-            fresh_sample=min(new_bytes(graph, batch), FRESH_SAMPLE_BYTES) if fits else 0,
+            fresh_sample=new_bytes(graph, batch) if fits else 0,
         )
         cost = estimate(graph, total, batch, impl, fast=fast)
     _refuse_if_too_big(graph.name, cost, impl, max_seconds)
