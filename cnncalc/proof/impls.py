@@ -23,10 +23,10 @@ FRESH_BYTES = 32 * 2**20
 malloc serves a request of this size or more (its largest mmap threshold,
 ``DEFAULT_MMAP_THRESHOLD_MAX`` on 64-bit) with a new ``mmap`` and unmaps it on ``free``, so
 every such array is filled page by page for the first time. Measured here with numpy
-(minor page faults per allocation, the 10th of 10 alike): 24–90 for 1–31.5 MiB, reused from
-the heap; 528 at 32 MiB and 640 at 256 MiB, a new mapping each time. A first touch cost
-1.1–2.3 ns a value on an idle machine and up to 33 ns on a fresh stretch of this virtual
-machine's memory, against 0.2–0.5 ns for a second pass."""
+(minor page faults an allocation, the mean of ten after a first): 24–90 for 1–31.5 MiB,
+reused from the heap; 528 at 32 MiB and 640 at 256 MiB, a new mapping each time. A first
+touch cost 0.8–2.3 ns a value in memory freed seconds before and 16–34 ns in memory this
+virtual machine had given back to its host, against 0.2–0.5 ns for a second pass."""
 
 FRESH_SAMPLE_SECONDS = 1.0
 """Filling new memory to price its first touch before a run stops after this long, or once
