@@ -5,13 +5,14 @@ from derivations written out; how near the seconds come is benchmarks/bench_inst
 
 import pytest
 
-from cnncalc.analysis.pipeline import build, load, loads
+from cnncalc.analysis.pipeline import build, load, loads, variants
 from cnncalc.proof.verify import (
     TERMS,
     FastCost,
     FastWork,
     estimate,
     fast_work,
+    new_bytes,
     table_connections,
 )
 
@@ -168,6 +169,86 @@ def test_a_tabled_conv_charges_its_connections():
     assert work.calls == 3
 
 
+MIB = 2**20
+"""glibc maps an allocation of 32 MiB or more anew (its largest mmap threshold); the
+executor's values are float64, 8 bytes each."""
+
+
+def test_a_conv_output_of_32_mib_is_a_new_mapping_written_to_new_memory():
+    """4 maps of 1024×1024, 8 bytes a value: 4·1024·1024·8 = 32 MiB, the threshold. A 1×1
+    conv reads its input in place (no padding, no im2col)."""
+    work = one_layer("{conv: 4, kernel: 1, bias: false}", input="[1, 1024, 1024]")
+    assert work.fresh == work.new == 4 * 1024 * 1024 * 8 == 32 * MIB
+
+
+def test_a_conv_output_under_32_mib_reuses_the_heap():
+    """3 maps of 1024×1024 are 24 MiB: malloc serves them from memory it keeps."""
+    work = one_layer("{conv: 3, kernel: 1, bias: false}", input="[1, 1024, 1024]")
+    assert (work.fresh, work.new) == (0, 0)
+
+
+def test_lenet5_has_no_array_large_enough_to_touch_first():
+    """Its largest array is C1's 6×28×28 output, 37,632 bytes."""
+    work = fast_work(build(load("lenet5")), 1)
+    assert (work.fresh, work.new) == (0, 0)
+
+
+def test_fc_vs_conv_conv_writes_its_9_6_gb_output_and_padded_input_to_new_memory():
+    """d2l 7.1: 100 maps of 3000×4000 out, 8 bytes a value: 9.6 GB; the input padded by 1 is
+    3×3002×4002. Its im2col bands stay under 32 MiB: a row of output needs 3·9·4000 =
+    108,000 columns, 2^22 // 108,000 = 38 rows a band, 4,104,000 values, 32,832,000 bytes."""
+    variant = variants(load("fc-vs-conv"))[1]
+    work = fast_work(build(variant), 1)
+    output, padded = 100 * 3000 * 4000 * 8, 3 * 3002 * 4002 * 8
+    assert output == 9_600_000_000 and 38 * 108_000 * 8 < 32 * MIB
+    assert work.fresh == work.new == output + padded
+
+
+def test_im2col_bands_of_32_mib_or_more_are_each_a_new_mapping():
+    """512 maps of 8×1024, 3×3, padding 1: a row of output needs 512·9·1024 columns (36 MiB,
+    more than a band's 2^22 values), so each of the 8 rows is a band of its own; the padded
+    input 512×10×1026 is another. At most the padded copy and one band are alive at once
+    (the output, 1×8×1024, is small)."""
+    work = one_layer("{conv: 1, kernel: 3, padding: 1, bias: false}", input="[512, 8, 1024]")
+    band, padded = 512 * 9 * 1024 * 8, 512 * 10 * 1026 * 8
+    assert work.fresh == padded + 8 * band
+    assert work.new == padded + band
+
+
+def test_a_silu_maps_four_arrays_but_holds_two_at_once():
+    """ops_fast's x / (1 + exp(-x)): -x, exp, 1 +, the quotient, each 8×1024×1024 (64 MiB);
+    each temporary is freed once the next is made."""
+    work = one_layer("{silu: }", input="[8, 1024, 1024]")
+    assert work.fresh == 4 * 64 * MIB
+    assert work.new == 2 * 64 * MIB
+
+
+def test_a_residual_shortcut_stays_alive_across_its_branch():
+    """A 1×1 conv to 8 maps of 1024×1024 (64 MiB), then add(itself, relu(itself)): while
+    the add writes its output, the conv's and the relu's outputs are both alive."""
+    graph = build(
+        loads(
+            "name: res\ninput: [1, 1024, 1024]\nlayers:\n"
+            "  - {conv: 8, kernel: 1, bias: false}\n"
+            "  - add: [[], [{relu: }]]\n"
+        )
+    )
+    work = fast_work(graph, 1)
+    assert work.fresh == 3 * 64 * MIB
+    assert work.new == new_bytes(graph, 1) == 3 * 64 * MIB
+
+
+def test_a_chain_frees_each_large_output_after_its_reader():
+    """Three ReLUs on 64 MiB: at most one input and one output alive at once."""
+    graph = build(
+        loads(
+            "name: chain\ninput: [8, 1024, 1024]\nlayers:\n  - repeat: 3\n    layers: [{relu: }]\n"
+        )
+    )
+    assert new_bytes(graph, 1) == 2 * 64 * MIB
+    assert fast_work(graph, 1).fresh == 3 * 64 * MIB
+
+
 def test_fast_estimate_is_each_term_at_its_cost():
     graph = build(loads(SHUFFLE))
     work = fast_work(graph, 1)
@@ -184,11 +265,19 @@ def test_fast_costs_are_measured_and_positive():
     from cnncalc.proof.executor import run as runner
     from cnncalc.proof.verify import fast_cost
 
-    cost = fast_cost(runner, tables=True, repeats=1)
+    cost = fast_cost(runner, tables=True, repeats=1, fresh_sample=32 * 2**20)
     for term in TERMS:
         assert (
             0 < getattr(cost, term) < (0.01 if term in ("convs", "calls", "connections") else 1e-5)
-        )
+        ), term
+
+
+@pytest.mark.requires("numpy")
+def test_first_touch_is_measured_on_a_new_mapping_and_on_new_memory():
+    from cnncalc.proof.executor.run import fresh_cost
+
+    mapped, new = fresh_cost(32 * 2**20)
+    assert 0 < mapped < 1e-6 and 0 < new < 1e-6  # seconds a byte: a 4-KiB page under 4 ms
 
 
 @pytest.mark.requires("numpy")
@@ -196,3 +285,35 @@ def test_table_cost_is_measured_and_positive():
     from cnncalc.proof.executor.run import table_cost
 
     assert 0 < table_cost(repeats=1) < 0.01
+
+
+@pytest.mark.requires("numpy")
+def test_a_run_with_large_arrays_samples_as_much_new_memory_as_it_takes(monkeypatch):
+    """A 1×1 conv to 4 maps of 1024×1024 takes 32 MiB of new memory: the first touch is
+    priced on a sample of that size, before the run."""
+    from cnncalc.proof.executor import run as runner
+    from cnncalc.proof.verify import verify_network
+
+    sampled = []
+    monkeypatch.setattr(runner, "fresh_cost", lambda size: sampled.append(size) or (1e-12, 1e-12))
+    spec = loads(
+        "name: big\ninput: [1, 1024, 1024]\nlayers:\n  - {conv: 4, kernel: 1, bias: false}\n"
+    )
+    assert verify_network(spec, max_seconds=600).ok
+    assert sampled == [32 * MIB]
+
+
+@pytest.mark.requires("numpy")
+def test_a_run_refused_for_its_memory_fills_no_sample(monkeypatch):
+    """VGG-16 at batch 100,000 needs far more than half the memory: it is refused without
+    first filling a gigabyte to price a run that will not happen."""
+    from cnncalc.errors import CnnCalcError
+    from cnncalc.proof.executor import run as runner
+    from cnncalc.proof.verify import verify_network
+
+    def no_sample(size):
+        raise AssertionError(f"sampled {size} bytes")
+
+    monkeypatch.setattr(runner, "fresh_cost", no_sample)
+    with pytest.raises(CnnCalcError, match="half this machine's memory"):
+        verify_network(load("vgg16"), batch=100_000, max_seconds=1e12)

@@ -26,11 +26,11 @@ from cnncalc.kinds.conv import Conv, Deconv
 from cnncalc.kinds.dense import Fc, Flatten
 from cnncalc.kinds.joins import Add, Mul
 from cnncalc.kinds.ops import Ops
-from cnncalc.kinds.pool import Adaptive, Pool
-from cnncalc.kinds.rearrange import Crop, Select, Shuffle
+from cnncalc.kinds.pool import Adaptive, Pool, Subsample
+from cnncalc.kinds.rearrange import Crop, Select, Shuffle, Upsample
 from cnncalc.model.graph import Graph
 from cnncalc.model.spec import NetworkSpec
-from cnncalc.proof.impls import IMPLS, band_rows
+from cnncalc.proof.impls import FRESH_BYTES, IMPLS, band_rows
 
 if TYPE_CHECKING:  # the executor needs numpy, which only a run may load
     from cnncalc.proof.executor.run import NaiveCost
@@ -166,6 +166,9 @@ def table_connections(graph: Graph) -> int:
     )
 
 
+VIEWS = (pw.Dropout, pw.DropPath, pw.Identity, Flatten, Select, Crop)
+"""Kinds ``ops_fast`` runs as a view of their input: no pass over it, no new array."""
+
 PASSES: dict[type, int] = {
     pw.Relu: 2,
     pw.Relu6: 2,
@@ -186,12 +189,7 @@ PASSES: dict[type, int] = {
     pw.LayerNorm: 12,
     pw.GroupNorm: 12,
     pw.InstanceNorm: 12,
-    pw.Dropout: 0,
-    pw.DropPath: 0,
-    pw.Identity: 0,
-    Flatten: 0,
-    Select: 0,
-    Crop: 0,
+    **dict.fromkeys(VIEWS, 0),
 }
 """Whole-map arrays an elementwise kind reads or writes in ``ops_fast``, per output element:
 ``np.maximum(x, 0)`` reads x and writes y (2); batch norm's ``x * scale`` then ``+= shift``
@@ -211,6 +209,130 @@ TRANSCENDENTALS: dict[type, int] = {
 }
 """Element evaluations of numpy's vectorised exp, expm1, tanh, log or power per output
 element in ``ops_fast`` (Mish: logaddexp, then tanh; LRN: the power ``** beta``)."""
+
+NEW_ARRAYS: dict[type, int] = {
+    pw.Relu: 1,
+    pw.Relu6: 1,
+    pw.Tanh: 1,
+    pw.LayerScale: 1,
+    Shuffle: 1,
+    pw.BatchNorm: 1,
+    pw.LeakyRelu: 2,
+    pw.Prelu: 2,
+    pw.Softmax: 3,
+    pw.LogSoftmax: 3,
+    pw.Mish: 3,
+    pw.Hardsigmoid: 3,
+    Subsample: 3,
+    pw.Sigmoid: 4,
+    pw.Silu: 4,
+    pw.Hardswish: 4,
+    pw.Elu: 4,
+    pw.LayerNorm: 5,
+    pw.GroupNorm: 5,
+    pw.InstanceNorm: 5,
+    pw.Lrn: 7,
+    **dict.fromkeys(VIEWS, 0),
+}
+"""Arrays of the output's size an elementwise kind allocates in ``ops_fast``: ReLU's
+``np.maximum`` one; batch norm's ``x * scale`` one (``+= shift`` is in place); SiLU's
+``-x``, ``exp``, ``1 +``, ``x / …`` four; a normalisation's centring, square, scaling and
+affine γ, β five; LRN's square, padded square, window sum, ``k + α/n·s``, its power and the
+quotient seven; a view none. A kind not listed allocates its output alone."""
+
+
+def _new_arrays(node, batch: int) -> list[tuple[int, int]]:
+    """The arrays ``ops_fast`` allocates for a layer, as (how many, values each), whole
+    batch: its outputs and temporaries, a conv's or pool's padded copy, a conv's im2col
+    bands, a tabled conv's partial sums, a transposed conv's per-tap products."""
+    layer, x, y = node.layer, node.in_shape, node.out_shape
+    out = batch * prod(y)
+    if isinstance(layer, pw.Gelu):  # exact: x·√½, erf's object array, its cast, 0.5·x, 1 +,
+        # the product; tanh: x³, ·0.044715, x +, ·√(2/π), tanh, 0.5·x, 1 +, the product
+        return [(6 if layer.approximate == "none" else 8, out)]
+    if isinstance(layer, Conv):
+        g = layer.geometry(x)
+        taps, positions = prod(g.kernel), prod(y[1:])
+        padded = any(lo or hi for lo, hi in g.padding)
+        arrays = [(1, out)]
+        if padded:
+            arrays.append((1, batch * _padded(x, g.padding)))
+        copied = taps > 1 or padded or any(s != 1 for s in g.stride)
+        if layer.table is not None:  # the whole im2col, then one [N, positions] a connection
+            if copied:
+                arrays.append((1, batch * x[0] * taps * positions))
+            arrays.append((layer.inputs_seen(x), batch * positions))
+        elif copied:
+            per_row = batch * (x[0] // layer.groups) * taps * prod(y[2:])
+            band, rows = _band(node, batch), y[1]
+            arrays.append((layer.groups * (rows // band), per_row * band))
+            if rows % band:
+                arrays.append((layer.groups, per_row * (rows % band)))
+        return arrays
+    if isinstance(layer, Deconv):  # the zeroed output, then per tap and group a product of
+        # the group's output maps at the input positions that land, and its input box (a
+        # strided copy): at most every input position
+        steps = layer.groups * prod(layer.geometry(x).kernel)
+        return [
+            (1, out),
+            (steps, batch * (y[0] // layer.groups) * prod(x[1:])),
+            (steps, batch * prod(x) // layer.groups),
+        ]
+    if isinstance(layer, Pool):
+        return [(1, batch * _padded(x, layer.geometry(x).padding)), (1, out)]
+    if isinstance(layer, pw.Linear) and layer.bias:  # y = y + b, a second array
+        return [(2, out)]
+    if isinstance(layer, Upsample):  # one np.take per spatial axis
+        return [(len(y) - 1, out)]
+    return [(NEW_ARRAYS.get(type(layer), 1), out)]
+
+
+def _fresh_arrays(node, batch: int) -> list[tuple[int, int]]:
+    """The arrays of :func:`_new_arrays` that malloc maps anew: each of
+    :data:`~cnncalc.proof.impls.FRESH_BYTES` or more, as (how many, bytes each)."""
+    return [
+        (count, values * EXECUTOR_BYTES_PER_VALUE)
+        for count, values in _new_arrays(node, batch)
+        if count and values * EXECUTOR_BYTES_PER_VALUE >= FRESH_BYTES
+    ]
+
+
+def fresh_bytes(node, batch: int) -> int:
+    """Bytes of the arrays a layer allocates that malloc maps anew (float64), every one
+    filled page by page: a new mapping's pages fault in even where the memory was freed a
+    moment before."""
+    return sum(count * size for count, size in _fresh_arrays(node, batch))
+
+
+def new_bytes(graph: Graph, batch: int) -> int:
+    """The high-water mark of the run's large arrays: the most bytes of them alive at once
+    (each layer's large outputs kept until their last reader has run, as ``run(...,
+    keep=False)`` does, plus the layer's output and its two largest other entries of
+    :func:`_new_arrays`: a conv's padded copy and one im2col band, an elementwise kind's
+    temporary), which is memory the run takes from the machine, not from what it freed
+    before."""
+    if not any(fresh_bytes(node, batch) for node in graph.nodes):
+        return 0
+    last = {i: node.index for node in graph.nodes for i in node.inputs}
+    alive: dict[int, int] = {}
+    high = 0
+    for node in graph.nodes:
+        out = batch * prod(node.out_shape) * EXECUTOR_BYTES_PER_VALUE
+        output = out if out >= FRESH_BYTES and NEW_ARRAYS.get(type(node.layer), 1) else 0
+        others, kept = [], output  # the output is counted apart: it stays alive
+        for count, size in _fresh_arrays(node, batch):
+            if kept and size == kept:
+                count, kept = count - 1, 0
+            if count:
+                others.append(size)
+        work = output + sum(sorted(others)[-2:])
+        high = max(high, sum(alive.values()) + work)
+        if output:
+            alive[node.index] = output
+        for i in set(node.inputs):
+            if last.get(i) == node.index and i not in graph.output_nodes:
+                alive.pop(i, None)
+    return high
 
 
 @dataclass(frozen=True)
@@ -246,6 +368,14 @@ class FastWork:
     connections: int
     """Σ over the tabled convs' output maps of the input maps each sees (one small product
     each, made in Python)."""
+    fresh: int
+    """Bytes of the arrays malloc maps anew, of :data:`~cnncalc.proof.impls.FRESH_BYTES` or
+    more (:func:`fresh_bytes`): each page faults in when first written, which a network of
+    small arrays, reusing malloc's heap, never pays."""
+    new: int
+    """Bytes the run takes beyond memory it freed a moment before (:func:`new_bytes`): on this
+    virtual machine such memory is backed anew by the host on its first touch, 10× a
+    recycled page or more (fc-vs-conv's conv writes a 9.6 GB output)."""
 
 
 def _padded(x: Shape, padding) -> int:
@@ -280,11 +410,12 @@ def _bands(node, batch: int) -> int:
 def fast_work(graph: Graph, batch: int) -> FastWork:
     """The terms of :class:`FastWork` for one run of ``graph``, read off how ``ops_fast``
     runs each kind."""
-    mults = weights = values = gathered = transcendentals = erfs = convs = calls = 0
+    mults = weights = values = gathered = transcendentals = erfs = convs = calls = fresh = 0
     for node in graph.nodes:
         layer, x, y = node.layer, node.in_shape, node.out_shape
         out = prod(y)
         calls += 1
+        fresh += fresh_bytes(node, batch)
         values += _streamed(node)
         transcendentals += TRANSCENDENTALS.get(type(layer), 0) * out
         if isinstance(layer, pw.Gelu):
@@ -338,6 +469,8 @@ def fast_work(graph: Graph, batch: int) -> FastWork:
         convs,
         calls,
         table_connections(graph),
+        fresh,
+        new_bytes(graph, batch),
     )
 
 
@@ -358,6 +491,8 @@ class FastCost:
     convs: float
     calls: float
     connections: float
+    fresh: float
+    new: float
 
     def seconds(self, work: FastWork) -> float:
         return sum(getattr(work, t) * getattr(self, t) for t in TERMS)
@@ -387,7 +522,7 @@ im2col); an fc of 4096 to 4096 at batch 1 (16.8 M weights, 128 MB, more than a p
 caches, read once); tanh on 1,048,576 elements; exact GELU on 65,536."""
 
 
-def fast_cost(runner, tables: bool = False, repeats: int = 3) -> FastCost:
+def fast_cost(runner, tables: bool = False, repeats: int = 3, fresh_sample: int = 0) -> FastCost:
     """The fast executor's cost per term, measured: the real executor runs each network of
     :data:`CALIBRATION` ``repeats`` times, round by round (the first round meets numpy's
     allocator as it was, and its large arrays leave it as a real run finds it), and each
@@ -397,7 +532,10 @@ def fast_cost(runner, tables: bool = False, repeats: int = 3) -> FastCost:
     goes to its own term; three rounds of that settle the prices (each network's own term
     is most of its work). A price that noise would make negative is charged the network's
     whole time instead, the safe side for --max-seconds. The per-connection cost of a
-    tabled conv is ``runner.table_cost``'s (measured only for a network with ``tables``)."""
+    tabled conv is ``runner.table_cost``'s (measured only for a network with ``tables``);
+    a byte of a new mapping's and a byte of new memory's are ``runner.fresh_cost``'s on at
+    most ``fresh_sample`` bytes (measured only for a network that writes some: none of the
+    networks above does)."""
     graphs = {name: build(loads(f"name: {name}\n{text}")) for name, text in CALIBRATION.items()}
     weights = {name: runner.constant_state(graph) for name, graph in graphs.items()}
     times: dict[str, list[float]] = {name: [] for name in graphs}
@@ -412,6 +550,7 @@ def fast_cost(runner, tables: bool = False, repeats: int = 3) -> FastCost:
     }
     price = dict.fromkeys(TERMS, 0.0)
     price["connections"] = runner.table_cost() if tables else 0.0
+    price["fresh"], price["new"] = runner.fresh_cost(fresh_sample) if fresh_sample else (0, 0)
     for _ in range(3):
         for name, (work, seconds) in measured.items():
             others = sum(getattr(work, t) * price[t] for t in TERMS if t != name)
@@ -467,6 +606,8 @@ BASIS = {
     "convs": "convs set up",
     "calls": "loop steps",
     "connections": "connections of tabled convs",
+    "fresh": "bytes of new mappings",
+    "new": "bytes of memory new to the run",
 }
 """How the estimate's basis names each term of :class:`FastWork`."""
 
@@ -547,9 +688,14 @@ def verify_network(
     if impl == "naive":
         cost = estimate(graph, total, batch, impl, runner.naive_cost())
     else:
-        cost = estimate(
-            graph, total, batch, impl, fast=fast_cost(runner, tables=table_connections(graph) > 0)
+        # a run refused for its memory is not sampled for it (a gigabyte, some seconds)
+        fits = weight_bytes(graph) + peak_bytes(graph, batch) <= memory_limit()
+        fast = fast_cost(
+            runner,
+            tables=table_connections(graph) > 0,
+            fresh_sample=new_bytes(graph, batch) if fits else 0,
         )
+        cost = estimate(graph, total, batch, impl, fast=fast)
     _refuse_if_too_big(graph.name, cost, impl, max_seconds)
 
     try:

@@ -64,6 +64,7 @@ from cnncalc.model.graph import INPUT, Graph, Node
 from cnncalc.proof.executor import get_ops, ops_naive
 from cnncalc.proof.executor.common import ExecutorError
 from cnncalc.proof.executor.counting import OpCount
+from cnncalc.proof.impls import FRESH_SAMPLE_CHUNK, FRESH_SAMPLE_SECONDS
 
 __all__ = [
     "LayerFailed",
@@ -77,6 +78,7 @@ __all__ = [
     "NaiveCost",
     "naive_cost",
     "table_cost",
+    "fresh_cost",
 ]
 
 
@@ -480,3 +482,40 @@ def table_cost(repeats: int = 3) -> float:
         fast.conv(x, w, None, 1, 0, table=table)
         times.append(time.perf_counter() - started)
     return sorted(times)[len(times) // 2] / (maps * maps)
+
+
+def fresh_cost(sample_bytes: int, seconds: float = FRESH_SAMPLE_SECONDS) -> tuple[float, float]:
+    """Seconds a byte costs the first time it is written, over what writing it again costs
+    (which the streamed values are priced at): (in a new mapping of memory the process freed
+    a moment before, in memory new to the process besides). New memory is filled in arrays
+    of :data:`~cnncalc.proof.impls.FRESH_SAMPLE_CHUNK`, each mapped anew and all kept, as a
+    run keeps a large output, so the sample reaches as deep into the machine's free memory
+    as it fills, until it has filled ``sample_bytes`` (at least one chunk) or ``seconds``
+    have passed; the dearest chunk prices new memory (on a virtual machine, the host backing
+    again what the guest gave back: the first gigabytes may be backed still and the rest
+    not). The last chunk filled again prices a second pass; one chunk mapped after all are
+    freed prices a new mapping of recycled memory. Each price is at least 1 % of a second
+    pass: noise can hide a cost, never make a first touch cheaper than a second."""
+    values = FRESH_SAMPLE_CHUNK // 8
+    held, firsts = [], []
+    began = time.perf_counter()
+    while not held or (
+        len(held) * FRESH_SAMPLE_CHUNK < sample_bytes and time.perf_counter() - began < seconds
+    ):
+        held.append(np.empty(values))
+        started = time.perf_counter()
+        held[-1].fill(1.0)
+        firsts.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    held[-1].fill(2.0)
+    again = time.perf_counter() - started
+    held.clear()
+    array = np.empty(values)
+    started = time.perf_counter()
+    array.fill(3.0)
+    recycled = time.perf_counter() - started
+    floor = 0.01 * again
+    mapped = max(recycled - again, floor)
+    return mapped / FRESH_SAMPLE_CHUNK, max(
+        max(firsts) - again - mapped, floor
+    ) / FRESH_SAMPLE_CHUNK
