@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from fractions import Fraction
 from operator import attrgetter
 from typing import Callable
@@ -66,9 +65,9 @@ def view_columns(analysis: Analysis, view: str) -> tuple[Col, ...]:
     for key in VIEWS[view]:
         column = ANALYSIS_COLS[key]
         if key == "flops" and label != "FLOPs":
-            column = replace(column, title=label.capitalize())
+            column = column._replace(title=label.capitalize())
         if key == "share":
-            column = replace(column, title=f"Share of {label}")
+            column = column._replace(title=f"Share of {label}")
         columns.append(column)
         if key == "flops" and analysis.convention.space is not None:
             columns.append(ANALYSIS_COLS["space"])

@@ -20,9 +20,8 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cnncalc.render.numbers import bar, human, human_bytes, shape_text
 
@@ -43,8 +42,11 @@ COMPACT_NOTE = (
 )
 
 
-@dataclass(frozen=True)
-class Col:
+# named tuples, not frozen dataclasses: equal and read-only alike, without compiling five
+# methods each at import (issue 11: start-up)
+
+
+class Col(NamedTuple):
     key: str
     title: str
     show: str = "int"
@@ -66,8 +68,7 @@ class Col:
         return self.show == "text"
 
 
-@dataclass(frozen=True)
-class Rows:
+class Rows(NamedTuple):
     """One table: a title, columns, rows, an optional total row and lines under it."""
 
     title: str
@@ -123,8 +124,7 @@ def _longest_word(text: str) -> int:
     return max((len(w) for w in text.split()), default=0)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """Cell texts and column widths for one way of showing a table."""
 
     cols: tuple[Col, ...]
@@ -228,7 +228,7 @@ def fit(
     shorter = {c.key for c in t.cols if c.show == "share"}
     layout = _layout(t, frozenset(shorter), exact)
     for boxed in (True, False):
-        layout = replace(layout, boxed=boxed)
+        layout = layout._replace(boxed=boxed)
         if layout.width(layout.unwrapped) <= room:
             return layout, [everything]
     if compact and not exact:
@@ -240,9 +240,9 @@ def fit(
             if layout.width(layout.unwrapped) <= room:
                 break
             shorter.add(t.cols[i].key)
-            layout = replace(_layout(t, frozenset(shorter), exact), boxed=False)
+            layout = _layout(t, frozenset(shorter), exact)._replace(boxed=False)
     if _squeezed(layout, room) is None:  # the long one-word titles hyphenated
-        layout = replace(_layout(t, frozenset(shorter), exact, brief=True), boxed=False)
+        layout = _layout(t, frozenset(shorter), exact, brief=True)._replace(boxed=False)
     if _squeezed(layout, room) is not None:
         return layout, [everything]
     return layout, _split(layout, room)
@@ -264,8 +264,7 @@ class FittedTable:
         room = options.max_width
         layout, groups = fit(self.rows, room, self.exact, compact=options.is_terminal)
         for n, group in enumerate(groups):
-            sub = replace(
-                layout,
+            sub = layout._replace(
                 cols=tuple(layout.cols[i] for i in group),
                 titles=tuple(layout.titles[i] for i in group),
                 widths=tuple(layout.widths[i] for i in group),
