@@ -34,10 +34,11 @@ layer's output instead of the previous item's: ``{conv: 64, kernel: 1, from: dow
 
 Shape = tuple[int, ...]
 
-# The spec's records are named tuples, not frozen dataclasses: equal, hashable and read-only
-# alike, without compiling five methods each at import (issue 11: start-up). Leaf stays a
-# dataclass, as its equality and hash leave out the lines of its options, and so does
-# Repeat, whose ``count`` would hide the tuple's.
+# The spec's records are named tuples, not dataclasses: equal, hashable and read-only alike
+# (nothing changes a spec once parsed), without compiling their methods at import, some 3 M
+# instructions a class (issue 11: start-up). Leaf stays a dataclass, as its equality and
+# hash leave out the lines of its options, and so does Repeat, whose ``count`` would hide
+# the tuple's.
 
 
 class Where(NamedTuple):
@@ -132,8 +133,7 @@ class Block(NamedTuple):
 _REQUIRED = object()
 
 
-@dataclass
-class NetworkSpec:
+class NetworkSpec(NamedTuple):
     name: str
     input: Shape
     layers: tuple | None
@@ -147,13 +147,13 @@ class NetworkSpec:
     """``outputs: [p3, p4, p5]``: the layers the network returns (None: its last layer)."""
 
 
-@dataclass
-class _Context:
+class _Context(NamedTuple):
     file: str | None
     blocks: dict[str, Block]
-    args: dict[str, Any] | None = None
-    stack: tuple[str, ...] = ()
-    counter: list = field(default_factory=lambda: [0])
+    args: dict[str, Any] | None
+    stack: tuple[str, ...]
+    counter: list
+    """The items expanded so far, one count shared by the whole file: ``[n]``."""
 
 
 def closest(word: str, choices) -> str | None:
@@ -262,7 +262,7 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
             field="input",
             hint="e.g. input: [3, 224, 224] (channels, height, width)",
         )
-    ctx = _Context(file=file, blocks=blocks)
+    ctx = _Context(file, blocks, args=None, stack=(), counter=[0])
     meta = dict(
         description=str(data.get("description") or ""), source=str(data.get("source") or "")
     )
