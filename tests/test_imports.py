@@ -77,6 +77,7 @@ def test_json_output_never_loads_rich():
     modules = imported_by("summary", "resnet50", "--format", "json")
     assert "cnncalc.render.jsonout" in modules
     assert not loaded(modules, "rich")
+    assert "cnncalc.render.tables" not in modules  # the table model: JSON draws no table
     assert unwanted(modules, NOT_FOR_A_CALCULATION) == []
 
 

@@ -7,14 +7,20 @@ import io
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from operator import attrgetter
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from cnncalc.analysis.fold import BLOCK, Block, fold_analysis, layer_path
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
 from cnncalc.kinds.arith import prod
+from cnncalc.render.columns import Col
 from cnncalc.render.jsonout import json_chunks, json_document
 from cnncalc.render.numbers import exact, fraction_text, human, human_bytes, shape_text
-from cnncalc.render.tables import Col, Rows, markdown_rows, plain_rows, rich_rows
+
+if TYPE_CHECKING:
+    from cnncalc.render.tables import Rows
+
+# the table model (cnncalc.render.tables) is imported by the functions that draw a table:
+# JSON and CSV never load it (issue 11: start-up)
 
 ANALYSIS_COLS: dict[str, Col] = {
     c.key: c
@@ -125,6 +131,8 @@ def total_row(analysis: Analysis) -> dict:
 def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> Rows:
     """The shape/params/flops/summary view of an analysis as one table; with ``depth``,
     the layers folded into their blocks (:func:`cnncalc.analysis.fold.fold_analysis`)."""
+    from cnncalc.render.tables import Rows
+
     rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
     return Rows(
         analysis_title(analysis, depth),
@@ -216,6 +224,8 @@ def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: b
     """The view as a table fitted to the terminal; a table of more than
     :data:`LARGE_TABLE_ROWS` rows as plain aligned text (:func:`plain_rows`), line by line,
     ending with :func:`fold_note`."""
+    from cnncalc.render.tables import plain_rows, rich_rows
+
     rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
     if len(rows) > LARGE_TABLE_ROWS:
         return plain_rows(
@@ -229,6 +239,8 @@ def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: b
 
 
 def markdown_table(analysis: Analysis, view: str, depth: int | None = None) -> str:
+    from cnncalc.render.tables import markdown_rows
+
     return markdown_rows(analysis_table(analysis, view, depth))
 
 

@@ -23,18 +23,13 @@ from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
+from cnncalc.render.columns import Col
 from cnncalc.render.numbers import bar, human, human_bytes, shape_text
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, Group, RenderResult
 
 # rich is imported where a table is drawn: JSON, CSV and Markdown never load it (issue 11)
-
-SHOWS = ("text", "int", "bytes", "share", "shape", "fixed", "figure")
-"""How a column shows its values: text (wraps), int (exact, or compact units to fit),
-bytes (KiB/MiB, or exact bytes with --exact), share (a bar and a percentage), shape
-(3×224×224), fixed (text that never wraps: a receptive field) and figure (a number
-already written out, right-aligned, never wrapped: a ratio, a percentage)."""
 
 COMPACT_NOTE = (
     "Numbers in {columns} are in compact units (K = 10³, M = 10⁶, G = 10⁹, T = 10¹²) "
@@ -44,28 +39,6 @@ COMPACT_NOTE = (
 
 # named tuples, not frozen dataclasses: equal and read-only alike, without compiling five
 # methods each at import (issue 11: start-up)
-
-
-class Col(NamedTuple):
-    key: str
-    title: str
-    show: str = "int"
-    """One of :data:`SHOWS`."""
-    short: str | None = None
-    """The title hyphenated where it may wrap (``Activ- ations``), for a narrow table."""
-
-    @property
-    def numeric(self) -> bool:
-        """Exact counts that add up (a by-kind table sums these)."""
-        return self.show in ("int", "bytes")
-
-    @property
-    def right(self) -> bool:
-        return self.show in ("int", "bytes", "figure")
-
-    @property
-    def wraps(self) -> bool:
-        return self.show == "text"
 
 
 class Rows(NamedTuple):
