@@ -59,6 +59,7 @@ NOT_FOR_A_CALCULATION = (
     "cnncalc.cli.proof",  # verify, export
     "cnncalc.cli.picture",  # graph
     "cnncalc.cli.importer",  # import
+    "cnncalc.cli.training",  # memory, sweep, minsize, and the views of --training, --by, --plot
 )
 """What shape, params, flops and summary leave out (--help lists every group's commands)."""
 
