@@ -60,6 +60,7 @@ NOT_FOR_A_CALCULATION = (
     "cnncalc.cli.picture",  # graph
     "cnncalc.cli.importer",  # import
     "cnncalc.cli.training",  # memory, sweep, minsize, and the views of --training, --by, --plot
+    "cnncalc.analysis.fold",  # --depth
 )
 """What shape, params, flops and summary leave out (--help lists every group's commands)."""
 
@@ -72,6 +73,15 @@ def test_shape_loads_the_calculator_and_nothing_else():
     modules = imported_by("shape", "lenet5")
     assert "cnncalc.kinds.registry" in modules and "cnncalc.render.analysis" in modules
     assert unwanted(modules, NOT_FOR_A_CALCULATION) == []
+
+
+def test_no_layer_kind_is_called_block():
+    """A report tells a folded block of several layers (--depth) from a layer by its kind
+    alone, without loading the folding: no kind may take the blocks' name."""
+    from cnncalc.analysis.names import BLOCK
+    from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+
+    assert BLOCK not in {*LAYER_KINDS, *JOIN_KINDS, *(c.kind for c in defined_kinds().values())}
 
 
 def test_json_output_never_loads_rich():

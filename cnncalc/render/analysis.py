@@ -9,7 +9,7 @@ from fractions import Fraction
 from operator import attrgetter
 from typing import TYPE_CHECKING, Callable
 
-from cnncalc.analysis.fold import BLOCK, Block, fold_analysis, layer_path
+from cnncalc.analysis.names import BLOCK, layer_path
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
 from cnncalc.kinds.arith import prod
 from cnncalc.render.columns import Col
@@ -17,10 +17,12 @@ from cnncalc.render.jsonout import json_chunks, json_document
 from cnncalc.render.numbers import exact, fraction_text, human, human_bytes, shape_text
 
 if TYPE_CHECKING:
+    from cnncalc.analysis.fold import Block
     from cnncalc.render.tables import Rows
 
-# the table model (cnncalc.render.tables) is imported by the functions that draw a table:
-# JSON and CSV never load it (issue 11: start-up)
+# the table model (cnncalc.render.tables) is imported by the functions that draw a table,
+# and the folding (cnncalc.analysis.fold) where --depth asks for it: JSON and CSV never load
+# the one, a report of every layer never the other (issue 11: start-up)
 
 ANALYSIS_COLS: dict[str, Col] = {
     c.key: c
@@ -80,9 +82,17 @@ def view_columns(analysis: Analysis, view: str) -> tuple[Col, ...]:
     return tuple(columns)
 
 
+def folded(analysis: Analysis, depth: int) -> tuple[Block, ...]:
+    """:func:`cnncalc.analysis.fold.fold_analysis`, whose module only --depth loads."""
+    from cnncalc.analysis.fold import fold_analysis
+
+    return fold_analysis(analysis, depth)
+
+
 def kind_text(row: LayerStats | Block) -> str:
-    """A layer's kind; a folded block's layer count."""
-    if isinstance(row, Block) and row.kind == BLOCK:
+    """A layer's kind; a folded block's layer count (a block of one layer has that
+    layer's kind, and no layer's kind is BLOCK)."""
+    if row.kind == BLOCK:
         return f"{len(row.layers)} layers"
     return row.kind
 
@@ -133,7 +143,7 @@ def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> R
     the layers folded into their blocks (:func:`cnncalc.analysis.fold.fold_analysis`)."""
     from cnncalc.render.tables import Rows
 
-    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    rows = analysis.layers if depth is None else folded(analysis, depth)
     return Rows(
         analysis_title(analysis, depth),
         view_columns(analysis, view),
@@ -226,7 +236,7 @@ def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: b
     ending with :func:`fold_note`."""
     from cnncalc.render.tables import plain_rows, rich_rows
 
-    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    rows = analysis.layers if depth is None else folded(analysis, depth)
     if len(rows) > LARGE_TABLE_ROWS:
         return plain_rows(
             analysis_title(analysis, depth),
@@ -393,7 +403,7 @@ def json_record(analysis: Analysis, depth: int | None = None, layers: Callable =
     }
     if depth is not None:
         record["fold_depth"] = depth
-        record["blocks"] = [block_record(b) for b in fold_analysis(analysis, depth)]
+        record["blocks"] = [block_record(b) for b in folded(analysis, depth)]
     return record
 
 
