@@ -71,9 +71,15 @@ def private_names_defined(tree: ast.AST) -> set[str]:
     return {name for name in own if name.startswith("_")}
 
 
+NAMED_TUPLE_API = frozenset({"_replace", "_fields", "_asdict", "_make", "_field_defaults"})
+"""A named tuple's public methods and attributes, which begin with an underscore only so as
+not to clash with its fields (the collections docs): reading them is no private read."""
+
+
 def foreign_private_reads(source: str) -> list[str]:
-    """Reads of a ``_name`` (not a dunder) that the module does not define itself:
-    ``layer._geometry(x)`` in a module that is not the kind's, ``from m import _x``."""
+    """Reads of a ``_name`` (not a dunder, nor a named tuple's :data:`NAMED_TUPLE_API`) that
+    the module does not define itself: ``layer._geometry(x)`` in a module that is not the
+    kind's, ``from m import _x``."""
     tree = ast.parse(source)
     own = private_names_defined(tree)
     found = []
@@ -89,7 +95,12 @@ def foreign_private_reads(source: str) -> list[str]:
             continue
         else:
             continue
-        if name.startswith("_") and not name.startswith("__") and name not in own:
+        if (
+            name.startswith("_")
+            and not name.startswith("__")
+            and name not in own
+            and name not in NAMED_TUPLE_API
+        ):
             found.append(f"line {node.lineno}: {ast.unparse(node)}")
     return found
 
@@ -101,6 +112,8 @@ def test_the_private_name_check_catches_a_foreign_read():
     assert not foreign_private_reads(
         "class K:\n    def _g(self):\n        return 1\n    def f(self):\n        return self._g()\n"
     )
+    assert not foreign_private_reads("def f(col):\n    return col._replace(title='x')\n")
+    assert foreign_private_reads("def f(col):\n    return col._replaced(title='x')\n")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 
 
 def imported_by(*args: str, env: dict | None = None) -> set[str]:
@@ -52,6 +53,18 @@ NOT_FOR_A_PLAIN_ANALYSIS = (
 )
 
 
+NOT_FOR_A_CALCULATION = (
+    *NOT_FOR_A_PLAIN_ANALYSIS,
+    "cnncalc.cli.reference",  # the other groups' commands: answers, zoo, kinds, schema
+    "cnncalc.cli.proof",  # verify, export
+    "cnncalc.cli.picture",  # graph
+    "cnncalc.cli.importer",  # import
+    "cnncalc.cli.training",  # memory, sweep, minsize, and the views of --training, --by, --plot
+    "cnncalc.analysis.fold",  # --depth
+)
+"""What shape, params, flops and summary leave out (--help lists every group's commands)."""
+
+
 def unwanted(modules: set[str], packages) -> list[str]:
     return [p for p in packages if loaded(modules, p)]
 
@@ -59,14 +72,24 @@ def unwanted(modules: set[str], packages) -> list[str]:
 def test_shape_loads_the_calculator_and_nothing_else():
     modules = imported_by("shape", "lenet5")
     assert "cnncalc.kinds.registry" in modules and "cnncalc.render.analysis" in modules
-    assert unwanted(modules, NOT_FOR_A_PLAIN_ANALYSIS) == []
+    assert unwanted(modules, NOT_FOR_A_CALCULATION) == []
+
+
+def test_no_layer_kind_is_called_block():
+    """A report tells a folded block of several layers (--depth) from a layer by its kind
+    alone, without loading the folding: no kind may take the blocks' name."""
+    from cnncalc.analysis.names import BLOCK
+    from cnncalc.kinds.registry import JOIN_KINDS, LAYER_KINDS
+
+    assert BLOCK not in {*LAYER_KINDS, *JOIN_KINDS, *(c.kind for c in defined_kinds().values())}
 
 
 def test_json_output_never_loads_rich():
     modules = imported_by("summary", "resnet50", "--format", "json")
     assert "cnncalc.render.jsonout" in modules
     assert not loaded(modules, "rich")
-    assert unwanted(modules, NOT_FOR_A_PLAIN_ANALYSIS) == []
+    assert "cnncalc.render.tables" not in modules  # the table model: JSON draws no table
+    assert unwanted(modules, NOT_FOR_A_CALCULATION) == []
 
 
 @pytest.mark.parametrize("package", ["typer", "pydantic", "rich", "yaml", "cnncalc.kinds"])
@@ -143,6 +166,21 @@ def test_a_command_run_alone_is_the_command_of_the_whole_app():
         assert one.help == command.help and one.callback.__name__ == command.callback.__name__
         assert [described(p) for p in one.params] == [described(p) for p in command.params]
         assert [described(p) for p in alone.params] == [described(p) for p in whole.params]
+
+
+def test_each_command_is_looked_up_in_the_module_that_defines_it():
+    """A command run alone imports its own module of cnncalc.cli and no other group's:
+    the table that says which module that is must name every command where it is
+    defined, in the order help lists them."""
+    from cnncalc.cli.app import COMMAND_GROUPS, GROUPS, group_commands
+
+    defined = {
+        info.name or typer.main.get_command_name(info.callback.__name__): module
+        for module in GROUPS
+        for info in group_commands(module).registered_commands
+    }
+    assert COMMAND_GROUPS == defined
+    assert list(COMMAND_GROUPS) == list(defined)
 
 
 def described(param) -> tuple:

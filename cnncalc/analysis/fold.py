@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Sequence
 
+from cnncalc.analysis.names import BLOCK, layer_path
 from cnncalc.analysis.stats import Analysis, Counted, LayerStats
 from cnncalc.conventions.engine import NO_FIGURES, Figures
 from cnncalc.errors import CnnCalcError
@@ -21,14 +22,6 @@ from cnncalc.kinds.arith import Shape
 
 if TYPE_CHECKING:
     from cnncalc.analysis.memory import LayerMemory, MemoryAnalysis
-
-BLOCK = "block"
-"""The kind of a folded row that holds more than one layer."""
-
-
-def layer_path(name: str) -> tuple[str, ...]:
-    """``layer1.0.conv1`` → ``("layer1", "0", "conv1")``: where a layer sits in its blocks."""
-    return tuple(name.split("."))
 
 
 def check_depth(depth: int | None) -> None:

@@ -4,8 +4,7 @@ building the file at its own input too and comparing layer by layer, by name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
@@ -13,9 +12,9 @@ from cnncalc.model.graph import Graph, Node, build_graph
 from cnncalc.model.spec import NetworkSpec
 
 
-@dataclass(frozen=True)
-class Resized:
-    """One layer at this input and at the file's: what it takes in and its parameters."""
+class Resized(NamedTuple):
+    """One layer at this input and at the file's: what it takes in and its parameters. (A
+    named tuple: a frozen dataclass compiles five methods at import, issue 11: start-up.)"""
 
     name: str
     kind: str

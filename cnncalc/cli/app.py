@@ -15,7 +15,6 @@ from typer.main import get_command_from_info, get_command_name
 from typer.models import CommandInfo, TyperInfo
 
 from cnncalc import __version__
-from cnncalc.cli import calc, importer, picture, proof, reference, training
 from cnncalc.cli.options import error_line, for_people
 
 BROKEN_PIPE_EXIT = 128 + 13
@@ -126,7 +125,7 @@ def _quiet_stdout() -> None:
         pass
 
 
-app = typer.Typer(
+root = typer.Typer(
     cls=Cli,
     # help for people in rich's panels; piped, click's plain text, which spares loading
     # rich and its Markdown parser (issue 11: --help in 0.06 s)
@@ -140,9 +139,46 @@ app = typer.Typer(
     "from a YAML description or a built-in name, with every convention stated.",
 )
 
+"""The command line's own options and help, without its commands (see :func:`whole_app`)."""
 
-for group in (calc, reference, proof, training, picture, importer):
-    app.add_typer(group.commands)
+GROUPS = ("calc", "reference", "proof", "training", "picture", "importer")
+"""The modules of :mod:`cnncalc.cli` that define commands, in the order help lists them."""
+
+COMMAND_GROUPS = {
+    **dict.fromkeys(("shape", "params", "flops", "summary", "conv"), "calc"),
+    **dict.fromkeys(("answers", "zoo", "kinds", "schema"), "reference"),
+    **dict.fromkeys(("verify", "export"), "proof"),
+    **dict.fromkeys(("memory", "sweep", "minsize"), "training"),
+    "graph": "picture",
+    "import": "importer",
+}
+"""Each command's module: the command being run imports its own alone (the other groups'
+options and choices cost an analysis some 7 M instructions, issue 11: start-up)."""
+
+
+def group_commands(module: str) -> typer.Typer:
+    """The commands of one group module of :mod:`cnncalc.cli`, imported on first use."""
+    return __import__(f"cnncalc.cli.{module}", fromlist=["commands"]).commands
+
+
+_whole: list[typer.Typer] = []
+
+
+def whole_app() -> typer.Typer:
+    """``root`` with every group's commands: the application, ``app``, made once."""
+    if not _whole:
+        whole = copy.copy(root)
+        whole.registered_groups = [TyperInfo(group_commands(module)) for module in GROUPS]
+        _whole.append(whole)
+    return _whole[0]
+
+
+def __getattr__(name: str):
+    """``app`` is the whole application, built when first asked for (``cnncalc shape``
+    builds only its own command, :func:`command_alone`)."""
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _version(value: bool) -> None:
@@ -151,7 +187,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@root.callback()
 def main_options(
     version: Annotated[
         bool,
@@ -166,15 +202,18 @@ def main_options(
 def command_alone(name: str) -> typer.Typer | None:
     """``app`` with the command ``name`` alone (None where there is no such command): typer
     builds every command's options before it parses any, and the command being run needs
-    only its own (issue 11: start-up). Its usage, help and errors are the same."""
-    for group in app.registered_groups:
-        for info in group.typer_instance.registered_commands:
-            if info.callback and (info.name or get_command_name(info.callback.__name__)) == name:
-                only = typer.Typer()
-                only.registered_commands = [info]
-                alone = copy.copy(app)
-                alone.registered_groups = [TyperInfo(only)]
-                return alone
+    only its own, from its own module (issue 11: start-up). Its usage, help and errors are
+    the same."""
+    module = COMMAND_GROUPS.get(name)
+    if module is None:
+        return None
+    for info in group_commands(module).registered_commands:
+        if info.callback and (info.name or get_command_name(info.callback.__name__)) == name:
+            only = typer.Typer()
+            only.registered_commands = [info]
+            alone = copy.copy(root)
+            alone.registered_groups = [TyperInfo(only)]
+            return alone
     return None
 
 
@@ -228,7 +267,7 @@ def registered_commands() -> dict[str, CommandInfo]:
     """Every command of ``app`` by name, in the order typer lists them."""
     return {
         info.name or get_command_name(info.callback.__name__): info
-        for group in app.registered_groups
+        for group in whole_app().registered_groups
         for info in group.typer_instance.registered_commands
         if info.callback
     }
@@ -238,11 +277,12 @@ def listing_app() -> Cli:
     """The click group of ``app`` (its options, help and completion, built by typer) whose
     commands are built only when one is looked up: for ``cnncalc --help``, a bare
     ``cnncalc``, shell completion and a mistyped command."""
-    bare = copy.copy(app)
+    whole = whole_app()
+    bare = copy.copy(whole)
     bare.registered_groups = []
     group = typer.main.get_command(bare)
     assert isinstance(group, Cli)
-    group.commands = Commands(registered_commands(), app)
+    group.commands = Commands(registered_commands(), whole)
     return group
 
 

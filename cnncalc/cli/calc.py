@@ -29,7 +29,6 @@ from cnncalc.cli.options import (
     guard,
     print_out,
 )
-from cnncalc.cli.training import layer_views
 from cnncalc.errors import CnnCalcError
 
 commands = typer.Typer()
@@ -115,9 +114,12 @@ def _layer_views(
     exact=False,
     output=None,
 ) -> bool:
-    """--training, --by or --plot: the table as layer views (and True); else False."""
+    """--training, --by or --plot: the table as layer views (and True); else False. (The
+    layer views' module, with the training commands, is loaded for these alone.)"""
     if not (training or by is not None or plot is not None):
         return False
+    from cnncalc.cli.training import layer_views
+
     layer_views(
         view,
         net,
@@ -181,6 +183,8 @@ def params(
 ) -> None:
     """Per-layer trainable parameters, buffers, connections (as LeNet-5 counts them) and memory."""
     if by is not None or plot is not None:
+        from cnncalc.cli.training import layer_views
+
         return layer_views(
             "params",
             net,

@@ -27,13 +27,15 @@ forward and backward multiplications, additions and memory of a conv layer):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnncalc.kinds.ops import Ops
 
+# named tuples, not frozen dataclasses: equal, hashable and read-only alike, without
+# compiling five methods each at import (issue 11: start-up)
 
-@dataclass(frozen=True)
-class Backward:
+
+class Backward(NamedTuple):
     """Raw operations of one layer's backward pass, whole batch."""
 
     dx: Ops = Ops()
@@ -42,8 +44,7 @@ class Backward:
     """Gradient with respect to its parameters (weights and bias)."""
 
 
-@dataclass(frozen=True)
-class Kept:
+class Kept(NamedTuple):
     """A tensor a layer's backward keeps besides its input and output."""
 
     what: str
@@ -53,8 +54,7 @@ class Kept:
     """Bytes per value; None means the training dtype (fp32, fp16, ...)."""
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(NamedTuple):
     """What autograd keeps of one layer from the forward pass for its backward."""
 
     input: bool = False

@@ -7,7 +7,7 @@ heavy imports so the command line can load the conventions' names quickly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 LABELS = {
     "mults": "mults",
@@ -29,9 +29,9 @@ SHAPE_LINES = frozenset({"L", "D", "H", "W", "C", "shape", "features"}) | RECEPT
 PARAMS_LINES = frozenset({"params", "buffers", "connections"})
 
 
-@dataclass(frozen=True)
-class Formula:
-    """One line of working: ``what = symbolic = substituted = result``."""
+class Formula(NamedTuple):
+    """One line of working: ``what = symbolic = substituted = result``. (A named tuple: a
+    frozen dataclass compiles five methods at import, issue 11: start-up.)"""
 
     what: str
     symbolic: str

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from operator import attrgetter
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Ops:
+class Ops(NamedTuple):
     """Operations a plain implementation performs, counted once each.
 
     ``macs`` are the multiply-accumulates of a layer's weights (one per
     weight use); the rest are what the arithmetic itself does: ``adds`` of a
     reduction, ``bias_adds``, ``compares`` (max, ReLU), ``divs``, ``exps``
     (exp, pow) and ``eltwise_adds`` of a residual ``add``.
+
+    A named tuple, not a frozen dataclass: equal, hashable and read-only alike, but made
+    without compiling five methods at import (issue 11: start-up). Its ``+`` adds counts.
     """
 
     mults: int = 0
@@ -25,7 +27,7 @@ class Ops:
     eltwise_adds: int = 0
     macs: int = 0
 
-    def __add__(self, other: "Ops") -> "Ops":
+    def __add__(self, other: "Ops") -> "Ops":  # type: ignore[override]  # counts, not concatenation
         return Ops(*(a + b for a, b in zip(astuple(self), astuple(other))))
 
     def times(self, n: int) -> "Ops":
@@ -35,7 +37,7 @@ class Ops:
         return dict(zip(OP_FIELDS, astuple(self)))
 
 
-OP_FIELDS = tuple(f.name for f in fields(Ops))
+OP_FIELDS: tuple[str, ...] = Ops._fields
 
 
 astuple = attrgetter(*OP_FIELDS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from pydantic import ValidationError
 
@@ -34,9 +34,14 @@ layer's output instead of the previous item's: ``{conv: 64, kernel: 1, from: dow
 
 Shape = tuple[int, ...]
 
+# The spec's records are named tuples, not dataclasses: equal, hashable and read-only alike
+# (nothing changes a spec once parsed), without compiling their methods at import, some 3 M
+# instructions a class (issue 11: start-up). Leaf stays a dataclass, as its equality and
+# hash leave out the lines of its options, and so does Repeat, whose ``count`` would hide
+# the tuple's.
 
-@dataclass(frozen=True)
-class Where:
+
+class Where(NamedTuple):
     """Where something was written: file, 1-based line, and field path (``layers.3``)."""
 
     file: str | None
@@ -44,8 +49,7 @@ class Where:
     path: str
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A reference to an earlier named layer (``from: down2``, a join's branch ``down2``,
     or an entry of ``outputs:``): looked up in the enclosing named scopes, innermost
     first, then as a full layer name."""
@@ -67,8 +71,7 @@ class Leaf:
         return self.layer.kind
 
 
-@dataclass(frozen=True)
-class Branch:
+class Branch(NamedTuple):
     name: str | None
     items: tuple
     where: Where
@@ -76,8 +79,7 @@ class Branch:
     """A branch written as a layer's name: that layer's output, no layers of its own."""
 
 
-@dataclass(frozen=True)
-class Join:
+class Join(NamedTuple):
     join: JoinKind
     branches: tuple[Branch, ...]
     name: str | None
@@ -89,8 +91,7 @@ class Join:
         return self.join.kind
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A block call: its expanded layers under one name."""
 
     block: str
@@ -122,8 +123,7 @@ class Repeat:
 Item = Union[Leaf, Join, Group, Repeat]
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     name: str
     args: tuple[tuple[str, Any], ...]  # (name, default); default _REQUIRED if none
     layers: Any
@@ -133,8 +133,7 @@ class Block:
 _REQUIRED = object()
 
 
-@dataclass
-class NetworkSpec:
+class NetworkSpec(NamedTuple):
     name: str
     input: Shape
     layers: tuple | None
@@ -148,13 +147,13 @@ class NetworkSpec:
     """``outputs: [p3, p4, p5]``: the layers the network returns (None: its last layer)."""
 
 
-@dataclass
-class _Context:
+class _Context(NamedTuple):
     file: str | None
     blocks: dict[str, Block]
-    args: dict[str, Any] | None = None
-    stack: tuple[str, ...] = ()
-    counter: list = field(default_factory=lambda: [0])
+    args: dict[str, Any] | None
+    stack: tuple[str, ...]
+    counter: list
+    """The items expanded so far, one count shared by the whole file: ``[n]``."""
 
 
 def closest(word: str, choices) -> str | None:
@@ -263,7 +262,7 @@ def parse_network(data: Any, file: str | None) -> NetworkSpec:
             field="input",
             hint="e.g. input: [3, 224, 224] (channels, height, width)",
         )
-    ctx = _Context(file=file, blocks=blocks)
+    ctx = _Context(file, blocks, args=None, stack=(), counter=[0])
     meta = dict(
         description=str(data.get("description") or ""), source=str(data.get("source") or "")
     )
@@ -654,7 +653,11 @@ def _parse_item(raw: Any, ctx: _Context, path: str, line: int | None) -> Item:
         item = _parse_call(raw, kind, name, ctx, path, where)
     else:
         item = _parse_leaf(raw, kind, name, ctx, path, where)
-    return item if source is None else replace(item, source=source)
+    if source is None:
+        return item
+    if isinstance(item, (Leaf, Repeat)):
+        return replace(item, source=source)
+    return item._replace(source=source)
 
 
 def _parse_leaf(

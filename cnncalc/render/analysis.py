@@ -5,17 +5,24 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from fractions import Fraction
 from operator import attrgetter
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from cnncalc.analysis.fold import BLOCK, Block, fold_analysis, layer_path
+from cnncalc.analysis.names import BLOCK, layer_path
 from cnncalc.analysis.stats import Analysis, LayerStats, Totals
 from cnncalc.kinds.arith import prod
+from cnncalc.render.columns import Col
 from cnncalc.render.jsonout import json_chunks, json_document
 from cnncalc.render.numbers import exact, fraction_text, human, human_bytes, shape_text
-from cnncalc.render.tables import Col, Rows, markdown_rows, plain_rows, rich_rows
+
+if TYPE_CHECKING:
+    from cnncalc.analysis.fold import Block
+    from cnncalc.render.tables import Rows
+
+# the table model (cnncalc.render.tables) is imported by the functions that draw a table,
+# and the folding (cnncalc.analysis.fold) where --depth asks for it: JSON and CSV never load
+# the one, a report of every layer never the other (issue 11: start-up)
 
 ANALYSIS_COLS: dict[str, Col] = {
     c.key: c
@@ -66,18 +73,26 @@ def view_columns(analysis: Analysis, view: str) -> tuple[Col, ...]:
     for key in VIEWS[view]:
         column = ANALYSIS_COLS[key]
         if key == "flops" and label != "FLOPs":
-            column = replace(column, title=label.capitalize())
+            column = column._replace(title=label.capitalize())
         if key == "share":
-            column = replace(column, title=f"Share of {label}")
+            column = column._replace(title=f"Share of {label}")
         columns.append(column)
         if key == "flops" and analysis.convention.space is not None:
             columns.append(ANALYSIS_COLS["space"])
     return tuple(columns)
 
 
+def folded(analysis: Analysis, depth: int) -> tuple[Block, ...]:
+    """:func:`cnncalc.analysis.fold.fold_analysis`, whose module only --depth loads."""
+    from cnncalc.analysis.fold import fold_analysis
+
+    return fold_analysis(analysis, depth)
+
+
 def kind_text(row: LayerStats | Block) -> str:
-    """A layer's kind; a folded block's layer count."""
-    if isinstance(row, Block) and row.kind == BLOCK:
+    """A layer's kind; a folded block's layer count (a block of one layer has that
+    layer's kind, and no layer's kind is BLOCK)."""
+    if row.kind == BLOCK:
         return f"{len(row.layers)} layers"
     return row.kind
 
@@ -126,7 +141,9 @@ def total_row(analysis: Analysis) -> dict:
 def analysis_table(analysis: Analysis, view: str, depth: int | None = None) -> Rows:
     """The shape/params/flops/summary view of an analysis as one table; with ``depth``,
     the layers folded into their blocks (:func:`cnncalc.analysis.fold.fold_analysis`)."""
-    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    from cnncalc.render.tables import Rows
+
+    rows = analysis.layers if depth is None else folded(analysis, depth)
     return Rows(
         analysis_title(analysis, depth),
         view_columns(analysis, view),
@@ -217,7 +234,9 @@ def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: b
     """The view as a table fitted to the terminal; a table of more than
     :data:`LARGE_TABLE_ROWS` rows as plain aligned text (:func:`plain_rows`), line by line,
     ending with :func:`fold_note`."""
-    rows = analysis.layers if depth is None else fold_analysis(analysis, depth)
+    from cnncalc.render.tables import plain_rows, rich_rows
+
+    rows = analysis.layers if depth is None else folded(analysis, depth)
     if len(rows) > LARGE_TABLE_ROWS:
         return plain_rows(
             analysis_title(analysis, depth),
@@ -230,6 +249,8 @@ def rich_table(analysis: Analysis, view: str, depth: int | None = None, exact: b
 
 
 def markdown_table(analysis: Analysis, view: str, depth: int | None = None) -> str:
+    from cnncalc.render.tables import markdown_rows
+
     return markdown_rows(analysis_table(analysis, view, depth))
 
 
@@ -382,7 +403,7 @@ def json_record(analysis: Analysis, depth: int | None = None, layers: Callable =
     }
     if depth is not None:
         record["fold_depth"] = depth
-        record["blocks"] = [block_record(b) for b in fold_analysis(analysis, depth)]
+        record["blocks"] = [block_record(b) for b in folded(analysis, depth)]
     return record
 
 

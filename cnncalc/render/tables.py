@@ -20,10 +20,10 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+from cnncalc.render.columns import Col
 from cnncalc.render.numbers import bar, human, human_bytes, shape_text
 
 if TYPE_CHECKING:
@@ -31,43 +31,17 @@ if TYPE_CHECKING:
 
 # rich is imported where a table is drawn: JSON, CSV and Markdown never load it (issue 11)
 
-SHOWS = ("text", "int", "bytes", "share", "shape", "fixed", "figure")
-"""How a column shows its values: text (wraps), int (exact, or compact units to fit),
-bytes (KiB/MiB, or exact bytes with --exact), share (a bar and a percentage), shape
-(3×224×224), fixed (text that never wraps: a receptive field) and figure (a number
-already written out, right-aligned, never wrapped: a ratio, a percentage)."""
-
 COMPACT_NOTE = (
     "Numbers in {columns} are in compact units (K = 10³, M = 10⁶, G = 10⁹, T = 10¹²) "
     "so the table fits; --exact, --format json or --format csv give the exact integers."
 )
 
 
-@dataclass(frozen=True)
-class Col:
-    key: str
-    title: str
-    show: str = "int"
-    """One of :data:`SHOWS`."""
-    short: str | None = None
-    """The title hyphenated where it may wrap (``Activ- ations``), for a narrow table."""
-
-    @property
-    def numeric(self) -> bool:
-        """Exact counts that add up (a by-kind table sums these)."""
-        return self.show in ("int", "bytes")
-
-    @property
-    def right(self) -> bool:
-        return self.show in ("int", "bytes", "figure")
-
-    @property
-    def wraps(self) -> bool:
-        return self.show == "text"
+# named tuples, not frozen dataclasses: equal and read-only alike, without compiling five
+# methods each at import (issue 11: start-up)
 
 
-@dataclass(frozen=True)
-class Rows:
+class Rows(NamedTuple):
     """One table: a title, columns, rows, an optional total row and lines under it."""
 
     title: str
@@ -123,8 +97,7 @@ def _longest_word(text: str) -> int:
     return max((len(w) for w in text.split()), default=0)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """Cell texts and column widths for one way of showing a table."""
 
     cols: tuple[Col, ...]
@@ -228,7 +201,7 @@ def fit(
     shorter = {c.key for c in t.cols if c.show == "share"}
     layout = _layout(t, frozenset(shorter), exact)
     for boxed in (True, False):
-        layout = replace(layout, boxed=boxed)
+        layout = layout._replace(boxed=boxed)
         if layout.width(layout.unwrapped) <= room:
             return layout, [everything]
     if compact and not exact:
@@ -240,9 +213,9 @@ def fit(
             if layout.width(layout.unwrapped) <= room:
                 break
             shorter.add(t.cols[i].key)
-            layout = replace(_layout(t, frozenset(shorter), exact), boxed=False)
+            layout = _layout(t, frozenset(shorter), exact)._replace(boxed=False)
     if _squeezed(layout, room) is None:  # the long one-word titles hyphenated
-        layout = replace(_layout(t, frozenset(shorter), exact, brief=True), boxed=False)
+        layout = _layout(t, frozenset(shorter), exact, brief=True)._replace(boxed=False)
     if _squeezed(layout, room) is not None:
         return layout, [everything]
     return layout, _split(layout, room)
@@ -264,8 +237,7 @@ class FittedTable:
         room = options.max_width
         layout, groups = fit(self.rows, room, self.exact, compact=options.is_terminal)
         for n, group in enumerate(groups):
-            sub = replace(
-                layout,
+            sub = layout._replace(
                 cols=tuple(layout.cols[i] for i in group),
                 titles=tuple(layout.titles[i] for i in group),
                 widths=tuple(layout.widths[i] for i in group),
