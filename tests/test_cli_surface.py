@@ -610,7 +610,17 @@ def test_shell_completion_completes_zoo_names():
 
 
 def test_shell_completion_can_be_installed():
-    result = run("--show-completion", env={"SHELL": "/bin/bash"})
+    # typer asks shellingham, which reads the nearest shell among the parent processes, not
+    # $SHELL: run under bash, so a test runner started from sh finds bash too (the `exit`
+    # keeps bash from replacing itself with the command, as `bash -c CMD` alone does).
+    result = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m cnncalc --show-completion; exit $?"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SHELL": "/bin/bash"},
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "complete -o default -F" in result.stdout  # files still complete where no name does
     assert "--install-completion" in run("--help").stdout
