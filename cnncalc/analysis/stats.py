@@ -19,7 +19,7 @@ from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.base import StateEntry, state_size
 from cnncalc.kinds.joins import Broadcasting
-from cnncalc.kinds.ops import Ops, astuple
+from cnncalc.kinds.ops import Ops
 from cnncalc.model.graph import Graph, Node, layer_key
 
 FP32_BYTES = 4
@@ -188,31 +188,33 @@ class Analysis:
 
 def node_ops(node: Node) -> Ops:
     """Raw operations of one node for one sample."""
-    if isinstance(node.layer, Broadcasting):
-        return node.layer.merge_ops(list(node.in_shapes))
-    return node.layer.ops(node.in_shape, node.out_shape)
+    layer = node.layer
+    if isinstance(layer, Broadcasting):
+        return layer.merge_ops(list(node.in_shapes))
+    return layer.ops(node.in_shapes[0], node.out_shape)
 
 
 def layer_basis(node: Node, batch: int = 1, deconv: DeconvCount | None = None) -> Basis:
     """What the conventions may weigh for one node and a batch (``deconv``: --deconv-count)."""
-    return Basis(Site(node.layer, node.in_shape, node.out_shape, node_ops(node)), batch, deconv)
+    return Basis(Site(node.layer, node.in_shapes[0], node.out_shape, node_ops(node)), batch, deconv)
 
 
 def site_counts(
     node: Node, conv: Convention, batch: int = 1, deconv: DeconvCount | None = None
 ) -> SiteCounts:
     """The counts of one node's layer on its shapes, whole batch, under a convention."""
-    basis = layer_basis(node, batch, deconv)
-    state = tuple(node.layer.state(node.in_shape))
+    layer, x, y = node.layer, node.in_shapes[0], node.out_shape
+    basis = Basis(Site(layer, x, y, node_ops(node)), batch, deconv)
+    state = tuple(layer.state(x))
     return SiteCounts(
-        basis=basis,
-        figures=conv.figures(basis),
-        ops=basis.ops,
-        state=state,
-        params=state_size(state, "param"),
-        buffers=state_size(state, "buffer"),
-        connections=node.layer.connections(node.in_shape, node.out_shape),
-        activations=prod(node.out_shape) * batch,
+        basis,
+        conv.figures(basis),
+        basis.ops,
+        state,
+        state_size(state, "param"),
+        state_size(state, "buffer"),
+        layer.connections(x, y),
+        prod(y) * batch,
     )
 
 
@@ -251,6 +253,11 @@ def _times_sum(values: Iterable[int], times: list[int]) -> int:
     return sum(map(mul, values, times))
 
 
+def _site_total(counted: list[SiteCounts], field: str, times: list[int]) -> int:
+    """Σ over the distinct sites of a count (``figures.macs``, ``params``) times its layers."""
+    return sum(map(mul, map(attrgetter(field), counted), times))
+
+
 def analyse_graph(
     graph: Graph,
     batch: int = 1,
@@ -266,25 +273,26 @@ def analyse_graph(
     first, index, times = sites or distinct_sites(graph)
     counted = [site_counts(node, conv, batch, deconv) for node in first]
     figures = Figures(
-        _times_sum((c.figures.mults for c in counted), times),
-        _times_sum((c.figures.adds for c in counted), times),
-        _times_sum((c.figures.macs for c in counted), times),
-        _times_sum((c.figures.flops for c in counted), times),
-        None if conv.space is None else _times_sum((c.figures.space or 0 for c in counted), times),
+        _site_total(counted, "figures.mults", times),
+        _site_total(counted, "figures.adds", times),
+        _site_total(counted, "figures.macs", times),
+        _site_total(counted, "figures.flops", times),
+        None if conv.space is None else _site_total(counted, "figures.space", times),
     )
     network_flops = figures.flops
-    layers = tuple(map(LayerStats, graph.nodes, [counted[i] for i in index], repeat(network_flops)))
+    layers = tuple(
+        map(LayerStats, graph.nodes, map(counted.__getitem__, index), repeat(network_flops))
+    )
+    columns = zip(*map(attrgetter("ops"), counted))
     total = Totals(
-        params=_times_sum((c.params for c in counted), times),
-        buffers=_times_sum((c.buffers for c in counted), times),
-        connections=_times_sum((c.connections for c in counted), times),
-        ops=Ops(*(_times_sum(column, times) for column in zip(*(astuple(c.ops) for c in counted))))
-        if counted
-        else Ops(),
+        params=_site_total(counted, "params", times),
+        buffers=_site_total(counted, "buffers", times),
+        connections=_site_total(counted, "connections", times),
+        ops=Ops(*[_times_sum(column, times) for column in columns]),
         figures=figures,
-        activations=_times_sum((c.activations for c in counted), times),
+        activations=_site_total(counted, "activations", times),
         depth=graph.depth,
-        basis=NetworkBasis(tuple(zip((c.basis for c in counted), times))),
+        basis=NetworkBasis(tuple(zip(map(attrgetter("basis"), counted), times))),
     )
     return Analysis(
         graph.name,

@@ -9,6 +9,7 @@ p = lo + hi is the total).
 from __future__ import annotations
 
 from fractions import Fraction
+from math import prod as math_prod
 from operator import add, sub
 from typing import Iterable, NamedTuple, Sequence
 
@@ -18,10 +19,8 @@ Shape = tuple[int, ...]
 
 
 def prod(values: Iterable[int]) -> int:
-    result = 1
-    for v in values:
-        result *= v
-    return result
+    """Π values, exact for ints (1 for none): :func:`math.prod`, which loops in C."""
+    return math_prod(values)
 
 
 def per_axis(value, ndim: int, field: str) -> tuple[int, ...]:

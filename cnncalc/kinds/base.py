@@ -26,6 +26,7 @@ from typing import (
     Callable,
     ClassVar,
     Literal,
+    NamedTuple,
     Sequence,
     Union,
     get_args,
@@ -91,9 +92,9 @@ applied to the map with its channels moved last (ConvNeXt's block: Permute, nn.L
 ResNets' Conv3DSimple, an nn.Conv3d)."""
 
 
-@dataclass(frozen=True)
-class StateEntry:
-    """One tensor of a layer's state_dict; role is 'param', 'buffer' or 'counter'."""
+class StateEntry(NamedTuple):
+    """One tensor of a layer's state_dict; role is 'param', 'buffer' or 'counter'. (A named
+    tuple: a frozen dataclass's __init__ was a tenth of an analysis, issue 11.)"""
 
     name: str
     shape: Shape
@@ -148,7 +149,11 @@ def _whole(value):
 
 def state_size(state: Sequence[StateEntry], role: str) -> int:
     """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
-    return sum(prod(e.shape) for e in state if e.role == role)
+    size = 0
+    for entry in state:
+        if entry.role == role:
+            size += prod(entry.shape)
+    return size
 
 
 def spatial(x: Shape) -> Shape:
@@ -198,14 +203,16 @@ class Kind(BaseModel):
     """A layer kind: its options, validated, and its rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-    __slots__ = ("_hash", "_key", "_geometry")
+    __slots__ = ("_hash", "_key", "_geometry", "_counted_as")
     """Worked out once per layer object (its options never change): its hash, its
-    :meth:`options_key`, and its window on the last input shape it was asked about
-    (:meth:`Sliding.geometry`)."""
+    :meth:`options_key`, its window on the last input shape it was asked about
+    (:meth:`Sliding.geometry`) and what a convention's table reads of it
+    (:meth:`counted_as`)."""
     if TYPE_CHECKING:  # slots, not fields: pydantic never sees them
         _hash: ClassVar[int]
         _key: ClassVar[tuple]
         _geometry: ClassVar[tuple[Shape, Geometry]]
+        _counted_as: ClassVar[tuple[tuple[str, ...], str]]
 
     kind: ClassVar[str] = ""
     main: ClassVar[str | None] = None
@@ -332,6 +339,16 @@ class Kind(BaseModel):
         """The names a convention's table may give this layer's row under, most specific
         first: a max pool is ``pool.max``, then ``pool``."""
         return (self.kind,)
+
+    def counted_as(self) -> tuple[tuple[str, ...], str]:
+        """(:meth:`count_keys`, ``call``): all a convention's table reads of the layer, kept
+        after the first call (options never change; a convention looks it up per site)."""
+        try:
+            return self._counted_as
+        except AttributeError:
+            value = (self.count_keys(), self.call)
+            object.__setattr__(self, "_counted_as", value)
+            return value
 
     def output_macs(self, x: Shape, y: Shape) -> int | None:
         """The MACs counted on the output positions, where that differs from
