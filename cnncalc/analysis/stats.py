@@ -17,8 +17,7 @@ from cnncalc.conventions.engine import Basis, Convention, Figures, total_figures
 from cnncalc.conventions.presets import CONVENTIONS, get_convention
 from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.arith import Shape, prod
-from cnncalc.kinds.base import StateEntry, state_size
-from cnncalc.kinds.joins import Broadcasting
+from cnncalc.kinds.base import Kind, StateEntry, param_buffer_sizes
 from cnncalc.kinds.ops import Ops
 from cnncalc.model.graph import Graph, Node, layer_key
 
@@ -56,21 +55,32 @@ class Counted:
         return (self.params + self.buffers) * FP32_BYTES
 
 
-@dataclass(slots=True)
-class SiteCounts:
+class SiteCounts(NamedTuple):
     """What a layer counts on its input and output shapes, whole batch: the same for every
     node that is one layer object on the same shapes (a repeated block's layers), so it is
-    worked out once per analysis and shared by those nodes. (Read-only by convention; not
-    frozen, which cost a tenth of an analysis.)"""
+    worked out once per analysis and shared by those nodes. (A named tuple, made in C.)"""
 
-    basis: Basis
+    layer: Kind
+    x: Shape
+    y: Shape
+    raw: Ops
+    """Raw operations for one sample."""
+    batch: int
+    deconv: DeconvCount | None
     figures: Figures
     ops: Ops
-    state: tuple[StateEntry, ...]
+    """Raw operations, whole batch."""
+    state: list[StateEntry]
     params: int
     buffers: int
     connections: int
     activations: int
+
+    @property
+    def basis(self) -> Basis:
+        """What the conventions weigh (raw ops, textbook counts), whole batch: made when
+        asked for (the figures read it only for a quantity other than a raw count)."""
+        return Basis(Site(self.layer, self.x, self.y, self.raw), self.batch, self.deconv)
 
 
 def _read(path: str, doc: str | None = None) -> Any:
@@ -121,16 +131,18 @@ class LayerStats(Counted):
         return Fraction(self.flops, self.network_flops) if self.network_flops else Fraction(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NetworkBasis:
     """A network's quantities, each the sum of its layers' (a convention weighs each layer
     by its kind; a sum of quantities is the textbooks' total, e.g. weights + output maps).
-    ``sites`` holds each distinct site's basis once, with the number of layers that are it."""
+    ``counted`` holds each distinct site's counts once, ``times`` the number of layers that
+    are it; a site's basis is made when a quantity is asked for."""
 
-    sites: tuple[tuple[Basis, int], ...]
+    counted: tuple[SiteCounts, ...]
+    times: tuple[int, ...]
 
     def value(self, term: str) -> int:
-        return sum(b.value(term) * times for b, times in self.sites)
+        return sum(c.basis.value(term) * n for c, n in zip(self.counted, self.times))
 
     @property
     def weights(self) -> int:
@@ -188,10 +200,7 @@ class Analysis:
 
 def node_ops(node: Node) -> Ops:
     """Raw operations of one node for one sample."""
-    layer = node.layer
-    if isinstance(layer, Broadcasting):
-        return layer.merge_ops(list(node.in_shapes))
-    return layer.ops(node.in_shapes[0], node.out_shape)
+    return node.layer.site_ops(node.in_shapes, node.out_shape)
 
 
 def layer_basis(node: Node, batch: int = 1, deconv: DeconvCount | None = None) -> Basis:
@@ -203,19 +212,37 @@ def site_counts(
     node: Node, conv: Convention, batch: int = 1, deconv: DeconvCount | None = None
 ) -> SiteCounts:
     """The counts of one node's layer on its shapes, whole batch, under a convention."""
-    layer, x, y = node.layer, node.in_shapes[0], node.out_shape
-    basis = Basis(Site(layer, x, y, node_ops(node)), batch, deconv)
-    state = tuple(layer.state(x))
-    return SiteCounts(
-        basis,
-        conv.figures(basis),
-        basis.ops,
-        state,
-        state_size(state, "param"),
-        state_size(state, "buffer"),
-        layer.connections(x, y),
-        prod(y) * batch,
+    layer, xs, y = node.layer, node.in_shapes, node.out_shape
+    x = xs[0]
+    raw = layer.site_ops(xs, y)
+    weights = conv.layer_weights(layer, len(x) - 1, deconv)
+    basis = None
+    if weights.terms:
+        basis = Basis(Site(layer, x, y, raw), batch, deconv)
+    state = layer.state(x)
+    params, buffers = param_buffer_sizes(state)
+    return _new(
+        SiteCounts,
+        (
+            layer,
+            x,
+            y,
+            raw,
+            batch,
+            deconv,
+            weights.figures(raw, batch, basis),
+            raw.times(batch),
+            state,
+            params,
+            buffers,
+            layer.connections(x, y),
+            prod(y) * batch,
+        ),
     )
+
+
+_new = tuple.__new__
+"""A named tuple from all its fields in order, made in C (its own ``__new__`` runs Python)."""
 
 
 class Sites(NamedTuple):
@@ -292,7 +319,7 @@ def analyse_graph(
         figures=figures,
         activations=_site_total(counted, "activations", times),
         depth=graph.depth,
-        basis=NetworkBasis(tuple(zip(map(attrgetter("basis"), counted), times))),
+        basis=NetworkBasis(tuple(counted), tuple(times)),
     )
     return Analysis(
         graph.name,

@@ -147,6 +147,19 @@ def _whole(value):
     return int(value) if getattr(value, "denominator", 1) == 1 else value
 
 
+def param_buffer_sizes(state: Sequence[StateEntry]) -> tuple[int, int]:
+    """(values of the ``param`` entries, values of the ``buffer`` entries), in one pass:
+    :func:`state_size` of each role."""
+    params = buffers = 0
+    for entry in state:
+        role = entry.role
+        if role == "param":
+            params += prod(entry.shape)
+        elif role == "buffer":
+            buffers += prod(entry.shape)
+    return params, buffers
+
+
 def state_size(state: Sequence[StateEntry], role: str) -> int:
     """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
     size = 0
@@ -326,6 +339,11 @@ class Kind(BaseModel):
 
     def ops(self, x: Shape, y: Shape) -> Ops:
         return Ops()
+
+    def site_ops(self, xs: tuple[Shape, ...], y: Shape) -> Ops:
+        """Raw operations for one sample on the input shapes ``xs`` (one per branch; a layer
+        has one): :meth:`ops` on the first, where a join that computes overrides."""
+        return self.ops(xs[0], y)
 
     def connections(self, x: Shape, y: Shape) -> int:
         return 0

@@ -168,6 +168,9 @@ class Broadcasting(JoinKind):
         y = self.merge(shapes)
         return Ops(**{self.op_field: (len(shapes) - 1) * prod(y)})
 
+    def site_ops(self, xs: tuple[Shape, ...], y: Shape) -> Ops:
+        return self.merge_ops(list(xs))
+
     def merge_backward(self, shapes: list[Shape], needs: list[bool], batch: int) -> Backward:
         """dX of each branch that needs one, whole batch, as autograd runs the forward's
         chain of binary ops ((a ∘ b) ∘ c): at each op, the gradient of an input of shape t
