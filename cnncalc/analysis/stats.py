@@ -214,12 +214,11 @@ def site_counts(
     """The counts of one node's layer on its shapes, whole batch, under a convention."""
     layer, xs, y = node.layer, node.in_shapes, node.out_shape
     x = xs[0]
-    raw = layer.site_ops(xs, y)
+    raw, state, connections = layer.counts(xs, y)
     weights = conv.layer_weights(layer, len(x) - 1, deconv)
     basis = None
     if weights.terms:
         basis = Basis(Site(layer, x, y, raw), batch, deconv)
-    state = layer.state(x)
     params, buffers = param_buffer_sizes(state)
     return _new(
         SiteCounts,
@@ -235,7 +234,7 @@ def site_counts(
             state,
             params,
             buffers,
-            layer.connections(x, y),
+            connections,
             prod(y) * batch,
         ),
     )
@@ -333,6 +332,12 @@ def analyse_graph(
         deconv,
         outputs=tuple((graph.name_of(i), graph.shape_of(i)) for i in graph.output_nodes),
     )
+
+
+def site_states(analysis: Analysis) -> list[list[StateEntry]]:
+    """Each distinct site's :meth:`Kind.state`, in the order of the :class:`Sites` the
+    analysis was made with (the memory pass reads them instead of working them out again)."""
+    return [c.state for c in analysis.total.basis.counted]
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from cnncalc.kinds.arith import (
 )
 from cnncalc.kinds.backward import Backward, Saved
 from cnncalc.kinds.formula import LABELS, Formula
-from cnncalc.kinds.ops import Ops
+from cnncalc.kinds.ops import NO_OPS, Ops
 
 MAX_SIZE = 1_000_000
 """Largest size anywhere (channels, extent, kernel, units): beyond it a network is not
@@ -338,12 +338,19 @@ class Kind(BaseModel):
         return state_size(self.state(x), "buffer")
 
     def ops(self, x: Shape, y: Shape) -> Ops:
-        return Ops()
+        return NO_OPS
 
     def site_ops(self, xs: tuple[Shape, ...], y: Shape) -> Ops:
         """Raw operations for one sample on the input shapes ``xs`` (one per branch; a layer
         has one): :meth:`ops` on the first, where a join that computes overrides."""
         return self.ops(xs[0], y)
+
+    def counts(self, xs: tuple[Shape, ...], y: Shape) -> tuple[Ops, list[StateEntry], int]:
+        """(:meth:`site_ops`, :meth:`state`, :meth:`connections`) on input shapes ``xs`` in one
+        call, as the statistics of a site read them; a kind whose three read the same
+        options overrides, to read them once."""
+        x = xs[0]
+        return self.site_ops(xs, y), self.state(x), self.connections(x, y)
 
     def connections(self, x: Shape, y: Shape) -> int:
         return 0

@@ -45,6 +45,9 @@ _counts = tuple.__new__
 """An Ops from its eight counts in field order, made in C (``Ops(*counts)`` runs the named
 tuple's Python ``__new__``)."""
 
+NO_OPS = Ops()
+"""No operations (a kind that only moves data)."""
+
 OP_FIELDS: tuple[str, ...] = Ops.__match_args__
 """The counts' names, in field order."""
 

@@ -64,6 +64,10 @@ class _Elementwise(Kind):
         """elements · the operations of one element."""
         return self.element_counts().times(prod(x))
 
+    def counts(self, xs: tuple[Shape, ...], y: Shape) -> tuple[Ops, list[StateEntry], int]:
+        x = xs[0]
+        return self.element_counts().times(prod(x)), self.state(x), self.connections(x, y)
+
     def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
         n = prod(x) * batch
         return Backward(Ops(**{f: count * n for f, count in self.element_backward().items()}))
