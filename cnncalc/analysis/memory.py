@@ -181,14 +181,16 @@ def training_memory(
     graph's :func:`distinct_sites`, when already found; ``states``: each of those sites'
     :meth:`Kind.state`, when already worked out, as :func:`site_states` gives them)."""
     width, opt = get_dtype(dtype), get_optimizer(optimizer)
-    flow = grad_flow(graph)
     nodes = graph.nodes
-
-    def source(index: int) -> int:
-        """The node whose memory a tensor is (through views such as flatten)."""
-        while index != INPUT and nodes[index].layer.is_view():
-            index = nodes[index].inputs[0]
-        return index
+    # equal layers on the same shapes keep alike and hold alike: each worked out once
+    first, site_of, _ = sites or distinct_sites(graph)
+    if states is None:
+        states = [n.layer.state(n.in_shape) for n in first]
+    state_bytes = [_state_bytes(state, width, opt) for state in states]
+    site_learns = [params > 0 for params, _, _, _ in state_bytes]
+    flow = grad_flow(graph, [site_learns[site] for site in site_of])
+    site_is_view = [n.layer.is_view() for n in first]
+    is_view = [site_is_view[site] for site in site_of]
 
     def strided(index: int) -> bool:
         if index == INPUT:
@@ -196,8 +198,6 @@ def training_memory(
         view = nodes[index]
         return view.layer.is_strided_view(view.in_shape, view.out_shape, batch)
 
-    # equal layers on the same shapes keep alike and hold alike: each worked out once
-    first, site_of, _ = sites or distinct_sites(graph)
     kept_by: list[Saved | None] = [None] * len(first)
     readers: dict[int, list[str]] = {}
     extras: list[tuple] = [()] * len(nodes)
@@ -216,14 +216,16 @@ def training_memory(
             extras[node.index] = (*saved.extra, copy)
         if saved.output:
             kept.append(node.index)
+        name = node.name
         for index in kept:
-            names = readers.setdefault(source(index), [])
-            if node.name not in names:
-                names.append(node.name)
+            while index != INPUT and is_view[index]:  # a view's memory is its source's
+                index = nodes[index].inputs[0]
+            names = readers.get(index)
+            if names is None:
+                readers[index] = [name]
+            elif name not in names:
+                names.append(name)
 
-    if states is None:
-        states = [n.layer.state(n.in_shape) for n in first]
-    state_bytes = [_state_bytes(state, width, opt) for state in states]
     output_bytes = [prod(n.out_shape) * batch * width for n in first]
     no_readers: tuple[str, ...] = ()
     layers = []
