@@ -219,7 +219,7 @@ def site_counts(
     basis = None
     if weights.terms:
         basis = Basis(Site(layer, x, y, raw), batch, deconv)
-    params, buffers = param_buffer_sizes(state)
+    params, buffers = param_buffer_sizes(state) if state else (0, 0)
     return _new(
         SiteCounts,
         (
