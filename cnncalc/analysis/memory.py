@@ -23,13 +23,14 @@ gradients flowing backward) and the framework's own overhead are not.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple, Sequence
 
 from cnncalc.analysis.stats import Sites, distinct_sites
 from cnncalc.analysis.training import grad_flow
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape, prod
 from cnncalc.kinds.backward import Kept, Saved
-from cnncalc.kinds.base import StateEntry, state_size
+from cnncalc.kinds.base import StateEntry
 from cnncalc.model.graph import INPUT, Graph
 
 DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -82,10 +83,9 @@ def get_optimizer(name: str) -> Optimizer:
     return _choose(OPTIMIZERS, name, "optimizer", "--optimizer")
 
 
-@dataclass(slots=True)
-class LayerMemory:
-    """One layer's bytes (read-only by convention; not frozen, which would cost a quarter of
-    a sweep's memory pass)."""
+class LayerMemory(NamedTuple):
+    """One layer's bytes (a named tuple, made in C: a dataclass's ``__init__`` was a
+    quarter of a sweep's memory pass)."""
 
     name: str
     kind: str
@@ -147,13 +147,23 @@ class MemoryAnalysis:
         return self._sum("total") + self.input_kept
 
 
-def _state_bytes(state: list[StateEntry], width: int, optimizer: Optimizer):
-    params = state_size(state, "param")
-    tensors = sum(1 for e in state if e.role == "param")
-    buffers = state_size(state, "buffer") * width + state_size(state, "counter") * COUNTER_BYTES
+def _state_bytes(
+    state: Sequence[StateEntry], width: int, optimizer: Optimizer
+) -> tuple[int, int, int, int]:
+    """(parameters, buffers, gradients, optimizer state) of one layer's state, in bytes."""
+    params = tensors = buffers = counters = 0
+    for entry in state:
+        role = entry.role
+        if role == "param":
+            params += prod(entry.shape)
+            tensors += 1
+        elif role == "buffer":
+            buffers += prod(entry.shape)
+        elif role == "counter":
+            counters += prod(entry.shape)
     return (
         params * width,
-        buffers,
+        buffers * width + counters * COUNTER_BYTES,
         params * width,
         optimizer.states * params * width + optimizer.step_bytes * tensors,
     )
@@ -165,18 +175,22 @@ def training_memory(
     dtype: str = "fp32",
     optimizer: str = "sgd",
     sites: Sites | None = None,
+    states: Sequence[Sequence[StateEntry]] | None = None,
 ) -> MemoryAnalysis:
     """Bytes per layer and in total for one training step at ``batch`` (``sites``: the
-    graph's :func:`distinct_sites`, when already found)."""
+    graph's :func:`distinct_sites`, when already found; ``states``: each of those sites'
+    :meth:`Kind.state`, when already worked out, as :func:`site_states` gives them)."""
     width, opt = get_dtype(dtype), get_optimizer(optimizer)
-    flow = grad_flow(graph)
     nodes = graph.nodes
-
-    def source(index: int) -> int:
-        """The node whose memory a tensor is (through views such as flatten)."""
-        while index != INPUT and nodes[index].layer.is_view():
-            index = nodes[index].inputs[0]
-        return index
+    # equal layers on the same shapes keep alike and hold alike: each worked out once
+    first, site_of, _ = sites or distinct_sites(graph)
+    if states is None:
+        states = [n.layer.state(n.in_shape) for n in first]
+    state_bytes = [_state_bytes(state, width, opt) for state in states]
+    site_learns = [params > 0 for params, _, _, _ in state_bytes]
+    flow = grad_flow(graph, [site_learns[site] for site in site_of])
+    site_is_view = [n.layer.is_view() for n in first]
+    is_view = [site_is_view[site] for site in site_of]
 
     def strided(index: int) -> bool:
         if index == INPUT:
@@ -184,8 +198,6 @@ def training_memory(
         view = nodes[index]
         return view.layer.is_strided_view(view.in_shape, view.out_shape, batch)
 
-    # equal layers on the same shapes keep alike and hold alike: each worked out once
-    first, site_of, _ = sites or distinct_sites(graph)
     kept_by: list[Saved | None] = [None] * len(first)
     readers: dict[int, list[str]] = {}
     extras: list[tuple] = [()] * len(nodes)
@@ -204,33 +216,44 @@ def training_memory(
             extras[node.index] = (*saved.extra, copy)
         if saved.output:
             kept.append(node.index)
+        name = node.name
         for index in kept:
-            names = readers.setdefault(source(index), [])
-            if node.name not in names:
-                names.append(node.name)
+            while index != INPUT and is_view[index]:  # a view's memory is its source's
+                index = nodes[index].inputs[0]
+            names = readers.get(index)
+            if names is None:
+                readers[index] = [name]
+            elif name not in names:
+                names.append(name)
 
-    state_bytes = [_state_bytes(n.layer.state(n.in_shape), width, opt) for n in first]
     output_bytes = [prod(n.out_shape) * batch * width for n in first]
+    no_readers: tuple[str, ...] = ()
     layers = []
     for node, site in zip(nodes, site_of):
         params, buffers, grads, opt_bytes = state_bytes[site]
-        extra = extras[node.index]
-        own = sum(k.elements * (k.width or width) for k in extra) if extra else 0
         kept_for = readers.get(node.index)
-        output = output_bytes[site] if kept_for is not None else 0
-        what = (("output",) if output else ()) + tuple(k.what for k in extra)
+        output = 0 if kept_for is None else output_bytes[site]
+        extra = extras[node.index]
+        if extra:
+            own = sum([k.elements * (k.width or width) for k in extra])
+            what = (("output",) if output else ()) + tuple([k.what for k in extra])
+        else:
+            own, what = 0, ("output",) if output else ()
         layers.append(
-            LayerMemory(
-                node.name,
-                node.kind,
-                node.out_shape,
-                params,
-                buffers,
-                grads,
-                opt_bytes,
-                output + own,
-                tuple(kept_for or ()),
-                what,
+            _new(
+                LayerMemory,
+                (
+                    node.name,
+                    node.layer.kind,
+                    node.out_shape,
+                    params,
+                    buffers,
+                    grads,
+                    opt_bytes,
+                    output + own,
+                    no_readers if kept_for is None else tuple(kept_for),
+                    what,
+                ),
             )
         )
     input_kept = prod(graph.input) * batch * width if INPUT in readers else 0
@@ -245,3 +268,7 @@ def training_memory(
         tuple(readers.get(INPUT, ())),
         tuple(layers),
     )
+
+
+_new = tuple.__new__
+"""A named tuple from all its fields in order, made in C (its own ``__new__`` runs Python)."""

@@ -17,9 +17,8 @@ from cnncalc.conventions.engine import Basis, Convention, Figures, total_figures
 from cnncalc.conventions.presets import CONVENTIONS, get_convention
 from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.arith import Shape, prod
-from cnncalc.kinds.base import StateEntry, state_size
-from cnncalc.kinds.joins import Broadcasting
-from cnncalc.kinds.ops import Ops, astuple
+from cnncalc.kinds.base import Kind, StateEntry, param_buffer_sizes
+from cnncalc.kinds.ops import Ops
 from cnncalc.model.graph import Graph, Node, layer_key
 
 FP32_BYTES = 4
@@ -56,21 +55,32 @@ class Counted:
         return (self.params + self.buffers) * FP32_BYTES
 
 
-@dataclass(slots=True)
-class SiteCounts:
+class SiteCounts(NamedTuple):
     """What a layer counts on its input and output shapes, whole batch: the same for every
     node that is one layer object on the same shapes (a repeated block's layers), so it is
-    worked out once per analysis and shared by those nodes. (Read-only by convention; not
-    frozen, which cost a tenth of an analysis.)"""
+    worked out once per analysis and shared by those nodes. (A named tuple, made in C.)"""
 
-    basis: Basis
+    layer: Kind
+    x: Shape
+    y: Shape
+    raw: Ops
+    """Raw operations for one sample."""
+    batch: int
+    deconv: DeconvCount | None
     figures: Figures
     ops: Ops
-    state: tuple[StateEntry, ...]
+    """Raw operations, whole batch."""
+    state: list[StateEntry]
     params: int
     buffers: int
     connections: int
     activations: int
+
+    @property
+    def basis(self) -> Basis:
+        """What the conventions weigh (raw ops, textbook counts), whole batch: made when
+        asked for (the figures read it only for a quantity other than a raw count)."""
+        return Basis(Site(self.layer, self.x, self.y, self.raw), self.batch, self.deconv)
 
 
 def _read(path: str, doc: str | None = None) -> Any:
@@ -121,16 +131,18 @@ class LayerStats(Counted):
         return Fraction(self.flops, self.network_flops) if self.network_flops else Fraction(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NetworkBasis:
     """A network's quantities, each the sum of its layers' (a convention weighs each layer
     by its kind; a sum of quantities is the textbooks' total, e.g. weights + output maps).
-    ``sites`` holds each distinct site's basis once, with the number of layers that are it."""
+    ``counted`` holds each distinct site's counts once, ``times`` the number of layers that
+    are it; a site's basis is made when a quantity is asked for."""
 
-    sites: tuple[tuple[Basis, int], ...]
+    counted: tuple[SiteCounts, ...]
+    times: tuple[int, ...]
 
     def value(self, term: str) -> int:
-        return sum(b.value(term) * times for b, times in self.sites)
+        return sum(c.basis.value(term) * n for c, n in zip(self.counted, self.times))
 
     @property
     def weights(self) -> int:
@@ -188,32 +200,48 @@ class Analysis:
 
 def node_ops(node: Node) -> Ops:
     """Raw operations of one node for one sample."""
-    if isinstance(node.layer, Broadcasting):
-        return node.layer.merge_ops(list(node.in_shapes))
-    return node.layer.ops(node.in_shape, node.out_shape)
+    return node.layer.site_ops(node.in_shapes, node.out_shape)
 
 
 def layer_basis(node: Node, batch: int = 1, deconv: DeconvCount | None = None) -> Basis:
     """What the conventions may weigh for one node and a batch (``deconv``: --deconv-count)."""
-    return Basis(Site(node.layer, node.in_shape, node.out_shape, node_ops(node)), batch, deconv)
+    return Basis(Site(node.layer, node.in_shapes[0], node.out_shape, node_ops(node)), batch, deconv)
 
 
 def site_counts(
     node: Node, conv: Convention, batch: int = 1, deconv: DeconvCount | None = None
 ) -> SiteCounts:
     """The counts of one node's layer on its shapes, whole batch, under a convention."""
-    basis = layer_basis(node, batch, deconv)
-    state = tuple(node.layer.state(node.in_shape))
-    return SiteCounts(
-        basis=basis,
-        figures=conv.figures(basis),
-        ops=basis.ops,
-        state=state,
-        params=state_size(state, "param"),
-        buffers=state_size(state, "buffer"),
-        connections=node.layer.connections(node.in_shape, node.out_shape),
-        activations=prod(node.out_shape) * batch,
+    layer, xs, y = node.layer, node.in_shapes, node.out_shape
+    x = xs[0]
+    raw, state, connections = layer.counts(xs, y)
+    weights = conv.layer_weights(layer, len(x) - 1, deconv)
+    basis = None
+    if weights.terms:
+        basis = Basis(Site(layer, x, y, raw), batch, deconv)
+    params, buffers = param_buffer_sizes(state) if state else (0, 0)
+    return _new(
+        SiteCounts,
+        (
+            layer,
+            x,
+            y,
+            raw,
+            batch,
+            deconv,
+            weights.figures(raw, batch, basis),
+            raw.times(batch),
+            state,
+            params,
+            buffers,
+            connections,
+            prod(y) * batch,
+        ),
     )
+
+
+_new = tuple.__new__
+"""A named tuple from all its fields in order, made in C (its own ``__new__`` runs Python)."""
 
 
 class Sites(NamedTuple):
@@ -251,6 +279,11 @@ def _times_sum(values: Iterable[int], times: list[int]) -> int:
     return sum(map(mul, values, times))
 
 
+def _site_total(counted: list[SiteCounts], field: str, times: list[int]) -> int:
+    """Σ over the distinct sites of a count (``figures.macs``, ``params``) times its layers."""
+    return sum(map(mul, map(attrgetter(field), counted), times))
+
+
 def analyse_graph(
     graph: Graph,
     batch: int = 1,
@@ -266,25 +299,26 @@ def analyse_graph(
     first, index, times = sites or distinct_sites(graph)
     counted = [site_counts(node, conv, batch, deconv) for node in first]
     figures = Figures(
-        _times_sum((c.figures.mults for c in counted), times),
-        _times_sum((c.figures.adds for c in counted), times),
-        _times_sum((c.figures.macs for c in counted), times),
-        _times_sum((c.figures.flops for c in counted), times),
-        None if conv.space is None else _times_sum((c.figures.space or 0 for c in counted), times),
+        _site_total(counted, "figures.mults", times),
+        _site_total(counted, "figures.adds", times),
+        _site_total(counted, "figures.macs", times),
+        _site_total(counted, "figures.flops", times),
+        None if conv.space is None else _site_total(counted, "figures.space", times),
     )
     network_flops = figures.flops
-    layers = tuple(map(LayerStats, graph.nodes, [counted[i] for i in index], repeat(network_flops)))
+    layers = tuple(
+        map(LayerStats, graph.nodes, map(counted.__getitem__, index), repeat(network_flops))
+    )
+    columns = zip(*map(attrgetter("ops"), counted))
     total = Totals(
-        params=_times_sum((c.params for c in counted), times),
-        buffers=_times_sum((c.buffers for c in counted), times),
-        connections=_times_sum((c.connections for c in counted), times),
-        ops=Ops(*(_times_sum(column, times) for column in zip(*(astuple(c.ops) for c in counted))))
-        if counted
-        else Ops(),
+        params=_site_total(counted, "params", times),
+        buffers=_site_total(counted, "buffers", times),
+        connections=_site_total(counted, "connections", times),
+        ops=Ops(*[_times_sum(column, times) for column in columns]),
         figures=figures,
-        activations=_times_sum((c.activations for c in counted), times),
+        activations=_site_total(counted, "activations", times),
         depth=graph.depth,
-        basis=NetworkBasis(tuple(zip((c.basis for c in counted), times))),
+        basis=NetworkBasis(tuple(counted), tuple(times)),
     )
     return Analysis(
         graph.name,
@@ -298,6 +332,12 @@ def analyse_graph(
         deconv,
         outputs=tuple((graph.name_of(i), graph.shape_of(i)) for i in graph.output_nodes),
     )
+
+
+def site_states(analysis: Analysis) -> list[list[StateEntry]]:
+    """Each distinct site's :meth:`Kind.state`, in the order of the :class:`Sites` the
+    analysis was made with (the memory pass reads them instead of working them out again)."""
+    return [c.state for c in analysis.total.basis.counted]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from itertools import product
 
 from cnncalc.analysis.memory import MemoryAnalysis, training_memory
 from cnncalc.analysis.resized import file_params, resized_layers
-from cnncalc.analysis.stats import Analysis, analyse_graph, distinct_sites
+from cnncalc.analysis.stats import Analysis, analyse_graph, distinct_sites, site_states
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Shape
 from cnncalc.kinds.base import MAX_SIZE
@@ -260,7 +260,7 @@ def _sweep(
             SweepPoint(
                 shape,
                 analysis,
-                training_memory(graph, batch, dtype, optimizer, sites),
+                training_memory(graph, batch, dtype, optimizer, sites, site_states(analysis)),
                 None,
                 resized,
             )

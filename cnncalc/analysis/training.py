@@ -21,6 +21,7 @@ Everything is for the whole batch, exact integers. Nothing here prints.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from cnncalc.analysis.stats import Analysis, LayerStats
 from cnncalc.conventions.engine import FIGURES, Basis, Convention, Figures
@@ -50,25 +51,30 @@ class GradFlow:
     """How many node inputs read the node's output."""
 
 
-def grad_flow(graph: Graph) -> GradFlow:
-    trains: list[bool] = []
-    needs_dx: list[bool] = []
-    consumers = [0] * len(graph.nodes)
+def grad_flow(graph: Graph, learning: Sequence[bool] | None = None) -> GradFlow:
+    """Which nodes train (``learning``: whether each node's own layer has parameters, when
+    already known, as the memory pass knows it per site)."""
+    nodes = graph.nodes
+    trains = [False] * len(nodes)
+    needs_dx = [False] * len(nodes)
+    consumers = [0] * len(nodes)
     learns: dict[tuple, bool] = {}  # (layer, input shape) → has parameters, within this call
-    for node in graph.nodes:
-        upstream = any(i != INPUT and trains[i] for i in node.inputs)
+    for node in nodes:
+        upstream = False
         for i in node.inputs:
             if i != INPUT:
                 consumers[i] += 1
-        needs_dx.append(upstream)
+                upstream = upstream or trains[i]
         if upstream:
-            trains.append(True)
-            continue
-        key = (layer_key(node.layer), node.in_shape)
-        own = learns.get(key)
-        if own is None:
-            own = learns[key] = node.layer.params(node.in_shape) > 0
-        trains.append(own)
+            needs_dx[node.index] = trains[node.index] = True
+        elif learning is not None:
+            trains[node.index] = learning[node.index]
+        else:
+            key = (layer_key(node.layer), node.in_shape)
+            own = learns.get(key)
+            if own is None:
+                own = learns[key] = node.layer.params(node.in_shape) > 0
+            trains[node.index] = own
     return GradFlow(tuple(trains), tuple(needs_dx), tuple(consumers))
 
 

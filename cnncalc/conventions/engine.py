@@ -18,15 +18,15 @@ exactly, including where the tool is wrong, and ``counts`` says so where it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, ClassVar, Mapping, NamedTuple
 
 from cnncalc.conventions.quantities import QUANTITIES, TERMS
 from cnncalc.conventions.site import DeconvCount, Site
 from cnncalc.kinds.formula import Formula
-from cnncalc.kinds.ops import Ops
+from cnncalc.kinds.ops import OP_FIELDS, Ops
 
 if TYPE_CHECKING:
-    pass
+    from cnncalc.kinds.base import Kind
 
 
 class Basis:
@@ -156,32 +156,35 @@ def rows(keys: str, row: Sum) -> dict[str, Sum]:
     return {key: row for key in keys.split()}
 
 
-def _keys(site: Site) -> tuple[str, ...]:
+def _keys(layer: Kind) -> tuple[str, ...]:
     """The keys a layer's row is looked up under, in order (see :data:`Table`)."""
-    keys = site.layer.count_keys()
-    prefix = CALL_PREFIXES.get(site.layer.call)
+    keys = layer.count_keys()
+    prefix = CALL_PREFIXES.get(layer.call)
     if prefix:
         return tuple(prefix + key for key in keys) + (prefix + "*",) + keys
     return keys
 
 
-def _row(table: Table, site: Site) -> Sum:
-    for key in _keys(site):
-        for candidate in (f"{key}.{site.axes}d", key):
+def _row(table: Table, layer: Kind, axes: int) -> Sum:
+    for key in _keys(layer):
+        for candidate in (f"{key}.{axes}d", key):
             if candidate in table:
                 return table[candidate]
     return table.get("*", NOTHING)
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(NamedTuple):
+    """A layer's or a network's figures under a convention (``space``: None where it has
+    none). A named tuple: a frozen dataclass's ``__init__`` was a tenth of an analysis
+    (issue 11); ``+`` adds figure by figure (not tuple concatenation)."""
+
     mults: int
     adds: int
     macs: int
     flops: int
     space: int | None = None
 
-    def __add__(self, other: "Figures") -> "Figures":
+    def __add__(self, other: "Figures") -> "Figures":  # type: ignore[override]
         space = (
             None
             if self.space is None and other.space is None
@@ -207,15 +210,24 @@ FIGURES = ("mults", "adds", "macs", "flops")
 NO_FIGURES = Figures(0, 0, 0, 0)
 
 
+FigureRow = tuple[int, int, int, int, int]
+"""A quantity's weight in mults, adds, MACs, FLOPs and space."""
+
+
 @dataclass(frozen=True, slots=True)
 class Weights:
     """One layer kind's figures under a convention as a matrix: for each quantity any of
     its sums weighs, that quantity's weight in mults, adds, MACs, FLOPs and space, so that
     figure_j = Σ_t weight[t][j]·value(t) is one pass over the quantities (its :class:`Sum`
-    rows say the same, term by term, for the working). ``space`` is None where the
-    convention has no space figure."""
+    rows say the same, term by term, for the working). A raw operation count
+    (:class:`~cnncalc.kinds.ops.Ops`) is read off the site's operations by its place, batch
+    times (its quantity's rule, :func:`~cnncalc.conventions.site.raw`); any other quantity
+    through the basis. ``space`` is None where the convention has no space figure."""
 
-    terms: tuple[tuple[str, tuple[int, int, int, int, int]], ...]
+    raw: tuple[tuple[int, FigureRow], ...]
+    """(place of the count in :data:`~cnncalc.kinds.ops.OP_FIELDS`, its weights)."""
+    terms: tuple[tuple[str, FigureRow], ...]
+    """(any other quantity, its weights)."""
     has_space: bool
 
     @staticmethod
@@ -228,22 +240,39 @@ class Weights:
                 if term == "macs" and on_output:
                     term = "output_macs"
                 matrix.setdefault(term, [0] * 5)[j] += weight
+        weights = {t: (w[0], w[1], w[2], w[3], w[4]) for t, w in matrix.items()}
         return Weights(
-            tuple((t, (w[0], w[1], w[2], w[3], w[4])) for t, w in matrix.items()),
+            tuple((OP_FIELDS.index(t), w) for t, w in weights.items() if t in OP_FIELDS),
+            tuple((t, w) for t, w in weights.items() if t not in OP_FIELDS),
             "space" in rows,
         )
 
-    def figures(self, basis: Basis) -> Figures:
+    def figures(self, ops: Ops, batch: int, basis: Basis | None = None) -> Figures:
+        """The figures of a layer of raw operations ``ops`` for one sample, ``batch`` samples;
+        ``basis`` (the layer's :class:`Basis`) is read only for a quantity other than a raw
+        count, and may be None when :attr:`terms` is empty."""
         mults = adds = macs = flops = space = 0
-        quantity = basis.quantity
+        if self.raw:
+            for i, (wm, wa, wc, wf, ws) in self.raw:
+                v = ops[i] * batch
+                mults += wm * v
+                adds += wa * v
+                macs += wc * v
+                flops += wf * v
+                space += ws * v
         for term, (wm, wa, wc, wf, ws) in self.terms:
-            v = quantity(term)
+            assert basis is not None, "a quantity other than a raw count needs the basis"
+            v = basis.quantity(term)
             mults += wm * v
             adds += wa * v
             macs += wc * v
             flops += wf * v
             space += ws * v
-        return Figures(mults, adds, macs, flops, space if self.has_space else None)
+        return _new(Figures, (mults, adds, macs, flops, space if self.has_space else None))
+
+
+_new = tuple.__new__
+"""A named tuple from all its fields in order, made in C (its own ``__new__`` runs Python)."""
 
 
 def total_figures(many) -> Figures:
@@ -286,42 +315,61 @@ class Convention:
     deconv: DeconvCount = "input"
     """Where it counts a transposed conv's MACs (``--deconv-count`` overrides)."""
 
+    if TYPE_CHECKING:  # set in __post_init__, not fields
+        _weights_cache: ClassVar[dict[tuple, "Weights"]]
+        _row_cache: ClassVar[dict[tuple, dict[str, Sum]]]
+
+    def __post_init__(self) -> None:
+        # lookups of constant data, filled as layers are met (a convention never changes)
+        object.__setattr__(self, "_weights_cache", {})
+        object.__setattr__(self, "_row_cache", {})
+
     def rows(self, site: Site) -> dict[str, Sum]:
         """Each figure's sum for one layer, by figure name (looked up once per count key
         and number of axes: a convention is constant data)."""
-        key = (_keys(site), site.axes)
-        cache = self.__dict__.setdefault("_row_cache", {})
+        return self.layer_rows(site.layer, site.axes)
+
+    def layer_rows(self, layer: Kind, axes: int) -> dict[str, Sum]:
+        """:meth:`rows` of a layer on a map of ``axes`` spatial axes."""
+        key = (_keys(layer), axes)
+        cache = self._row_cache
         found = cache.get(key)
         if found is None:
-            found = cache[key] = self._rows(site)
+            found = cache[key] = self._rows(layer, axes)
         return found
 
-    def _rows(self, site: Site) -> dict[str, Sum]:
-        macs = _row(self.macs, site)
+    def _rows(self, layer: Kind, axes: int) -> dict[str, Sum]:
+        macs = _row(self.macs, layer, axes)
         rows = {
-            "mults": _row(self.mults, site) if self.mults is not None else macs,
-            "adds": _row(self.adds, site) if self.adds is not None else macs,
+            "mults": _row(self.mults, layer, axes) if self.mults is not None else macs,
+            "adds": _row(self.adds, layer, axes) if self.adds is not None else macs,
             "macs": macs,
-            "flops": _row(self.flops, site) if self.flops is not None else macs.times(2),
+            "flops": _row(self.flops, layer, axes) if self.flops is not None else macs.times(2),
         }
         if self.space is not None:
-            rows["space"] = _row(self.space, site)
+            rows["space"] = _row(self.space, layer, axes)
         return rows
 
     def weights(self, site: Site, deconv: DeconvCount | None = None) -> "Weights":
         """The layer's figures as one :class:`Weights` (its rows of :meth:`rows`, with a
-        transposed conv's MACs on ``deconv or self.deconv``), made once per count key,
-        number of axes and place of those MACs: a convention is constant data."""
+        transposed conv's MACs on ``deconv or self.deconv``)."""
+        return self.layer_weights(site.layer, site.axes, deconv)
+
+    def layer_weights(self, layer: Kind, axes: int, deconv: DeconvCount | None) -> "Weights":
+        """:meth:`weights` of a layer on a map of ``axes`` spatial axes, made once per count
+        key, number of axes and place of a transposed conv's MACs: a convention is
+        constant data."""
         on_output = (deconv or self.deconv) == "output"
-        key = (_keys(site), site.axes, on_output)
-        cache = self.__dict__.setdefault("_weights_cache", {})
+        key = (layer.counted_as(), axes, on_output)
+        cache = self._weights_cache
         found = cache.get(key)
         if found is None:
-            found = cache[key] = Weights.of(self.rows(site), on_output)
+            found = cache[key] = Weights.of(self.layer_rows(layer, axes), on_output)
         return found
 
     def figures(self, basis: Basis) -> Figures:
-        return self.weights(basis.site, basis.deconv).figures(basis)
+        site = basis.site
+        return self.weights(site, basis.deconv).figures(site.ops, basis.batch, basis)
 
     def reported(self, figures: Figures) -> int:
         """The tool's own number among the figures."""

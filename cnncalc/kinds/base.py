@@ -26,6 +26,7 @@ from typing import (
     Callable,
     ClassVar,
     Literal,
+    NamedTuple,
     Sequence,
     Union,
     get_args,
@@ -47,7 +48,7 @@ from cnncalc.kinds.arith import (
 )
 from cnncalc.kinds.backward import Backward, Saved
 from cnncalc.kinds.formula import LABELS, Formula
-from cnncalc.kinds.ops import Ops
+from cnncalc.kinds.ops import NO_OPS, Ops
 
 MAX_SIZE = 1_000_000
 """Largest size anywhere (channels, extent, kernel, units): beyond it a network is not
@@ -91,9 +92,9 @@ applied to the map with its channels moved last (ConvNeXt's block: Permute, nn.L
 ResNets' Conv3DSimple, an nn.Conv3d)."""
 
 
-@dataclass(frozen=True)
-class StateEntry:
-    """One tensor of a layer's state_dict; role is 'param', 'buffer' or 'counter'."""
+class StateEntry(NamedTuple):
+    """One tensor of a layer's state_dict; role is 'param', 'buffer' or 'counter'. (A named
+    tuple: a frozen dataclass's __init__ was a tenth of an analysis, issue 11.)"""
 
     name: str
     shape: Shape
@@ -146,9 +147,26 @@ def _whole(value):
     return int(value) if getattr(value, "denominator", 1) == 1 else value
 
 
+def param_buffer_sizes(state: Sequence[StateEntry]) -> tuple[int, int]:
+    """(values of the ``param`` entries, values of the ``buffer`` entries), in one pass:
+    :func:`state_size` of each role."""
+    params = buffers = 0
+    for entry in state:
+        role = entry.role
+        if role == "param":
+            params += prod(entry.shape)
+        elif role == "buffer":
+            buffers += prod(entry.shape)
+    return params, buffers
+
+
 def state_size(state: Sequence[StateEntry], role: str) -> int:
     """Number of values in the entries of one role (trainable ``param`` or ``buffer``)."""
-    return sum(prod(e.shape) for e in state if e.role == role)
+    size = 0
+    for entry in state:
+        if entry.role == role:
+            size += prod(entry.shape)
+    return size
 
 
 def spatial(x: Shape) -> Shape:
@@ -198,14 +216,16 @@ class Kind(BaseModel):
     """A layer kind: its options, validated, and its rules."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-    __slots__ = ("_hash", "_key", "_geometry")
+    __slots__ = ("_hash", "_key", "_geometry", "_counted_as")
     """Worked out once per layer object (its options never change): its hash, its
-    :meth:`options_key`, and its window on the last input shape it was asked about
-    (:meth:`Sliding.geometry`)."""
+    :meth:`options_key`, its window on the last input shape it was asked about
+    (:meth:`Sliding.geometry`) and what a convention's table reads of it
+    (:meth:`counted_as`)."""
     if TYPE_CHECKING:  # slots, not fields: pydantic never sees them
         _hash: ClassVar[int]
         _key: ClassVar[tuple]
         _geometry: ClassVar[tuple[Shape, Geometry]]
+        _counted_as: ClassVar[tuple[tuple[str, ...], str]]
 
     kind: ClassVar[str] = ""
     main: ClassVar[str | None] = None
@@ -318,7 +338,19 @@ class Kind(BaseModel):
         return state_size(self.state(x), "buffer")
 
     def ops(self, x: Shape, y: Shape) -> Ops:
-        return Ops()
+        return NO_OPS
+
+    def site_ops(self, xs: tuple[Shape, ...], y: Shape) -> Ops:
+        """Raw operations for one sample on the input shapes ``xs`` (one per branch; a layer
+        has one): :meth:`ops` on the first, where a join that computes overrides."""
+        return self.ops(xs[0], y)
+
+    def counts(self, xs: tuple[Shape, ...], y: Shape) -> tuple[Ops, list[StateEntry], int]:
+        """(:meth:`site_ops`, :meth:`state`, :meth:`connections`) on input shapes ``xs`` in one
+        call, as the statistics of a site read them; a kind whose three read the same
+        options overrides, to read them once."""
+        x = xs[0]
+        return self.site_ops(xs, y), self.state(x), self.connections(x, y)
 
     def connections(self, x: Shape, y: Shape) -> int:
         return 0
@@ -332,6 +364,16 @@ class Kind(BaseModel):
         """The names a convention's table may give this layer's row under, most specific
         first: a max pool is ``pool.max``, then ``pool``."""
         return (self.kind,)
+
+    def counted_as(self) -> tuple[tuple[str, ...], str]:
+        """(:meth:`count_keys`, ``call``): all a convention's table reads of the layer, kept
+        after the first call (options never change; a convention looks it up per site)."""
+        try:
+            return self._counted_as
+        except AttributeError:
+            value = (self.count_keys(), self.call)
+            object.__setattr__(self, "_counted_as", value)
+            return value
 
     def output_macs(self, x: Shape, y: Shape) -> int | None:
         """The MACs counted on the output positions, where that differs from

@@ -110,7 +110,9 @@ class Conv(Sliding):
         return (self.out_channels,) + self.out_sizes(x)
 
     def state(self, x: Shape) -> list[StateEntry]:
-        k = per_axis(self.kernel, len(x) - 1, "kernel")
+        return self._state(x, per_axis(self.kernel, len(x) - 1, "kernel"))
+
+    def _state(self, x: Shape, k: Shape) -> list[StateEntry]:
         if self.table is not None:
             entries = []
             for i, n in enumerate(self.inputs_per_map(x)):
@@ -125,9 +127,11 @@ class Conv(Sliding):
 
     def ops(self, x: Shape, y: Shape) -> Ops:
         """Per output of fan-in n = (input maps seen)·k_h·k_w: n mults, n − 1 adds, 1 bias add."""
-        kernel = prod(per_axis(self.kernel, len(x) - 1, "kernel"))
-        positions = prod(spatial(y))
-        mults = self.inputs_seen(x) * kernel * positions
+        fan_in = self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))
+        return self._ops(fan_in, prod(spatial(y)))
+
+    def _ops(self, fan_in: int, positions: int) -> Ops:
+        mults = fan_in * positions
         return Ops(
             mults=mults,
             adds=mults - self.out_channels * positions,
@@ -136,9 +140,19 @@ class Conv(Sliding):
         )
 
     def connections(self, x: Shape, y: Shape) -> int:
-        kernel = prod(per_axis(self.kernel, len(x) - 1, "kernel"))
-        positions = prod(spatial(y))
-        return (self.inputs_seen(x) * kernel + self.out_channels * self.bias) * positions
+        fan_in = self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))
+        return self._connections(fan_in, prod(spatial(y)))
+
+    def _connections(self, fan_in: int, positions: int) -> int:
+        """Each output's weighted inputs plus its bias (LeNet-5's count)."""
+        return (fan_in + self.out_channels * self.bias) * positions
+
+    def counts(self, xs: tuple[Shape, ...], y: Shape) -> tuple[Ops, list[StateEntry], int]:
+        """The kernel and the fan-in read once for the operations, state and connections."""
+        x = xs[0]
+        k = per_axis(self.kernel, len(x) - 1, "kernel")
+        fan_in, positions = self.inputs_seen(x) * prod(k), prod(y[1:])
+        return self._ops(fan_in, positions), self._state(x, k), self._connections(fan_in, positions)
 
     def weights(self, x: Shape) -> int:
         return self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))

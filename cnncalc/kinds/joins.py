@@ -18,7 +18,7 @@ from cnncalc.kinds.arith import (
 from cnncalc.kinds.backward import Backward, Saved
 from cnncalc.kinds.base import AXES, Kind, dotted, fmt_shape, op_line
 from cnncalc.kinds.formula import Formula
-from cnncalc.kinds.ops import Ops
+from cnncalc.kinds.ops import NO_OPS, Ops
 
 
 def axis_name(shape: Shape, axis: int) -> str:
@@ -94,7 +94,7 @@ class JoinKind(Kind):
 
     def merge_ops(self, shapes: list[Shape]) -> Ops:
         """Raw operations of the join itself, one sample."""
-        return Ops()
+        return NO_OPS
 
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
         """The working of the join's shape and operations."""
@@ -164,9 +164,14 @@ class Broadcasting(JoinKind):
         return broadcast_field(fields, shapes, y)
 
     def merge_ops(self, shapes: list[Shape]) -> Ops:
-        """(branches − 1)·elements of the broadcast output."""
-        y = self.merge(shapes)
-        return Ops(**{self.op_field: (len(shapes) - 1) * prod(y)})
+        return self._join_ops(len(shapes), self.merge(shapes))
+
+    def _join_ops(self, branches: int, y: Shape) -> Ops:
+        """(branches − 1)·elements of the broadcast output ``y``."""
+        return Ops(**{self.op_field: (branches - 1) * prod(y)})
+
+    def site_ops(self, xs: tuple[Shape, ...], y: Shape) -> Ops:
+        return self._join_ops(len(xs), y)
 
     def merge_backward(self, shapes: list[Shape], needs: list[bool], batch: int) -> Backward:
         """dX of each branch that needs one, whole batch, as autograd runs the forward's

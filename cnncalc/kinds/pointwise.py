@@ -2,7 +2,7 @@
 normalisations (batch, layer, group, instance), LRN, dropout and drop path, layer scale,
 and a Linear applied at every position."""
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
 from pydantic import Field as PydField
 
@@ -31,6 +31,11 @@ from cnncalc.kinds.ops import Ops
 class _Elementwise(Kind):
     """A kind that performs the same few operations on every element."""
 
+    __slots__ = ("_element_counts",)
+    """:meth:`element_counts`, worked out once per layer object (a slot, not a field)."""
+    if TYPE_CHECKING:
+        _element_counts: ClassVar[Ops]
+
     per_element: ClassVar[dict[str, int]] = {}
     """Raw operations per element, by :class:`~cnncalc.kinds.ops.Ops` field."""
     backward_per_element: ClassVar[dict[str, int]] = {}
@@ -45,9 +50,23 @@ class _Elementwise(Kind):
     def element_backward(self) -> dict[str, int]:
         return self.backward_per_element
 
+    def element_counts(self) -> Ops:
+        """:meth:`element_ops` as an :class:`Ops`, kept after the first call (it reads only
+        the options, which never change)."""
+        try:
+            return self._element_counts
+        except AttributeError:
+            value = Ops(**self.element_ops())
+            object.__setattr__(self, "_element_counts", value)
+            return value
+
     def ops(self, x: Shape, y: Shape) -> Ops:
-        n = prod(x)
-        return Ops(**{f: count * n for f, count in self.element_ops().items()})
+        """elements · the operations of one element."""
+        return self.element_counts().times(prod(x))
+
+    def counts(self, xs: tuple[Shape, ...], y: Shape) -> tuple[Ops, list[StateEntry], int]:
+        x = xs[0]
+        return self.element_counts().times(prod(x)), self.state(x), self.connections(x, y)
 
     def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
         n = prod(x) * batch
