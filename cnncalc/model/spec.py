@@ -133,7 +133,7 @@ class Block:
 _REQUIRED = object()
 
 
-@dataclass
+@dataclass(frozen=True)
 class NetworkSpec:
     name: str
     input: Shape
