@@ -43,6 +43,7 @@ from cnncalc.kinds.arith import (
     per_axis,
     prod,
     resolve_padding,
+    slid,
     window_out,
 )
 from cnncalc.kinds.backward import Backward, Saved
@@ -501,7 +502,9 @@ class Sliding(Kind):
         if type(self).receptive is not Sliding.receptive:
             return super().field_step(x, y)
         extent, stride, before = self._slide(x)
-        return partial(Field.slide, k_eff=extent, stride=stride, before=before)
+        if extent.count(1) == stride.count(1) == len(extent) and not any(before):
+            return None  # a 1×1 window at stride 1, unpadded: r' = r, j' = j, the same start
+        return partial(slid, extent, stride, before)
 
     def _slide(self, x: Shape) -> tuple[Shape, Shape, Shape]:
         """The window's extent, stride and padding before, per axis (:meth:`Field.slide`)."""
