@@ -476,12 +476,13 @@ class Sliding(Kind):
         return self.stride
 
     def out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
+        """⌊(n + p − k)/s⌋ + 1 per axis (:func:`window_out`; rounded up with ``ceil_mode``)."""
         g = self.geometry(x)
-        ndim, s, k_eff, pad = g.ndim, g.stride, g.extent, g.padding
         sizes = []
-        for axis, n, ke, st, (lo, hi) in zip(AXES[ndim], spatial(x), k_eff, s, pad):
-            out = window_out(n, ke, st, lo, hi, ceil_mode)
+        for n, ke, st, (lo, hi) in zip(x[1:], g.extent, g.stride, g.padding):
+            out = window_out(n, ke, st, lo, hi, True) if ceil_mode else (n + lo + hi - ke) // st + 1
             if out < 1:
+                axis = AXES[g.ndim][len(sizes)]
                 left, right = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
                 quotient = n - ke + lo + hi + st
                 rounded = -(-quotient // st) if ceil_mode else quotient // st
@@ -501,8 +502,10 @@ class Sliding(Kind):
         """The window's step read off the geometry once: r' = r + (k − 1)·j, j' = j·s."""
         if type(self).receptive is not Sliding.receptive:
             return super().field_step(x, y)
-        extent, stride, before = self._slide(x)
-        if extent.count(1) == stride.count(1) == len(extent) and not any(before):
+        g = self.geometry(x)
+        extent, stride = g.extent, g.stride
+        before = tuple([lo for lo, _ in g.padding])
+        if extent == stride and not any(before) and extent.count(1) == len(extent):
             return None  # a 1×1 window at stride 1, unpadded: r' = r, j' = j, the same start
         return partial(slid, extent, stride, before)
 

@@ -128,14 +128,15 @@ class Concat(JoinKind):
 
     def merge(self, shapes: list[Shape]) -> Shape:
         first = shapes[0]
+        sizes = first[1:]
         for i, s in enumerate(shapes[1:], 1):
-            if len(s) != len(first) or s[1:] != first[1:]:
+            if s[1:] != sizes or len(s) != len(first):
                 raise CnnCalcError(
                     f"branch {i} gives {fmt_shape(s)} but branch 0 gives {fmt_shape(first)}: "
                     "concatenated branches must agree in every axis but the channels",
                     hint="check the stride and padding of each branch",
                 )
-        return (sum(s[0] for s in shapes),) + first[1:]
+        return (sum([s[0] for s in shapes]),) + sizes
 
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
         return [
