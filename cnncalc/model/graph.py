@@ -28,7 +28,9 @@ the longest path to it through every input, references included.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import cast
 
 from cnncalc.errors import CnnCalcError
@@ -117,32 +119,37 @@ class Graph:
         return max(0 if i == INPUT else self.nodes[i].depth for i in self.output_nodes)
 
 
-class _Planned:
-    """What a name or a reference resolves to before any shape is known: a layer's index
-    in forward order, its name, its depth and where it was written."""
-
-    __slots__ = ("index", "name", "depth", "where")
-
-    def __init__(self, index: int, name: str, depth: int, where: Where):
-        self.index, self.name, self.depth, self.where = index, name, depth, where
+LEAF, WEIGHTED_LEAF, JOIN, WEIGHTED_JOIN = range(4)
+"""What a step of a :class:`Plan` is; a weighted one adds 1 to the depth."""
 
 
 @dataclass(frozen=True)
 class Plan:
     """A network's layers in forward order, everything about them that does not depend on
     the input shape worked out once: names (blocks, repeats and joins expanded, clashes
-    refused), which outputs each layer reads, depth. Kept on the spec it was made from
+    refused) and which outputs each layer reads. Kept on the spec it was made from
     (:func:`plan`), so that each analysis, at any input size, only runs the shapes.
 
-    Each of ``steps`` is a tuple ``(joins, name, layer, key, source, inputs, depth, where,
-    item, match)``: ``joins`` is true for a join; ``key`` is a small int standing for the
-    layer's :func:`layer_key` (equal keys, equal options); ``source`` is the position of
-    the output read in the list of outputs that starts with the network's input (a
-    tuple of them for a join); ``inputs`` the same as node indices (:data:`INPUT` for the
-    input); ``item`` the spec's item (for the lines of an error); ``match`` the position
-    of the output whose size a crop takes, or None."""
+    One column a field, one entry a layer (a tuple per column holds nothing of its own
+    but its pointers: a network of 100,000 layers keeps a few MB)."""
 
-    steps: tuple[tuple, ...]
+    indices: tuple[int, ...]
+    """0, 1, 2…: the very int objects ``inputs`` holds, for the nodes' ``index`` (a network
+    of 100,000 layers keeps each number once, not twice)."""
+    steps: bytes
+    """:data:`LEAF`, :data:`WEIGHTED_LEAF`, :data:`JOIN` or :data:`WEIGHTED_JOIN`, a byte each."""
+    names: tuple[str, ...]
+    keys: tuple[int | None, ...]
+    """A small int standing for the layer's :func:`layer_key` (equal keys, equal options),
+    so that a run hashes an int, not the options; None for a crop that matches a named
+    layer, whose options follow that layer's size."""
+    inputs: tuple[tuple[int, ...], ...]
+    """The node indices each layer reads (:data:`INPUT` for the network's input)."""
+    items: tuple
+    """The spec's item each layer is (a :class:`Leaf`'s layer, a :class:`Join`'s join), with
+    where it was written and its option lines."""
+    matches: Mapping[int, int]
+    """A crop that takes the size of a named layer (``match:``): its index → that layer's."""
     output: int
     outputs: tuple[int, ...]
 
@@ -153,9 +160,16 @@ class _Planner:
 
     def __init__(self, spec: NetworkSpec):
         self.spec = spec
-        self.steps: list[tuple] = []
-        self.keys: dict[tuple, int] = {}
-        """:func:`layer_key` → a small int, so that the run hashes an int, not the options."""
+        # the plan's columns (:class:`Plan`), a layer appended to each
+        self.indices: list[int] = []
+        self.steps: list[int] = []
+        self.names: list[str] = []
+        self.keys: list[int | None] = []
+        self.inputs: list[tuple[int, ...]] = []
+        self.items: list = []
+        self.matches: dict[int, int] = {}
+        self.keys_of: dict[tuple, int] = {}
+        """:func:`layer_key` → a small int (:attr:`Plan.keys`)."""
         self.generated: dict[tuple[int, ...], dict[int, str]] = {}
         """ids of the sequences sharing one path → the names their unnamed items get
         (:meth:`automatic_names`)."""
@@ -164,43 +178,42 @@ class _Planner:
         self.automatic: set[str] = set()
         """The names the builder made up (for layers written without ``name:``), so that
         a clash can say which of the two was not the user's."""
-        self.known: dict[str, _Planned] = {}
-        """What a reference can name: every layer, and each block call, repeat or join by
-        its name (its last layer's output)."""
+        self.known: dict[str, int] = {}
+        """What a reference can name, as the index of the layer it reads: every layer, and
+        each block call, repeat or join by its name (its last layer's output)."""
 
     def add(
         self,
         name: str,
         layer: Kind,
-        sources: tuple[int, ...],
-        depth: int,
-        where: Where,
-        made_up: bool,
+        inputs: tuple[int, ...],
         item,
+        made_up: bool,
         match: int | None = None,
-    ) -> _Planned:
-        """A layer reading the outputs of ``sources`` (``depth``: the deepest of them);
-        ``made_up``: its name is an automatic one."""
+    ) -> int:
+        """A layer of ``item`` reading the outputs of ``inputs``; ``made_up``: its name is an
+        automatic one; ``match``: the layer whose size a crop takes. Its index."""
         index = len(self.steps)
-        known = self.known
-        taken = known.get(name)
+        taken = self.known.get(name)
         # a name is taken by a layer of that name; a structure's name (known as its last
         # layer) may be a layer's too, and so may the input's
-        if index >= MAX_ITEMS or (taken is not None and taken.name == name and taken.index >= 0):
-            raise self.refused(name, where)
+        if index >= MAX_ITEMS or (taken is not None and taken >= 0 and self.names[taken] == name):
+            raise self.refused(name, item.where)
         if made_up:
             self.automatic.add(name)
-        if layer.weighted:
-            depth += 1
-        joins = isinstance(layer, JoinKind)
         key = None
         if match is None:
-            key = self.keys.setdefault(layer_key(layer), len(self.keys))
-        positions = tuple([i + 1 for i in sources])
-        source = positions if joins else positions[0]
-        self.steps.append((joins, name, layer, key, source, sources, depth, where, item, match))
-        planned = known[name] = _Planned(index, name, depth, where)
-        return planned
+            key = self.keys_of.setdefault(layer_key(layer), len(self.keys_of))
+        else:
+            self.matches[index] = match
+        self.indices.append(index)
+        self.steps.append((JOIN if isinstance(layer, JoinKind) else LEAF) + layer.weighted)
+        self.names.append(name)
+        self.keys.append(key)
+        self.inputs.append(inputs)
+        self.items.append(item)
+        self.known[name] = index
+        return index
 
     def refused(self, name: str, where: Where) -> CnnCalcError:
         """Why a layer cannot be added: too many layers, or its name is taken."""
@@ -211,7 +224,7 @@ class _Planner:
                 line=where.line,
                 field=where.path,
             )
-        first = self.known[name].where
+        first = self.items[self.known[name]].where
         automatic = name in self.automatic
         return CnnCalcError(
             f"layer name '{name}' is used twice (first at line {first.line}"
@@ -230,7 +243,7 @@ class _Planner:
             else "give one of them another name, or name the block or repeat around them",
         )
 
-    def lookup(self, ref: Ref, scope: tuple) -> _Planned:
+    def lookup(self, ref: Ref, scope: tuple) -> int:
         """The output a reference names, from the innermost named scope outwards."""
         for k in range(len(scope), -1, -1):
             found = self.known.get(".".join(scope[:k] + (ref.name,)))
@@ -335,7 +348,7 @@ class _Planner:
                         self._unnamed(inner, found)
                 found.append(item)
 
-    def sequence(self, items, cur: _Planned, path: tuple, named: tuple, automatic=None) -> _Planned:
+    def sequence(self, items, cur: int, path: tuple, named: tuple, automatic=None) -> int:
         """Build ``items`` under ``path`` (``named``: the named scopes, for references);
         ``automatic``: the names of the unnamed items of this path, when ``items`` shares
         the path of the structure around it."""
@@ -358,8 +371,8 @@ class _Planner:
         return cur
 
     def item(
-        self, item, cur: _Planned, own: tuple, inner: tuple, named: tuple, name: str, automatic
-    ) -> _Planned:
+        self, item, cur: int, own: tuple, inner: tuple, named: tuple, name: str, automatic
+    ) -> int:
         """``own``: the item's path (``name`` joined); ``inner``: the path of the layers
         inside it (``own``, or the path around it if it is unnamed and holds a name)."""
         scope = named[:-1] if item.name is not None else named
@@ -383,26 +396,26 @@ class _Planner:
         self.known.setdefault(name, cur)
         return cur
 
-    def leaf(self, leaf: Leaf, cur: _Planned, name: str, scope: tuple, made_up: bool) -> _Planned:
+    def leaf(self, leaf: Leaf, cur: int, name: str, scope: tuple, made_up: bool) -> int:
         """``scope``: the named scopes around the layer; ``made_up``: ``name`` is automatic."""
         source = leaf.layer.size_source()
         match = None
         if source is not None:  # a crop to the size of a named layer, at each input
             line = leaf.option_lines.get("match") or leaf.where.line
             where = Where(leaf.where.file, line, f"{leaf.where.path}.match")
-            match = self.lookup(Ref(source, where), scope).index + 1
-        return self.add(name, leaf.layer, (cur.index,), cur.depth, leaf.where, made_up, leaf, match)
+            match = self.lookup(Ref(source, where), scope)
+        return self.add(name, leaf.layer, (cur,), leaf, made_up, match)
 
     def join(
         self,
         join: Join,
-        cur: _Planned,
+        cur: int,
         own: tuple,
         inner: tuple,
         named: tuple,
         name: str,
         automatic,
-    ) -> _Planned:
+    ) -> int:
         """A branch that holds a name shares ``inner`` (``automatic``: the names of its
         unnamed layers); a named branch adds its name to it; a branch that holds none adds
         its index to the join's own path (``3a.concat.1``)."""
@@ -417,18 +430,26 @@ class _Planner:
                 ends.append(self.sequence(branch.items, cur, inner, named, automatic))
             else:
                 ends.append(self.sequence(branch.items, cur, own + (str(i),), named))
-        sources = tuple([e.index for e in ends])
-        depth = max([e.depth for e in ends])
-        return self.add(name, join.join, sources, depth, join.where, join.name is None, join)
+        inputs = tuple(ends)
+        return self.add(name, join.join, inputs, join, join.name is None)
 
     def plan(self) -> Plan:
         """The whole network's plan (the input known by its name to the first layers)."""
         spec = self.spec
-        start = _Planned(INPUT, INPUT_NAME, 0, Where(spec.file, None, INPUT_NAME))
-        self.known[INPUT_NAME] = start
-        end = self.sequence(spec.layers, start, (), ())
-        outputs = tuple(self.lookup(ref, ()).index for ref in spec.outputs or ())
-        return Plan(tuple(self.steps), outputs[0] if outputs else end.index, outputs)
+        self.known[INPUT_NAME] = INPUT
+        end = self.sequence(spec.layers, INPUT, (), ())
+        outputs = tuple(self.lookup(ref, ()) for ref in spec.outputs or ())
+        return Plan(
+            tuple(self.indices),
+            bytes(self.steps),
+            tuple(self.names),
+            tuple(self.keys),
+            tuple(self.inputs),
+            tuple(self.items),
+            MappingProxyType(self.matches),
+            outputs[0] if outputs else end,
+            outputs,
+        )
 
 
 def _names_written(items, found: dict | None = None) -> dict[str, Where]:
@@ -480,40 +501,48 @@ def _step(layer: Kind, x: Shape, name: str, leaf: Leaf, target: Shape | None = N
         raise exc.located(file=leaf.where.file) from None
 
 
-def _run(steps: tuple[tuple, ...], start: Node) -> list[Node]:
-    """The nodes of a plan's ``steps`` on the input ``start``: each layer's output shape and
-    receptive field, worked out once per (layer options, input shape) in this run."""
-    ends = [start]
+def _run(planned: Plan, start: Node) -> list[Node]:
+    """The nodes of a plan on the input ``start``: each layer's output shape and receptive
+    field, worked out once per (layer options, input shape) in this run."""
+    ends: list = [None] * len(planned.steps)
+    ends.append(start)  # ends[INPUT], the last, is the input; ends[i] will be node i
     done: dict[tuple[int, Shape], tuple] = {}
-    for index, (joins, name, layer, key, source, inputs, depth, where, item, match) in enumerate(
-        steps
+    for index, step, name, key, inputs, item in zip(
+        planned.indices, planned.steps, planned.names, planned.keys, planned.inputs, planned.items
     ):
-        if not joins:
-            cur = ends[source]
+        if step < JOIN:
+            layer = item.layer
+            cur = ends[inputs[0]]
             x = cur.out_shape
-            if match is None:
-                step = done.get((key, x))
-                if step is None:
-                    step = done[(key, x)] = _step(layer, x, name, item)
+            if key is not None:
+                found = done.get((key, x))
+                if found is None:
+                    found = done[(key, x)] = _step(layer, x, name, item)
             else:
-                step = _step(layer, x, name, item, ends[match].out_shape)
-            layer, out, field_step = step
+                target = ends[planned.matches[index]].out_shape
+                found = _step(layer, x, name, item, target)
+            layer, out, field_step = found
             field = cur.field if field_step is None else field_step(cur.field)
-            ends.append(Node(index, name, layer, inputs, (x,), out, field, depth, where))
+            depth = cur.depth + step  # WEIGHTED_LEAF is LEAF + 1
+            ends[index] = Node(index, name, layer, inputs, (x,), out, field, depth, item.where)
             continue
-        branches = [ends[i] for i in source]
+        layer = item.join
+        branches = [ends[i] for i in inputs]
         shapes = [e.out_shape for e in branches]
         try:
             out = layer.merge(shapes)
         except CnnCalcError as exc:
+            where = item.where
             exc.message = f"layer '{name}' ({layer.kind}): {exc.message}"
             raise exc.located(file=where.file, line=where.line, field=where.path) from None
         fields = tuple([e.field for e in branches])
         field = layer.merge_field(list(fields), shapes, out)
-        ends.append(
-            Node(index, name, layer, inputs, tuple(shapes), out, field, depth, where, fields)
+        depth = max([e.depth for e in branches]) + step - JOIN
+        ends[index] = Node(
+            index, name, layer, inputs, tuple(shapes), out, field, depth, item.where, fields
         )
-    return ends[1:]
+    ends.pop()
+    return ends
 
 
 def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
@@ -531,5 +560,5 @@ def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
     where = Where(spec.file, None, INPUT_NAME)
     field = Field.of_input(len(shape) - 1)
     start = Node(INPUT, INPUT_NAME, cast(Kind, None), (), (), shape, field, 0, where)
-    nodes = _run(planned.steps, start)
+    nodes = _run(planned, start)
     return Graph(spec.name, shape, tuple(nodes), planned.output, spec.file, planned.outputs)
