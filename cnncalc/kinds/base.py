@@ -478,7 +478,7 @@ class Sliding(Kind):
     def out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
         """⌊(n + p − k)/s⌋ + 1 per axis (:func:`window_out`; rounded up with ``ceil_mode``)."""
         g = self.geometry(x)
-        sizes = []
+        sizes: list[int] = []
         for n, ke, st, (lo, hi) in zip(x[1:], g.extent, g.stride, g.padding):
             out = window_out(n, ke, st, lo, hi, True) if ceil_mode else (n + lo + hi - ke) // st + 1
             if out < 1:

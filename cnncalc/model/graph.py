@@ -511,16 +511,15 @@ def _run(planned: Plan, start: Node) -> list[Node]:
         planned.indices, planned.steps, planned.names, planned.keys, planned.inputs, planned.items
     ):
         if step < JOIN:
-            layer = item.layer
             cur = ends[inputs[0]]
             x = cur.out_shape
             if key is not None:
                 found = done.get((key, x))
                 if found is None:
-                    found = done[(key, x)] = _step(layer, x, name, item)
+                    found = done[(key, x)] = _step(item.layer, x, name, item)
             else:
                 target = ends[planned.matches[index]].out_shape
-                found = _step(layer, x, name, item, target)
+                found = _step(item.layer, x, name, item, target)
             layer, out, field_step = found
             field = cur.field if field_step is None else field_step(cur.field)
             depth = cur.depth + step  # WEIGHTED_LEAF is LEAF + 1
@@ -536,7 +535,7 @@ def _run(planned: Plan, start: Node) -> list[Node]:
             exc.message = f"layer '{name}' ({layer.kind}): {exc.message}"
             raise exc.located(file=where.file, line=where.line, field=where.path) from None
         fields = tuple([e.field for e in branches])
-        field = layer.merge_field(list(fields), shapes, out)
+        field = layer.merge_field(fields, shapes, out)
         depth = max([e.depth for e in branches]) + step - JOIN
         ends[index] = Node(
             index, name, layer, inputs, tuple(shapes), out, field, depth, item.where, fields
