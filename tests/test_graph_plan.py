@@ -11,6 +11,7 @@ its input five times (the stem conv, the max pool, layers 2–4), so 224 → 7 a
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 from pydantic import ValidationError
@@ -94,6 +95,15 @@ def test_a_crop_matches_the_named_layer_at_each_input_size():
     assert build(spec).nodes[-1].out_shape == (4, 30, 30)
     assert build(spec, (4, 20, 20)).nodes[-1].out_shape == (4, 18, 18)
     assert build(spec).nodes[-1].out_shape == (4, 30, 30)
+
+
+def test_a_spec_with_its_plan_pickles_and_analyses_alike():
+    """The kept plan travels with the spec (a copy to another process) and stays exact."""
+    spec = loads(TWO_SIZES)
+    build(spec)
+    copy = pickle.loads(pickle.dumps(spec))
+    assert build(copy, (4, 20, 20)).nodes[-1].out_shape == (4, 18, 18)
+    assert layer_rows(analyze(copy)) == layer_rows(analyze(loads(TWO_SIZES)))
 
 
 def every_item(items):

@@ -28,9 +28,7 @@ the longest path to it through every input, references included.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import cast
 
 from cnncalc.errors import CnnCalcError
@@ -148,8 +146,8 @@ class Plan:
     items: tuple
     """The spec's item each layer is (a :class:`Leaf`'s layer, a :class:`Join`'s join), with
     where it was written and its option lines."""
-    matches: Mapping[int, int]
-    """A crop that takes the size of a named layer (``match:``): its index → that layer's."""
+    matches: tuple[tuple[int, int], ...]
+    """(index of a crop that takes the size of a named layer (``match:``), that layer's)."""
     output: int
     outputs: tuple[int, ...]
 
@@ -446,7 +444,7 @@ class _Planner:
             tuple(self.keys),
             tuple(self.inputs),
             tuple(self.items),
-            MappingProxyType(self.matches),
+            tuple(self.matches.items()),
             outputs[0] if outputs else end,
             outputs,
         )
@@ -507,6 +505,7 @@ def _run(planned: Plan, start: Node) -> list[Node]:
     ends: list = [None] * len(planned.steps)
     ends.append(start)  # ends[INPUT], the last, is the input; ends[i] will be node i
     done: dict[tuple[int, Shape], tuple] = {}
+    matches = dict(planned.matches)
     for index, step, name, key, inputs, item in zip(
         planned.indices, planned.steps, planned.names, planned.keys, planned.inputs, planned.items
     ):
@@ -518,7 +517,7 @@ def _run(planned: Plan, start: Node) -> list[Node]:
                 if found is None:
                     found = done[(key, x)] = _step(item.layer, x, name, item)
             else:
-                target = ends[planned.matches[index]].out_shape
+                target = ends[matches[index]].out_shape
                 found = _step(item.layer, x, name, item, target)
             layer, out, field_step = found
             field = cur.field if field_step is None else field_step(cur.field)
