@@ -29,7 +29,7 @@ the longest path to it through every input, references included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Field, Shape
@@ -121,15 +121,15 @@ LEAF, WEIGHTED_LEAF, JOIN, WEIGHTED_JOIN = range(4)
 """What a step of a :class:`Plan` is; a weighted one adds 1 to the depth."""
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """A network's layers in forward order, everything about them that does not depend on
     the input shape worked out once: names (blocks, repeats and joins expanded, clashes
     refused) and which outputs each layer reads. Kept on the spec it was made from
     (:func:`plan`), so that each analysis, at any input size, only runs the shapes.
 
     One column a field, one entry a layer (a tuple per column holds nothing of its own
-    but its pointers: a network of 100,000 layers keeps a few MB)."""
+    but its pointers: a network of 100,000 layers keeps a few MB). A named tuple, not a
+    frozen dataclass, whose generated methods would cost every command's start-up."""
 
     indices: tuple[int, ...]
     """0, 1, 2…: the very int objects ``inputs`` holds, for the nodes' ``index`` (a network
