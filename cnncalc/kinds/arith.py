@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import prod as math_prod
-from operator import add, sub
 from typing import NamedTuple, Sequence
 
 from cnncalc.errors import CnnCalcError
@@ -175,16 +174,7 @@ class Field(NamedTuple):
     def slide(self, k_eff: Sequence[int], stride: Sequence, before: Sequence = ()) -> "Field":
         """r' = r + (k − 1)·j, j' = j·s; unit 0's window starts ``before`` pixels into the
         padding (0 when not given), so its field starts at start − before·j."""
-        # one loop over the axes (the graph slides nearly every layer: no comprehensions)
-        zeros = (0,) * len(self.rf)
-        rf, jump, start = [], [], []
-        for r, j, a, k, s, b in zip(
-            self.rf, self.jump, self.start or zeros, k_eff, stride, before or zeros
-        ):
-            rf.append(r + (k - 1) * j)
-            jump.append(j * s)
-            start.append(a - b * j)
-        return _field(tuple(rf), tuple(jump), (), tuple(start))
+        return slid(k_eff, stride, before, self)
 
     def flatten(self, sizes: Sequence[int]) -> "Field":
         """The same field, remembering the spatial size of the map a flatten made a vector."""
@@ -199,15 +189,50 @@ class Field(NamedTuple):
         """Branches joined: a position is reached through every branch, so its field runs
         from the earliest start to the latest end (the widest branch's when the branches
         are centred alike); the jump is the coarsest."""
-        starts = list(map(Field.starts, fields))
-        ends = [tuple(map(add, s, f.rf)) for s, f in zip(starts, fields)]
-        first = tuple(map(min, zip(*starts)))
+        # one pass over the branches and axes (a DenseNet joins at every layer): the first
+        # of equal values is kept, as min and max keep it
+        rf, jump, _, start = fields[0]
+        first = list(start or (0,) * len(rf))
+        last = [a + r for a, r in zip(first, rf)]
+        coarsest = list(jump)
+        for rf, jump, _, start in fields[1:]:
+            for i, (a, r, j) in enumerate(zip(start or (0,) * len(rf), rf, jump)):
+                if a < first[i]:
+                    first[i] = a
+                if a + r > last[i]:
+                    last[i] = a + r
+                if j > coarsest[i]:
+                    coarsest[i] = j
         return _field(
-            tuple(map(sub, map(max, zip(*ends)), first)),
-            tuple(map(max, zip(*[f.jump for f in fields]))),
-            (),
-            first,
+            tuple([e - a for e, a in zip(last, first)]), tuple(coarsest), (), tuple(first)
         )
+
+
+def slid(k_eff: Sequence[int], stride: Sequence, before: Sequence, field: Field) -> Field:
+    """:meth:`Field.slide` with the field last, so that a layer's step on one input binds
+    its window first (``partial(slid, k_eff, stride, before)``); the graph slides nearly
+    every layer, so a 2-D map (the most) is one expression per axis, without loops."""
+    rf, jump, _, start = field
+    if len(rf) == 2:
+        (r0, r1), (j0, j1), (k0, k1), (s0, s1) = rf, jump, k_eff, stride
+        a0, a1 = start or (0, 0)
+        b0, b1 = before or (0, 0)
+        return tuple.__new__(
+            Field,
+            (
+                (r0 + (k0 - 1) * j0, r1 + (k1 - 1) * j1),
+                (j0 * s0, j1 * s1),
+                (),
+                (a0 - b0 * j0, a1 - b1 * j1),
+            ),
+        )
+    zeros = (0,) * len(rf)
+    rfs, jumps, starts = [], [], []
+    for r, j, a, k, s, b in zip(rf, jump, start or zeros, k_eff, stride, before or zeros):
+        rfs.append(r + (k - 1) * j)
+        jumps.append(j * s)
+        starts.append(a - b * j)
+    return _field(tuple(rfs), tuple(jumps), (), tuple(starts))
 
 
 def _field(rf: tuple, jump: tuple, flattened: tuple, start: tuple) -> Field:

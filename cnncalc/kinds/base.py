@@ -44,6 +44,7 @@ from cnncalc.kinds.arith import (
     per_axis,
     prod,
     resolve_padding,
+    slid,
     window_out,
 )
 from cnncalc.kinds.backward import Backward, Saved
@@ -517,12 +518,13 @@ class Sliding(Kind):
         return self.stride
 
     def out_sizes(self, x: Shape, ceil_mode: bool = False) -> Shape:
+        """⌊(n + p − k)/s⌋ + 1 per axis (:func:`window_out`; rounded up with ``ceil_mode``)."""
         g = self.geometry(x)
-        ndim, s, k_eff, pad = g.ndim, g.stride, g.extent, g.padding
-        sizes = []
-        for axis, n, ke, st, (lo, hi) in zip(AXES[ndim], spatial(x), k_eff, s, pad):
-            out = window_out(n, ke, st, lo, hi, ceil_mode)
+        sizes: list[int] = []
+        for n, ke, st, (lo, hi) in zip(x[1:], g.extent, g.stride, g.padding):
+            out = window_out(n, ke, st, lo, hi, True) if ceil_mode else (n + lo + hi - ke) // st + 1
             if out < 1:
+                axis = AXES[g.ndim][len(sizes)]
                 left, right = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
                 quotient = n - ke + lo + hi + st
                 rounded = -(-quotient // st) if ceil_mode else quotient // st
@@ -542,8 +544,12 @@ class Sliding(Kind):
         """The window's step read off the geometry once: r' = r + (k − 1)·j, j' = j·s."""
         if type(self).receptive is not Sliding.receptive:
             return super().field_step(x, y)
-        extent, stride, before = self._slide(x)
-        return partial(Field.slide, k_eff=extent, stride=stride, before=before)
+        g = self.geometry(x)
+        extent, stride = g.extent, g.stride
+        before = tuple([lo for lo, _ in g.padding])
+        if extent == stride and not any(before) and extent.count(1) == len(extent):
+            return None  # a 1×1 window at stride 1, unpadded: r' = r, j' = j, the same start
+        return partial(slid, extent, stride, before)
 
     def _slide(self, x: Shape) -> tuple[Shape, Shape, Shape]:
         """The window's extent, stride and padding before, per axis (:meth:`Field.slide`)."""

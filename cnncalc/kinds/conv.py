@@ -106,8 +106,9 @@ class Conv(Sliding):
         return [list(r) for r in self.table]
 
     def out_shape(self, x: Shape) -> Shape:
-        self.inputs_seen(x)
-        return (self.out_channels,) + self.out_sizes(x)
+        if self.table is not None or x[0] % self.groups or self.out_channels % self.groups:
+            self.inputs_seen(x)  # refuses a table or groups that do not fit the input
+        return (self.out_channels, *self.out_sizes(x))
 
     def state(self, x: Shape) -> list[StateEntry]:
         return self._state(x, per_axis(self.kernel, len(x) - 1, "kernel"))

@@ -7,7 +7,7 @@ with the batch axis in front, PyTorch would line the batch of one branch up with
 feature axis of the other.
 """
 
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import (
@@ -53,13 +53,13 @@ def broadcast_shape(shapes: list[Shape], verb: str, hint: str | None = None) -> 
     return out
 
 
-def stepping_jumps(fields: list[Field], shapes: list[Shape], y: Shape, axis: int) -> list:
+def stepping_jumps(fields: Sequence[Field], shapes: list[Shape], y: Shape, axis: int) -> list:
     """The jumps along a spatial axis of the branches that are not broadcast along it (a
     branch of size 1 stretched over the axis has no step of its own there)."""
     return [f.jump[axis] for f, s in zip(fields, shapes) if s[axis + 1] == y[axis + 1]]
 
 
-def broadcast_field(fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
+def broadcast_field(fields: Sequence[Field], shapes: list[Shape], y: Shape) -> Field:
     """Per axis: the branches that step along it are lined up by where unit 0's field
     starts, and the join's field runs from the earliest start to the latest end (as
     :meth:`Field.merge`); a branch broadcast along the axis (a global gate) adds its own
@@ -88,7 +88,7 @@ class JoinKind(Kind):
         """The output shape of the joined branches."""
         raise NotImplementedError
 
-    def merge_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
+    def merge_field(self, fields: Sequence[Field], shapes: list[Shape], y: Shape) -> Field:
         """The receptive field and jump after the join: the widest and the coarsest."""
         return Field.merge(fields)
 
@@ -100,7 +100,9 @@ class JoinKind(Kind):
         """The working of the join's shape and operations."""
         return []
 
-    def explain_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> list[Formula]:
+    def explain_field(
+        self, fields: Sequence[Field], shapes: list[Shape], y: Shape
+    ) -> list[Formula]:
         """A line for each axis along which the branches step by different amounts (their
         jumps disagree): the join's jump is then the coarsest, and it says so."""
         lines = []
@@ -128,14 +130,15 @@ class Concat(JoinKind):
 
     def merge(self, shapes: list[Shape]) -> Shape:
         first = shapes[0]
+        sizes = first[1:]
         for i, s in enumerate(shapes[1:], 1):
-            if len(s) != len(first) or s[1:] != first[1:]:
+            if s[1:] != sizes or len(s) != len(first):
                 raise CnnCalcError(
                     f"branch {i} gives {fmt_shape(s)} but branch 0 gives {fmt_shape(first)}: "
                     "concatenated branches must agree in every axis but the channels",
                     hint="check the stride and padding of each branch",
                 )
-        return (sum(s[0] for s in shapes),) + first[1:]
+        return (sum([s[0] for s in shapes]),) + sizes
 
     def explain_merge(self, shapes: list[Shape], y: Shape) -> list[Formula]:
         return [
@@ -160,7 +163,7 @@ class Broadcasting(JoinKind):
     def merge(self, shapes: list[Shape]) -> Shape:
         return broadcast_shape(shapes, self.verb, self.mismatch_hint)
 
-    def merge_field(self, fields: list[Field], shapes: list[Shape], y: Shape) -> Field:
+    def merge_field(self, fields: Sequence[Field], shapes: list[Shape], y: Shape) -> Field:
         return broadcast_field(fields, shapes, y)
 
     def merge_ops(self, shapes: list[Shape]) -> Ops:

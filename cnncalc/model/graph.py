@@ -28,13 +28,13 @@ the longest path to it through every input, references included.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 from cnncalc.errors import CnnCalcError
 from cnncalc.kinds.arith import Field, Shape
 from cnncalc.kinds.base import Kind, fmt_shape
+from cnncalc.kinds.joins import JoinKind
 from cnncalc.model.spec import (
     MAX_ITEMS,
     Group,
@@ -117,15 +117,57 @@ class Graph:
         return max(0 if i == INPUT else self.nodes[i].depth for i in self.output_nodes)
 
 
-class _Builder:
+LEAF, WEIGHTED_LEAF, JOIN, WEIGHTED_JOIN = range(4)
+"""What a step of a :class:`Plan` is; a weighted one adds 1 to the depth."""
+
+
+class Plan(NamedTuple):
+    """A network's layers in forward order, everything about them that does not depend on
+    the input shape worked out once: names (blocks, repeats and joins expanded, clashes
+    refused) and which outputs each layer reads. Kept on the spec it was made from
+    (:func:`plan`), so that each analysis, at any input size, only runs the shapes.
+
+    One column a field, one entry a layer (a tuple per column holds nothing of its own
+    but its pointers: a network of 100,000 layers keeps a few MB). A named tuple, not a
+    frozen dataclass, whose generated methods would cost every command's start-up."""
+
+    indices: tuple[int, ...]
+    """0, 1, 2…: the very int objects ``inputs`` holds, for the nodes' ``index`` (a network
+    of 100,000 layers keeps each number once, not twice)."""
+    steps: bytes
+    """:data:`LEAF`, :data:`WEIGHTED_LEAF`, :data:`JOIN` or :data:`WEIGHTED_JOIN`, a byte each."""
+    names: tuple[str, ...]
+    keys: tuple[int | None, ...]
+    """A small int standing for the layer's :func:`layer_key` (equal keys, equal options),
+    so that a run hashes an int, not the options; None for a crop that matches a named
+    layer, whose options follow that layer's size."""
+    inputs: tuple[tuple[int, ...], ...]
+    """The node indices each layer reads (:data:`INPUT` for the network's input)."""
+    items: tuple
+    """The spec's item each layer is (a :class:`Leaf`'s layer, a :class:`Join`'s join), with
+    where it was written and its option lines."""
+    matches: tuple[tuple[int, int], ...]
+    """(index of a crop that takes the size of a named layer (``match:``), that layer's)."""
+    output: int
+    outputs: tuple[int, ...]
+
+
+class _Planner:
+    """Walks the spec's items once, in forward order, naming every layer and resolving
+    every reference (the shapes are left to :func:`_run`)."""
+
     def __init__(self, spec: NetworkSpec):
         self.spec = spec
-        self.nodes: list[Node] = []
-        # all live for one build only, keyed by objects the spec holds throughout
-        self.steps: dict[tuple[tuple, Shape], tuple[Shape, Callable[[Field], Field] | None]] = {}
-        """(:func:`layer_key`, input shape) → (output shape, :meth:`Kind.field_step`): the
-        layers of a repeated block, or of a block called with the same arguments, worked
-        out once per input shape."""
+        # the plan's columns (:class:`Plan`), a layer appended to each
+        self.indices: list[int] = []
+        self.steps: list[int] = []
+        self.names: list[str] = []
+        self.keys: list[int | None] = []
+        self.inputs: list[tuple[int, ...]] = []
+        self.items: list = []
+        self.matches: dict[int, int] = {}
+        self.keys_of: dict[tuple, int] = {}
+        """:func:`layer_key` → a small int (:attr:`Plan.keys`)."""
         self.generated: dict[tuple[int, ...], dict[int, str]] = {}
         """ids of the sequences sharing one path → the names their unnamed items get
         (:meth:`automatic_names`)."""
@@ -134,51 +176,53 @@ class _Builder:
         self.automatic: set[str] = set()
         """The names the builder made up (for layers written without ``name:``), so that
         a clash can say which of the two was not the user's."""
-        self.known: dict[str, Node] = {}
-        """What a reference can name: every layer, and each block call, repeat or join by
-        its name (its last layer's output)."""
+        self.known: dict[str, int] = {}
+        """What a reference can name, as the index of the layer it reads: every layer, and
+        each block call, repeat or join by its name (its last layer's output)."""
 
     def add(
         self,
         name: str,
         layer: Kind,
-        sources: tuple[int, ...],
-        shapes: tuple[Shape, ...],
-        depth: int,
-        out_shape: Shape,
-        field: Field,
-        where: Where,
+        inputs: tuple[int, ...],
+        item,
         made_up: bool,
-        in_fields: tuple[Field, ...] = (),
-    ) -> Node:
-        """A node reading the outputs of ``sources`` (of ``shapes``; ``depth``: the deepest
-        of them); ``made_up``: its name is an automatic one."""
-        index = len(self.nodes)
-        known = self.known
-        taken = known.get(name)
-        # a name is taken by a node of that name; a structure's name (known as its last
+        match: int | None = None,
+    ) -> int:
+        """A layer of ``item`` reading the outputs of ``inputs``; ``made_up``: its name is an
+        automatic one; ``match``: the layer whose size a crop takes. Its index."""
+        index = len(self.steps)
+        taken = self.known.get(name)
+        # a name is taken by a layer of that name; a structure's name (known as its last
         # layer) may be a layer's too, and so may the input's
-        if index >= MAX_ITEMS or (taken is not None and taken.name == name and taken.index >= 0):
-            raise self.refused(name, where)
+        if index >= MAX_ITEMS or (taken is not None and taken >= 0 and self.names[taken] == name):
+            raise self.refused(name, item.where)
         if made_up:
             self.automatic.add(name)
-        if layer.weighted:
-            depth += 1
-        node = Node(index, name, layer, sources, shapes, out_shape, field, depth, where, in_fields)
-        self.nodes.append(node)
-        known[name] = node
-        return node
+        key = None
+        if match is None:
+            key = self.keys_of.setdefault(layer_key(layer), len(self.keys_of))
+        else:
+            self.matches[index] = match
+        self.indices.append(index)
+        self.steps.append((JOIN if isinstance(layer, JoinKind) else LEAF) + layer.weighted)
+        self.names.append(name)
+        self.keys.append(key)
+        self.inputs.append(inputs)
+        self.items.append(item)
+        self.known[name] = index
+        return index
 
     def refused(self, name: str, where: Where) -> CnnCalcError:
-        """Why a node cannot be added: too many layers, or its name is taken."""
-        if len(self.nodes) >= MAX_ITEMS:
+        """Why a layer cannot be added: too many layers, or its name is taken."""
+        if len(self.steps) >= MAX_ITEMS:
             return CnnCalcError(
                 f"the network expands to more than {MAX_ITEMS:,} layers",
                 file=where.file,
                 line=where.line,
                 field=where.path,
             )
-        first = self.known[name].where
+        first = self.items[self.known[name]].where
         automatic = name in self.automatic
         return CnnCalcError(
             f"layer name '{name}' is used twice (first at line {first.line}"
@@ -197,7 +241,7 @@ class _Builder:
             else "give one of them another name, or name the block or repeat around them",
         )
 
-    def lookup(self, ref: Ref, scope: tuple) -> Node:
+    def lookup(self, ref: Ref, scope: tuple) -> int:
         """The output a reference names, from the innermost named scope outwards."""
         for k in range(len(scope), -1, -1):
             found = self.known.get(".".join(scope[:k] + (ref.name,)))
@@ -302,7 +346,7 @@ class _Builder:
                         self._unnamed(inner, found)
                 found.append(item)
 
-    def sequence(self, items, cur: Node, path: tuple, named: tuple, automatic=None) -> Node:
+    def sequence(self, items, cur: int, path: tuple, named: tuple, automatic=None) -> int:
         """Build ``items`` under ``path`` (``named``: the named scopes, for references);
         ``automatic``: the names of the unnamed items of this path, when ``items`` shares
         the path of the structure around it."""
@@ -325,8 +369,8 @@ class _Builder:
         return cur
 
     def item(
-        self, item, cur: Node, own: tuple, inner: tuple, named: tuple, name: str, automatic
-    ) -> Node:
+        self, item, cur: int, own: tuple, inner: tuple, named: tuple, name: str, automatic
+    ) -> int:
         """``own``: the item's path (``name`` joined); ``inner``: the path of the layers
         inside it (``own``, or the path around it if it is unnamed and holds a name)."""
         scope = named[:-1] if item.name is not None else named
@@ -350,46 +394,26 @@ class _Builder:
         self.known.setdefault(name, cur)
         return cur
 
-    def leaf(self, leaf: Leaf, cur: Node, name: str, scope: tuple, made_up: bool) -> Node:
+    def leaf(self, leaf: Leaf, cur: int, name: str, scope: tuple, made_up: bool) -> int:
         """``scope``: the named scopes around the layer; ``made_up``: ``name`` is automatic."""
-        layer = leaf.layer
-        source = layer.size_source()
-        target = None
-        if source is not None:  # a crop to the size of a named layer at this input
+        source = leaf.layer.size_source()
+        match = None
+        if source is not None:  # a crop to the size of a named layer, at each input
             line = leaf.option_lines.get("match") or leaf.where.line
             where = Where(leaf.where.file, line, f"{leaf.where.path}.match")
-            target = self.lookup(Ref(source, where), scope).out_shape
-        x = cur.out_shape
-        try:
-            if target is not None:
-                layer = layer.sized_like(target)
-            key = (layer.options_key(), x)
-            step = self.steps.get(key)
-            if step is None:
-                out = layer.out_shape(x)
-                step = self.steps[key] = (out, layer.field_step(x, out))
-            out, field_step = step
-            field = cur.field if field_step is None else field_step(cur.field)
-        except CnnCalcError as exc:
-            line = leaf.option_lines.get(exc.field) if exc.field else None
-            exc.message = f"layer '{name}' ({layer.kind}) on input {fmt_shape(x)}: {exc.message}"
-            path = f"{leaf.where.path}.{exc.field}" if exc.field else leaf.where.path
-            exc.line = exc.line or line or leaf.where.line
-            exc.field = path
-            raise exc.located(file=leaf.where.file) from None
-        sources, shapes = (cur.index,), (x,)
-        return self.add(name, layer, sources, shapes, cur.depth, out, field, leaf.where, made_up)
+            match = self.lookup(Ref(source, where), scope)
+        return self.add(name, leaf.layer, (cur,), leaf, made_up, match)
 
     def join(
         self,
         join: Join,
-        cur: Node,
+        cur: int,
         own: tuple,
         inner: tuple,
         named: tuple,
         name: str,
         automatic,
-    ) -> Node:
+    ) -> int:
         """A branch that holds a name shares ``inner`` (``automatic``: the names of its
         unnamed layers); a named branch adds its name to it; a branch that holds none adds
         its index to the join's own path (``3a.concat.1``)."""
@@ -404,21 +428,25 @@ class _Builder:
                 ends.append(self.sequence(branch.items, cur, inner, named, automatic))
             else:
                 ends.append(self.sequence(branch.items, cur, own + (str(i),), named))
-        shapes = [e.out_shape for e in ends]
-        try:
-            out = join.join.merge(shapes)
-        except CnnCalcError as exc:
-            exc.message = f"layer '{name}' ({join.join.kind}): {exc.message}"
-            raise exc.located(
-                file=join.where.file, line=join.where.line, field=join.where.path
-            ) from None
-        fields = tuple([e.field for e in ends])
-        field = join.join.merge_field(list(fields), shapes, out)
-        sources = tuple([e.index for e in ends])
-        depth = max([e.depth for e in ends])
-        made_up = join.name is None
-        return self.add(
-            name, join.join, sources, tuple(shapes), depth, out, field, join.where, made_up, fields
+        inputs = tuple(ends)
+        return self.add(name, join.join, inputs, join, join.name is None)
+
+    def plan(self) -> Plan:
+        """The whole network's plan (the input known by its name to the first layers)."""
+        spec = self.spec
+        self.known[INPUT_NAME] = INPUT
+        end = self.sequence(spec.layers, INPUT, (), ())
+        outputs = tuple(self.lookup(ref, ()) for ref in spec.outputs or ())
+        return Plan(
+            tuple(self.indices),
+            bytes(self.steps),
+            tuple(self.names),
+            tuple(self.keys),
+            tuple(self.inputs),
+            tuple(self.items),
+            tuple(self.matches.items()),
+            outputs[0] if outputs else end,
+            outputs,
         )
 
 
@@ -439,6 +467,82 @@ def _names_written(items, found: dict | None = None) -> dict[str, Where]:
     return found
 
 
+PLAN = "graph_plan"
+"""The attribute of a :class:`NetworkSpec` that keeps its :class:`Plan` (the spec is frozen,
+and so is everything in it that the plan is made from: frozen items, tuples, frozen kinds)."""
+
+
+def plan(spec: NetworkSpec) -> Plan:
+    """The spec's plan, made at its first analysis and kept on it for the next ones (the
+    sweep's sizes): it depends on nothing but the spec."""
+    found = spec.__dict__.get(PLAN)
+    if found is None:
+        found = _Planner(spec).plan()
+        object.__setattr__(spec, PLAN, found)
+    return found
+
+
+def _step(layer: Kind, x: Shape, name: str, leaf: Leaf, target: Shape | None = None) -> tuple:
+    """A layer on input ``x``: (the layer, sized like ``target`` for a crop that matches
+    one, its output shape, :meth:`Kind.field_step`); an error names the layer and its line."""
+    try:
+        if target is not None:
+            layer = layer.sized_like(target)
+        out = layer.out_shape(x)
+        return layer, out, layer.field_step(x, out)
+    except CnnCalcError as exc:
+        line = leaf.option_lines.get(exc.field) if exc.field else None
+        exc.message = f"layer '{name}' ({layer.kind}) on input {fmt_shape(x)}: {exc.message}"
+        path = f"{leaf.where.path}.{exc.field}" if exc.field else leaf.where.path
+        exc.line = exc.line or line or leaf.where.line
+        exc.field = path
+        raise exc.located(file=leaf.where.file) from None
+
+
+def _run(planned: Plan, start: Node) -> list[Node]:
+    """The nodes of a plan on the input ``start``: each layer's output shape and receptive
+    field, worked out once per (layer options, input shape) in this run."""
+    ends: list = [None] * len(planned.steps)
+    ends.append(start)  # ends[INPUT], the last, is the input; ends[i] will be node i
+    done: dict[tuple[int, Shape], tuple] = {}
+    matches = dict(planned.matches)
+    for index, step, name, key, inputs, item in zip(
+        planned.indices, planned.steps, planned.names, planned.keys, planned.inputs, planned.items
+    ):
+        if step < JOIN:
+            cur = ends[inputs[0]]
+            x = cur.out_shape
+            if key is not None:
+                found = done.get((key, x))
+                if found is None:
+                    found = done[(key, x)] = _step(item.layer, x, name, item)
+            else:
+                target = ends[matches[index]].out_shape
+                found = _step(item.layer, x, name, item, target)
+            layer, out, field_step = found
+            field = cur.field if field_step is None else field_step(cur.field)
+            depth = cur.depth + step  # WEIGHTED_LEAF is LEAF + 1
+            ends[index] = Node(index, name, layer, inputs, (x,), out, field, depth, item.where)
+            continue
+        layer = item.join
+        branches = [ends[i] for i in inputs]
+        shapes = [e.out_shape for e in branches]
+        try:
+            out = layer.merge(shapes)
+        except CnnCalcError as exc:
+            where = item.where
+            exc.message = f"layer '{name}' ({layer.kind}): {exc.message}"
+            raise exc.located(file=where.file, line=where.line, field=where.path) from None
+        fields = tuple([e.field for e in branches])
+        field = layer.merge_field(fields, shapes, out)
+        depth = max([e.depth for e in branches]) + step - JOIN
+        ends[index] = Node(
+            index, name, layer, inputs, tuple(shapes), out, field, depth, item.where, fields
+        )
+    ends.pop()
+    return ends
+
+
 def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
     """Work out every node and shape of a network spec (not a study)."""
     if spec.layers is None:
@@ -448,20 +552,11 @@ def build_graph(spec: NetworkSpec, input: Shape | None = None) -> Graph:
             file=spec.file,
             hint="analyse each of its variants (cnncalc.api.analyze_each)",
         )
+    planned = plan(spec)
     shape = input or spec.input
-    builder = _Builder(spec)
     # the input as a node (never one of the graph's), for the first layers to read
     where = Where(spec.file, None, INPUT_NAME)
     field = Field.of_input(len(shape) - 1)
     start = Node(INPUT, INPUT_NAME, cast(Kind, None), (), (), shape, field, 0, where)
-    builder.known[INPUT_NAME] = start
-    end = builder.sequence(spec.layers, start, (), ())
-    outputs = tuple(builder.lookup(ref, ()).index for ref in spec.outputs or ())
-    return Graph(
-        spec.name,
-        shape,
-        tuple(builder.nodes),
-        outputs[0] if outputs else end.index,
-        spec.file,
-        outputs,
-    )
+    nodes = _run(planned, start)
+    return Graph(spec.name, shape, tuple(nodes), planned.output, spec.file, planned.outputs)

@@ -133,7 +133,8 @@ class Block(NamedTuple):
 _REQUIRED = object()
 
 
-class NetworkSpec(NamedTuple):
+@dataclass(frozen=True)
+class NetworkSpec:
     name: str
     input: Shape
     layers: tuple | None
