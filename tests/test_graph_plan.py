@@ -135,7 +135,11 @@ def test_nothing_a_plan_is_made_from_can_be_changed(net):
     assert items
     for item in items:
         assert isinstance(item, (Leaf, Join, Group, Repeat, Branch))
-        assert type(item).__dataclass_params__.frozen  # type: ignore[attr-defined]
+        # a frozen dataclass, or a named tuple (a tuple's fields cannot be set)
+        frozen = getattr(type(item), "__dataclass_params__", None)
+        assert frozen.frozen if frozen else isinstance(item, tuple)
+        with pytest.raises((dataclasses.FrozenInstanceError, AttributeError)):
+            item.where = None  # type: ignore[misc]
         if not isinstance(item, Leaf) and not isinstance(item, Join):
             assert isinstance(item.items, tuple)
         if isinstance(item, Join):
