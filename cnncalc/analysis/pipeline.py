@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cnncalc.analysis.collector import collector_paused
 from cnncalc.analysis.resized import resized_layers
 from cnncalc.analysis.stats import (
     Analysis,
@@ -133,8 +134,9 @@ def analyze(
 
     ``deconv`` ('input' or 'output') says where a transposed conv's MACs are counted;
     None leaves it to the convention (cnncalc's: on the input)."""
-    graph = _graph(spec, input, batch)
-    analysis = analyse_graph(graph, batch, convention, check_deconv_count(deconv))
+    with collector_paused():
+        graph = _graph(spec, input, batch)
+        analysis = analyse_graph(graph, batch, convention, check_deconv_count(deconv))
     if spec.input is None or tuple(graph.input) == tuple(spec.input):
         return analysis
     return dataclasses.replace(analysis, file_input=spec.input, resized=resized_layers(spec, graph))

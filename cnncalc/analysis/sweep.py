@@ -10,12 +10,11 @@ more spatial axes, means that size along every axis (``3x64`` is 3×64×64 for a
 
 from __future__ import annotations
 
-import gc
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import product
 
+from cnncalc.analysis.collector import collector_paused
 from cnncalc.analysis.memory import MemoryAnalysis, training_memory
 from cnncalc.analysis.resized import file_params, resized_layers
 from cnncalc.analysis.stats import Analysis, analyse_graph, distinct_sites, site_states
@@ -201,21 +200,6 @@ def min_size(spec: NetworkSpec, limit: int = MAX_MINSIZE) -> MinSize:
         file=spec.file,
         field="input",
     )
-
-
-@contextmanager
-def collector_paused():
-    """The cyclic garbage collector off for a while, then as it was. A sweep keeps
-    hundreds of analyses alive, and the collector re-walking all of them again and again
-    was a quarter of a 253-size sweep of resnet50 (issue 11). Reference counting frees
-    as usual meanwhile; a cycle, if any, waits for the collector's next run."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def sweep(
