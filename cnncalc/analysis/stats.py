@@ -261,8 +261,16 @@ def distinct_sites(graph: Graph) -> Sites:
     first: list[Node] = []
     index: list[int] = []
     seen: dict[tuple, int] = {}
+    # a layer object's options key as a small int, looked up by the object (a repeated
+    # block's nodes share theirs): hashing the options once a layer, not once a node
+    options: dict[tuple, int] = {}
+    by_layer: dict[int, int] = {}
     for node in graph.nodes:
-        key = (layer_key(node.layer), node.in_shapes, node.out_shape)
+        layer = node.layer
+        known = by_layer.get(id(layer))
+        if known is None:
+            known = by_layer[id(layer)] = options.setdefault(layer_key(layer), len(options))
+        key = (known, node.in_shapes, node.out_shape)
         i = seen.get(key)
         if i is None:
             i = seen[key] = len(first)
@@ -298,12 +306,13 @@ def analyse_graph(
     conv = get_convention(convention) if isinstance(convention, str) else convention
     first, index, times = sites or distinct_sites(graph)
     counted = [site_counts(node, conv, batch, deconv) for node in first]
+    mults, adds, macs, flops, space = zip(*map(attrgetter("figures"), counted)) or ((),) * 5
     figures = Figures(
-        _site_total(counted, "figures.mults", times),
-        _site_total(counted, "figures.adds", times),
-        _site_total(counted, "figures.macs", times),
-        _site_total(counted, "figures.flops", times),
-        None if conv.space is None else _site_total(counted, "figures.space", times),
+        _times_sum(mults, times),
+        _times_sum(adds, times),
+        _times_sum(macs, times),
+        _times_sum(flops, times),
+        None if conv.space is None else _times_sum(space, times),
     )
     network_flops = figures.flops
     layers = tuple(
