@@ -87,16 +87,6 @@ def test_layers_with_equal_list_options_share_one_key():
     assert Pool(mode="max", kernel=2).options_key() != Pool(mode="avg", kernel=2).options_key()
 
 
-def test_a_windows_geometry_follows_the_spatial_sizes_not_the_channels():
-    """padding 'same' at stride 2 (Keras): total = max((⌈n/2⌉ − 1)·2 + 3 − n, 0): 1 for
-    n = 32 (0 before, 1 after), 2 for n = 31 (1, 1); the channels change nothing."""
-    conv = Conv(out_channels=8, kernel=3, stride=2, padding="same")
-    assert conv.geometry((3, 32, 32)).padding == ((0, 1), (0, 1))
-    assert conv.geometry((64, 32, 32)).padding == ((0, 1), (0, 1))
-    assert conv.geometry((64, 31, 31)).padding == ((1, 1), (1, 1))
-    assert conv.geometry((3, 32, 32)).padding == ((0, 1), (0, 1))
-
-
 def test_a_merged_field_runs_from_the_earliest_start_to_the_latest_end():
     """Branch A: r 3 from −1 (ends at 2); branch B: r 5 from −2 (ends at 3), jump 2:
     the join's field is 3 − (−2) = 5 from −2, its jump the coarser 2."""

@@ -13,6 +13,9 @@ def test_same_padding_follows_each_input_in_turn():
     assert conv.geometry((3, 9, 9)).padding == ((1, 1), (1, 1))
     assert conv.geometry((3, 8, 8)).padding == ((0, 1), (0, 1))
     assert conv.geometry((3, 8, 9)).padding == ((0, 1), (1, 1))
+    # the channels change nothing: a dense block's layers see new channels, the same sizes
+    assert conv.geometry((64, 9, 9)).padding == ((1, 1), (1, 1))
+    assert conv.geometry((64, 8, 8)).padding == ((0, 1), (0, 1))
 
 
 def test_output_size_follows_each_input_in_turn():
