@@ -128,11 +128,11 @@ class Conv(Sliding):
 
     def ops(self, x: Shape, y: Shape) -> Ops:
         """Per output of fan-in n = (input maps seen)·k_h·k_w: n mults, n − 1 adds, 1 bias add."""
-        fan_in = self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))
-        return self._ops(fan_in, prod(spatial(y)))
+        return self._ops(self.weights(x), prod(spatial(y)))
 
-    def _ops(self, fan_in: int, positions: int) -> Ops:
-        mults = fan_in * positions
+    def _ops(self, weights: int, positions: int) -> Ops:
+        """``weights`` (Σ over output maps of their fan-in) products at every position."""
+        mults = weights * positions
         return Ops(
             mults=mults,
             adds=mults - self.out_channels * positions,
@@ -141,22 +141,29 @@ class Conv(Sliding):
         )
 
     def connections(self, x: Shape, y: Shape) -> int:
-        fan_in = self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))
-        return self._connections(fan_in, prod(spatial(y)))
+        return self._connections(self.weights(x), prod(spatial(y)))
 
-    def _connections(self, fan_in: int, positions: int) -> int:
+    def _connections(self, weights: int, positions: int) -> int:
         """Each output's weighted inputs plus its bias (LeNet-5's count)."""
-        return (fan_in + self.out_channels * self.bias) * positions
+        return (weights + self.out_channels * self.bias) * positions
 
     def counts(self, xs: tuple[Shape, ...], y: Shape) -> tuple[Ops, list[StateEntry], int]:
-        """The kernel and the fan-in read once for the operations, state and connections."""
+        """The kernel and the weights read once for the operations, state and connections."""
         x = xs[0]
         k = per_axis(self.kernel, len(x) - 1, "kernel")
-        fan_in, positions = self.inputs_seen(x) * prod(k), prod(y[1:])
-        return self._ops(fan_in, positions), self._state(x, k), self._connections(fan_in, positions)
+        weights, positions = self._weights(x, k), prod(spatial(y))
+        return (
+            self._ops(weights, positions),
+            self._state(x, k),
+            self._connections(weights, positions),
+        )
 
     def weights(self, x: Shape) -> int:
-        return self.inputs_seen(x) * prod(per_axis(self.kernel, len(x) - 1, "kernel"))
+        return self._weights(x, per_axis(self.kernel, len(x) - 1, "kernel"))
+
+    def _weights(self, x: Shape, k: Shape) -> int:
+        """Σ over output maps of the input maps each sees, times the kernel's taps."""
+        return self.inputs_seen(x) * prod(k)
 
     def backward(self, x: Shape, y: Shape, batch: int) -> Backward:
         """dX: Wᵀ·δ then col2im (PyTorch's slow_conv2d backward), every product accumulated
