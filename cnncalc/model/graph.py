@@ -107,6 +107,15 @@ class Graph:
     def name_of(self, index: int) -> str:
         return "input" if index == INPUT else self.nodes[index].name
 
+    def last_readers(self) -> dict[int, int]:
+        """For each node read by another (and the input), the index of the last node that
+        reads it: after that node has run, its value is no longer needed."""
+        last = {}
+        for node in self.nodes:
+            for i in node.inputs:
+                last[i] = node.index
+        return last
+
     @property
     def out_shape(self) -> Shape:
         return self.shape_of(self.output)

@@ -313,7 +313,7 @@ def new_bytes(graph: Graph, batch: int) -> int:
     before."""
     if not any(fresh_bytes(node, batch) for node in graph.nodes):
         return 0
-    last = {i: node.index for node in graph.nodes for i in node.inputs}
+    last = graph.last_readers()
     alive: dict[int, int] = {}
     high = 0
     for node in graph.nodes:

@@ -363,15 +363,6 @@ RUNNERS: dict[type, Callable] = {
 """How each kind runs: the executor's one reading of a kind's resolved options."""
 
 
-def _last_uses(graph: Graph) -> dict[int, int]:
-    """For each node (and the input), the index of the last node that reads it."""
-    last = {}
-    for node in graph.nodes:
-        for i in node.inputs:
-            last[i] = node.index
-    return last
-
-
 def run(
     graph: Graph,
     impl: str = "fast",
@@ -406,7 +397,7 @@ def run(
             f"input of shape {x.shape} is not (batch, {', '.join(map(str, graph.input))})"
         )
     values: dict[int, np.ndarray] = {INPUT: x}
-    last = _last_uses(graph)
+    last = graph.last_readers()
     done = []
     started = time.perf_counter()
     for node in graph.nodes:
